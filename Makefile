@@ -1,0 +1,39 @@
+# The two commands of the README: `make demo` and `make test`. Each sets up what it needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+# Keep Ray on loopback, away from stray clusters, and torch on one thread (NOTES.md).
+export RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER := 0
+export RAY_USAGE_STATS_ENABLED := 0
+export RAY_ENABLE_AUTO_CONNECT := 0
+export RAY_AUTH_MODE := disabled
+export OMP_NUM_THREADS := 1
+unexport RAY_ADDRESS
+
+.PHONY: demo test lint system-deps clean
+
+system-deps:
+	@scripts/install-system-deps.sh
+
+$(VENV)/.installed: pyproject.toml | system-deps
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed
+	$(PIP) install -e '.[test]'
+	@touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/vidgen render examples/lighthouse.md -o out/lighthouse
+
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check vidgen_ray tests benchmarks
+	$(VENV)/bin/lint-imports
+
+test: lint
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf out .pytest_cache

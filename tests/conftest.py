@@ -1,0 +1,31 @@
+"""Test settings: Ray on loopback and away from stray clusters (see NOTES.md), one thread."""
+
+import os
+
+import pytest
+
+os.environ.update({
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_ENABLE_AUTO_CONNECT": "0",
+    "RAY_AUTH_MODE": "disabled",
+    "OMP_NUM_THREADS": "1",
+})
+os.environ.pop("RAY_ADDRESS", None)
+for name in list(os.environ):
+    if name.startswith("VIDGEN_"):  # a developer's own settings must not change test results
+        del os.environ[name]
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    """One local Ray per test module, started on loopback and stopped at the module's end."""
+    import ray
+
+    from vidgen_ray.farm import connect
+
+    if ray.is_initialized():
+        ray.shutdown()
+    connect(None)
+    yield ray
+    ray.shutdown()

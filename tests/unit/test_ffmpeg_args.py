@@ -1,0 +1,118 @@
+"""FFmpeg argument building, checked as data (the integration tests run it for real)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vidgen_ray import assembly, audio
+from vidgen_ray.config import RenderSettings
+from vidgen_ray.speech.base import Speech
+from vidgen_ray.storyboard import Line, Scene, Storyboard
+from vidgen_ray.timeline import Clip, Pacing, plan_timeline
+
+BOARD = Storyboard(scenes=[
+    Scene(title="a", lines=[Line(text="one")], mood="calm", ambience="rain"),
+    Scene(title="b", lines=[Line(text="two")], mood="tense", ambience="none"),
+])
+TIMELINE = plan_timeline(BOARD, [[1.0], [1.0]], Pacing(fps=30))
+
+
+def test_camera_window_depends_on_absolute_frame():
+    clip = Clip(scene=0, start=100, end=200, fade_in=0, motion="zoom_in")
+    whole = assembly.camera_window(clip, 0)
+    later = assembly.camera_window(clip, 40)
+    assert "((0+in)/99)" in whole["x0"] and "((40+in)/99)" in later["x0"]
+    # No commas or colons: they would split the filter graph.
+    for expression in whole.values():
+        assert "," not in expression and ":" not in expression
+
+
+@pytest.mark.parametrize("motion", ["zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up",
+                                    "pan_down"])
+def test_camera_window_stays_inside_the_frame(motion):
+    clip = Clip(scene=0, start=0, end=61, fade_in=0, motion=motion)
+    width, height = 1280, 720
+    for frame in (0, 30, 60):
+        window = assembly.camera_window(clip, 0)
+        values = {k: eval(v.replace("W", str(width)).replace("H", str(height))  # noqa: S307
+                          .replace("in", str(frame))) for k, v in window.items()}
+        assert -1e-9 <= values["x0"] < values["x1"] <= width + 1e-9
+        assert -1e-9 <= values["y0"] < values["y2"] <= height + 1e-9
+        # The window keeps the frame's shape: no stretching.
+        assert (values["x1"] - values["x0"]) / (values["y2"] - values["y0"]) == pytest.approx(
+            width / height)
+
+
+def test_chunk_args_use_each_still_once_and_encode_exact_frames():
+    clip = TIMELINE.clips[1]
+    start, end = clip.start - 5, clip.start + 20  # before, through and after the dissolve
+    stills = {0: Path("/a.png"), 1: Path("/b.png")}
+    args = assembly.chunk_args(TIMELINE, start, end, stills, RenderSettings(), Path("/o.mp4"))
+    assert args[:4] == ["-i", "/a.png", "-i", "/b.png"]
+    graph = args[args.index("-filter_complex") + 1]
+    assert graph.count("overlay=") == 1 and graph.count("perspective=") == 4
+    assert "concat=n=3" in graph
+    assert args[args.index("-frames:v") + 1] == "25"
+    assert args[-1] == "/o.mp4"
+
+
+def test_encoder_args_are_those_of_every_chunk():
+    settings = RenderSettings(fps=24, crf=18)
+    args = assembly.encoder_args(settings)
+    assert args[args.index("-g") + 1] == "48"
+    assert args[args.index("-crf") + 1] == "18"
+    assert "-an" in args and "open-gop=0" in args
+
+
+def test_concat_list_has_a_duration_per_file_and_quotes_paths():
+    text = assembly.concat_list([(Path("/x/it's.mp4"), 2.0), (Path("/x/b.mp4"), 1.5)])
+    assert text.splitlines() == ["ffconcat version 1.0", "file '/x/it'\\''s.mp4'",
+                                 "duration 2.000000", "file '/x/b.mp4'", "duration 1.500000"]
+
+
+def test_mux_copies_video_and_encodes_audio_once():
+    args = assembly.mux_args(Path("/l.ffconcat"), Path("/s.wav"), Path("/v.mp4"), "T")
+    assert args[args.index("-c:v") + 1] == "copy"
+    assert args[args.index("-c:a") + 1] == "aac" and "+faststart" in args
+
+
+def test_place_speech_puts_each_line_at_its_sample():
+    line = Speech(np.full(100, 1000, dtype=np.int16), 1000)
+    track = audio.place_speech([0.5, 1.0], [line, line], total_seconds=2.0)
+    assert track.sample_rate == 1000 and len(track.samples) == 2001
+    assert track.samples[499] == 0 and track.samples[500] == 1000
+    assert track.samples[600] == 0 and track.samples[1000] == 1000
+
+
+def test_place_speech_refuses_mixed_rates():
+    with pytest.raises(ValueError, match="several sample rates"):
+        audio.place_speech([0, 1], [Speech(np.zeros(1, np.int16), 16000),
+                                    Speech(np.zeros(1, np.int16), 24000)], 2.0)
+
+
+def test_bed_follows_mood_and_ambience_and_sits_at_scene_start():
+    chains, label = audio.bed_filters(BOARD, TIMELINE, seed=3)
+    assert label == "[bed]"
+    assert any("anoisesrc" in c and "bed0_1" in c for c in chains)  # rain in scene 0
+    assert not any("bed1_1" in c for c in chains)  # no ambience in scene 1
+    delay = TIMELINE.clips[1].start * 1600
+    assert any(f"adelay=delays={delay}S" in c for c in chains)
+
+
+def test_mix_pads_to_the_exact_sample_count():
+    args = audio.mix_args(Path("/s.wav"), BOARD, TIMELINE, 0, Path("/m.wav"))
+    graph = args[args.index("-filter_complex") + 1]
+    assert f"atrim=end_sample={TIMELINE.audio_samples}" in graph
+    assert "sidechaincompress" in graph
+
+
+def test_loudnorm_second_pass_uses_the_measurement():
+    stderr = ('[Parsed_loudnorm_0 @ 0x1]\n{\n\t"input_i" : "-27.1",\n\t"input_tp" : "-9.0",'
+              '\n\t"input_lra" : "3.2",\n\t"input_thresh" : "-37.5",\n\t"output_i" : "-16.0",'
+              '\n\t"target_offset" : "0.3"\n}\n')
+    measured = audio.parse_loudnorm(stderr)
+    text = audio.loudnorm_filter(-16.0, measured)
+    assert "measured_I=-27.1" in text and "linear=true" in text and "offset=0.3" in text
+    with pytest.raises(ValueError):
+        audio.parse_loudnorm("nothing here")

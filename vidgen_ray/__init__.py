@@ -1,0 +1,33 @@
+"""VidGen on Ray: a written script in, a narrated, subtitled video out.
+
+Importing this package stays light: no ray, no torch. ``render`` imports the farm on call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from vidgen_ray.config import RenderSettings
+from vidgen_ray.storyboard import Storyboard
+
+if TYPE_CHECKING:
+    from vidgen_ray.farm import RenderResult
+
+__version__ = "0.1.0"
+__all__ = ["RenderSettings", "Storyboard", "__version__", "analyze", "render"]
+
+
+def analyze(text: str, *, filename: str | None = None) -> Storyboard:
+    """Turn script text into a Storyboard with the local analyser."""
+    from vidgen_ray.analysis import analyze_script
+
+    return analyze_script(text, filename=filename)
+
+
+def render(source: str | Path | Storyboard, out_dir: str | Path,
+           settings: RenderSettings | None = None) -> RenderResult:
+    """Render a script file, script text or Storyboard into ``out_dir``."""
+    from vidgen_ray.farm import render as _render
+
+    return _render(source, Path(out_dir), settings or RenderSettings())

@@ -1,0 +1,3 @@
+from vidgen_ray.cli import main
+
+main()

@@ -1,0 +1,154 @@
+"""Fountain screenplays → Storyboard, on top of screenplain's parser.
+
+screenplain reads the elements; this module maps them:
+
+* scene heading (INT./EXT., forced ``.HEADING``) → a new Scene titled with the heading;
+  the heading also gives the setting ("interior, lighthouse, night").
+* action, centered text, lyrics → NARRATOR lines, and the scene's visual description.
+* character cue → the speaker, upper case, without its extension; ``(V.O.)``/``(O.S.)``
+  become ``Line.extension``, ``(CONT'D)`` is dropped; dual dialogue → left, then right.
+* parenthetical → ``Line.parenthetical`` of the speech that follows it.
+* transition → the scene's ``transition``: "cut" for any CUT (CUT TO:, SMASH CUT TO:),
+  "dissolve" for the rest (DISSOLVE TO:, FADE OUT.); FADE IN: is an opening and is skipped.
+* title page → ``Storyboard.title`` (``Title:``) and ``metadata`` (every key); a
+  ``Language: fr`` key sets the storyboard's language (default "en").
+* synopsis (``= ...``) → the scene's description instead of its action; not spoken.
+* notes ``[[ ]]``, boneyard ``/* */``, sections ``#``, page breaks ``===`` → not spoken.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+
+from screenplain.parsers import fountain as screenplain
+from screenplain.richstring import parse_emphasis
+from screenplain.types import Action, Dialog, DualDialog, Slug, Transition
+
+from vidgen_ray.analysis.keywords import is_slug
+from vidgen_ray.analysis.local import SceneDraft, build_storyboard, check_language
+from vidgen_ray.storyboard import NARRATOR, Storyboard
+
+# Keys that may open a title page; later keys may be anything. "Date:" or "Notes:" would too
+# often open a story.
+TITLE_PAGE_KEYS = ("title", "credit", "author", "authors", "source", "draft date", "contact",
+                   "copyright", "revision", "language")
+
+_NOTE = re.compile(r"\[\[.*?\]\]", re.DOTALL)
+_UNFORCED_TRANSITION = re.compile(r"^(?:FADE IN|FADE OUT|FADE TO BLACK|FADE TO WHITE)[.:]?$")
+_CONTINUED = re.compile(r"^(?:CONT['’]?D\.?|CONT\.?|CONTINUED|CONTINUING)$", re.IGNORECASE)
+_CUE_TAG = re.compile(r"\(([^)]*)\)")
+
+
+def analyze_fountain(text: str, default_title: str = "Untitled") -> Storyboard:
+    screenplay = screenplain.parse(io.StringIO(prepare(text)))
+    title_page = {key: [str(parse_emphasis(value)).strip() for value in values]
+                  for key, values in screenplay.title_page.items()}
+    drafts = [SceneDraft()]  # what comes before the first heading
+    for paragraph in screenplay.paragraphs:
+        _add(paragraph, drafts)
+    language = check_language(" ".join(title_page["Language"])) if "Language" in title_page \
+        else "en"
+    return build_storyboard(
+        drafts, title=" ".join(title_page.get("Title", [])) or default_title,
+        language=language, source_format="fountain",
+        metadata={key: "\n".join(values) for key, values in title_page.items()})
+
+
+def is_title_page_line(line: str) -> bool:
+    key, colon, _ = line.partition(":")
+    return bool(colon) and key.strip().lower() in TITLE_PAGE_KEYS
+
+
+def prepare(text: str) -> str:
+    """The text as screenplain should see it; each step works around one of its gaps."""
+    # screenplain drops the boneyard after finding the title page: /* */ on top would hide it.
+    text = screenplain.boneyard_re.sub("", text)
+    # screenplain drops notes within one paragraph only: a note over a blank line is spoken.
+    text = _NOTE.sub("", text)
+    lines = text.split("\n")
+    # screenplain reads a title page only on line 1: leading blank lines would make it action.
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    head: list[str] = []
+    # screenplain takes any "word: text" first paragraph for a title page; only known keys do.
+    if lines and is_title_page_line(lines[0]):
+        head = list(itertools.takewhile(str.strip, lines))
+    # screenplain misses indented headings and transitions; indentation is not spoken anyway.
+    body = [line.lstrip() if line.strip() else line for line in lines[len(head):]]
+    return "\n".join([*head, "", *body])  # a blank line 1 tells screenplain: no title page
+
+
+def _add(paragraph: object, drafts: list[SceneDraft]) -> None:
+    scene = drafts[-1]
+    if isinstance(paragraph, Slug):
+        drafts.append(_new_scene(str(paragraph.line), paragraph.synopsis))
+    elif isinstance(paragraph, Action):
+        _add_action([str(line) for line in paragraph.lines], drafts)
+    elif isinstance(paragraph, DualDialog):
+        _add_dialog(paragraph.left, scene)
+        _add_dialog(paragraph.right, scene)
+    elif isinstance(paragraph, Dialog):
+        cue = str(paragraph.character).strip()
+        if _is_heading_cue(cue):
+            # A heading with no blank line under it: screenplain reads it as a character cue.
+            heading = screenplain.scene_number_re.sub(r"\1", cue.removeprefix(".")).upper()
+            drafts.append(_new_scene(heading, None))
+            _add_action([str(text) for _, text in paragraph.blocks], drafts)
+        else:
+            _add_dialog(paragraph, scene)
+    elif isinstance(paragraph, Transition):
+        _add_transition(str(paragraph.line), scene)
+    # Section and PageBreak only give the script structure: nothing to speak or show.
+
+
+def _new_scene(heading: str, synopsis: str | None) -> SceneDraft:
+    heading = heading.strip()
+    return SceneDraft(title=heading, heading=heading, forced_heading=True, required=True,
+                      synopsis=(synopsis or "").strip())
+
+
+def _is_heading_cue(cue: str) -> bool:
+    return is_slug(cue) or (cue.startswith(".") and not cue.startswith(".."))
+
+
+def _add_action(lines: list[str], drafts: list[SceneDraft]) -> None:
+    scene, spoken = drafts[-1], []
+    for line in (line.strip() for line in lines):
+        if line.startswith("=") and not line.startswith("=="):
+            # screenplain keeps a synopsis as action unless it follows a heading or section.
+            scene.synopsis = " ".join(filter(None, [scene.synopsis, line[1:].strip()]))
+        elif line.startswith("~"):
+            spoken.append(line[1:].strip())  # lyrics: screenplain keeps the "~" in the text
+        elif line:
+            spoken.append(line)
+    text = " ".join(spoken)
+    if _UNFORCED_TRANSITION.match(text):
+        # screenplain only knows transitions ending in TO: or forced with ">".
+        _add_transition(text, scene)
+    elif text:
+        scene.narrate(text)
+
+
+def _add_transition(text: str, scene: SceneDraft) -> None:
+    text = text.upper()
+    if not text.startswith("FADE IN"):
+        scene.transition = "cut" if "CUT" in text else "dissolve"
+
+
+def _add_dialog(dialog: Dialog, scene: SceneDraft) -> None:
+    # screenplain keeps "^" on a dual cue when no dialogue comes right before it to pair with.
+    cue = str(dialog.character).strip().removesuffix("^").strip()
+    name = cue.split("(", 1)[0].strip().upper() or NARRATOR
+    tags = [tag.strip().upper() for tag in _CUE_TAG.findall(cue)]
+    extension = ", ".join(t for t in tags if t and not _CONTINUED.match(t)) or None
+    note = None
+    blocks = ((is_note, str(text).strip()) for is_note, text in dialog.blocks)
+    for is_note, group in itertools.groupby(blocks, key=lambda block: block[0]):
+        words = " ".join(text for _, text in group if text)
+        if is_note:
+            note = re.sub(r"\)\s*\(", "; ", words).strip("() ") or None  # (a) (b) → "a; b"
+        elif words:
+            scene.say(name, words, parenthetical=note, extension=extension)
+            note = None

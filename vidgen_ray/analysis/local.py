@@ -1,0 +1,305 @@
+"""The local analyser: prose and Markdown in, a Storyboard out; no model, no network.
+
+Prose: every paragraph (blank-line separated) is a scene, spoken by the NARRATOR. Its text
+is one line, or several when it is longer than ``MAX_LINE_CHARS``: lines are cut at
+sentence ends. Quoted dialogue stays narration.
+
+Markdown:
+
+* Every ATX heading (``#`` to ``######``) starts a scene titled with the heading text.
+* Title: when the first heading is the document's only level-1 heading, its text is the
+  storyboard title. Text under it (before the next heading) is an opening scene with that
+  title; with no text under it, it is the title only. Otherwise the title is the file name's
+  stem, else "Untitled".
+* Text before the first heading is a scene of its own when it has any.
+* A paragraph line ``NAME: words`` is dialogue by NAME (upper-cased), optionally with a
+  delivery note ``NAME (whispering): words``. NAME is 1-3 words before a colon at the start
+  of a line, each word made of letters (plus ``' . -``), no sentence punctuation, and in
+  upper case or Title Case; words of a script without case (Arabic, Hebrew, CJK) count too,
+  so ``أحمد: مرحبا`` is spoken by أحمد. Lines after it, up to the next cue or blank line,
+  continue the speech. Words like Note, Chapter or SFX are never speakers.
+* Other paragraphs and list items are narration. Emphasis, code and links are reduced to
+  their words, images and HTML comments are dropped, ``[SFX: thunder]`` cues are removed.
+
+Both formats take the language from a first line ``<!-- language: fr -->`` (default "en").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from vidgen_ray.analysis.keywords import ambience_of, mood_of, setting_of, speaker_cue
+from vidgen_ray.errors import ScriptError
+from vidgen_ray.storyboard import NARRATOR, Character, Line, Scene, Storyboard, Transition
+
+MAX_LINE_CHARS = 300
+MAX_DESCRIPTION_CHARS = 200
+
+_SENTENCE_END = re.compile(r"[.!?…。！？؟]+[\"'”’»)\]]*\s+")
+_ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "st.", "jr.", "sr.", "vs.", "mt.")
+_CLAUSE_END = re.compile(r"[,;:،]\s+")
+_LANGUAGE_COMMENT = re.compile(r"^\s*<!--\s*language\s*:\s*(\S+?)\s*-->\s*$", re.IGNORECASE)
+_LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+_OFFSCREEN = ("V.O", "O.S", "O.C")
+
+
+@dataclass
+class SceneDraft:
+    """A scene while it is being read; ``build_storyboard`` turns drafts into Scenes."""
+
+    title: str = ""
+    heading: str = ""  # where the setting comes from (INT. HOUSE - DAY)
+    forced_heading: bool = False
+    required: bool = False  # came from a heading: empty is an error, not a skip
+    lines: list[Line] = field(default_factory=list)
+    action: list[str] = field(default_factory=list)  # what the picture shows
+    synopsis: str = ""
+    transition: Transition = "dissolve"
+
+    def narrate(self, text: str) -> None:
+        text = clean_spaces(text)
+        if text:
+            self.action.append(text)
+            self.lines += [Line(text=part) for part in chunk_for_speech(text)]
+
+    def say(self, speaker: str, text: str, parenthetical: str | None = None,
+            extension: str | None = None) -> None:
+        for part in chunk_for_speech(clean_spaces(text)):
+            self.lines.append(Line(speaker=speaker, text=part, parenthetical=parenthetical,
+                                   extension=extension))
+            parenthetical = None  # the delivery note goes with the first part only
+
+
+# --- text ---------------------------------------------------------------------------------
+
+
+def clean_spaces(text: str) -> str:
+    return " ".join(text.split())
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text``; abbreviations such as "Dr." do not end one."""
+    sentences, start = [], 0
+    for end in _SENTENCE_END.finditer(text):
+        words = text[start:end.end()].split()
+        if words and words[-1].lower() in _ABBREVIATIONS:
+            continue
+        sentences.append(text[start:end.end()].strip())
+        start = end.end()
+    sentences.append(text[start:].strip())
+    return [s for s in sentences if s]
+
+
+def chunk_for_speech(text: str, limit: int = MAX_LINE_CHARS) -> list[str]:
+    """Whole sentences packed into pieces of at most ``limit`` characters."""
+    pieces: list[str] = []
+    for sentence in split_sentences(text):
+        for part in _split_long(sentence, limit):
+            if pieces and len(pieces[-1]) + 1 + len(part) <= limit:
+                pieces[-1] += " " + part
+            else:
+                pieces.append(part)
+    return pieces
+
+
+def _split_long(sentence: str, limit: int) -> list[str]:
+    # A sentence over the limit is cut at a comma or semicolon, else at a space.
+    parts: list[str] = []
+    while len(sentence) > limit:
+        cuts = [m.end() for m in _CLAUSE_END.finditer(sentence, 0, limit)]
+        cut = cuts[-1] if cuts else sentence.rfind(" ", 0, limit) + 1
+        cut = cut if cut > 0 else limit
+        parts.append(sentence[:cut].strip())
+        sentence = sentence[cut:].strip()
+    return parts + ([sentence] if sentence else [])
+
+
+def trim(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > 0 else limit].rstrip(",;: ") + "…"
+
+
+def take_language(text: str) -> tuple[str | None, str]:
+    """The language of a first line ``<!-- language: fr -->``, and the text without it."""
+    first, _, rest = text.lstrip("\n").partition("\n")
+    match = _LANGUAGE_COMMENT.match(first)
+    return (check_language(match.group(1)), rest) if match else (None, text)
+
+
+def check_language(code: str) -> str:
+    code = code.strip()
+    if not _LANGUAGE_CODE.match(code):
+        raise ScriptError(f"language {code!r} is not a language code: write a code such as "
+                          "'en', 'fr' or 'ar'")
+    return code
+
+
+# --- storyboard -----------------------------------------------------------------------------
+
+
+def build_storyboard(drafts: list[SceneDraft], *, title: str, language: str,
+                     source_format: str, metadata: dict[str, str] | None = None) -> Storyboard:
+    """Checks the drafts, then derives cast, descriptions, mood and ambience."""
+    kept = [d for d in drafts if d.lines or d.required]
+    if not any(d.lines for d in kept):
+        raise ScriptError("the script has nothing to speak: write some action, dialogue or "
+                          "narration (headings, notes, synopses and sections are not spoken)")
+    for number, draft in enumerate(kept, 1):
+        if not draft.lines:
+            raise ScriptError(f"scene {number} ({draft.title!r}) has no text: add a line under "
+                              "it or delete the heading")
+    cast = _cast(kept)
+    return Storyboard(title=title or "Untitled", language=language, source_format=source_format,
+                      characters=cast, scenes=[_scene(d, cast) for d in kept],
+                      metadata=metadata or {})
+
+
+def _mentions(name: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def _cast(drafts: list[SceneDraft]) -> list[Character]:
+    speakers = [line.speaker for d in drafts for line in d.lines if line.speaker != NARRATOR]
+    sentences = [s for d in drafts for text in d.action for s in split_sentences(text)]
+    return [
+        Character(name=name, description=trim(
+            next((s for s in sentences if _mentions(name, s)), ""), MAX_DESCRIPTION_CHARS))
+        for name in dict.fromkeys(speakers)
+    ]
+
+
+def _scene(draft: SceneDraft, cast: list[Character]) -> Scene:
+    setting, interior = setting_of(draft.heading, draft.forced_heading)
+    text = " ".join([draft.heading, draft.synopsis, *(line.text for line in draft.lines)])
+    return Scene(title=draft.title, description=_describe(draft, setting),
+                 lines=draft.lines, characters=_present(draft, cast), mood=mood_of(text),
+                 ambience=ambience_of(text, interior), transition=draft.transition)
+
+
+def _describe(draft: SceneDraft, setting: str) -> str:
+    visual = draft.synopsis or " ".join(split_sentences(" ".join(draft.action))[:2])
+    parts = [part for part in (setting, trim(visual, MAX_DESCRIPTION_CHARS)) if part]
+    return ". ".join(parts) or draft.title
+
+
+def _present(draft: SceneDraft, cast: list[Character]) -> list[str]:
+    # Speakers in view (not V.O./O.S.), then anyone the action names, in cast order.
+    names: list[str] = []
+    for line in draft.lines:
+        offscreen = any(tag in (line.extension or "") for tag in _OFFSCREEN)
+        if line.speaker != NARRATOR and not offscreen and line.speaker not in names:
+            names.append(line.speaker)
+    action = " ".join(draft.action)
+    return names + [c.name for c in cast if c.name not in names and _mentions(c.name, action)]
+
+
+# --- prose --------------------------------------------------------------------------------
+
+
+def analyze_prose(text: str, default_title: str = "Untitled") -> Storyboard:
+    language, text = take_language(text)
+    drafts = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        draft = SceneDraft()
+        draft.narrate(paragraph)
+        drafts.append(draft)
+    return build_storyboard(drafts, title=default_title, language=language or "en",
+                            source_format="prose")
+
+
+# --- markdown -------------------------------------------------------------------------------
+
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+(.*)$")
+_RULE = re.compile(r"^\s*([-*_=])(?:\s*\1){2,}\s*$")
+_FENCE = re.compile(r"^\s*(?:```|~~~)")
+_QUOTE = re.compile(r"^\s*(?:>\s?)+")
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_SFX = re.compile(r"\[\s*(?:SFX|SOUND|FX)\s*:[^\]]*\]", re.IGNORECASE)
+_INLINE = (  # (pattern, replacement), applied in order
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),
+    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),
+    (re.compile(r"</?[A-Za-z][^>]*>"), ""),
+    (re.compile(r"`([^`]*)`"), r"\1"),
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
+    (re.compile(r"(?<!\w)([*_])(?=\S)(.+?)(?<=\S)\1(?!\w)"), r"\2"),
+    (re.compile(r"~~(.+?)~~"), r"\1"),
+    (re.compile(r"\\([\\`*_{}\[\]()#+\-.!>])"), r"\1"),
+)
+
+
+def analyze_markdown(text: str, default_title: str = "Untitled") -> Storyboard:
+    language, text = take_language(text)
+    text = _SFX.sub("", _HTML_COMMENT.sub("", text))
+    title, drafts = _markdown_drafts(_markdown_blocks(text))
+    return build_storyboard(drafts, title=title or default_title, language=language or "en",
+                            source_format="markdown")
+
+
+def clean_markdown(text: str) -> str:
+    """Spoken words of a Markdown line: ``**bold**`` → bold, ``[text](url)`` → text."""
+    for pattern, replacement in _INLINE:
+        text = pattern.sub(replacement, text)
+    return clean_spaces(text)
+
+
+def _markdown_blocks(text: str) -> list[tuple[str, int, str]]:
+    """("heading", level, text), ("paragraph", 0, lines) or ("item", 0, lines) blocks."""
+    blocks: list[tuple[str, int, str]] = []
+    kind, lines = "paragraph", []
+    for raw in text.split("\n"):
+        line = _QUOTE.sub("", raw)
+        skip = not line.strip() or _FENCE.match(line) or _RULE.match(line)  # "* * *" is no item
+        heading = None if skip else _HEADING.match(line)
+        item = None if skip or heading else _ITEM.match(line)
+        if lines and (skip or heading or item):
+            blocks.append((kind, 0, "\n".join(lines)))
+            kind, lines = "paragraph", []
+        if heading:
+            title = clean_markdown(heading.group(2) or "")
+            blocks.append(("heading", len(heading.group(1)), title))
+        elif item:
+            kind, lines = "item", [item.group(1)]
+        elif not skip:
+            lines.append(line)
+    if lines:
+        blocks.append((kind, 0, "\n".join(lines)))
+    return blocks
+
+
+def _markdown_drafts(blocks: list[tuple[str, int, str]]) -> tuple[str, list[SceneDraft]]:
+    headings = [i for i, block in enumerate(blocks) if block[0] == "heading"]
+    level_one = [i for i in headings if blocks[i][1] == 1]
+    title_at = headings[0] if len(level_one) == 1 and level_one[0] == headings[0] else None
+    drafts = [SceneDraft()]  # text before the first heading
+    for index, (kind, _, text) in enumerate(blocks):
+        if kind == "heading":
+            drafts.append(SceneDraft(title=text, heading=text, required=index != title_at))
+        elif kind == "item":
+            drafts[-1].narrate(clean_markdown(text))
+        else:
+            _add_paragraph(drafts[-1], text)
+    return (blocks[title_at][2] if title_at is not None else ""), drafts
+
+
+def _add_paragraph(draft: SceneDraft, paragraph: str) -> None:
+    chunks: list[list] = []  # [speaker or None, delivery note, words]
+    for line in paragraph.split("\n"):
+        line = clean_markdown(line)
+        cue = speaker_cue(line)
+        if cue:
+            chunks.append(list(cue))
+        elif line and chunks:
+            chunks[-1][2] += " " + line
+        elif line:
+            chunks.append([None, None, line])
+    for speaker, note, words in chunks:
+        if speaker in (None, NARRATOR):
+            draft.narrate(words)
+        else:
+            draft.say(speaker, words, parenthetical=note)

@@ -1,0 +1,101 @@
+"""Render settings: typed, bounded, documented, and read from the environment in one place.
+
+Every field can be set by the CLI flag of the same name or by ``VIDGEN_<NAME>``; the Ray
+address also by Ray's own ``RAY_ADDRESS``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from pydantic import AliasChoices, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from vidgen_ray.errors import SettingsError
+
+Resolution = Literal["720p", "1080p", "1440p", "2160p"]
+Aspect = Literal["16:9", "9:16", "1:1"]
+
+# Short side of the frame in pixels for each named resolution.
+_SHORT_SIDE = {"720p": 720, "1080p": 1080, "1440p": 1440, "2160p": 2160}
+_ASPECT = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
+
+
+def default_ffmpeg_threads() -> int:
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+class RenderSettings(BaseSettings):
+    """What a render is made with. The defaults need no GPU, no key and no download."""
+
+    model_config = SettingsConfigDict(env_prefix="VIDGEN_", extra="forbid", populate_by_name=True)
+
+    resolution: Resolution = Field("720p", description="Frame height class of the video.")
+    aspect: Aspect = Field("16:9", description="Frame shape: landscape, portrait or square.")
+    fps: int = Field(30, ge=12, le=60, description="Frames per second.")
+    llm: Literal["local"] = Field("local", description="Script analyser.")
+    tts_model: Literal["espeak"] = Field("espeak", description="Speech backend.")
+    tts_voice: str | None = Field(
+        None, description="Narrator voice, e.g. 'en+m3' for espeak-ng; the backend's default."
+    )
+    tts_speed: float = Field(1.0, ge=0.5, le=2.0, description="Speaking rate, 1.0 is normal.")
+    image_model: Literal["cards"] = Field("cards", description="Picture backend.")
+    loudness: float = Field(-16.0, ge=-31.0, le=-5.0, description="Target LUFS, integrated.")
+    crossfade: float = Field(0.5, ge=0.0, le=2.0, description="Dissolve length in seconds.")
+    chunk_seconds: float = Field(
+        10.0, ge=1.0, le=600.0, description="Length of the video pieces encoded in parallel."
+    )
+    crf: int = Field(20, ge=0, le=51, description="x264 quality; lower is better and larger.")
+    x264_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = (
+        "veryfast"
+    )
+    ffmpeg_threads: int = Field(
+        default_factory=default_ffmpeg_threads, ge=1, le=64, description="Threads per ffmpeg."
+    )
+    seed: int = Field(0, ge=0, description="Varies camera moves and sound; same seed, same video.")
+    ray_address: str | None = Field(
+        None,
+        validation_alias=AliasChoices("ray_address", "VIDGEN_RAY_ADDRESS", "RAY_ADDRESS"),
+        description="Ray cluster to join, e.g. ray://head:10001; empty starts a local Ray.",
+    )
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels, both even as H.264 4:2:0 requires."""
+        short = _SHORT_SIDE[self.resolution]
+        w, h = _ASPECT[self.aspect]
+        if w >= h:
+            return (round(short * w / h / 2) * 2, short)
+        return (short, round(short * h / w / 2) * 2)
+
+    def for_manifest(self) -> dict:
+        """Settings that shape the output; where the work ran does not."""
+        return self.model_dump(exclude={"ray_address", "ffmpeg_threads"})
+
+
+def load_settings(**overrides) -> RenderSettings:
+    """Environment, then overrides (CLI flags); a bad value becomes a SettingsError."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return RenderSettings(**given)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error["loc"]) or "settings"
+        value = error.get("input")
+        raise SettingsError(
+            f"setting {field}={value!r} is not allowed: {error['msg']}", field=field
+        ) from None
+
+
+def ray_runtime_env() -> dict[str, str]:
+    """Environment for a Ray this process starts: loopback only, no telemetry, no token auth.
+
+    Read here because nothing else reads os.environ.
+    """
+    return {
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+        "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled"),
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_ENABLE_AUTO_CONNECT": "0",
+    }

@@ -1,0 +1,80 @@
+"""One exception tree for the whole project.
+
+Every error names the problem and the fix. ``retryable`` tells the farm whether running the
+same work again may succeed; ``http_status`` is what the API answers.
+
+    VidgenError                       (500, not retryable)
+    ├── InputError                    (400) the user's input is wrong
+    │   ├── ScriptError               script missing, unreadable, empty, nothing to speak
+    │   └── SettingsError             (422) a setting outside its allowed values
+    ├── DependencyError               (503) a program or extra is not installed: says how
+    ├── OutputError                   (500) the output folder cannot be written
+    └── RenderError                   (500) a stage of a render failed; ``stage`` says which
+        └── ToolError                 an external program (ffmpeg, espeak-ng) failed
+"""
+
+from __future__ import annotations
+
+
+class VidgenError(Exception):
+    retryable: bool = False
+    http_status: int = 500
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __reduce__(self):  # errors cross process boundaries in Ray: keep every field
+        return (_rebuild, (type(self), self.message, self.__dict__))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _rebuild(cls: type[VidgenError], message: str, state: dict) -> VidgenError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
+
+class InputError(VidgenError):
+    http_status = 400
+
+
+class ScriptError(InputError):
+    pass
+
+
+class SettingsError(InputError):
+    http_status = 422
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class DependencyError(VidgenError):
+    http_status = 503
+
+
+class OutputError(VidgenError):
+    pass
+
+
+class RenderError(VidgenError):
+    def __init__(self, message: str, stage: str | None = None):
+        super().__init__(message)
+        self.stage = stage
+
+
+class ToolError(RenderError):
+    retryable = True
+
+    def __init__(self, tool: str, args: list[str], returncode: int, stderr: str):
+        tail = "\n".join(stderr.strip().splitlines()[-12:])
+        super().__init__(f"{tool} failed (exit {returncode}): {tail}")
+        self.tool = tool
+        self.command = args
+        self.returncode = returncode
+        self.stderr = stderr

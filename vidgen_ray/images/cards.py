@@ -1,0 +1,385 @@
+"""Storyboard cards with Pillow: the embedded picture backend, no GPU and no download.
+
+A card is a mood-coloured gradient with soft seeded shapes (so a Ken Burns move has
+something to move over), the scene number and title, the description and the characters
+as name chips. Every size is a fraction of the frame, and nothing is drawn outside the
+central 90%, so a 10% zoom never cuts text. Same request, same PNG bytes.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import functools
+import hashlib
+import io
+import random
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import PIL
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, features
+
+from vidgen_ray.errors import SettingsError
+from vidgen_ray.images.base import ImageRequest
+
+DRAWING_VERSION = "cards-1"
+SAFE_FRACTION = 0.90  # a 10% Ken Burns zoom keeps this central part in view
+MARGIN = 0.07  # content box inset per side, as a fraction of width/height: inside the 5%
+Rgb = tuple[int, int, int]
+
+# mood -> (top, bottom, accent): dark enough everywhere for white text.
+PALETTES: dict[str, tuple[Rgb, Rgb, Rgb]] = {
+    "neutral": ((74, 78, 92), (24, 26, 34), (214, 196, 160)),
+    "calm": ((44, 110, 128), (12, 36, 58), (142, 222, 214)),
+    "tense": ((128, 32, 36), (22, 8, 14), (255, 122, 89)),
+    "joyful": ((214, 118, 52), (122, 36, 86), (255, 214, 110)),
+    "sad": ((58, 74, 112), (16, 20, 34), (160, 182, 226)),
+    "mysterious": ((78, 42, 112), (12, 8, 30), (196, 156, 255)),
+    "epic": ((150, 66, 30), (18, 12, 28), (255, 180, 72)),
+}
+
+_FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/dejavu"),  # Debian, Ubuntu
+    Path("/usr/share/fonts/dejavu"),  # Fedora
+    Path("/usr/share/fonts/TTF"),  # Arch
+    Path("/usr/local/share/fonts"),
+    Path("/opt/homebrew/share/fonts"),
+    Path("/Library/Fonts"),
+    Path.home() / "Library" / "Fonts",  # Homebrew cask font-dejavu
+)
+
+
+def find_fonts(font_path: str | Path | None = None) -> tuple[Path | None, Path | None]:
+    """(regular, bold) font files: the given one (its -Bold sibling if any), else DejaVu Sans
+    from the usual places, else (None, None) for Pillow's bundled font."""
+    if font_path is not None:
+        regular = Path(font_path)
+        if not regular.is_file():
+            raise SettingsError(f"font file {str(regular)!r} does not exist: give the path of "
+                                "a .ttf/.otf file, or leave font_path empty for DejaVu Sans",
+                                field="font_path")
+        bold = regular.with_name(f"{regular.stem}-Bold{regular.suffix}")
+        return regular, (bold if bold.is_file() else regular)
+    for folder in _FONT_DIRS:
+        if (folder / "DejaVuSans.ttf").is_file():
+            regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+            return regular, (bold if bold.is_file() else regular)
+    return None, None
+
+
+def layout_engine() -> ImageFont.Layout:
+    # raqm shapes Arabic and orders right-to-left text; basic layout only avoids crashing.
+    return ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
+
+
+@functools.lru_cache(maxsize=64)
+def load_font(path: Path | None, size: int) -> ImageFont.FreeTypeFont:
+    size = max(8, size)
+    if path is None:
+        return ImageFont.load_default(size=size)
+    return ImageFont.truetype(str(path), size, layout_engine=layout_engine())
+
+
+def is_rtl(text: str) -> bool:
+    """Whether the first strongly directional character reads right to left."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
+def wrap_text(text: str, measure: Callable[[str], float], max_width: float,
+              max_lines: int) -> list[str]:
+    """Greedy word wrap into at most max_lines lines no wider than max_width; words wider
+    than a line are split by character (scripts without spaces), cut text ends with '…'."""
+    if max_lines <= 0:
+        return []
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        for piece in _split_long(word, measure, max_width):
+            candidate = f"{current} {piece}" if current else piece
+            if measure(candidate) <= max_width:
+                current = candidate
+                continue
+            lines.append(current)
+            current = piece
+        if len(lines) > max_lines:  # enough to know it will be cut
+            break
+    if current:
+        lines.append(current)
+    lines = [line for line in lines if line]
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = ellipsise(lines[-1] + " …", measure, max_width)
+    return lines
+
+
+def ellipsise(text: str, measure: Callable[[str], float], max_width: float) -> str:
+    """The text if it fits, else as much as fits followed by '…'."""
+    if measure(text) <= max_width:
+        return text
+    text = text.rstrip(" …")
+    while text and measure(text + "…") > max_width:
+        text = text[:-1].rstrip()
+    return text + "…"
+
+
+def _split_long(word: str, measure: Callable[[str], float], max_width: float) -> list[str]:
+    pieces, current = [], ""
+    for char in word:
+        if current and measure(current + char) > max_width:
+            pieces.append(current)
+            current = ""
+        current += char
+    return [*pieces, current]
+
+
+def render_background(width: int, height: int, mood: str, seed: int) -> Image.Image:
+    """Gradient, seeded soft shapes and a vignette: everything that is not text."""
+    top, bottom, accent = _palette(mood)
+    t = np.linspace(0.0, 1.0, height)[:, None]
+    t = t * (0.6 + 0.4 * t)  # ease in: the top colour holds a little longer
+    rows = np.asarray(top, np.float64) * (1 - t) + np.asarray(bottom, np.float64) * t
+    column = rows.round().astype(np.uint8)[:, None, :]
+    pixels = np.ascontiguousarray(np.broadcast_to(column, (height, width, 3)))
+    image = Image.fromarray(pixels, "RGB").convert("RGBA")
+    # Shapes and vignette are smooth: draw them small, blur, scale up (cheap even at 4K).
+    small = (max(8, width // 8), max(8, height // 8))
+    shapes = _soft_shapes(small, top, accent, seed)
+    image.alpha_composite(shapes.resize(image.size, Image.BICUBIC))
+    image.alpha_composite(_vignette(small).resize(image.size, Image.BICUBIC))
+    return image
+
+
+def _palette(mood: str) -> tuple[Rgb, Rgb, Rgb]:
+    if mood not in PALETTES:
+        raise SettingsError(f"unknown mood {mood!r}: use one of {', '.join(PALETTES)}",
+                            field="mood")
+    return PALETTES[mood]
+
+
+def _soft_shapes(size: tuple[int, int], top: Rgb, accent: Rgb, seed: int) -> Image.Image:
+    rng = random.Random(seed)
+    width, height = size
+    short = min(size)
+    layer = Image.new("RGBA", size, (*accent, 0))
+    draw = ImageDraw.Draw(layer, "RGBA")
+    glow = tuple(min(255, c + 70) for c in top)
+    for _ in range(7):
+        x, y = rng.uniform(-0.1, 1.1) * width, rng.uniform(-0.1, 1.1) * height
+        r = rng.uniform(0.12, 0.4) * short
+        colour = accent if rng.random() < 0.6 else glow
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=(*colour, rng.randint(14, 34)))
+    return layer.filter(ImageFilter.GaussianBlur(short * 0.02))
+
+
+def _vignette(size: tuple[int, int]) -> Image.Image:
+    width, height = size
+    y, x = np.ogrid[-1:1:height * 1j, -1:1:width * 1j]
+    # Only + * / and sqrt: exactly rounded on every CPU, so the PNG bytes never vary.
+    d = np.clip((np.sqrt(x * x + y * y) - 0.55) / 0.9, 0, 1)
+    darkness = d * np.sqrt(d) * 150
+    alpha = Image.fromarray(darkness.astype(np.uint8), "L")
+    layer = Image.new("RGBA", size, (0, 0, 0, 0))
+    layer.putalpha(alpha)
+    return layer
+
+
+class _Card:
+    """Lays out and draws the writing of one card on a transparent layer. Sizes are in
+    ``unit``s, 1% of the frame's short side, so every resolution and aspect looks alike."""
+
+    def __init__(self, request: ImageRequest, fonts: tuple[Path | None, Path | None]):
+        self.request, self.fonts = request, fonts
+        width, height = request.width, request.height
+        self.unit = min(width, height) / 100
+        self.left, self.right = MARGIN * width, (1 - MARGIN) * width
+        self.top, self.bottom = MARGIN * height, (1 - MARGIN) * height
+        self.landscape = width > height
+        self.accent = (*_palette(request.mood)[2], 255)
+        self.layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+        self.draw = ImageDraw.Draw(self.layer, "RGBA")
+
+    def font(self, bold: bool, size: float) -> ImageFont.FreeTypeFont:
+        return load_font(self.fonts[bold], round(size * self.unit))
+
+    def render(self) -> Image.Image:
+        header_bottom = self.header()
+        self.body(header_bottom + 4 * self.unit, self.chips() - 4 * self.unit)
+        return self.layer
+
+    def header(self) -> float:
+        """An accent bar, SCENE 07 on the left, the mood on the right; returns its bottom."""
+        u, label, tag = self.unit, self.font(True, 3.2), self.font(False, 2.8)
+        self.draw.rectangle((self.left, self.top, self.left + 5 * u, self.top + 0.8 * u),
+                            fill=self.accent)
+        y = self.top + 2.2 * u
+        self.spaced(self.left, y, f"SCENE {self.request.scene_number:02d}", label, self.accent)
+        mood = self.request.mood.upper()
+        x = self.right - self.spaced(0, 0, mood, tag, None)
+        self.spaced(x, y + 0.3 * u, mood, tag, (255, 255, 255, 170))
+        return y + 4 * u
+
+    def body(self, top: float, bottom: float) -> None:
+        """Title, accent rule and description as one block, a little below centre."""
+        u, request = self.unit, self.request
+        width = (self.right - self.left) * (0.72 if self.landscape else 1.0)  # short measure
+        title_font, text_font = self.font(True, 7.2), self.font(False, 3.9)
+        title_step, text_step, rule = 8.5 * u, 5.5 * u, 3.2 * u
+        title = wrap_text(request.title, title_font.getlength, width, 2 if self.landscape else 3)
+        title_height = len(title) * title_step + (rule if title else 0)
+        room = int((bottom - top - title_height) // text_step)
+        text = wrap_text(request.description, text_font.getlength, width,
+                         max(0, min(room, 7 if self.landscape else 12)))
+        y = top + max(0.0, bottom - top - title_height - len(text) * text_step) * 0.62
+        rtl = is_rtl(request.title)
+        y = self.lines(title, y, title_font, title_step, (255, 255, 255, 255), rtl)
+        if title:
+            x = self.right - 9 * u if rtl else self.left
+            self.draw.rectangle((x, y + 0.9 * u, x + 9 * u, y + 1.3 * u), fill=self.accent)
+            y += rule
+        self.lines(text, y, text_font, text_step, (255, 255, 255, 225),
+                   is_rtl(request.description))
+
+    def lines(self, lines: list[str], y: float, font, step: float, fill, rtl: bool) -> float:
+        for line in lines:  # right-to-left paragraphs hang from the right edge
+            x = self.right - font.getlength(line) if rtl else self.left
+            self.draw.text((x, y + step / 2), line, font=font, fill=fill, anchor="lm")
+            y += step
+        return y
+
+    def chips(self) -> float:
+        """A name chip per character along the bottom, at most two rows; returns their top."""
+        if not self.request.characters:
+            return self.bottom
+        font, height, gap = self.font(True, 2.9), 6.2 * self.unit, 1.6 * self.unit
+        rows = self.chip_rows(list(self.request.characters), font, height, gap)
+        top = y = self.bottom - len(rows) * height - (len(rows) - 1) * gap
+        for row in rows:
+            x = self.left
+            for name in row:
+                x += self.chip(name, x, y, font, height) + gap
+            y += height + gap
+        return top
+
+    def chip_rows(self, names: list[str], font, height: float, gap: float) -> list[list[str]]:
+        """Pack chips into rows; past two rows the rest become one '+N' chip."""
+        room = self.right - self.left
+
+        def row_width(row: list[str]) -> float:
+            return sum(self.chip_width(n, font, height) for n in row) + gap * (len(row) - 1)
+
+        rows: list[list[str]] = [[]]
+        for name in names:
+            name = ellipsise(name, font.getlength, room * 0.45)
+            if rows[-1] and row_width([*rows[-1], name]) > room:
+                rows.append([])
+            rows[-1].append(name)
+        if len(rows) <= 2:
+            return rows
+        kept, hidden = rows[:2], sum(len(row) for row in rows[2:])
+        while row_width([*kept[1], f"+{hidden}"]) > room:
+            kept[1].pop()
+            hidden += 1
+        return [kept[0], [*kept[1], f"+{hidden}"]]
+
+    def chip_width(self, name: str, font, height: float) -> float:
+        dot = 0 if name.startswith("+") else height * 0.61  # the initial's dot and its gap
+        return height + dot + font.getlength(name)
+
+    def chip(self, name: str, x: float, y: float, font, height: float) -> float:
+        width = self.chip_width(name, font, height)
+        self.draw.rounded_rectangle((x, y, x + width, y + height), radius=height / 2,
+                                    fill=(255, 255, 255, 34), outline=(255, 255, 255, 90),
+                                    width=max(1, round(self.unit * 0.15)))
+        text_x = x + height / 2
+        if not name.startswith("+"):
+            dot, inset = height * 0.72, height * 0.14
+            box = (x + inset, y + inset, x + inset + dot, y + inset + dot)
+            self.draw.ellipse(box, fill=(*_name_colour(name), 255))
+            self.draw.text((x + inset + dot / 2, y + height / 2), name[:1].upper(), anchor="mm",
+                           font=self.font(True, 2.6), fill=(255, 255, 255, 255))
+            text_x = x + inset + dot + height * 0.25
+        self.draw.text((text_x, y + height / 2), name, font=font, anchor="lm",
+                       fill=(255, 255, 255, 240))
+        return width
+
+    def spaced(self, x: float, y: float, text: str, font, fill) -> float:
+        """Letter-spaced caps for the small labels; measures only when fill is None."""
+        start, tracking = x, font.size * 0.18
+        for char in text:
+            if fill is not None:
+                self.draw.text((x, y), char, font=font, fill=fill)
+            x += font.getlength(char) + tracking
+        return x - tracking - start
+
+
+def _name_colour(name: str) -> Rgb:
+    hue = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:2], "big") / 65536
+    r, g, b = colorsys.hsv_to_rgb(hue, 0.55, 0.78)
+    return round(r * 255), round(g * 255), round(b * 255)
+
+
+def _shadow(layer: Image.Image, unit: float) -> Image.Image:
+    """A soft dark copy of the text layer, blurred small and scaled up (cheap at 4K), cut
+    to the safe area so its faint edge never reaches what a zoom crops."""
+    width, height = layer.size
+    small = layer.getchannel("A").resize((max(8, width // 4), max(8, height // 4)),
+                                         Image.BILINEAR)
+    alpha = small.filter(ImageFilter.GaussianBlur(unit * 0.25)).resize(layer.size,
+                                                                       Image.BICUBIC)
+    inset = (1 - SAFE_FRACTION) / 2
+    safe = Image.new("L", layer.size, 0)
+    ImageDraw.Draw(safe).rectangle((round(inset * width), round(inset * height),
+                                    round((1 - inset) * width) - 1,
+                                    round((1 - inset) * height) - 1), fill=170)
+    shadow = Image.new("RGBA", layer.size, (0, 0, 0, 0))
+    shadow.putalpha(ImageChops.multiply(alpha, safe))
+    return shadow
+
+
+def render_card(request: ImageRequest,
+                fonts: tuple[Path | None, Path | None] = (None, None)) -> Image.Image:
+    if not (64 <= request.width <= 8192 and 64 <= request.height <= 8192):
+        raise SettingsError(f"card size {request.width}x{request.height} is out of range: "
+                            "width and height must be 64..8192 pixels", field="resolution")
+    image = render_background(request.width, request.height, request.mood, request.seed)
+    text = render_text_layer(request, fonts)
+    image.alpha_composite(_shadow(text, min(request.width, request.height) / 100))
+    image.alpha_composite(text)
+    return image.convert("RGB")
+
+
+def render_text_layer(request: ImageRequest,
+                      fonts: tuple[Path | None, Path | None] = (None, None)) -> Image.Image:
+    """Everything written on the card, on a transparent layer the size of the frame."""
+    return _Card(request, fonts).render()
+
+
+class CardsBackend:
+    """ImageBackend drawing storyboard cards; ``font_path`` overrides DejaVu Sans."""
+
+    name = "cards"
+
+    def __init__(self, font_path: str | Path | None = None):
+        self.fonts = find_fonts(font_path)
+
+    def version(self) -> str:
+        regular, bold = self.fonts
+        font = f"{regular.name}+{bold.name}" if regular and bold else "pillow-default-font"
+        engine = "raqm" if layout_engine() == ImageFont.Layout.RAQM else "basic"
+        return f"{DRAWING_VERSION} pillow-{PIL.__version__} {font} {engine}"
+
+    def generate(self, requests: list[ImageRequest]) -> list[bytes]:
+        return [self._png(request) for request in requests]
+
+    def _png(self, request: ImageRequest) -> bytes:
+        buffer = io.BytesIO()
+        render_card(request, self.fonts).save(buffer, format="PNG", compress_level=6)
+        return buffer.getvalue()

@@ -1,0 +1,62 @@
+"""Where a render starts: a script file, a storyboard.json, script text, or a Storyboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from vidgen_ray.analysis import analyze_script
+from vidgen_ray.errors import ScriptError
+from vidgen_ray.storyboard import Storyboard
+
+MAX_SCRIPT_BYTES = 10 * 1024 * 1024  # a feature film is ~250 kB; more is surely a wrong file
+
+
+def read_script(path: Path) -> str:
+    if not path.exists():
+        raise ScriptError(f"script not found: {path}: check the path and the current folder")
+    if path.is_dir():
+        raise ScriptError(f"{path} is a folder: give the script file inside it")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ScriptError(f"cannot read {path}: {exc.strerror}: check its permissions") from exc
+    if len(data) > MAX_SCRIPT_BYTES:
+        raise ScriptError(f"{path} is {len(data) // 1024} kB: a script is text under "
+                          f"{MAX_SCRIPT_BYTES // 1024 // 1024} MB; is this the right file?")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScriptError(f"{path} is not UTF-8 text (byte {exc.start}): save it as UTF-8, "
+                          "or check that it is a script and not a binary file") from exc
+
+
+def parse_storyboard_json(text: str, origin: str) -> Storyboard:
+    try:
+        return Storyboard.model_validate_json(text)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"]) or "the top level"
+        raise ScriptError(f"{origin}: {where}: {error['msg']}: fix that field, or print a "
+                          "valid storyboard with 'vidgen analyze SCRIPT'") from None
+
+
+def load_storyboard(source: str | Path | Storyboard) -> Storyboard:
+    """A Storyboard from whatever the user gave; .json files are rendered exactly as written."""
+    if isinstance(source, Storyboard):
+        return source
+    if isinstance(source, Path):
+        text = read_script(source)
+        if source.suffix.lower() == ".json":
+            return parse_storyboard_json(text, str(source))
+        return analyze_script(text, filename=source.name)
+    return analyze_script(source)
+
+
+def require_speech(storyboard: Storyboard) -> None:
+    if not storyboard.scenes:
+        raise ScriptError("the storyboard has no scenes: add at least one scene with a line")
+    if storyboard.line_count() == 0:
+        raise ScriptError("the script has nothing to speak: add at least one line of "
+                          "narration or dialogue")

@@ -1,0 +1,26 @@
+"""Speech backends: every line of a storyboard to a WAV. Imports stay light: a backend's
+module (and its heavy libraries) loads only when that backend is created."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vidgen_ray.errors import SettingsError
+
+if TYPE_CHECKING:
+    from vidgen_ray.config import RenderSettings
+    from vidgen_ray.speech.base import SpeechBackend
+
+SPEECH_BACKENDS = ("espeak",)
+
+
+def create_speech_backend(name: str, settings: RenderSettings | None = None) -> SpeechBackend:
+    """The speech backend called ``name`` (``settings.tts_model``), ready to use."""
+    if name == "espeak":
+        from vidgen_ray.speech.espeak import EspeakBackend
+
+        return EspeakBackend()
+    raise SettingsError(
+        f"unknown speech backend {name!r}: choose one of {', '.join(SPEECH_BACKENDS)}",
+        field="tts_model",
+    )

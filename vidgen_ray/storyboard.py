@@ -1,0 +1,107 @@
+"""The storyboard: what a script means, as data. Analysers write it, renderers read it.
+
+It is saved with every render (``storyboard.json``) and can be edited and rendered again
+exactly as written, so every field has a default a person can leave out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NARRATOR = "NARRATOR"
+
+Mood = Literal["neutral", "calm", "tense", "joyful", "sad", "mysterious", "epic"]
+Ambience = Literal[
+    "none", "room", "rain", "wind", "ocean", "forest", "city", "night", "fire", "crowd"
+]
+Transition = Literal["cut", "dissolve"]
+
+
+def stable_seed(*parts: str) -> int:
+    """A seed that depends only on the given text, the same in every process and run."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Character(_Model):
+    name: str = Field(min_length=1, description="As written in the script, upper case.")
+    description: str = Field("", description="Fixed visual description, used in every picture.")
+    voice: str | None = Field(
+        None, description="Voice for the speech backend; chosen by casting when empty."
+    )
+    seed: int | None = Field(None, ge=0, description="Stable seed; derived from the name.")
+    gender: Literal["female", "male"] | None = None
+
+    @model_validator(mode="after")
+    def _default_seed(self) -> Character:
+        if self.seed is None:
+            self.seed = stable_seed("character", self.name)
+        return self
+
+
+class Line(_Model):
+    speaker: str = Field(NARRATOR, min_length=1, description="A character name or NARRATOR.")
+    text: str = Field(min_length=1)
+    parenthetical: str | None = Field(None, description="Delivery note, e.g. 'whispering'.")
+    extension: str | None = Field(None, description="Cue extension such as V.O. or O.S.")
+    language: str | None = Field(None, description="Overrides the storyboard's language.")
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("a line needs text to speak: write the words or delete the line")
+        return text.strip()
+
+
+class Scene(_Model):
+    title: str = ""
+    description: str = Field("", description="What the picture shows.")
+    lines: list[Line] = Field(default_factory=list)
+    characters: list[str] = Field(default_factory=list, description="Names present.")
+    mood: Mood = "neutral"
+    ambience: Ambience = "none"
+    transition: Transition = Field("dissolve", description="How this scene gives way to the next.")
+    seed: int | None = Field(None, ge=0)
+
+
+class Storyboard(_Model):
+    title: str = "Untitled"
+    language: str = Field("en", min_length=2, description="Language code, e.g. en, fr, ar.")
+    source_format: Literal["prose", "markdown", "fountain", "storyboard"] = "storyboard"
+    characters: list[Character] = Field(default_factory=list)
+    scenes: list[Scene] = Field(default_factory=list)
+    metadata: dict[str, str] = Field(default_factory=dict, description="Title page and such.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Storyboard:
+        names = [c.name for c in self.characters]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"character {duplicates[0]!r} is listed twice: keep one entry")
+        known = set(names) | {NARRATOR}
+        for number, scene in enumerate(self.scenes, 1):
+            for line in scene.lines:
+                if line.speaker not in known:
+                    raise ValueError(
+                        f"scene {number}: speaker {line.speaker!r} is not in the character "
+                        f"list: add it to 'characters' or use {NARRATOR}"
+                    )
+        return self
+
+    def character(self, name: str) -> Character | None:
+        return next((c for c in self.characters if c.name == name), None)
+
+    def scene_seed(self, index: int) -> int:
+        scene = self.scenes[index]
+        return scene.seed if scene.seed is not None else stable_seed("scene", str(index))
+
+    def line_count(self) -> int:
+        return sum(len(scene.lines) for scene in self.scenes)

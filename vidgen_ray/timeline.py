@@ -1,0 +1,158 @@
+"""Pure timing: speech lengths and transitions in, frame-exact clip times, cues and chunks out.
+
+Every frame of the video is a function of its frame number, so any range of frames can be
+rendered alone by any worker and still match a render of the whole (see ``segments``).
+
+A scene lasts: ``lead_in`` (plus the dissolve into it) + its lines with ``line_gap`` between
+them + ``tail``. Neighbouring scenes overlap by the dissolve's length; speech starts after
+the picture has settled, so two scenes' voices never collide.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from vidgen_ray.storyboard import Storyboard, stable_seed
+
+MOTIONS = ("zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down")
+AUDIO_RATE = 48_000
+
+
+@dataclass(frozen=True)
+class Pacing:
+    fps: int = 30
+    crossfade: float = 0.5  # seconds of dissolve between scenes that ask for one
+    lead_in: float = 0.4  # silence before a scene's first line (after its dissolve)
+    line_gap: float = 0.35  # silence between two lines of one scene
+    tail: float = 0.6  # silence after a scene's last line
+    silent_scene: float = 3.0  # length of a scene with nothing to say
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One spoken line: when it sounds and what the subtitle says."""
+
+    scene: int  # 0-based scene index
+    line: int  # 0-based line index within the scene
+    start: float  # seconds
+    end: float
+    speaker: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One scene's picture on screen: frames [start, end), dissolving in over ``fade_in``."""
+
+    scene: int
+    start: int
+    end: int
+    fade_in: int  # frames shared with the previous clip
+    motion: str
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of frames showing one clip, or dissolving from clip ``a`` into clip ``b``."""
+
+    start: int
+    end: int
+    a: int  # scene index shown (or fading out)
+    b: int | None = None  # scene index fading in, for a dissolve
+    fade_start: int = 0  # first frame of the whole dissolve
+    fade_frames: int = 0
+
+    def alpha(self, frame: int) -> float:
+        """Weight of ``b`` at an absolute frame; never exactly 0 or 1 inside a dissolve."""
+        return (frame - self.fade_start + 1) / (self.fade_frames + 1)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    fps: int
+    clips: tuple[Clip, ...]
+    cues: tuple[Cue, ...]
+
+    @property
+    def total_frames(self) -> int:
+        return self.clips[-1].end if self.clips else 0
+
+    @property
+    def duration(self) -> float:
+        return self.total_frames / self.fps
+
+    @property
+    def audio_samples(self) -> int:
+        return round(self.total_frames * AUDIO_RATE / self.fps)
+
+    def chunks(self, chunk_seconds: float) -> list[tuple[int, int]]:
+        """Split [0, total) into frame ranges of about ``chunk_seconds``; the last one may be
+        shorter, but never under half a chunk (it joins its neighbour instead)."""
+        size = max(1, round(chunk_seconds * self.fps))
+        bounds = list(range(0, self.total_frames, size)) + [self.total_frames]
+        if len(bounds) > 2 and bounds[-1] - bounds[-2] < size / 2:
+            del bounds[-2]
+        return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+    def segments(self, start: int, end: int) -> list[Segment]:
+        """The segments that cover frames [start, end), cut to that range."""
+        cut = []
+        for seg in self._all_segments():
+            lo, hi = max(seg.start, start), min(seg.end, end)
+            if lo < hi:
+                cut.append(Segment(lo, hi, seg.a, seg.b, seg.fade_start, seg.fade_frames))
+        return cut
+
+    def _all_segments(self) -> list[Segment]:
+        segments = []
+        for i, clip in enumerate(self.clips):
+            nxt = self.clips[i + 1] if i + 1 < len(self.clips) else None
+            solo_start = clip.start + clip.fade_in
+            solo_end = nxt.start if nxt else clip.end
+            if solo_start < solo_end:
+                segments.append(Segment(solo_start, solo_end, clip.scene))
+            if nxt and nxt.fade_in:
+                segments.append(Segment(nxt.start, clip.end, clip.scene, nxt.scene,
+                                        nxt.start, nxt.fade_in))
+        return segments
+
+
+def plan_timeline(storyboard: Storyboard, line_seconds: list[list[float]], pacing: Pacing,
+                  seed: int = 0) -> Timeline:
+    """Place every scene and line. ``line_seconds[s][l]`` is the spoken length of line l of
+    scene s."""
+    if len(line_seconds) != len(storyboard.scenes):
+        raise ValueError("line_seconds needs one list per scene")
+    fade = round(pacing.crossfade * pacing.fps)
+    clips: list[Clip] = []
+    cues: list[Cue] = []
+    start = 0
+    for index, scene in enumerate(storyboard.scenes):
+        fade_in = _fade_into(storyboard, index, fade)
+        start -= fade_in
+        offset = start / pacing.fps + fade_in / pacing.fps + pacing.lead_in
+        for number, (line, seconds) in enumerate(zip(scene.lines, line_seconds[index],
+                                                     strict=True)):
+            cues.append(Cue(index, number, offset, offset + seconds, line.speaker, line.text))
+            offset += seconds + pacing.line_gap
+        if scene.lines:
+            length = offset - pacing.line_gap + pacing.tail - start / pacing.fps
+        else:
+            length = fade_in / pacing.fps + pacing.silent_scene
+        # A dissolve needs frames on both sides; never let a scene be shorter than two of them.
+        frames = max(math.ceil(round(length * pacing.fps, 6)), 2 * fade + 1)
+        motion = MOTIONS[stable_seed("motion", str(seed), str(index)) % len(MOTIONS)]
+        clips.append(Clip(index, start, start + frames, fade_in, motion))
+        start += frames
+    return Timeline(pacing.fps, tuple(clips), tuple(cues))
+
+
+def _fade_into(storyboard: Storyboard, index: int, fade: int) -> int:
+    if index == 0:
+        return 0
+    return fade if storyboard.scenes[index - 1].transition == "dissolve" else 0
