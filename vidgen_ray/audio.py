@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from vidgen_ray.ffmpeg import ffmpeg
-from vidgen_ray.speech.base import Speech
 from vidgen_ray.storyboard import Storyboard, stable_seed
 from vidgen_ray.timeline import AUDIO_RATE, Timeline
 
@@ -46,18 +45,15 @@ CHORDS = {
 }
 
 
-def place_speech(cue_starts: list[float], speeches: list[Speech], total_seconds: float) -> Speech:
-    """One mono track with every line at its start time (pure). All lines share one rate."""
-    rates = {s.sample_rate for s in speeches}
-    if len(rates) > 1:
-        raise ValueError(f"speech comes at several sample rates {sorted(rates)}: use one backend")
-    rate = rates.pop() if rates else AUDIO_RATE
+def place_speech(cue_starts: list[float], lines: list[np.ndarray], rate: int,
+                 total_seconds: float) -> np.ndarray:
+    """One int16 mono track at ``rate`` with every line at its start time (pure)."""
     track = np.zeros(round(total_seconds * rate) + 1, dtype=np.int32)
-    for start, speech in zip(cue_starts, speeches, strict=True):
+    for start, samples in zip(cue_starts, lines, strict=True):
         at = round(start * rate)
-        piece = speech.samples[: max(0, len(track) - at)].astype(np.int32)
+        piece = samples[: max(0, len(track) - at)].astype(np.int32)
         track[at:at + len(piece)] += piece
-    return Speech(np.clip(track, -32768, 32767).astype(np.int16), rate)
+    return np.clip(track, -32768, 32767).astype(np.int16)
 
 
 def _pad(mood: str, seconds: float) -> str:

@@ -31,6 +31,7 @@ from vidgen_ray.speech.base import Speech, SpeechRequest
 from vidgen_ray.storage import LocalStore, content_key
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Pacing, Timeline, plan_timeline
+from vidgen_ray.tools import find_tool
 
 SPEECH_BATCH = 8  # lines per task: amortises process start-up without starving the pool
 IMAGE_BATCH = 4
@@ -122,16 +123,16 @@ def render(source: str | Path | Storyboard, out_dir: Path, settings: RenderSetti
     report = progress or (lambda stage, done, total: None)
     try:
         return _render(storyboard, out_dir, settings, store, stages, report)
-    except VidgenError as exc:
-        if isinstance(exc, RenderError) or exc.http_status >= 500:
-            raise RenderError(f"the {stages.current} stage failed: {exc}\nFinished parts are "
-                              f"kept in {store.root}: run the same command again to resume.",
-                              stage=stages.current) from exc
-        raise
+    except RenderError as exc:
+        raise RenderError(f"the {stages.current} stage failed: {exc}\nFinished parts are "
+                          f"kept in {store.root}: run the same command again to resume.",
+                          stage=stages.current) from exc
 
 
 def _render(storyboard: Storyboard, out_dir: Path, settings: RenderSettings, store: LocalStore,
             stages: _Stages, report: Progress) -> RenderResult:
+    for program in ("ffmpeg", "ffprobe"):  # fail before any work, not after it
+        find_tool(program)
     speech_backend = create_speech_backend(settings.tts_model, settings)
     image_backend = create_image_backend(settings.image_model, settings)
     voices = speech_backend.cast(storyboard, settings.tts_voice)
@@ -145,8 +146,7 @@ def _render(storyboard: Storyboard, out_dir: Path, settings: RenderSettings, sto
         speeches = [Speech.from_wav(store.get(k)) for k in speech_keys]
     with stages.stage("timeline"):
         timeline = _plan(storyboard, speeches, settings)
-        track = audio.place_speech([c.start for c in timeline.cues], speeches,
-                                   timeline.duration)
+        track = _speech_track(timeline, speeches)
         mix_ref = _mix.remote(track.to_wav(), storyboard, timeline, settings)
     with stages.stage("video"):
         chunks = _chunk_parts(timeline, image_refs, settings, store, report)
@@ -268,6 +268,17 @@ def _plan(storyboard: Storyboard, speeches: list[Speech], settings: RenderSettin
         at += len(scene.lines)
     pacing = Pacing(fps=settings.fps, crossfade=settings.crossfade)
     return plan_timeline(storyboard, seconds, pacing, seed=settings.seed)
+
+
+def _speech_track(timeline: Timeline, speeches: list[Speech]) -> Speech:
+    rates = {s.sample_rate for s in speeches}
+    if len(rates) != 1:
+        raise RenderError(f"speech came at several sample rates {sorted(rates)}: the parts "
+                          "folder mixes backends; delete OUT/parts/speech and render again")
+    rate = rates.pop()
+    samples = audio.place_speech([c.start for c in timeline.cues],
+                                 [s.samples for s in speeches], rate, timeline.duration)
+    return Speech(samples, rate)
 
 
 def _chunk_parts(timeline: Timeline, images: _Parts, settings: RenderSettings,

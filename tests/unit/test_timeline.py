@@ -31,7 +31,7 @@ def test_dissolves_overlap_neighbours_and_speech_waits_for_the_picture():
     # The second scene's line starts after its dissolve has finished, plus the lead-in.
     assert timeline.cues[1].start == pytest.approx(first.end / 30 + 0.4)
     # No two lines overlap in time.
-    for a, b in zip(timeline.cues, timeline.cues[1:]):
+    for a, b in zip(timeline.cues, timeline.cues[1:], strict=False):
         assert a.end < b.start
 
 
@@ -46,12 +46,12 @@ def test_segments_cover_every_frame_once_and_alpha_rises():
     timeline = plan_timeline(board(1, 2, 1), [[1.0], [0.5, 0.7], [2.0]], Pacing())
     segments = timeline.segments(0, timeline.total_frames)
     assert segments[0].start == 0 and segments[-1].end == timeline.total_frames
-    for a, b in zip(segments, segments[1:]):
+    for a, b in zip(segments, segments[1:], strict=False):
         assert a.end == b.start
     dissolves = [s for s in segments if s.b is not None]
     assert len(dissolves) == 2
     weights = [dissolves[0].alpha(f) for f in range(dissolves[0].start, dissolves[0].end)]
-    assert weights == sorted(weights) and 0 < weights[0] and weights[-1] < 1
+    assert weights == sorted(weights) and weights[0] > 0 and weights[-1] < 1
 
 
 def test_segments_of_a_range_are_cut_to_it():

@@ -48,8 +48,7 @@ def analyze_fountain(text: str, default_title: str = "Untitled") -> Storyboard:
     drafts = [SceneDraft()]  # what comes before the first heading
     for paragraph in screenplay.paragraphs:
         _add(paragraph, drafts)
-    language = check_language(" ".join(title_page["Language"])) if "Language" in title_page \
-        else "en"
+    language = check_language(" ".join(title_page.get("Language", ["en"])))
     return build_storyboard(
         drafts, title=" ".join(title_page.get("Title", [])) or default_title,
         language=language, source_format="fountain",
@@ -77,7 +76,8 @@ def prepare(text: str) -> str:
         head = list(itertools.takewhile(str.strip, lines))
     # screenplain misses indented headings and transitions; indentation is not spoken anyway.
     body = [line.lstrip() if line.strip() else line for line in lines[len(head):]]
-    return "\n".join([*head, "", *body])  # a blank line 1 tells screenplain: no title page
+    # The blank line ends the title page, or, with no title page, tells screenplain so.
+    return "\n".join([*head, "", *body])
 
 
 def _add(paragraph: object, drafts: list[SceneDraft]) -> None:

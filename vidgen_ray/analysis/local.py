@@ -79,11 +79,12 @@ def clean_spaces(text: str) -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text``; abbreviations such as "Dr." do not end one."""
+    """Sentences of ``text``; "Dr." or a quote going on in lower case ("Hi!" he said) go on."""
     sentences, start = [], 0
     for end in _SENTENCE_END.finditer(text):
         words = text[start:end.end()].split()
-        if words and words[-1].lower() in _ABBREVIATIONS:
+        goes_on = text[end.end():end.end() + 1].islower()
+        if goes_on or (words and words[-1].lower() in _ABBREVIATIONS):
             continue
         sentences.append(text[start:end.end()].strip())
         start = end.end()
@@ -134,7 +135,8 @@ def check_language(code: str) -> str:
     if not _LANGUAGE_CODE.match(code):
         raise ScriptError(f"language {code!r} is not a language code: write a code such as "
                           "'en', 'fr' or 'ar'")
-    return code
+    primary, _, region = code.partition("-")
+    return primary.lower() + ("-" + region if region else "")  # "FR" → "fr", "pt-BR" stays
 
 
 # --- storyboard -----------------------------------------------------------------------------
@@ -180,7 +182,8 @@ def _scene(draft: SceneDraft, cast: list[Character]) -> Scene:
 
 
 def _describe(draft: SceneDraft, setting: str) -> str:
-    visual = draft.synopsis or " ".join(split_sentences(" ".join(draft.action))[:2])
+    sentences = [s for text in draft.action for s in split_sentences(text)]
+    visual = draft.synopsis or " ".join(sentences[:2])
     parts = [part for part in (setting, trim(visual, MAX_DESCRIPTION_CHARS)) if part]
     return ". ".join(parts) or draft.title
 

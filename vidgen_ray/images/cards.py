@@ -345,21 +345,22 @@ def _shadow(layer: Image.Image, unit: float) -> Image.Image:
 
 
 def render_card(request: ImageRequest,
-                fonts: tuple[Path | None, Path | None] = (None, None)) -> Image.Image:
+                fonts: tuple[Path | None, Path | None] | None = None) -> Image.Image:
+    """The finished card, RGB, exactly request.width x request.height."""
     if not (64 <= request.width <= 8192 and 64 <= request.height <= 8192):
         raise SettingsError(f"card size {request.width}x{request.height} is out of range: "
                             "width and height must be 64..8192 pixels", field="resolution")
     image = render_background(request.width, request.height, request.mood, request.seed)
-    text = render_text_layer(request, fonts)
+    text = render_text_layer(request, fonts or find_fonts())
     image.alpha_composite(_shadow(text, min(request.width, request.height) / 100))
     image.alpha_composite(text)
     return image.convert("RGB")
 
 
 def render_text_layer(request: ImageRequest,
-                      fonts: tuple[Path | None, Path | None] = (None, None)) -> Image.Image:
+                      fonts: tuple[Path | None, Path | None] | None = None) -> Image.Image:
     """Everything written on the card, on a transparent layer the size of the frame."""
-    return _Card(request, fonts).render()
+    return _Card(request, fonts or find_fonts()).render()
 
 
 class CardsBackend:

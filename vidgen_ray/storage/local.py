@@ -34,6 +34,7 @@ class LocalStore:
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; parts are ordinary files
             os.replace(tmp, target)
         except OSError as exc:
             raise OutputError(f"cannot write {target}: {exc.strerror}: choose a writable "
