@@ -14,7 +14,7 @@ from vidgen_ray.config import RenderSettings
 from vidgen_ray.ffmpeg import ffmpeg
 from vidgen_ray.timeline import Clip, Segment, Timeline
 
-ASSEMBLY_VERSION = "assembly-3"  # bump when the pixels a chunk renders change
+ASSEMBLY_VERSION = "assembly-4"  # bump when the pixels a chunk renders change
 # Camera moves: zooms travel 12 % of the frame; pans hold an 8 % zoom and sweep 60 % of the
 # slack. Neither crops more than 6 % of any edge, inside the cards' 7 % text margin.
 ZOOM = 0.12
@@ -52,8 +52,9 @@ def _moving_still(input_label: str, clip: Clip, start: int, end: int, fps: int,
     absolute times (so time-based filters in ``then`` see the same clock in every chunk)."""
     window = camera_window(clip, start - clip.start)
     corners = ":".join(f"{k}='{v}'" for k, v in window.items())
-    return (f"{input_label}loop=loop={end - start - 1}:size=1:start=0,"
-            f"setpts=(N+{start})/({fps}*TB),perspective={corners}:interpolation=linear"
+    # An image input ticks in 1/25 s; a 1/fps time base keeps every frame's time exact.
+    return (f"{input_label}loop=loop={end - start - 1}:size=1:start=0,settb=1/{fps},"
+            f"setpts=N+{start},perspective={corners}:interpolation=linear"
             f":eval=frame{then}{out_label}")
 
 
@@ -86,7 +87,7 @@ def chunk_graph(timeline: Timeline, start: int, end: int, scene_inputs: dict[int
         chains.append(_segment(seg, n, clips, still, timeline.fps))
     # concat guesses segment boundaries from timestamps; renumbering keeps every frame.
     chains.append("".join(f"[g{n}]" for n in range(len(segments)))
-                  + f"concat=n={len(segments)}:v=1:a=0,setpts=N/({timeline.fps}*TB),"
+                  + f"concat=n={len(segments)}:v=1:a=0,settb=1/{timeline.fps},setpts=N,"
                   "format=yuv420p[v]")
     return ";".join(chains)
 

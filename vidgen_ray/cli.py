@@ -45,24 +45,24 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 @app.command()
 def render(
     script: Path = typer.Argument(..., help=SCRIPT_HELP, show_default=False),
-    out: Path | None = typer.Option(None, "-o", "--out", help="Output folder "
-                                    "[default: out/<script name>]", show_default=False),
-    resolution: Resolution | None = typer.Option(None, help="720p, 1080p, 1440p or 2160p "
-                                                 "[default: 720p]", show_default=False),
-    aspect: Aspect | None = typer.Option(None, help="16:9, 9:16 or 1:1 [default: 16:9]",
+    out: Path | None = typer.Option(None, "-o", "--out", help="Output folder"
+                                    " (default: out/<script name>)", show_default=False),
+    resolution: Resolution | None = typer.Option(None, help="720p, 1080p, 1440p or 2160p"
+                                                 " (default: 720p)", show_default=False),
+    aspect: Aspect | None = typer.Option(None, help="16:9, 9:16 or 1:1 (default: 16:9)",
                                          show_default=False),
-    fps: int | None = typer.Option(None, help="Frames per second, 12-60 [default: 30]",
+    fps: int | None = typer.Option(None, help="Frames per second, 12-60 (default: 30)",
                                    show_default=False),
     voice: str | None = typer.Option(None, help="Narrator voice, e.g. en+m3 (espeak-ng). "
                                      "Characters get their own voices.", show_default=False),
-    speed: float | None = typer.Option(None, help="Speaking rate, 0.5-2.0 [default: 1.0]",
+    speed: float | None = typer.Option(None, help="Speaking rate, 0.5-2.0 (default: 1.0)",
                                        show_default=False),
-    seed: int | None = typer.Option(None, help="Varies camera moves and sound [default: 0]",
+    seed: int | None = typer.Option(None, help="Varies camera moves and sound (default: 0)",
                                     show_default=False),
-    loudness: float | None = typer.Option(None, help="Target loudness in LUFS "
-                                          "[default: -16]", show_default=False),
-    address: str | None = typer.Option(None, help="Ray cluster to use, e.g. ray://head:10001 "
-                                       "[default: $RAY_ADDRESS, else a local Ray]",
+    loudness: float | None = typer.Option(None, help="Target loudness in LUFS"
+                                          " (default: -16)", show_default=False),
+    address: str | None = typer.Option(None, help="Ray cluster to use, e.g. ray://head:10001"
+                                       " (default: $RAY_ADDRESS, else a local Ray)",
                                        show_default=False),
 ) -> None:
     """Render SCRIPT into a folder: video.mp4, subtitles.srt/.vtt, storyboard.json and

@@ -60,7 +60,15 @@ def connect(address: str | None) -> None:
         return
     os.environ.pop("RAY_ADDRESS", None)  # a stale address makes a local start hang
     ray.init(address="local", include_dashboard=False, logging_level="WARNING",
-             log_to_driver=False, _node_ip_address="127.0.0.1")
+             log_to_driver=False, _node_ip_address="127.0.0.1",
+             object_store_memory=_object_store_bytes())
+
+
+def _object_store_bytes() -> int:
+    """Ray's default (30 % of memory) overflows a small /dev/shm (containers) and then warns;
+    a render's parts are small, so 2 GiB or less is plenty for one machine."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return int(min(2 * 1024**3, 0.3 * memory))
 
 
 @ray.remote(max_retries=2)
