@@ -11,7 +11,8 @@ import tempfile
 from pathlib import Path
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.ffmpeg import ffmpeg
+from vidgen_ray.errors import RenderError, ToolError
+from vidgen_ray.ffmpeg import decode_errors, ffmpeg, probe
 from vidgen_ray.timeline import Clip, Segment, Timeline
 
 ASSEMBLY_VERSION = "assembly-4"  # bump when the pixels a chunk renders change
@@ -122,7 +123,8 @@ def chunk_args(timeline: Timeline, start: int, end: int, stills: dict[int, Path]
     inputs = [arg for scene in scenes for arg in ("-i", str(stills[scene]))]
     graph = chunk_graph(timeline, start, end, {s: k for k, s in enumerate(scenes)},
                         settings.size)
-    return [*inputs, "-filter_complex", graph, "-map", "[v]", *encoder_args(settings),
+    return ["-filter_complex_threads", str(settings.ffmpeg_threads), *inputs,
+            "-filter_complex", graph, "-map", "[v]", *encoder_args(settings),
             "-frames:v", str(end - start), str(out)]
 
 
@@ -161,3 +163,35 @@ def mux_args(concat_file: Path, soundtrack: Path, out: Path, title: str) -> list
             "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac",
             "-b:a", AAC_BITRATE, "-ar", "48000", "-ac", "2", "-movflags", "+faststart",
             "-metadata", f"title={title}", str(out)]
+
+
+def check_video(video: Path, settings: RenderSettings, frames: int) -> dict:
+    """Probe the finished file; a render is done only if it is what the timeline promised."""
+    try:
+        info = probe(video)
+        errors = decode_errors(video)
+    except ToolError as exc:
+        raise RenderError(f"{video} failed its check: {exc}", stage="check") from exc
+    streams = {s["codec_type"]: s for s in info["streams"]}
+    v, a = streams.get("video", {}), streams.get("audio", {})
+    width, height = settings.size
+    problems = []
+    if (v.get("codec_name"), v.get("pix_fmt")) != ("h264", "yuv420p"):
+        problems.append(f"video is {v.get('codec_name')}/{v.get('pix_fmt')}, not h264/yuv420p")
+    if (v.get("width"), v.get("height")) != (width, height):
+        problems.append(f"frame is {v.get('width')}x{v.get('height')}, not {width}x{height}")
+    if v.get("r_frame_rate") != f"{settings.fps}/1":
+        problems.append(f"frame rate is {v.get('r_frame_rate')}, not {settings.fps}")
+    if (a.get("codec_name"), a.get("sample_rate"), a.get("channels")) != ("aac", "48000", 2):
+        problems.append(f"audio is {a.get('codec_name')} {a.get('sample_rate')} Hz "
+                        f"{a.get('channels')} ch, not AAC 48000 Hz stereo")
+    duration = float(info["format"]["duration"])
+    expected = frames / settings.fps
+    if abs(duration - expected) > 1.5 / settings.fps:  # AAC priming may add a few ms
+        problems.append(f"duration is {duration:.3f} s, the timeline says {expected:.3f}")
+    if errors:
+        problems.append(f"decoding reports: {errors.splitlines()[0]}")
+    if problems:
+        raise RenderError(f"{video} failed its check: " + "; ".join(problems), stage="check")
+    return {"width": width, "height": height, "fps": settings.fps,
+            "frames": frames, "duration": round(duration, 3)}

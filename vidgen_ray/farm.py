@@ -22,7 +22,7 @@ import ray
 from vidgen_ray import assembly, audio, manifest, subtitles
 from vidgen_ray.config import RenderSettings, ray_runtime_env
 from vidgen_ray.errors import OutputError, RenderError, VidgenError
-from vidgen_ray.ffmpeg import decode_errors, ffmpeg, ffmpeg_version, probe
+from vidgen_ray.ffmpeg import ffmpeg, ffmpeg_version
 from vidgen_ray.images import create_image_backend
 from vidgen_ray.images.base import ImageRequest
 from vidgen_ray.source import load_storyboard, require_speech
@@ -92,16 +92,17 @@ def _encode_chunk(timeline: Timeline, start: int, end: int, scenes: list[int],
 
 @ray.remote(max_retries=2)
 def _mix(speech_wav: bytes, storyboard: Storyboard, timeline: Timeline,
-         settings: RenderSettings) -> tuple[bytes, dict]:
+         settings: RenderSettings) -> tuple[bytes, dict, float]:
     import tempfile
 
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="vidgen-mix-") as tmp:
         work = Path(tmp)
         (work / "speech.wav").write_bytes(speech_wav)
         measured = audio.render_soundtrack(work / "speech.wav", storyboard, timeline,
                                            settings.seed, settings.loudness, work,
                                            work / "soundtrack.wav")
-        return (work / "soundtrack.wav").read_bytes(), measured
+        return (work / "soundtrack.wav").read_bytes(), measured, time.perf_counter() - started
 
 
 # ---- one render ----------------------------------------------------------------------------
@@ -158,9 +159,8 @@ def _render(storyboard: Storyboard, out_dir: Path, settings: RenderSettings, sto
         mix_ref = _mix.remote(track.to_wav(), storyboard, timeline, settings)
     with stages.stage("video"):
         chunks = _chunk_parts(timeline, image_refs, settings, store, report)
-    with stages.stage("audio"):
-        soundtrack, loudness = _get(mix_ref)
-        (out_dir / "soundtrack.wav").write_bytes(soundtrack)
+    soundtrack, loudness, stages.timings["audio"] = _get(mix_ref)  # it ran beside the video
+    (out_dir / "soundtrack.wav").write_bytes(soundtrack)
     with stages.stage("mux"):
         video = out_dir / "video.mp4"
         listing = [(store.path(key), (b - a) / timeline.fps) for key, (a, b)
@@ -168,7 +168,8 @@ def _render(storyboard: Storyboard, out_dir: Path, settings: RenderSettings, sto
         _mux(listing, out_dir / "soundtrack.wav", storyboard.title, video)
         (out_dir / "soundtrack.wav").unlink()
     with stages.stage("check"):
-        info = check_video(video, timeline, settings)
+        info = assembly.check_video(video, settings, timeline.total_frames)
+        info |= {"scenes": len(timeline.clips), "lines": len(timeline.cues)}
     artifacts = _write_sidecars(out_dir, storyboard, timeline)
     parts = {k: store.path(k) for k in [*speech_keys, *image_refs.keys, *chunks.keys]}
     backends = {"analysis": "local", "speech": speech_backend.version(),
@@ -304,8 +305,8 @@ def _chunk_parts(timeline: Timeline, images: _Parts, settings: RenderSettings,
         if store.has(key):
             continue
         scenes = assembly.scenes_in(timeline, a, b)
-        ref = _encode_chunk.remote(timeline, a, b, scenes, settings,
-                                   *[images.refs[s] for s in scenes])
+        ref = _encode_chunk.options(num_cpus=settings.ffmpeg_threads).remote(
+            timeline, a, b, scenes, settings, *[images.refs[s] for s in scenes])
 
         def store_chunk(mp4, key=key):
             nonlocal done
@@ -332,35 +333,6 @@ def _mux(listing: list[tuple[Path, float]], soundtrack: Path, title: str, video:
     concat.write_text(assembly.concat_list(listing), encoding="utf-8")
     ffmpeg(assembly.mux_args(concat, soundtrack, video, title))
     concat.unlink()
-
-
-def check_video(video: Path, timeline: Timeline, settings: RenderSettings) -> dict:
-    """Probe the finished file; a render is done only if it is what the timeline promised."""
-    info = probe(video)
-    streams = {s["codec_type"]: s for s in info["streams"]}
-    v, a = streams.get("video", {}), streams.get("audio", {})
-    width, height = settings.size
-    problems = []
-    if (v.get("codec_name"), v.get("pix_fmt")) != ("h264", "yuv420p"):
-        problems.append(f"video is {v.get('codec_name')}/{v.get('pix_fmt')}, not h264/yuv420p")
-    if (v.get("width"), v.get("height")) != (width, height):
-        problems.append(f"frame is {v.get('width')}x{v.get('height')}, not {width}x{height}")
-    if v.get("r_frame_rate") != f"{settings.fps}/1":
-        problems.append(f"frame rate is {v.get('r_frame_rate')}, not {settings.fps}")
-    if (a.get("codec_name"), a.get("sample_rate"), a.get("channels")) != ("aac", "48000", 2):
-        problems.append(f"audio is {a.get('codec_name')} {a.get('sample_rate')} Hz "
-                        f"{a.get('channels')} ch, not AAC 48000 Hz stereo")
-    duration = float(info["format"]["duration"])
-    if abs(duration - timeline.duration) > 1.5 / settings.fps:  # AAC priming may add a few ms
-        problems.append(f"duration is {duration:.3f} s, the timeline says {timeline.duration:.3f}")
-    errors = decode_errors(video)
-    if errors:
-        problems.append(f"decoding reports: {errors.splitlines()[0]}")
-    if problems:
-        raise RenderError(f"{video} failed its check: " + "; ".join(problems), stage="check")
-    return {"width": width, "height": height, "fps": settings.fps,
-            "frames": timeline.total_frames, "duration": round(duration, 3),
-            "scenes": len(timeline.clips), "lines": len(timeline.cues)}
 
 
 def _write_sidecars(out_dir: Path, storyboard: Storyboard, timeline: Timeline) -> list[Path]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from vidgen_ray import assembly
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError
 from vidgen_ray.farm import render
@@ -88,6 +89,19 @@ def test_video_decodes_without_errors_and_starts_with_moov(rendered):
     assert decoded.returncode == 0 and decoded.stderr == ""
     head = result.video.read_bytes()[:200_000]
     assert head.index(b"moov") < head.index(b"mdat")  # +faststart: playable while loading
+
+
+def test_check_catches_a_truncated_file_and_a_wrong_format(rendered, tmp_path):
+    _, result = rendered
+    frames = json.loads((result.out_dir / "manifest.json").read_text())["video"]["frames"]
+    assert assembly.check_video(result.video, SETTINGS, frames)["frames"] == frames
+    with pytest.raises(RenderError, match="frame rate is 30/1, not 24"):
+        assembly.check_video(result.video, RenderSettings(fps=24), frames * 24 // 30)
+    cut = tmp_path / "cut.mp4"
+    data = result.video.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(RenderError, match="failed its check"):
+        assembly.check_video(cut, SETTINGS, frames)
 
 
 def test_one_subtitle_cue_per_spoken_line(rendered):

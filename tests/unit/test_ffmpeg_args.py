@@ -53,7 +53,7 @@ def test_chunk_args_use_each_still_once_and_encode_exact_frames():
     start, end = clip.start - 5, clip.start + 20  # before, through and after the dissolve
     stills = {0: Path("/a.png"), 1: Path("/b.png")}
     args = assembly.chunk_args(TIMELINE, start, end, stills, RenderSettings(), Path("/o.mp4"))
-    assert args[:4] == ["-i", "/a.png", "-i", "/b.png"]
+    assert args[:6] == ["-filter_complex_threads", "1", "-i", "/a.png", "-i", "/b.png"]
     graph = args[args.index("-filter_complex") + 1]
     assert graph.count("overlay=") == 1 and graph.count("perspective=") == 4
     assert "concat=n=3" in graph
