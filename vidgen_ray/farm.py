@@ -196,15 +196,21 @@ class _Parts:
 
 
 def _collect(pending: dict[ray.ObjectRef, Callable[[object], None]]) -> None:
-    """Wait for every ref, handing each result to its callback as soon as it is ready (so
-    finished parts are stored even if a later one fails)."""
-    waiting = list(pending)
+    """Wait for every ref, handing each result to its callback as soon as it is ready. A
+    failure is raised after the rest have finished and been stored: work already running is
+    kept for the next attempt instead of thrown away."""
+    waiting, failure = list(pending), None
     while waiting:
         ready, waiting = ray.wait(waiting, num_returns=1, timeout=STALL_SECONDS)
         if not ready:
             raise RenderError(f"no work finished for {STALL_SECONDS} s: the cluster may have "
                               "no free CPUs; check 'ray status'")
-        pending[ready[0]](_get(ready[0]))
+        try:
+            pending[ready[0]](_get(ready[0]))
+        except VidgenError as exc:
+            failure = failure or exc
+    if failure:
+        raise failure
 
 
 def _get(ref: ray.ObjectRef):
