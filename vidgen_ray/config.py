@@ -50,6 +50,18 @@ class RenderSettings(BaseSettings):
     # on 2 CPUs (BENCHMARKS.md). Each chunk task reserves this many CPUs from Ray.
     ffmpeg_threads: int = Field(1, ge=1, le=64, description="Threads per chunk encode.")
     seed: int = Field(0, ge=0, description="Varies camera moves and sound; same seed, same video.")
+    # The farm: resident workers, their GPU shares, backpressure.
+    image_workers: int | None = Field(
+        None, ge=1, le=256, description="ImageWorkers; empty sizes the pool from the cluster.")
+    speech_workers: int | None = Field(
+        None, ge=1, le=256, description="SpeechWorkers; empty sizes the pool from the cluster.")
+    max_in_flight: int = Field(2, ge=1, le=64, description="Calls in flight per worker (K).")
+    image_batch_size: int = Field(4, ge=1, le=64, description="Pictures per worker call (B).")
+    speech_batch_size: int = Field(8, ge=1, le=128, description="Lines per worker call (B).")
+    image_gpu_gb: float = Field(8.0, gt=0, le=200, description="GPU memory an image worker needs.")
+    speech_gpu_gb: float = Field(4.0, gt=0, le=200, description="GPU memory a speech worker needs.")
+    gpu_memory_gb: float | None = Field(
+        None, gt=0, le=1000, description="Memory of one GPU; empty detects it (24 if unknown).")
     ray_address: str | None = Field(
         None,
         validation_alias=AliasChoices("ray_address", "VIDGEN_RAY_ADDRESS", "RAY_ADDRESS"),
@@ -66,8 +78,13 @@ class RenderSettings(BaseSettings):
         return (short, round(short * h / w / 2) * 2)
 
     def for_manifest(self) -> dict:
-        """Settings that shape the output; where the work ran does not."""
-        return self.model_dump(exclude={"ray_address", "ffmpeg_threads"})
+        """Settings that shape the output; where and how the work ran does not."""
+        return self.model_dump(exclude=set(FARM_FIELDS) | {"ray_address", "ffmpeg_threads"})
+
+
+# Settings of the farm, not of the video: they never change what a render looks like.
+FARM_FIELDS = ("image_workers", "speech_workers", "max_in_flight", "image_batch_size",
+               "speech_batch_size", "image_gpu_gb", "speech_gpu_gb", "gpu_memory_gb")
 
 
 def load_settings(**overrides) -> RenderSettings:
