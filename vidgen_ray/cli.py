@@ -104,6 +104,62 @@ def analyze(
 
 
 @app.command()
+def plan(
+    script: Path = typer.Argument(..., help=SCRIPT_HELP, show_default=False),
+    resolution: Resolution | None = typer.Option(None, help="720p, 1080p, 1440p or 2160p"),
+    aspect: Aspect | None = typer.Option(None, help="16:9, 9:16 or 1:1"),
+    address: str | None = typer.Option(None, help="Ray cluster to plan for (default: "
+                                       "$RAY_ADDRESS, else this machine's resources)",
+                                       show_default=False),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+) -> None:
+    """Show, without rendering, the work SCRIPT makes (requests, calls, chunks), where it
+    would run (workers per kind, GPU share each, FFmpeg nodes) and an estimate of its cost."""
+    from vidgen_ray.plan import plan_render
+    from vidgen_ray.source import load_storyboard
+
+    try:
+        settings = load_settings(resolution=resolution, aspect=aspect, ray_address=address)
+        storyboard = load_storyboard(script)
+        cluster = _cluster_resources(settings.ray_address)
+        planned = plan_render(storyboard, settings, cluster)
+    except VidgenError as exc:
+        _fail(exc)
+    if as_json:
+        sys.stdout.write(json.dumps(planned.to_dict(), indent=2) + "\n")
+        return
+    out = Console()
+    for section, rows in planned.rows().items():
+        table = Table(title=section, title_justify="left")
+        for column in rows[0] if rows else []:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row.values())
+        out.print(table)
+
+
+def _cluster_resources(address: str | None) -> dict[str, float]:
+    """The cluster's resources; without an address, this machine's, without starting Ray."""
+    if not address:
+        import os
+        import shutil
+        import subprocess
+
+        gpus = 0
+        if shutil.which("nvidia-smi"):  # what Ray would detect, without starting it
+            listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True)
+            gpus = listing.stdout.count("GPU ")
+        return {"CPU": float(os.cpu_count() or 1), "GPU": float(gpus)}
+    import ray
+
+    ray.init(address=address, logging_level="WARNING", log_to_driver=False)
+    try:
+        return ray.cluster_resources()
+    finally:
+        ray.shutdown()
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON schema of a storyboard (for editors and for LLM structured output)."""
     from vidgen_ray.storyboard import Storyboard

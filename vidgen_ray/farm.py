@@ -1,54 +1,42 @@
-"""The driver, first version: one render's work as Ray tasks, streamed stage to stage.
+"""The Farm: one driver that owns the resident worker pools and runs jobs on them.
 
-Speech and pictures start together. Speech lengths fix the timeline; then every chunk of
-the video is encoded as soon as the pictures it shows exist, while the soundtrack is mixed
-beside them. Finished parts are kept (content-addressed, under OUTDIR/parts), so a failed
-or interrupted render resumes where it stopped when run again.
+Jobs wait in a priority queue; at most ``max_running`` run at once, each as a JobRun
+(recipe.py) on the shared pools; past ``max_queued`` waiting jobs, ``submit`` raises
+FarmSaturated with a retry-after hint. A job can be cancelled: its Ray work is cancelled and
+its finished parts are kept.
 
-The full farm (resident model workers, pools, backpressure, jobs) replaces the tasks here.
+Locally the Farm lives in the caller's process (``render`` below). Joining a cluster it is a
+named, detached async actor in namespace ``vidgen``, so every client shares one set of
+resident models: ``farm_handle()``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import ray
 
-from vidgen_ray import assembly, audio, manifest, subtitles
+from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import RenderSettings, ray_runtime_env
 from vidgen_ray.errors import OutputError, RenderError, VidgenError
-from vidgen_ray.ffmpeg import ffmpeg, ffmpeg_version
-from vidgen_ray.images import create_image_backend
-from vidgen_ray.images.base import ImageRequest
+from vidgen_ray.jobs import JobQueue, JobRecord, JobStatus, check_capacity, new_job_id, save_record
+from vidgen_ray.recipe import PART_SUFFIXES, JobRun, Pools, RenderResult
 from vidgen_ray.source import load_storyboard, require_speech
-from vidgen_ray.speech import create_speech_backend
-from vidgen_ray.speech.base import Speech, SpeechRequest
-from vidgen_ray.storage import LocalStore, content_key
+from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Storyboard
-from vidgen_ray.timeline import Pacing, Timeline, plan_timeline
 from vidgen_ray.tools import find_tool
 
-SPEECH_BATCH = 8  # lines per task: amortises process start-up without starving the pool
-IMAGE_BATCH = 4
-PART_SUFFIXES = {"speech": ".wav", "image": ".png", "chunk": ".mp4"}
+__all__ = ["Farm", "RenderResult", "connect", "farm_handle", "render"]
+
+FARM_NAME, FARM_NAMESPACE = "farm", "vidgen"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+POLL_SECONDS = 0.25
 
-
-@dataclass
-class RenderResult:
-    out_dir: Path
-    video: Path
-    storyboard: Storyboard
-    duration: float
-    timings: dict[str, float] = field(default_factory=dict)
-
-
-# ---- Ray at the edge -----------------------------------------------------------------------
 
 def connect(address: str | None) -> None:
     """Join the cluster at ``address``, or start a Ray on this machine, on loopback only."""
@@ -56,11 +44,12 @@ def connect(address: str | None) -> None:
         return
     os.environ.update(ray_runtime_env())  # workers inherit the driver's environment
     if address:
-        ray.init(address=address, logging_level="WARNING", log_to_driver=False)
+        ray.init(address=address, namespace=FARM_NAMESPACE, logging_level="WARNING",
+                 log_to_driver=False)
         return
     os.environ.pop("RAY_ADDRESS", None)  # a stale address makes a local start hang
-    ray.init(address="local", include_dashboard=False, logging_level="WARNING",
-             log_to_driver=False, _node_ip_address="127.0.0.1",
+    ray.init(address="local", namespace=FARM_NAMESPACE, include_dashboard=False,
+             logging_level="WARNING", log_to_driver=False, _node_ip_address="127.0.0.1",
              object_store_memory=_object_store_bytes())
 
 
@@ -71,285 +60,215 @@ def _object_store_bytes() -> int:
     return int(min(2 * 1024**3, 0.3 * memory))
 
 
-@ray.remote(max_retries=2)
-def _speak(settings: RenderSettings, requests: list[SpeechRequest]) -> list[bytes]:
-    backend = create_speech_backend(settings.tts_model, settings)
-    return [speech.to_wav() for speech in backend.synthesize(requests)]
+@dataclass
+class _Job:
+    record: JobRecord
+    storyboard: Storyboard
+    settings: RenderSettings
+    out_dir: Path
+    store: LocalStore
+    task: asyncio.Task | None = None
+    run: JobRun | None = None
+    result: RenderResult | None = None
+    error: VidgenError | None = None
 
 
-@ray.remote(max_retries=2)
-def _draw(settings: RenderSettings, requests: list[ImageRequest]) -> list[bytes]:
-    pngs = create_image_backend(settings.image_model, settings).generate(requests)
-    return pngs[0] if len(pngs) == 1 else pngs  # one return value per request
+class Farm:
+    """Jobs in, videos out, on pools of resident workers. Every public method is async, so
+    the same class serves as a local object and as a Ray async actor."""
+
+    def __init__(self, max_running: int = 2, max_queued: int = 16,
+                 retry_after: float = 30.0, factories: dict[str, Callable] | None = None):
+        self.max_running, self.max_queued, self.retry_after = max_running, max_queued, retry_after
+        self.factories = factories or {}  # kind -> backend factory (tests, benchmarks)
+        self.jobs: dict[str, _Job] = {}
+        self.queue = JobQueue()
+        self.pools: dict[tuple[str, str], WorkerPool] = {}
+
+    async def submit(self, storyboard: Storyboard, out_dir: str, settings: RenderSettings,
+                     priority: int = 0, parts_dir: str | None = None) -> str:
+        """Queue a job; returns its id. Raises FarmSaturated when the farm is full."""
+        running = sum(j.record.status == JobStatus.running for j in self.jobs.values())
+        check_capacity(len(self.queue), running, self.max_queued, self.max_running,
+                       self.retry_after)
+        out = Path(out_dir)
+        record = JobRecord(id=new_job_id(), priority=priority, out_dir=str(out),
+                           title=storyboard.title, created=time.time(),
+                           scenes=["queued"] * len(storyboard.scenes))
+        store = LocalStore(Path(parts_dir) if parts_dir else out / "parts", PART_SUFFIXES)
+        self.jobs[record.id] = _Job(record, storyboard, settings, out, store)
+        self.queue.push(record.id, priority)
+        self._save(record)
+        self._schedule()
+        return record.id
+
+    async def status(self, job_id: str) -> JobRecord:
+        return self._job(job_id).record.model_copy(deep=True)
+
+    async def list_jobs(self) -> list[JobRecord]:
+        return [j.record.model_copy(deep=True) for j in self.jobs.values()]
+
+    async def wait(self, job_id: str) -> RenderResult:
+        """The job's result once it is done; its error if it failed or was cancelled."""
+        job = self._job(job_id)
+        while job.task is None and job.record.status == JobStatus.queued:
+            await asyncio.sleep(POLL_SECONDS)
+        if job.task is not None:
+            await asyncio.gather(job.task, return_exceptions=True)
+        if job.result is None:
+            raise job.error or RenderError(f"job {job_id} was {job.record.status.value}")
+        return job.result
+
+    async def cancel(self, job_id: str) -> JobRecord:
+        job = self._job(job_id)
+        if job.record.status == JobStatus.queued:
+            self.queue.remove(job_id)
+            job.record.cancel()
+            job.error = RenderError(f"job {job_id} was cancelled before it started")
+            self._save(job.record)
+        elif job.record.status == JobStatus.running and job.task is not None:
+            job.task.cancel()
+            await asyncio.gather(job.task, return_exceptions=True)
+        return job.record.model_copy(deep=True)
+
+    async def placement(self) -> dict:
+        """Where the workers run: per pool, each worker's node and GPU ids."""
+        return {f"{kind}:{backend}": pool.ready_info for (kind, backend), pool
+                in self.pools.items()}
+
+    async def shutdown(self) -> None:
+        for job in list(self.jobs.values()):
+            if job.task is not None and not job.task.done():
+                job.task.cancel()
+        for pool in self.pools.values():
+            await pool.shutdown()
+        self.pools.clear()
+
+    # ---- scheduling ------------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        running = sum(j.record.status == JobStatus.running for j in self.jobs.values())
+        while running < self.max_running and len(self.queue):
+            job = self.jobs[self.queue.pop()]
+            job.record.start()
+            self._save(job.record)
+            job.task = asyncio.get_running_loop().create_task(self._run(job))
+            running += 1
+
+    async def _run(self, job: _Job) -> None:
+        try:
+            pools = await self._pools_for(job.settings)
+            job.run = JobRun(job.record, job.storyboard, job.settings, job.out_dir, job.store,
+                             pools, self._save)
+            job.result = await job.run.run()
+            job.record.timings = dict(job.result.timings)
+            job.record.finish()
+        except asyncio.CancelledError:
+            job.record.cancel()
+            job.error = RenderError(f"job {job.record.id} was cancelled; finished parts are "
+                                    f"kept in {job.store.root}", stage="cancelled")
+        except VidgenError as exc:
+            job.error = self._failure(job, exc)
+        except Exception as exc:  # a bug, not the user's fault: keep the job record honest
+            job.error = self._failure(job, RenderError(f"{type(exc).__name__}: {exc}"))
+        finally:
+            self._save(job.record)
+            self._schedule()
+
+    def _failure(self, job: _Job, exc: VidgenError) -> VidgenError:
+        stage = job.run.stage if job.run else "setup"
+        scene = next((i for i, s in enumerate(job.record.scenes) if s == "failed"), None)
+        if isinstance(exc, RenderError):
+            exc = RenderError(f"the {stage} stage failed: {exc}\nFinished parts are kept in "
+                              f"{job.store.root}: run the same command again to resume.",
+                              stage=stage)
+        job.record.fail(str(exc), scene=scene)
+        return exc
+
+    async def _pools_for(self, settings: RenderSettings) -> Pools:
+        cluster = ray.cluster_resources()
+        kinds = (("image", settings.image_model), ("speech", settings.tts_model))
+        for kind, backend in kinds:
+            if (kind, backend) not in self.pools:
+                pool = WorkerPool(kind, settings, cluster=cluster,
+                                  factory=self.factories.get(kind))
+                await pool.start()
+                self.pools[(kind, backend)] = pool
+        return Pools(self.pools[kinds[0]], self.pools[kinds[1]], cluster)
+
+    def _job(self, job_id: str) -> _Job:
+        if job_id not in self.jobs:
+            raise RenderError(f"no job {job_id!r} on this farm: list jobs to see their ids")
+        return self.jobs[job_id]
+
+    def _save(self, record: JobRecord) -> None:
+        job = self.jobs.get(record.id)
+        if job is not None:
+            save_record(record, job.store.root / "jobs")
 
 
-@ray.remote(max_retries=2)
-def _encode_chunk(timeline: Timeline, start: int, end: int, scenes: list[int],
-                  settings: RenderSettings, *stills: bytes) -> bytes:
-    return assembly.render_chunk(timeline, start, end, dict(zip(scenes, stills, strict=True)),
-                                 settings)
+def farm_handle(max_running: int = 2, max_queued: int = 16):
+    """The cluster's one Farm: a named, detached async actor, created by the first client."""
+    remote = ray.remote(Farm).options(
+        name=FARM_NAME, namespace=FARM_NAMESPACE, lifetime="detached", get_if_exists=True,
+        num_cpus=0, max_concurrency=1000)
+    return remote.remote(max_running=max_running, max_queued=max_queued)
 
 
-@ray.remote(max_retries=2)
-def _mix(speech_wav: bytes, storyboard: Storyboard, timeline: Timeline,
-         settings: RenderSettings) -> tuple[bytes, dict, float]:
-    import tempfile
-
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="vidgen-mix-") as tmp:
-        work = Path(tmp)
-        (work / "speech.wav").write_bytes(speech_wav)
-        measured = audio.render_soundtrack(work / "speech.wav", storyboard, timeline,
-                                           settings.seed, settings.loudness, work,
-                                           work / "soundtrack.wav")
-        return (work / "soundtrack.wav").read_bytes(), measured, time.perf_counter() - started
-
-
-# ---- one render ----------------------------------------------------------------------------
-
-class _Stages:
-    """Wall-clock seconds per stage, and which stage is running (named in errors)."""
-
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
-        self.current = "setup"
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        self.current, started = name, time.perf_counter()
-        yield
-        self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
-
+# ---- the one-call API: render a script into a folder ----------------------------------------
 
 def render(source: str | Path | Storyboard, out_dir: Path, settings: RenderSettings,
-           progress: Progress | None = None) -> RenderResult:
-    stages = _Stages()
-    with stages.stage("analyze"):
-        storyboard = load_storyboard(source)
-        require_speech(storyboard)
-    out_dir = _prepare_output(out_dir)
-    store = LocalStore(out_dir / "parts", PART_SUFFIXES)
-    report = progress or (lambda stage, done, total: None)
-    try:
-        return _render(storyboard, out_dir, settings, store, stages, report)
-    except RenderError as exc:
-        raise RenderError(f"the {stages.current} stage failed: {exc}\nFinished parts are "
-                          f"kept in {store.root}: run the same command again to resume.",
-                          stage=stages.current) from exc
-
-
-def _render(storyboard: Storyboard, out_dir: Path, settings: RenderSettings, store: LocalStore,
-            stages: _Stages, report: Progress) -> RenderResult:
+           progress: Progress | None = None, priority: int = 0) -> RenderResult:
+    """Render on a Farm in this process, or on the cluster's Farm when an address is set."""
+    started = time.perf_counter()
+    storyboard = load_storyboard(source)
+    require_speech(storyboard)
     for program in ("ffmpeg", "ffprobe"):  # fail before any work, not after it
         find_tool(program)
-    speech_backend = create_speech_backend(settings.tts_model, settings)
-    image_backend = create_image_backend(settings.image_model, settings)
-    voices = speech_backend.cast(storyboard, settings.tts_voice)
-    with stages.stage("start ray"):
-        connect(settings.ray_address)
-    with stages.stage("speech"):
-        # Pictures are requested first and collected later: they run while speech is made.
-        image_refs = _image_parts(storyboard, image_backend.version(), settings, store)
-        speech_keys = _speech_parts(storyboard, voices, speech_backend.version(), settings,
-                                    store, report)
-        speeches = [Speech.from_wav(store.get(k)) for k in speech_keys]
-    with stages.stage("timeline"):
-        timeline = _plan(storyboard, speeches, settings)
-        track = _speech_track(timeline, speeches)
-        mix_ref = _mix.remote(track.to_wav(), storyboard, timeline, settings)
-    with stages.stage("video"):
-        chunks = _chunk_parts(timeline, image_refs, settings, store, report)
-    soundtrack, loudness, stages.timings["audio"] = _get(mix_ref)  # it ran beside the video
-    (out_dir / "soundtrack.wav").write_bytes(soundtrack)
-    with stages.stage("mux"):
-        video = out_dir / "video.mp4"
-        listing = [(store.path(key), (b - a) / timeline.fps) for key, (a, b)
-                   in zip(chunks.keys, timeline.chunks(settings.chunk_seconds), strict=True)]
-        _mux(listing, out_dir / "soundtrack.wav", storyboard.title, video)
-        (out_dir / "soundtrack.wav").unlink()
-    with stages.stage("check"):
-        info = assembly.check_video(video, settings, timeline.total_frames)
-        info |= {"scenes": len(timeline.clips), "lines": len(timeline.cues)}
-    artifacts = _write_sidecars(out_dir, storyboard, timeline)
-    parts = {k: store.path(k) for k in [*speech_keys, *image_refs.keys, *chunks.keys]}
-    backends = {"analysis": "local", "speech": speech_backend.version(),
-                "images": image_backend.version(), "ffmpeg": ffmpeg_version()}
-    data = manifest.build_manifest(
-        version=_version(), storyboard=storyboard, settings=settings, backends=backends,
-        voices=voices, video=info, timings=stages.timings, artifacts=[video, *artifacts],
-        parts=parts, loudness=loudness)
-    manifest.write_json(out_dir / "manifest.json", data)
-    return RenderResult(out_dir, video, storyboard, timeline.duration, stages.timings)
+    out_dir = _prepare_output(out_dir)
+    analyze_seconds = time.perf_counter() - started
+    connect(settings.ray_address)
+    report = progress or (lambda stage, done, total: None)
+    if settings.ray_address:
+        result = _on_cluster(storyboard, out_dir, settings, priority, report)
+    else:
+        result = asyncio.run(_locally(storyboard, out_dir, settings, priority, report))
+    result.timings = {"analyze": analyze_seconds, **result.timings}
+    return result
 
 
-# ---- stages --------------------------------------------------------------------------------
-
-STALL_SECONDS = 600  # no task finishing for this long means the cluster cannot run them
-
-
-@dataclass
-class _Parts:
-    """Finished or pending parts of one kind: their content keys and object refs by index."""
-
-    keys: list[str]
-    refs: dict[int, ray.ObjectRef] = field(default_factory=dict)
-
-
-def _collect(pending: dict[ray.ObjectRef, Callable[[object], None]]) -> None:
-    """Wait for every ref, handing each result to its callback as soon as it is ready. A
-    failure is raised after the rest have finished and been stored: work already running is
-    kept for the next attempt instead of thrown away."""
-    waiting, failure = list(pending), None
-    while waiting:
-        ready, waiting = ray.wait(waiting, num_returns=1, timeout=STALL_SECONDS)
-        if not ready:
-            raise RenderError(f"no work finished for {STALL_SECONDS} s: the cluster may have "
-                              "no free CPUs; check 'ray status'")
-        try:
-            pending[ready[0]](_get(ready[0]))
-        except VidgenError as exc:
-            failure = failure or exc
-    if failure:
-        raise failure
-
-
-def _get(ref: ray.ObjectRef):
+async def _locally(storyboard, out_dir, settings, priority, report) -> RenderResult:
+    farm = Farm(max_running=1)
     try:
-        return ray.get(ref, timeout=STALL_SECONDS)
+        job_id = await farm.submit(storyboard, str(out_dir), settings, priority)
+        waiter = asyncio.ensure_future(farm.wait(job_id))
+        while not waiter.done():
+            _forward(await farm.status(job_id), report)
+            await asyncio.wait([waiter], timeout=POLL_SECONDS)
+        _forward(await farm.status(job_id), report)
+        return waiter.result()
+    finally:
+        await farm.shutdown()
+
+
+def _on_cluster(storyboard, out_dir, settings, priority, report) -> RenderResult:
+    from vidgen_ray.actors.errors import unwrap
+
+    farm = farm_handle()
+    try:
+        job_id = ray.get(farm.submit.remote(storyboard, str(out_dir), settings, priority))
+        waiter = farm.wait.remote(job_id)
+        while not ray.wait([waiter], timeout=POLL_SECONDS)[0]:
+            _forward(ray.get(farm.status.remote(job_id)), report)
+        _forward(ray.get(farm.status.remote(job_id)), report)
+        return ray.get(waiter)
     except ray.exceptions.RayTaskError as exc:
-        if isinstance(exc.cause, VidgenError):
-            raise exc.cause from None
-        raise RenderError(f"{type(exc.cause).__name__}: {exc.cause}") from None
-    except ray.exceptions.GetTimeoutError:
-        raise RenderError(f"a task did not finish within {STALL_SECONDS} s") from None
+        raise unwrap(exc) from None
 
 
-def _batches(indices: list[int], size: int) -> Iterator[list[int]]:
-    for at in range(0, len(indices), size):
-        yield indices[at:at + size]
-
-
-def _speech_parts(storyboard: Storyboard, voices: dict[str, str], version: str,
-                  settings: RenderSettings, store: LocalStore, report: Progress) -> list[str]:
-    requests = [
-        SpeechRequest(text=line.text, voice=voices[line.speaker],
-                      language=line.language or storyboard.language, speed=settings.tts_speed)
-        for scene in storyboard.scenes for line in scene.lines]
-    keys = [content_key("speech", backend=settings.tts_model, version=version, request=r)
-            for r in requests]
-    missing = [i for i, k in enumerate(keys) if not store.has(k)]
-    done = len(keys) - len(missing)
-    report("speech", done, len(keys))
-    pending = {}
-    for batch in _batches(missing, SPEECH_BATCH):
-        def store_batch(wavs, batch=batch):
-            nonlocal done
-            for i, wav in zip(batch, wavs, strict=True):
-                store.put(keys[i], wav)
-            done += len(batch)
-            report("speech", done, len(keys))
-        pending[_speak.remote(settings, [requests[i] for i in batch])] = store_batch
-    _collect(pending)
-    return keys
-
-
-def _image_parts(storyboard: Storyboard, version: str, settings: RenderSettings,
-                 store: LocalStore) -> _Parts:
-    width, height = settings.size
-    requests = [
-        ImageRequest(scene_number=i + 1, title=s.title, description=s.description,
-                     characters=tuple(s.characters), mood=s.mood, width=width, height=height,
-                     seed=storyboard.scene_seed(i))
-        for i, s in enumerate(storyboard.scenes)]
-    parts = _Parts([content_key("image", backend=settings.image_model, version=version,
-                                request=r) for r in requests])
-    missing = []
-    for i, key in enumerate(parts.keys):
-        if store.has(key):
-            parts.refs[i] = ray.put(store.get(key))
-        else:
-            missing.append(i)
-    for batch in _batches(missing, IMAGE_BATCH):
-        refs = _draw.options(num_returns=len(batch)).remote(settings, [requests[i]
-                                                                       for i in batch])
-        parts.refs.update(zip(batch, refs if len(batch) > 1 else [refs], strict=True))
-    return parts
-
-
-def _plan(storyboard: Storyboard, speeches: list[Speech], settings: RenderSettings) -> Timeline:
-    seconds, at = [], 0
-    for scene in storyboard.scenes:
-        seconds.append([s.duration for s in speeches[at:at + len(scene.lines)]])
-        at += len(scene.lines)
-    pacing = Pacing(fps=settings.fps, crossfade=settings.crossfade)
-    return plan_timeline(storyboard, seconds, pacing, seed=settings.seed)
-
-
-def _speech_track(timeline: Timeline, speeches: list[Speech]) -> Speech:
-    rates = {s.sample_rate for s in speeches}
-    if len(rates) != 1:
-        raise RenderError(f"speech came at several sample rates {sorted(rates)}: the parts "
-                          "folder mixes backends; delete OUT/parts/speech and render again")
-    rate = rates.pop()
-    samples = audio.place_speech([c.start for c in timeline.cues],
-                                 [s.samples for s in speeches], rate, timeline.duration)
-    return Speech(samples, rate)
-
-
-def _chunk_parts(timeline: Timeline, images: _Parts, settings: RenderSettings,
-                 store: LocalStore, report: Progress) -> _Parts:
-    """Encode every chunk not already stored; store pictures and chunks as they finish."""
-    ranges = timeline.chunks(settings.chunk_seconds)
-    parts = _Parts([_chunk_key(timeline, a, b, images.keys, settings) for a, b in ranges])
-    done = sum(store.has(k) for k in parts.keys)
-    report("video", done, len(ranges))
-    pending: dict[ray.ObjectRef, Callable[[object], None]] = {}
-    for scene, ref in images.refs.items():
-        if not store.has(images.keys[scene]):
-            pending[ref] = lambda png, scene=scene: store.put(images.keys[scene], png)
-    for (a, b), key in zip(ranges, parts.keys, strict=True):
-        if store.has(key):
-            continue
-        scenes = assembly.scenes_in(timeline, a, b)
-        ref = _encode_chunk.options(num_cpus=settings.ffmpeg_threads).remote(
-            timeline, a, b, scenes, settings, *[images.refs[s] for s in scenes])
-
-        def store_chunk(mp4, key=key):
-            nonlocal done
-            store.put(key, mp4)
-            done += 1
-            report("video", done, len(ranges))
-        pending[ref] = store_chunk
-    _collect(pending)
-    return parts
-
-
-def _chunk_key(timeline: Timeline, start: int, end: int, image_keys: list[str],
-               settings: RenderSettings) -> str:
-    scenes = assembly.scenes_in(timeline, start, end)
-    return content_key(
-        "chunk", assembly=assembly.ASSEMBLY_VERSION, start=start, end=end,
-        segments=timeline.segments(start, end),
-        clips=[timeline.clips[s] for s in scenes], images=[image_keys[s] for s in scenes],
-        size=settings.size, fps=timeline.fps, encoder=assembly.encoder_args(settings))
-
-
-def _mux(listing: list[tuple[Path, float]], soundtrack: Path, title: str, video: Path) -> None:
-    concat = video.with_name("chunks.ffconcat")
-    concat.write_text(assembly.concat_list(listing), encoding="utf-8")
-    ffmpeg(assembly.mux_args(concat, soundtrack, video, title))
-    concat.unlink()
-
-
-def _write_sidecars(out_dir: Path, storyboard: Storyboard, timeline: Timeline) -> list[Path]:
-    files = {
-        "subtitles.srt": subtitles.format_srt(timeline.cues),
-        "subtitles.vtt": subtitles.format_vtt(timeline.cues),
-        "storyboard.json": storyboard.model_dump_json(indent=2) + "\n",
-    }
-    for name, text in files.items():
-        (out_dir / name).write_text(text, encoding="utf-8")
-    return [out_dir / name for name in files]
+def _forward(record: JobRecord, report: Progress) -> None:
+    for stage, progress in record.progress.items():
+        report(stage, progress.done, progress.total)
 
 
 def _prepare_output(out_dir: Path) -> Path:
@@ -363,9 +282,3 @@ def _prepare_output(out_dir: Path) -> Path:
         raise OutputError(f"cannot write to the output folder {out_dir}: {exc.strerror}: "
                           "choose another folder with -o") from exc
     return out_dir
-
-
-def _version() -> str:
-    from vidgen_ray import __version__
-
-    return __version__

@@ -1,0 +1,143 @@
+import json
+import math
+
+import pytest
+
+from vidgen_ray.config import RenderSettings
+from vidgen_ray.plan import (
+    ENCODE_CPU_SECONDS,
+    SPEECH_CHARS_PER_SECOND,
+    estimate_timeline,
+    plan_render,
+)
+from vidgen_ray.storyboard import Line, Scene, Storyboard
+from vidgen_ray.timeline import Pacing, plan_timeline
+
+NO_GPU = {"CPU": 16.0, "memory": 3e10}
+TWO_GPUS = {"CPU": 32.0, "GPU": 2.0, "accelerator_type:A10G": 2.0}
+ASSEMBLY = {"CPU": 48.0, "GPU": 2.0, "assembly": 4.0}
+
+
+def board(scenes=12, lines=3, text="x" * 30):
+    return Storyboard(title="Lighthouse", scenes=[
+        Scene(title=f"s{i}", lines=[Line(text=text) for _ in range(lines)])
+        for i in range(scenes)])
+
+
+def by_kind(plan):
+    return {p.kind: p for p in plan.placement}
+
+
+def test_task_graph_counts_requests_calls_and_chunks():
+    settings = RenderSettings(speech_batch_size=8, image_batch_size=5, chunk_seconds=10)
+    plan = plan_render(board(scenes=12, lines=3), settings, NO_GPU)
+    graph = plan.graph
+    assert (graph.scenes, graph.lines) == (12, 36)
+    assert (graph.speech_requests, graph.image_requests) == (36, 12)
+    assert (graph.speech_calls, graph.image_calls) == (5, 3)  # ceil(36/8), ceil(12/5)
+    assert graph.chunks == len(estimate_timeline(board(), settings).chunks(10))
+    assert graph.chunks > 1
+
+
+def test_timeline_assumes_fifteen_characters_a_second_scaled_by_speed():
+    story = board(scenes=2, lines=2, text="y" * 45)
+    settings = RenderSettings(tts_speed=1.5)
+    rate = SPEECH_CHARS_PER_SECOND * 1.5
+    expected = plan_timeline(story, [[45 / rate] * 2] * 2, Pacing(fps=30, crossfade=0.5))
+    timeline = estimate_timeline(story, settings)
+    assert timeline.total_frames == expected.total_frames
+    assert timeline.cues[0].end - timeline.cues[0].start == pytest.approx(2.0)
+    plan = plan_render(story, settings, NO_GPU)
+    assert plan.estimate.speech_chars_per_second == rate
+    assert plan.estimate.video_seconds == pytest.approx(expected.duration)
+
+
+def test_encode_work_scales_with_pixels():
+    story = board()
+    small = plan_render(story, RenderSettings(), NO_GPU).estimate
+    large = plan_render(story, RenderSettings(resolution="1080p"), NO_GPU).estimate
+    assert small.encode_cpu_seconds == pytest.approx(ENCODE_CPU_SECONDS * small.video_seconds)
+    assert large.encode_cpu_seconds == pytest.approx(small.encode_cpu_seconds * 2.25)
+    assert (large.width, large.height) == (1920, 1080)
+    assert large.frames == round(large.video_seconds * 30)
+
+
+def _model_backends() -> RenderSettings:
+    """Settings naming model backends (they land in later issues), built unchecked."""
+    return RenderSettings.model_construct(**{**RenderSettings().model_dump(),
+                                             "image_model": "sdxl", "tts_model": "bark"})
+
+
+def test_no_gpus_embedded_workers_leave_every_cpu_to_ffmpeg():
+    plan = plan_render(board(), RenderSettings(), NO_GPU)
+    kinds = by_kind(plan)
+    for kind in ("image", "speech"):
+        assert (kinds[kind].count, kinds[kind].gpus_each, kinds[kind].cpus_each) == (4, 0, 0)
+        assert kinds[kind].per_gpu is None and kinds[kind].runs_on == "CPU"
+    ffmpeg = kinds["ffmpeg"]
+    assert ffmpeg.runs_on == "any CPU" and ffmpeg.count == 16
+    assert any("no GPU" in note for note in plan.notes)
+
+
+def test_no_gpus_model_workers_take_a_cpu_each_and_ffmpeg_gets_the_rest():
+    kinds = by_kind(plan_render(board(), _model_backends(), NO_GPU))
+    assert kinds["image"].cpus_each == kinds["speech"].cpus_each == 1
+    assert kinds["ffmpeg"].count == 16 - 8
+
+
+def test_a_small_machine_has_no_cpu_left_for_ffmpeg_and_says_so():
+    plan = plan_render(board(), _model_backends(), {"CPU": 4.0})
+    assert by_kind(plan)["ffmpeg"].count == 0
+    assert plan.estimate.encode_wall_seconds is None
+    assert any("no room for an FFmpeg task" in note for note in plan.notes)
+
+
+def test_two_24_gb_gpus_share_each_card():
+    settings = RenderSettings()  # 8 GB pictures, 4 GB speech
+    plan = plan_render(board(), settings, TWO_GPUS)
+    kinds = by_kind(plan)
+    image, speech = kinds["image"], kinds["speech"]
+    assert (image.count, image.gpus_each, image.per_gpu) == (4, 0.3333, 3)
+    assert (speech.count, speech.gpus_each, speech.per_gpu) == (4, 0.1666, 6)
+    assert image.cpus_each == speech.cpus_each == 0 and image.runs_on == "GPU"
+    assert image.count * image.gpus_each + speech.count * speech.gpus_each <= 2
+    assert kinds["ffmpeg"].count == 32 and kinds["ffmpeg"].runs_on == "any CPU"
+    assert plan.notes == ()
+
+
+def test_too_many_workers_for_the_gpus_is_noted():
+    plan = plan_render(board(), RenderSettings(image_workers=9), TWO_GPUS)
+    assert any("ask for 3.67 GPUs" in note for note in plan.notes)
+
+
+def test_assembly_resource_sends_ffmpeg_to_assembly_nodes():
+    settings = RenderSettings(ffmpeg_threads=2)
+    plan = plan_render(board(), settings, ASSEMBLY)
+    ffmpeg = by_kind(plan)["ffmpeg"]
+    assert ffmpeg.runs_on == "assembly nodes"
+    assert ffmpeg.options == {"resources": {"assembly": 1}, "num_cpus": 2}
+    assert ffmpeg.count == 4  # the assembly resource, not the 24 CPU pairs, bounds it
+    chunks, per_chunk = plan.graph.chunks, plan.estimate.encode_cpu_seconds / plan.graph.chunks
+    assert plan.estimate.encode_wall_seconds == pytest.approx(
+        math.ceil(chunks / 4) * per_chunk / 2)
+
+
+def test_an_empty_storyboard_plans_nothing():
+    plan = plan_render(Storyboard(), RenderSettings(), NO_GPU)
+    assert (plan.graph.chunks, plan.graph.speech_calls, plan.graph.image_calls) == (0, 0, 0)
+    assert plan.estimate.encode_wall_seconds == 0.0
+
+
+def test_rows_are_tables_with_one_set_of_columns_each_and_to_dict_is_json():
+    plan = plan_render(board(), RenderSettings(), ASSEMBLY)
+    tables = plan.rows()
+    assert list(tables) == ["Task graph", "Placement", "Estimate"]
+    for rows in tables.values():
+        assert rows and all(row.keys() == rows[0].keys() for row in rows)
+        assert all(isinstance(v, str) for row in rows for v in row.values())
+    assert tables["Task graph"][0] == {"stage": "speech", "requests": "36", "calls": "5",
+                                       "runs on": "speech workers"}
+    assert tables["Placement"][2]["runs on"] == "assembly nodes"
+    data = json.loads(json.dumps(plan.to_dict()))
+    assert data["graph"]["image_requests"] == 12 and data["title"] == "Lighthouse"
+    assert "Notes" in plan_render(board(), RenderSettings(), NO_GPU).rows()

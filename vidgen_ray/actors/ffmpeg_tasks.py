@@ -1,0 +1,70 @@
+"""FFmpeg work as Ray tasks on CPU nodes: chunk encodes and the soundtrack mix.
+
+They ask for the custom resource ``assembly`` when a node offers it (cluster.yaml gives it to
+CPU nodes), else plain CPUs, so FFmpeg never competes with model workers for a GPU node.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import ray
+
+from vidgen_ray import assembly, audio
+from vidgen_ray.actors.placement import assembly_options
+from vidgen_ray.config import RenderSettings
+from vidgen_ray.storyboard import Storyboard
+from vidgen_ray.timeline import Timeline
+
+
+@ray.remote(max_retries=3)
+def _encode_chunk(timeline: Timeline, start: int, end: int, stills: dict[int, bytes],
+                  settings: RenderSettings) -> tuple[bytes, str]:
+    mp4 = assembly.render_chunk(timeline, start, end, stills, settings)
+    return mp4, ray.get_runtime_context().get_node_id()
+
+
+@ray.remote(max_retries=3)
+def _mix(speech_wav: bytes, storyboard: Storyboard, timeline: Timeline,
+         settings: RenderSettings) -> tuple[bytes, dict, float, str]:
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="vidgen-mix-") as tmp:
+        work = Path(tmp)
+        (work / "speech.wav").write_bytes(speech_wav)
+        measured = audio.render_soundtrack(work / "speech.wav", storyboard, timeline,
+                                           settings.seed, settings.loudness, work,
+                                           work / "soundtrack.wav")
+        wav = (work / "soundtrack.wav").read_bytes()
+    return wav, measured, time.perf_counter() - started, ray.get_runtime_context().get_node_id()
+
+
+async def encode_chunk(timeline: Timeline, start: int, end: int, stills: dict[int, bytes],
+                       settings: RenderSettings, cluster: dict[str, float]) -> tuple[bytes, str]:
+    """Frames [start, end) as an MP4; returns it and the id of the node that encoded it."""
+    options = assembly_options(cluster, settings.ffmpeg_threads)
+    ref = _encode_chunk.options(**options).remote(timeline, start, end, stills, settings)
+    return await _owned(ref)
+
+
+async def mix_soundtrack(speech_wav: bytes, storyboard: Storyboard, timeline: Timeline,
+                         settings: RenderSettings, cluster: dict[str, float]
+                         ) -> tuple[bytes, dict, float, str]:
+    """The normalised soundtrack WAV, the loudness measurement, seconds taken, node id."""
+    ref = _mix.options(**assembly_options(cluster, 1)).remote(speech_wav, storyboard,
+                                                              timeline, settings)
+    return await _owned(ref)
+
+
+async def _owned(ref: ray.ObjectRef):
+    """Await a task; if the awaiting job is cancelled, cancel the task too."""
+    from vidgen_ray.actors.errors import unwrap
+
+    try:
+        return await ref
+    except ray.exceptions.RayTaskError as exc:
+        raise unwrap(exc) from None
+    except BaseException:
+        ray.cancel(ref, force=True)
+        raise

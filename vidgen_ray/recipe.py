@@ -1,0 +1,301 @@
+"""The recipe for one job: which parts a video needs, made in an order that streams.
+
+Speech and pictures go to the worker pools together. Speech lengths fix the timeline; then
+each chunk of the video is encoded as soon as the pictures it shows exist, and the
+soundtrack is mixed beside them. Every part is stored as soon as it exists, under a key that
+hashes everything that determines it, so a failed, cancelled or edited job redoes only what
+is missing. The Farm (farm.py) decides when a job runs; this module decides what it does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vidgen_ray import assembly, audio, manifest, subtitles
+from vidgen_ray.actors import ffmpeg_tasks
+from vidgen_ray.actors.pool import WorkerPool
+from vidgen_ray.config import RenderSettings
+from vidgen_ray.errors import RenderError, VidgenError
+from vidgen_ray.ffmpeg import ffmpeg, ffmpeg_version
+from vidgen_ray.images import create_image_backend
+from vidgen_ray.images.base import ImageRequest
+from vidgen_ray.jobs import JobRecord, SceneStatus
+from vidgen_ray.speech import create_speech_backend
+from vidgen_ray.speech.base import Speech, SpeechRequest
+from vidgen_ray.storage import LocalStore, content_key
+from vidgen_ray.storyboard import Storyboard
+from vidgen_ray.timeline import Pacing, Timeline, plan_timeline
+
+PART_SUFFIXES = {"speech": ".wav", "image": ".png", "chunk": ".mp4"}
+
+
+@dataclass
+class RenderResult:
+    out_dir: Path
+    video: Path
+    storyboard: Storyboard
+    duration: float
+    timings: dict[str, float] = field(default_factory=dict)
+    placement: dict[str, list[str]] = field(default_factory=dict)  # part kind -> node ids
+
+
+@dataclass
+class Pools:
+    image: WorkerPool
+    speech: WorkerPool
+    cluster: dict[str, float]
+
+
+class JobRun:
+    """Makes one job's video. ``changed`` is called whenever the record's state moves."""
+
+    def __init__(self, record: JobRecord, storyboard: Storyboard, settings: RenderSettings,
+                 out_dir: Path, store: LocalStore, pools: Pools,
+                 changed: Callable[[JobRecord], None]):
+        self.record, self.storyboard, self.settings = record, storyboard, settings
+        self.out_dir, self.store, self.pools, self.changed = out_dir, store, pools, changed
+        self.timings: dict[str, float] = {}
+        self.placement: dict[str, list[str]] = {"chunk": [], "mix": []}
+        self.stage = "setup"
+        self._pictures: dict[int, asyncio.Event] = {}
+        self._image_keys: list[str] = []
+
+    async def run(self) -> RenderResult:
+        speech_backend = create_speech_backend(self.settings.tts_model, self.settings)
+        image_backend = create_image_backend(self.settings.image_model, self.settings)
+        voices = speech_backend.cast(self.storyboard, self.settings.tts_voice)
+        for scene in range(len(self.storyboard.scenes)):
+            self._set_scene(scene, SceneStatus.running)
+        pictures = asyncio.ensure_future(self._timed_quietly(
+            "images", self._make_pictures(image_backend.version())))
+        children: list[asyncio.Future] = [pictures]
+        try:
+            speech_keys = await self._timed("speech", self._make_speech(
+                voices, speech_backend.version()))
+            speeches = [Speech.from_wav(self.store.get(k)) for k in speech_keys]
+            timeline = self._plan(speeches)
+            mix = asyncio.ensure_future(self._mix(timeline, speeches))
+            chunks = asyncio.ensure_future(self._timed("video", self._make_video(timeline)))
+            children += [mix, chunks]
+            chunk_keys, (soundtrack, loudness) = await self._settle(chunks, mix, pictures)
+        except BaseException:
+            for child in children:
+                child.cancel()
+            await asyncio.gather(*children, return_exceptions=True)
+            raise
+        video = await self._timed("mux", self._finish(timeline, chunk_keys, soundtrack))
+        self.info = await self._timed("check", asyncio.to_thread(
+            assembly.check_video, video, self.settings, timeline.total_frames))
+        self._report("mux", 1, 1)
+        for scene in range(len(self.storyboard.scenes)):
+            self._set_scene(scene, SceneStatus.done)
+        self._write_manifest(video, timeline, voices, speech_keys, chunk_keys, loudness,
+                             {"analysis": "local", "speech": speech_backend.version(),
+                              "images": image_backend.version(), "ffmpeg": ffmpeg_version()})
+        return RenderResult(self.out_dir, video, self.storyboard, timeline.duration,
+                            self.timings, self.placement)
+
+    async def _settle(self, *tasks: asyncio.Future):
+        """Let every task finish (each stores what it makes), then raise the first failure."""
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return results[0], results[1]
+
+    async def _timed_quietly(self, stage: str, work):
+        """Time work that runs beside the current stage without becoming it."""
+        started = time.perf_counter()
+        try:
+            return await work
+        finally:
+            self.timings[stage] = time.perf_counter() - started
+
+    async def _timed(self, stage: str, work):
+        self.stage, started = stage, time.perf_counter()
+        try:
+            return await work
+        finally:
+            self.timings[stage] = time.perf_counter() - started
+
+    # ---- parts -----------------------------------------------------------------------------
+
+    async def _make_speech(self, voices: dict[str, str], version: str) -> list[str]:
+        board, settings = self.storyboard, self.settings
+        requests = [SpeechRequest(text=line.text, voice=voices[line.speaker],
+                                  language=line.language or board.language,
+                                  speed=settings.tts_speed)
+                    for scene in board.scenes for line in scene.lines]
+        keys = [content_key("speech", backend=settings.tts_model, version=version, request=r)
+                for r in requests]
+        await self._make("speech", keys, requests, self.pools.speech, self._scene_of_line())
+        return keys
+
+    async def _make_pictures(self, version: str) -> None:
+        width, height = self.settings.size
+        requests = [ImageRequest(scene_number=i + 1, title=s.title, description=s.description,
+                                 characters=tuple(s.characters), mood=s.mood, width=width,
+                                 height=height, seed=self.storyboard.scene_seed(i))
+                    for i, s in enumerate(self.storyboard.scenes)]
+        self._image_keys = [content_key("image", backend=self.settings.image_model,
+                                        version=version, request=r) for r in requests]
+        self._pictures = {i: asyncio.Event() for i in range(len(requests))}
+        await self._make("images", self._image_keys, requests, self.pools.image,
+                         list(range(len(requests))), self._pictures)
+
+    async def _make(self, stage: str, keys: list[str], requests: list, pool: WorkerPool,
+                    scene_of: list[int], ready: dict[int, asyncio.Event] | None = None) -> None:
+        """Send what the store lacks to the pool; store each result as it arrives."""
+        missing = [i for i, key in enumerate(keys) if not self.store.has(key)]
+        done = len(keys) - len(missing)
+        for i in set(range(len(keys))) - set(missing):
+            if ready is not None:
+                ready[i].set()
+        self._report(stage, done, len(keys))
+        try:
+            async for n, data in pool.map([requests[i] for i in missing]):
+                index = missing[n]
+                self.store.put(keys[index], data)
+                if ready is not None:
+                    ready[index].set()
+                done += 1
+                self._report(stage, done, len(keys))
+        except VidgenError as exc:
+            scene = next(scene_of[i] for i in missing if not self.store.has(keys[i]))
+            self._set_scene(scene, SceneStatus.failed)
+            raise RenderError(f"scene {scene + 1} failed in {stage}: {exc}", stage=stage) from exc
+
+    def _scene_of_line(self) -> list[int]:
+        return [s for s, scene in enumerate(self.storyboard.scenes) for _ in scene.lines]
+
+    def _plan(self, speeches: list[Speech]) -> Timeline:
+        seconds, at = [], 0
+        for scene in self.storyboard.scenes:
+            seconds.append([s.duration for s in speeches[at:at + len(scene.lines)]])
+            at += len(scene.lines)
+        pacing = Pacing(fps=self.settings.fps, crossfade=self.settings.crossfade)
+        return plan_timeline(self.storyboard, seconds, pacing, seed=self.settings.seed)
+
+    async def _make_video(self, timeline: Timeline) -> list[str]:
+        ranges = timeline.chunks(self.settings.chunk_seconds)
+        keys = [self._chunk_key(timeline, a, b) for a, b in ranges]
+        done = sum(self.store.has(k) for k in keys)
+        self._report("video", done, len(keys))
+
+        async def make(a: int, b: int, key: str) -> None:
+            nonlocal done
+            scenes = assembly.scenes_in(timeline, a, b)
+            for scene in scenes:  # stream: start as soon as this chunk's pictures exist
+                await self._pictures[scene].wait()
+            stills = {s: self.store.get(self._image_keys[s]) for s in scenes}
+            mp4, node = await ffmpeg_tasks.encode_chunk(timeline, a, b, stills, self.settings,
+                                                        self.pools.cluster)
+            self.store.put(key, mp4)
+            self.placement["chunk"].append(node)
+            done += 1
+            self._report("video", done, len(keys))
+
+        work = [make(a, b, key) for (a, b), key in zip(ranges, keys, strict=True)
+                if not self.store.has(key)]
+        await self._settle_all(work)
+        return keys
+
+    async def _settle_all(self, work: list) -> None:
+        tasks = [asyncio.ensure_future(w) for w in work]
+        try:
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            raise
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+
+    def _chunk_key(self, timeline: Timeline, start: int, end: int) -> str:
+        scenes = assembly.scenes_in(timeline, start, end)
+        return content_key(
+            "chunk", assembly=assembly.ASSEMBLY_VERSION, start=start, end=end,
+            segments=timeline.segments(start, end), clips=[timeline.clips[s] for s in scenes],
+            images=[self._image_keys[s] for s in scenes], size=self.settings.size,
+            fps=timeline.fps, encoder=assembly.encoder_args(self.settings))
+
+    async def _mix(self, timeline: Timeline, speeches: list[Speech]) -> tuple[bytes, dict]:
+        rates = {s.sample_rate for s in speeches}
+        if len(rates) != 1:
+            raise RenderError(f"speech came at several sample rates {sorted(rates)}: the "
+                              "parts folder mixes backends; delete its speech folder and "
+                              "render again", stage="audio")
+        rate = rates.pop()
+        track = audio.place_speech([c.start for c in timeline.cues],
+                                   [s.samples for s in speeches], rate, timeline.duration)
+        wav, loudness, seconds, node = await ffmpeg_tasks.mix_soundtrack(
+            Speech(track, rate).to_wav(), self.storyboard, timeline, self.settings,
+            self.pools.cluster)
+        self.timings["audio"] = seconds  # it ran beside the video, not after it
+        self.placement["mix"].append(node)
+        return wav, loudness
+
+    # ---- finishing -------------------------------------------------------------------------
+
+    async def _finish(self, timeline: Timeline, chunk_keys: list[str], soundtrack: bytes) -> Path:
+        ranges = timeline.chunks(self.settings.chunk_seconds)
+        listing = [(self.store.path(key), (b - a) / timeline.fps)
+                   for key, (a, b) in zip(chunk_keys, ranges, strict=True)]
+        self._report("mux", 0, 1)
+        video = self.out_dir / "video.mp4"
+        await asyncio.to_thread(self._mux, listing, soundtrack, video)
+        return video
+
+    def _mux(self, listing: list[tuple[Path, float]], soundtrack: bytes, video: Path) -> None:
+        wav = self.out_dir / "soundtrack.wav"
+        concat = self.out_dir / "chunks.ffconcat"
+        wav.write_bytes(soundtrack)
+        concat.write_text(assembly.concat_list(listing), encoding="utf-8")
+        try:
+            ffmpeg(assembly.mux_args(concat, wav, video, self.storyboard.title))
+        finally:
+            wav.unlink()
+            concat.unlink()
+
+    def _write_manifest(self, video: Path, timeline: Timeline, voices: dict[str, str],
+                        speech_keys: list[str], chunk_keys: list[str], loudness: dict,
+                        backends: dict[str, str]) -> None:
+        files = {"subtitles.srt": subtitles.format_srt(timeline.cues),
+                 "subtitles.vtt": subtitles.format_vtt(timeline.cues),
+                 "storyboard.json": self.storyboard.model_dump_json(indent=2) + "\n"}
+        for name, text in files.items():
+            (self.out_dir / name).write_text(text, encoding="utf-8")
+        keys = [*speech_keys, *self._image_keys, *chunk_keys]
+        info = {**self.info, "scenes": len(timeline.clips), "lines": len(timeline.cues)}
+        data = manifest.build_manifest(
+            version=_package_version(), storyboard=self.storyboard, settings=self.settings,
+            backends=backends, voices=voices, video=info, timings=self.timings,
+            artifacts=[video, *(self.out_dir / name for name in files)],
+            parts={k: self.store.path(k) for k in keys}, loudness=loudness)
+        data["job"] = self.record.id
+        manifest.write_json(self.out_dir / "manifest.json", data)
+
+    # ---- bookkeeping -----------------------------------------------------------------------
+
+    def _report(self, stage: str, done: int, total: int) -> None:
+        self.record.report(stage, done, total)
+        self.changed(self.record)
+
+    def _set_scene(self, index: int, status: SceneStatus) -> None:
+        if self.record.scenes[index] != status:
+            self.record.set_scene(index, status)
+            self.changed(self.record)
+
+
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vidgen-ray")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
