@@ -129,6 +129,10 @@ class Farm:
         elif job.record.status == JobStatus.running and job.task is not None:
             job.task.cancel()
             await asyncio.gather(job.task, return_exceptions=True)
+            if job.record.status == JobStatus.running:  # cancelled before its first step
+                self._cancelled(job)
+                self._save(job.record)
+                self._schedule()
         return job.record.model_copy(deep=True)
 
     async def placement(self) -> dict:
@@ -164,9 +168,7 @@ class Farm:
             job.record.timings = dict(job.result.timings)
             job.record.finish()
         except asyncio.CancelledError:
-            job.record.cancel()
-            job.error = RenderError(f"job {job.record.id} was cancelled; finished parts are "
-                                    f"kept in {job.store.root}", stage="cancelled")
+            self._cancelled(job)
         except VidgenError as exc:
             job.error = self._failure(job, exc)
         except Exception as exc:  # a bug, not the user's fault: keep the job record honest
@@ -174,6 +176,11 @@ class Farm:
         finally:
             self._save(job.record)
             self._schedule()
+
+    def _cancelled(self, job: _Job) -> None:
+        job.record.cancel()
+        job.error = RenderError(f"job {job.record.id} was cancelled; finished parts are kept "
+                                f"in {job.store.root}", stage="cancelled")
 
     def _failure(self, job: _Job, exc: VidgenError) -> VidgenError:
         stage = job.run.stage if job.run else "setup"
@@ -192,7 +199,11 @@ class Farm:
             if (kind, backend) not in self.pools:
                 pool = WorkerPool(kind, settings, cluster=cluster,
                                   factory=self.factories.get(kind))
-                await pool.start()
+                try:
+                    await pool.start()
+                except BaseException:  # cancelled or failed half way: no orphan actors
+                    await pool.shutdown()
+                    raise
                 self.pools[(kind, backend)] = pool
         return Pools(self.pools[kinds[0]], self.pools[kinds[1]], cluster)
 

@@ -1,0 +1,127 @@
+"""The Farm on a local Ray: queue caps, priorities, cancelling, and a worker killed mid-job.
+
+Pictures come from a slow fake backend (a model's latency, deterministic flat PNGs) so a job
+runs long enough to be interfered with; speech, FFmpeg and Ray are real."""
+
+import asyncio
+import subprocess
+from functools import partial
+
+import pytest
+import ray
+
+from vidgen_ray.config import RenderSettings
+from vidgen_ray.farm import Farm
+from vidgen_ray.jobs import FarmSaturated, JobStatus
+from vidgen_ray.storyboard import Line, Scene, Storyboard
+from vidgen_ray.testing.fake_backends import SlowImageBackend
+
+pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
+
+BOARD = Storyboard(scenes=[Scene(title=f"Scene {i}", lines=[Line(text=f"Line {i}.")])
+                           for i in range(6)])
+SETTINGS = RenderSettings(fps=12, chunk_seconds=2.0, image_batch_size=1)
+
+
+def slow_farm(latency: float, **kwargs) -> Farm:
+    return Farm(factories={"image": partial(SlowImageBackend, latency_s=latency)}, **kwargs)
+
+
+async def until(predicate, timeout: float = 60.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if await predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def frame_hashes(video) -> list[str]:
+    out = subprocess.run(["ffmpeg", "-v", "error", "-i", str(video), "-map", "0:v", "-f",
+                          "framemd5", "-"], capture_output=True, text=True, check=True).stdout
+    return [line.split()[-1] for line in out.splitlines() if not line.startswith("#")]
+
+
+def test_caps_raise_farm_saturated_and_priority_picks_the_next_job(ray_local, tmp_path):
+    async def scenario():
+        farm = slow_farm(2.0, max_running=1, max_queued=2)
+        try:
+            first = await farm.submit(BOARD, str(tmp_path / "a"), SETTINGS)
+            low = await farm.submit(BOARD, str(tmp_path / "b"), SETTINGS, priority=0)
+            high = await farm.submit(BOARD, str(tmp_path / "c"), SETTINGS, priority=5)
+            with pytest.raises(FarmSaturated) as info:
+                await farm.submit(BOARD, str(tmp_path / "d"), SETTINGS)
+            assert info.value.retry_after > 0 and info.value.http_status == 429
+            assert "2 queued" in str(info.value)
+            states = [(await farm.status(j)).status for j in (first, low, high)]
+            assert states == [JobStatus.running, JobStatus.queued, JobStatus.queued]
+            await farm.cancel(first)
+            try:
+                await until(lambda: _is(farm, high, JobStatus.running))
+            except AssertionError:
+                raise AssertionError(str(await farm.status(high))) from None
+            assert (await farm.status(low)).status == JobStatus.queued
+            for job in (low, high):
+                await farm.cancel(job)
+            assert {r.status for r in await farm.list_jobs()} == {JobStatus.cancelled}
+        finally:
+            await farm.shutdown()
+
+    asyncio.run(scenario())
+
+
+async def _is(farm: Farm, job_id: str, status: JobStatus) -> bool:
+    return (await farm.status(job_id)).status == status
+
+
+def test_cancel_mid_job_keeps_finished_parts(ray_local, tmp_path):
+    async def scenario():
+        farm = slow_farm(1.0, max_running=1)
+        try:
+            job = await farm.submit(BOARD, str(tmp_path / "job"), SETTINGS)
+
+            async def some_pictures_done():
+                progress = (await farm.status(job)).progress["images"]
+                return progress.done >= 1 and progress.done < progress.total
+            await until(some_pictures_done)
+            record = await farm.cancel(job)
+            assert record.status == JobStatus.cancelled
+            assert all(s in ("cancelled", "done") for s in record.scenes)
+            with pytest.raises(Exception, match="cancelled"):
+                await farm.wait(job)
+            kept = list((tmp_path / "job" / "parts" / "image").glob("*.png"))
+            assert 1 <= len(kept) < 6
+            assert len(list((tmp_path / "job" / "parts" / "speech").glob("*.wav"))) == 6
+            assert all(pool.in_flight == 0 for pool in farm.pools.values())
+            assert not (tmp_path / "job" / "video.mp4").exists()
+        finally:
+            await farm.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_a_killed_worker_is_replaced_and_the_video_is_unchanged(ray_local, tmp_path):
+    async def render(out, kill: bool):
+        farm = slow_farm(0.5, max_running=1)
+        try:
+            job = await farm.submit(BOARD, str(out), SETTINGS)
+            if kill:
+                await until(lambda: _images_started(farm, job))
+                pool = next(p for (kind, _), p in farm.pools.items() if kind == "image")
+                old = {info["pid"] for info in pool.ready_info}
+                ray.kill(pool.workers[0], no_restart=False)
+            result = await farm.wait(job)
+            if kill:
+                now = {h["pid"] for h in await pool.health()}
+                assert now - old, "the killed worker was not replaced"
+            return result
+        finally:
+            await farm.shutdown()
+
+    calm = asyncio.run(render(tmp_path / "calm", kill=False))
+    disturbed = asyncio.run(render(tmp_path / "disturbed", kill=True))
+    assert frame_hashes(disturbed.video) == frame_hashes(calm.video)
+
+
+async def _images_started(farm: Farm, job: str) -> bool:
+    progress = (await farm.status(job)).progress["images"]
+    return progress.total > 0 and 1 <= progress.done < progress.total
