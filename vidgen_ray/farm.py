@@ -183,7 +183,7 @@ class Farm:
                                 f"in {job.store.root}", stage="cancelled")
 
     def _failure(self, job: _Job, exc: VidgenError) -> VidgenError:
-        stage = job.run.stage if job.run else "setup"
+        stage = getattr(exc, "stage", None) or (job.run.stage if job.run else "setup")
         scene = next((i for i, s in enumerate(job.record.scenes) if s == "failed"), None)
         if isinstance(exc, RenderError):
             exc = RenderError(f"the {stage} stage failed: {exc}\nFinished parts are kept in "

@@ -62,6 +62,7 @@ class JobRun:
         self.placement: dict[str, list[str]] = {"chunk": [], "mix": []}
         self.stage = "setup"
         self._pictures: dict[int, asyncio.Event] = {}
+        self._pictures_task: asyncio.Future | None = None
         self._image_keys: list[str] = []
 
     async def run(self) -> RenderResult:
@@ -72,6 +73,7 @@ class JobRun:
             self._set_scene(scene, SceneStatus.running)
         pictures = asyncio.ensure_future(self._timed_quietly(
             "images", self._make_pictures(image_backend.version())))
+        self._pictures_task = pictures
         children: list[asyncio.Future] = [pictures]
         try:
             speech_keys = await self._timed("speech", self._make_speech(
@@ -81,7 +83,7 @@ class JobRun:
             mix = asyncio.ensure_future(self._mix(timeline, speeches))
             chunks = asyncio.ensure_future(self._timed("video", self._make_video(timeline)))
             children += [mix, chunks]
-            chunk_keys, (soundtrack, loudness) = await self._settle(chunks, mix, pictures)
+            chunk_keys, (soundtrack, loudness), _ = await self._settle(chunks, mix, pictures)
         except BaseException:
             for child in children:
                 child.cancel()
@@ -99,13 +101,15 @@ class JobRun:
         return RenderResult(self.out_dir, video, self.storyboard, timeline.duration,
                             self.timings, self.placement)
 
-    async def _settle(self, *tasks: asyncio.Future):
-        """Let every task finish (each stores what it makes), then raise the first failure."""
+    async def _settle(self, *tasks: asyncio.Future) -> list:
+        """Let every task finish (each stores what it makes), then raise a failure: the
+        pictures' own first, since chunks waiting for a missing picture fail because of it."""
         results = await asyncio.gather(*tasks, return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        return results[0], results[1]
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise next((f for f in failures if getattr(f, "stage", None) == "images"),
+                       failures[0])
+        return results
 
     async def _timed_quietly(self, stage: str, work):
         """Time work that runs beside the current stage without becoming it."""
@@ -190,7 +194,7 @@ class JobRun:
             nonlocal done
             scenes = assembly.scenes_in(timeline, a, b)
             for scene in scenes:  # stream: start as soon as this chunk's pictures exist
-                await self._pictures[scene].wait()
+                await self._picture(scene)
             stills = {s: self.store.get(self._image_keys[s]) for s in scenes}
             mp4, node = await ffmpeg_tasks.encode_chunk(timeline, a, b, stills, self.settings,
                                                         self.pools.cluster)
@@ -203,6 +207,17 @@ class JobRun:
                 if not self.store.has(key)]
         await self._settle_all(work)
         return keys
+
+    async def _picture(self, scene: int) -> None:
+        """Wait for a scene's picture; give up if picture-making ended without it."""
+        ready = self._pictures[scene]
+        if ready.is_set():
+            return
+        waiter = asyncio.ensure_future(ready.wait())
+        await asyncio.wait([waiter, self._pictures_task], return_when=asyncio.FIRST_COMPLETED)
+        if not ready.is_set():
+            waiter.cancel()
+            raise RenderError(f"scene {scene + 1} has no picture", stage="video")
 
     async def _settle_all(self, work: list) -> None:
         tasks = [asyncio.ensure_future(w) for w in work]

@@ -125,3 +125,33 @@ def test_a_killed_worker_is_replaced_and_the_video_is_unchanged(ray_local, tmp_p
 async def _images_started(farm: Farm, job: str) -> bool:
     progress = (await farm.status(job)).progress["images"]
     return progress.total > 0 and 1 <= progress.done < progress.total
+
+
+def test_a_failing_scene_fails_the_job_by_name_and_a_rerun_does_only_the_rest(ray_local,
+                                                                               tmp_path):
+    async def run(fail_scene):
+        farm = Farm(factories={"image": partial(SlowImageBackend, latency_s=0.05,
+                                                fail_scene=fail_scene)})
+        try:
+            job = await farm.submit(BOARD, str(tmp_path / "job"), SETTINGS)
+            try:
+                return await farm.wait(job), await farm.status(job)
+            except Exception as exc:  # noqa: BLE001 - returned to be checked below
+                return exc, await farm.status(job)
+        finally:
+            await farm.shutdown()
+
+    error, record = asyncio.run(run(fail_scene=4))
+    assert record.status == JobStatus.failed and record.failed_scene == 3
+    assert "scene 4 failed in images" in str(error)
+    assert "the model produced no image for scene 4" in str(error)
+    assert "run the same command again to resume" in str(error)
+    parts = tmp_path / "job" / "parts"
+    kept = {p.name: p.stat().st_mtime_ns for p in (parts / "image").glob("*.png")}
+    assert len(kept) == 5 and len(list((parts / "speech").glob("*.wav"))) == 6
+
+    result, record = asyncio.run(run(fail_scene=None))
+    assert record.status == JobStatus.done and result.video.exists()
+    again = {p.name: p.stat().st_mtime_ns for p in (parts / "image").glob("*.png")}
+    assert len(again) == 6
+    assert {name: again[name] for name in kept} == kept  # finished pictures were reused

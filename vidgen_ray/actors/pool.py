@@ -154,14 +154,16 @@ class WorkerPool:
     async def map(self, requests: list) -> AsyncIterator[tuple[int, object]]:
         """Every request through the pool: yields (index, result) for each request as soon as
         its batch is done, in completion order. At most N * K of this map's calls are in
-        flight; the next batch is sent when one finishes. The first failure is raised after
-        the map's other calls are cancelled; leaving the loop early cancels them too (at once
-        under ``contextlib.aclosing``, else when the generator is collected).
+        flight; the next batch is sent when one finishes. A failed batch does not stop the
+        others: every other request is still made and yielded (a job keeps its finished
+        parts), then the first failure is raised. Leaving the loop early cancels the calls in
+        flight (at once under ``contextlib.aclosing``, else when the generator is collected).
 
         Batches are at most B and balanced so the last round keeps every worker busy."""
         size = self.policy.balanced_batch(len(requests), self.size)
         starts = iter(range(0, len(requests), size or 1))
         running: set[asyncio.Task] = set()
+        failure: BaseException | None = None
         try:
             while True:
                 while len(running) < self.policy.capacity(self.size):
@@ -171,10 +173,15 @@ class WorkerPool:
                     batch = requests[start:start + size]
                     running.add(asyncio.ensure_future(self._indexed(start, batch)))
                 if not running:
+                    if failure is not None:
+                        raise failure
                     return
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     running.discard(task)
+                    if task.exception() is not None:
+                        failure = failure or task.exception()
+                        continue
                     start, results = task.result()
                     for offset, result in enumerate(results):
                         yield start + offset, result
@@ -183,7 +190,7 @@ class WorkerPool:
                 task.cancel()
             if running:
                 await asyncio.wait(running)
-            for task in running:  # the first failure is already raised: mark the rest seen
+            for task in running:  # leaving early: mark the cancelled calls' outcomes seen
                 if not task.cancelled():
                     task.exception()
 

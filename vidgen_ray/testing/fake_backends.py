@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from vidgen_ray.errors import SettingsError
+from vidgen_ray.errors import RenderError, SettingsError
 from vidgen_ray.images.base import ImageRequest
 from vidgen_ray.speech.base import Speech, SpeechRequest
 from vidgen_ray.storyboard import NARRATOR, Storyboard
@@ -49,7 +49,13 @@ class _CallLog:
 
 
 class SlowImageBackend(_CallLog):
-    """ImageBackend: one flat-coloured PNG of the requested size per request."""
+    """ImageBackend: one flat-coloured PNG of the requested size per request. With
+    ``fail_scene`` set, that scene's picture fails every time, as a broken model would."""
+
+    def __init__(self, latency_s: float = 0.5, per_request: bool = False,
+                 fail_scene: int | None = None):
+        super().__init__(latency_s, per_request)
+        self.fail_scene = fail_scene
 
     name = "slow-image"
 
@@ -63,6 +69,10 @@ class SlowImageBackend(_CallLog):
                     f"scene {request.scene_number}: image size {request.width}x"
                     f"{request.height} is outside 1..{MAX_SIDE} pixels", field="resolution"))
         start = self._sleep(len(requests))
+        for request in requests:
+            if request.scene_number == self.fail_scene:
+                raise self._reject(len(requests), RenderError(
+                    f"the model produced no image for scene {request.scene_number}"))
         pngs = [_png(r.width, r.height, r.seed % 256) for r in requests]
         self._log(start, len(requests))
         return pngs
