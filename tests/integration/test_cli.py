@@ -117,3 +117,14 @@ def test_missing_program_says_how_to_install_it(tmp_path, program):
     assert done.returncode == 1
     assert f"{program} is not installed" in _error(done)
     assert "install" in _error(done).split("is not installed", 1)[1]
+
+
+def test_plan_shows_the_work_and_where_it_runs():
+    done = vidgen("plan", EXAMPLE, "--json")
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)
+    assert plan["graph"]["scenes"] == 4 and plan["graph"]["speech_requests"] == 10
+    assert plan["graph"]["chunks"] >= 1
+    text = vidgen("plan", EXAMPLE, env={**os.environ, "COLUMNS": "160"}).stdout
+    for heading in ("Task graph", "Placement", "Estimate"):
+        assert heading in text
