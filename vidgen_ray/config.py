@@ -87,6 +87,18 @@ FARM_FIELDS = ("image_workers", "speech_workers", "max_in_flight", "image_batch_
                "speech_batch_size", "image_gpu_gb", "speech_gpu_gb", "gpu_memory_gb")
 
 
+class FarmSettings(BaseSettings):
+    """How much work the cluster's one Farm accepts (env VIDGEN_MAX_RUNNING_JOBS, ...)."""
+
+    model_config = SettingsConfigDict(env_prefix="VIDGEN_", extra="ignore")
+
+    max_running_jobs: int = Field(2, ge=1, le=1000, description="Jobs rendering at once.")
+    max_queued_jobs: int = Field(16, ge=0, le=100_000, description="Jobs waiting; past it, "
+                                 "submitting answers FarmSaturated.")
+    retry_after: float = Field(30.0, ge=1, le=3600, description="Seconds a refused client "
+                               "is told to wait.")
+
+
 def load_settings(**overrides) -> RenderSettings:
     """Environment, then overrides (CLI flags); a bad value becomes a SettingsError."""
     given = {k: v for k, v in overrides.items() if v is not None}

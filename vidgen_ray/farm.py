@@ -22,7 +22,7 @@ from pathlib import Path
 import ray
 
 from vidgen_ray.actors.pool import WorkerPool
-from vidgen_ray.config import RenderSettings, ray_runtime_env
+from vidgen_ray.config import FarmSettings, RenderSettings, ray_runtime_env
 from vidgen_ray.errors import OutputError, RenderError, VidgenError
 from vidgen_ray.jobs import JobQueue, JobRecord, JobStatus, check_capacity, new_job_id, save_record
 from vidgen_ray.recipe import PART_SUFFIXES, JobRun, Pools, RenderResult
@@ -218,12 +218,15 @@ class Farm:
             save_record(record, job.store.root / "jobs")
 
 
-def farm_handle(max_running: int = 2, max_queued: int = 16):
-    """The cluster's one Farm: a named, detached async actor, created by the first client."""
+def farm_handle(settings: FarmSettings | None = None):
+    """The cluster's one Farm: a named, detached async actor, created by the first client
+    (whose FarmSettings it keeps; later clients get the running one)."""
+    settings = settings or FarmSettings()
     remote = ray.remote(Farm).options(
         name=FARM_NAME, namespace=FARM_NAMESPACE, lifetime="detached", get_if_exists=True,
         num_cpus=0, max_concurrency=1000)
-    return remote.remote(max_running=max_running, max_queued=max_queued)
+    return remote.remote(max_running=settings.max_running_jobs,
+                         max_queued=settings.max_queued_jobs, retry_after=settings.retry_after)
 
 
 # ---- the one-call API: render a script into a folder ----------------------------------------

@@ -91,3 +91,11 @@ def test_storyboard_checks_speakers_and_derives_seeds():
     assert two.scene_seed(0) == board.scene_seed(0) != two.scene_seed(1)
     with pytest.raises(ValueError, match="needs text"):
         Line(text="   ")
+
+
+def test_farm_settings_from_environment(monkeypatch):
+    from vidgen_ray.config import FarmSettings
+
+    monkeypatch.setenv("VIDGEN_MAX_QUEUED_JOBS", "3")
+    settings = FarmSettings()
+    assert (settings.max_queued_jobs, settings.max_running_jobs) == (3, 2)
