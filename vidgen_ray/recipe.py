@@ -61,6 +61,7 @@ class JobRun:
         self.timings: dict[str, float] = {}
         self.placement: dict[str, list[str]] = {"chunk": [], "mix": []}
         self.stage = "setup"
+        self.info: dict = {}  # what the video check found
         self._pictures: dict[int, asyncio.Event] = {}
         self._pictures_task: asyncio.Future | None = None
         self._image_keys: list[str] = []
