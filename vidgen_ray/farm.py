@@ -13,6 +13,7 @@ resident models: ``farm_handle()``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -83,7 +84,14 @@ class Farm:
         self.factories = factories or {}  # kind -> backend factory (tests, benchmarks)
         self.jobs: dict[str, _Job] = {}
         self.queue = JobQueue()
-        self.pools: dict[tuple[str, str], WorkerPool] = {}
+        self._pool_starts: dict[tuple[str, str], asyncio.Future] = {}
+        self._closing = False
+
+    @property
+    def pools(self) -> dict[tuple[str, str], WorkerPool]:
+        """The pools that have started, by (kind, backend)."""
+        return {key: start.result() for key, start in self._pool_starts.items()
+                if start.done() and not start.cancelled() and start.exception() is None}
 
     async def submit(self, storyboard: Storyboard, out_dir: str, settings: RenderSettings,
                      priority: int = 0, parts_dir: str | None = None) -> str:
@@ -91,14 +99,17 @@ class Farm:
         running = sum(j.record.status == JobStatus.running for j in self.jobs.values())
         check_capacity(len(self.queue), running, self.max_queued, self.max_running,
                        self.retry_after)
-        out = Path(out_dir)
+        if self._closing:
+            raise RenderError("the farm is shutting down: submit to another farm")
+        out = Path(out_dir).expanduser().resolve()  # the concat list needs absolute paths
         record = JobRecord(id=new_job_id(), priority=priority, out_dir=str(out),
                            title=storyboard.title, created=time.time(),
                            scenes=["queued"] * len(storyboard.scenes))
         store = LocalStore(Path(parts_dir) if parts_dir else out / "parts", PART_SUFFIXES)
-        self.jobs[record.id] = _Job(record, storyboard, settings, out, store)
+        job = _Job(record, storyboard, settings, out, store)
+        save_record(record, store.root / "jobs")  # an unwritable folder is refused here
+        self.jobs[record.id] = job
         self.queue.push(record.id, priority)
-        self._save(record)
         self._schedule()
         return record.id
 
@@ -114,7 +125,7 @@ class Farm:
         while job.task is None and job.record.status == JobStatus.queued:
             await asyncio.sleep(POLL_SECONDS)
         if job.task is not None:
-            await asyncio.gather(job.task, return_exceptions=True)
+            await asyncio.wait([job.task])  # not gather: a cancelled waiter must not cancel it
         if job.result is None:
             raise job.error or RenderError(f"job {job_id} was {job.record.status.value}")
         return job.result
@@ -141,26 +152,29 @@ class Farm:
                 in self.pools.items()}
 
     async def shutdown(self) -> None:
+        """Cancel every job (their finished parts stay), then stop the workers."""
+        self._closing = True
         for job in list(self.jobs.values()):
-            if job.task is not None and not job.task.done():
-                job.task.cancel()
-        for pool in self.pools.values():
-            await pool.shutdown()
-        self.pools.clear()
+            if job.record.status in (JobStatus.queued, JobStatus.running):
+                await self.cancel(job.record.id)
+        for pool in await asyncio.gather(*self._pool_starts.values(), return_exceptions=True):
+            if isinstance(pool, WorkerPool):
+                await pool.shutdown()
+        self._pool_starts.clear()
 
     # ---- scheduling ------------------------------------------------------------------------
 
     def _schedule(self) -> None:
         running = sum(j.record.status == JobStatus.running for j in self.jobs.values())
-        while running < self.max_running and len(self.queue):
+        while not self._closing and running < self.max_running and len(self.queue):
             job = self.jobs[self.queue.pop()]
             job.record.start()
-            self._save(job.record)
             job.task = asyncio.get_running_loop().create_task(self._run(job))
             running += 1
 
     async def _run(self, job: _Job) -> None:
         try:
+            self._save(job.record)
             pools = await self._pools_for(job.settings)
             job.run = JobRun(job.record, job.storyboard, job.settings, job.out_dir, job.store,
                              pools, self._save)
@@ -174,7 +188,8 @@ class Farm:
         except Exception as exc:  # a bug, not the user's fault: keep the job record honest
             job.error = self._failure(job, RenderError(f"{type(exc).__name__}: {exc}"))
         finally:
-            self._save(job.record)
+            with contextlib.suppress(VidgenError):  # its folder went away: never stall others
+                self._save(job.record)
             self._schedule()
 
     def _cancelled(self, job: _Job) -> None:
@@ -193,19 +208,28 @@ class Farm:
         return exc
 
     async def _pools_for(self, settings: RenderSettings) -> Pools:
+        """The pools for these backends, started once and shared by every job (the first
+        job's pool settings size them). Shielded: one job's cancel does not stop a start
+        that other jobs wait on."""
         cluster = ray.cluster_resources()
         kinds = (("image", settings.image_model), ("speech", settings.tts_model))
         for kind, backend in kinds:
-            if (kind, backend) not in self.pools:
-                pool = WorkerPool(kind, settings, cluster=cluster,
-                                  factory=self.factories.get(kind))
-                try:
-                    await pool.start()
-                except BaseException:  # cancelled or failed half way: no orphan actors
-                    await pool.shutdown()
-                    raise
-                self.pools[(kind, backend)] = pool
-        return Pools(self.pools[kinds[0]], self.pools[kinds[1]], cluster)
+            start = self._pool_starts.get((kind, backend))
+            if start is None or (start.done() and start.exception() is not None):
+                start = asyncio.ensure_future(self._start_pool(kind, settings, cluster))
+                self._pool_starts[(kind, backend)] = start
+        image, speech = [await asyncio.shield(self._pool_starts[k]) for k in kinds]
+        return Pools(image, speech, cluster)
+
+    async def _start_pool(self, kind: str, settings: RenderSettings,
+                          cluster: dict[str, float]) -> WorkerPool:
+        pool = WorkerPool(kind, settings, cluster=cluster, factory=self.factories.get(kind))
+        try:
+            await pool.start()
+        except BaseException:  # failed half way: no orphan actors
+            await pool.shutdown()
+            raise
+        return pool
 
     def _job(self, job_id: str) -> _Job:
         if job_id not in self.jobs:

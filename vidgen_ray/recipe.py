@@ -21,7 +21,6 @@ from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, VidgenError
 from vidgen_ray.ffmpeg import ffmpeg, ffmpeg_version
-from vidgen_ray.images import create_image_backend
 from vidgen_ray.images.base import ImageRequest
 from vidgen_ray.jobs import JobRecord, SceneStatus
 from vidgen_ray.speech import create_speech_backend
@@ -68,37 +67,40 @@ class JobRun:
 
     async def run(self) -> RenderResult:
         speech_backend = create_speech_backend(self.settings.tts_model, self.settings)
-        image_backend = create_image_backend(self.settings.image_model, self.settings)
         voices = speech_backend.cast(self.storyboard, self.settings.tts_voice)
         for scene in range(len(self.storyboard.scenes)):
             self._set_scene(scene, SceneStatus.running)
+        # Keys name the version the workers run, which may differ from this process's.
+        versions = {"speech": _worker_version(self.pools.speech),
+                    "images": _worker_version(self.pools.image)}
         pictures = asyncio.ensure_future(self._timed_quietly(
-            "images", self._make_pictures(image_backend.version())))
+            "images", self._make_pictures(versions["images"])))
         self._pictures_task = pictures
         children: list[asyncio.Future] = [pictures]
         try:
             speech_keys = await self._timed("speech", self._make_speech(
-                voices, speech_backend.version()))
+                voices, versions["speech"]))
             speeches = [Speech.from_wav(self.store.get(k)) for k in speech_keys]
             timeline = self._plan(speeches)
             mix = asyncio.ensure_future(self._mix(timeline, speeches))
             chunks = asyncio.ensure_future(self._timed("video", self._make_video(timeline)))
             children += [mix, chunks]
             chunk_keys, (soundtrack, loudness), _ = await self._settle(chunks, mix, pictures)
-        except BaseException:
+        except asyncio.CancelledError:
             for child in children:
                 child.cancel()
             await asyncio.gather(*children, return_exceptions=True)
             raise
+        except BaseException:  # let the other parts in flight finish and be kept
+            await asyncio.gather(*children, return_exceptions=True)
+            raise
         video = await self._timed("mux", self._finish(timeline, chunk_keys, soundtrack))
-        self.info = await self._timed("check", asyncio.to_thread(
-            assembly.check_video, video, self.settings, timeline.total_frames))
+        self.timings["mux"] -= self.timings["check"]  # timed apart: not counted twice
         self._report("mux", 1, 1)
         for scene in range(len(self.storyboard.scenes)):
             self._set_scene(scene, SceneStatus.done)
         self._write_manifest(video, timeline, voices, speech_keys, chunk_keys, loudness,
-                             {"analysis": "local", "speech": speech_backend.version(),
-                              "images": image_backend.version(), "ffmpeg": ffmpeg_version()})
+                             {"analysis": "local", **versions, "ffmpeg": ffmpeg_version()})
         return RenderResult(self.out_dir, video, self.storyboard, timeline.duration,
                             self.timings, self.placement)
 
@@ -163,16 +165,30 @@ class JobRun:
         self._report(stage, done, len(keys))
         try:
             async for n, data in pool.map([requests[i] for i in missing]):
-                index = missing[n]
-                self.store.put(keys[index], data)
-                if ready is not None:
-                    ready[index].set()
-                done += 1
-                self._report(stage, done, len(keys))
-        except VidgenError as exc:
-            scene = next(scene_of[i] for i in missing if not self.store.has(keys[i]))
-            self._set_scene(scene, SceneStatus.failed)
-            raise RenderError(f"scene {scene + 1} failed in {stage}: {exc}", stage=stage) from exc
+                done = self._store(stage, keys, missing[n], data, ready, done)
+        except VidgenError:
+            # A batch fails whole: ask again one by one, keep every good part, name the bad.
+            failures = []
+            for index in [i for i in missing if not self.store.has(keys[i])]:
+                try:
+                    data = (await pool.call([requests[index]]))[0]
+                except VidgenError as exc:
+                    failures.append((index, exc))
+                    continue
+                done = self._store(stage, keys, index, data, ready, done)
+            if failures:  # none: alone every request worked (a flaky batch), the job goes on
+                index, exc = failures[0]
+                self._set_scene(scene_of[index], SceneStatus.failed)
+                raise RenderError(f"scene {scene_of[index] + 1} failed in {stage}: {exc}",
+                                  stage=stage) from exc
+
+    def _store(self, stage: str, keys: list[str], index: int, data: bytes,
+               ready: dict[int, asyncio.Event] | None, done: int) -> int:
+        self.store.put(keys[index], data)
+        if ready is not None:
+            ready[index].set()
+        self._report(stage, done + 1, len(keys))
+        return done + 1
 
     def _scene_of_line(self) -> list[int]:
         return [s for s, scene in enumerate(self.storyboard.scenes) for _ in scene.lines]
@@ -197,8 +213,11 @@ class JobRun:
             for scene in scenes:  # stream: start as soon as this chunk's pictures exist
                 await self._picture(scene)
             stills = {s: self.store.get(self._image_keys[s]) for s in scenes}
-            mp4, node = await ffmpeg_tasks.encode_chunk(timeline, a, b, stills, self.settings,
-                                                        self.pools.cluster)
+            try:
+                mp4, node = await ffmpeg_tasks.encode_chunk(timeline, a, b, stills,
+                                                            self.settings, self.pools.cluster)
+            except VidgenError as exc:
+                raise RenderError(f"frames {a}-{b}: {exc}", stage="video") from exc
             self.store.put(key, mp4)
             self.placement["chunk"].append(node)
             done += 1
@@ -249,9 +268,12 @@ class JobRun:
         rate = rates.pop()
         track = audio.place_speech([c.start for c in timeline.cues],
                                    [s.samples for s in speeches], rate, timeline.duration)
-        wav, loudness, seconds, node = await ffmpeg_tasks.mix_soundtrack(
-            Speech(track, rate).to_wav(), self.storyboard, timeline, self.settings,
-            self.pools.cluster)
+        try:
+            wav, loudness, seconds, node = await ffmpeg_tasks.mix_soundtrack(
+                Speech(track, rate).to_wav(), self.storyboard, timeline, self.settings,
+                self.pools.cluster)
+        except VidgenError as exc:
+            raise RenderError(f"soundtrack: {exc}", stage="audio") from exc
         self.timings["audio"] = seconds  # it ran beside the video, not after it
         self.placement["mix"].append(node)
         return wav, loudness
@@ -259,17 +281,28 @@ class JobRun:
     # ---- finishing -------------------------------------------------------------------------
 
     async def _finish(self, timeline: Timeline, chunk_keys: list[str], soundtrack: bytes) -> Path:
+        """Mux under a job-private name, check, then rename: a failed or cancelled job never
+        leaves a half-made or stale video.mp4, and two jobs never share a temporary file."""
         ranges = timeline.chunks(self.settings.chunk_seconds)
         listing = [(self.store.path(key), (b - a) / timeline.fps)
                    for key, (a, b) in zip(chunk_keys, ranges, strict=True)]
         self._report("mux", 0, 1)
-        video = self.out_dir / "video.mp4"
-        await asyncio.to_thread(self._mux, listing, soundtrack, video)
+        draft = self.out_dir / f".{self.record.id}.video.mp4"
+        try:
+            await asyncio.to_thread(self._mux, listing, soundtrack, draft)
+            self.stage, started = "check", time.perf_counter()
+            self.info = await asyncio.to_thread(assembly.check_video, draft, self.settings,
+                                                timeline.total_frames)
+            self.timings["check"] = time.perf_counter() - started
+            video = self.out_dir / "video.mp4"
+            draft.replace(video)
+        finally:
+            draft.unlink(missing_ok=True)
         return video
 
     def _mux(self, listing: list[tuple[Path, float]], soundtrack: bytes, video: Path) -> None:
-        wav = self.out_dir / "soundtrack.wav"
-        concat = self.out_dir / "chunks.ffconcat"
+        wav = self.out_dir / f".{self.record.id}.soundtrack.wav"
+        concat = self.out_dir / f".{self.record.id}.ffconcat"
         wav.write_bytes(soundtrack)
         concat.write_text(assembly.concat_list(listing), encoding="utf-8")
         try:
@@ -315,3 +348,11 @@ def _package_version() -> str:
         return version("vidgen-ray")
     except PackageNotFoundError:  # running from a source tree that was never installed
         return "unknown"
+
+
+def _worker_version(pool: WorkerPool) -> str:
+    versions = {info["backend"] for info in pool.ready_info}
+    if len(versions) != 1:
+        raise RenderError(f"the {pool.kind} workers run different backend versions "
+                          f"{sorted(versions)}: install the same version on every node")
+    return versions.pop()

@@ -133,7 +133,9 @@ def test_a_failing_scene_fails_the_job_by_name_and_a_rerun_does_only_the_rest(ra
         farm = Farm(factories={"image": partial(SlowImageBackend, latency_s=0.05,
                                                 fail_scene=fail_scene)})
         try:
-            job = await farm.submit(BOARD, str(tmp_path / "job"), SETTINGS)
+            # Batches of 4 pictures: the failing scene shares a call with good ones.
+            job = await farm.submit(BOARD, str(tmp_path / "job"),
+                                    SETTINGS.model_copy(update={"image_batch_size": 4}))
             try:
                 return await farm.wait(job), await farm.status(job)
             except Exception as exc:  # noqa: BLE001 - returned to be checked below
@@ -155,3 +157,28 @@ def test_a_failing_scene_fails_the_job_by_name_and_a_rerun_does_only_the_rest(ra
     again = {p.name: p.stat().st_mtime_ns for p in (parts / "image").glob("*.png")}
     assert len(again) == 6
     assert {name: again[name] for name in kept} == kept  # finished pictures were reused
+
+
+def test_jobs_started_together_share_pools_and_a_timed_out_waiter_leaves_the_job_alone(
+        ray_local, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    async def scenario():
+        farm = slow_farm(0.3, max_running=2)
+        try:
+            # A relative folder, as an API client might send it.
+            jobs = [await farm.submit(BOARD, f"rel/{n}", SETTINGS) for n in range(2)]
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(farm.wait(jobs[0]), 0.5)
+            assert (await farm.status(jobs[0])).status == JobStatus.running
+            results = [await farm.wait(job) for job in jobs]
+            assert sorted(kind for kind, _ in farm.pools) == ["image", "speech"]
+            assert len(farm._pool_starts) == 2  # one start per pool, not one per job
+            return results
+        finally:
+            await farm.shutdown()
+
+    results = asyncio.run(scenario())
+    assert [r.video for r in results] == [tmp_path / "rel" / str(n) / "video.mp4"
+                                          for n in range(2)]
+    assert frame_hashes(results[0].video) == frame_hashes(results[1].video)
