@@ -27,7 +27,8 @@ def analyze(text: str, *, filename: str | None = None) -> Storyboard:
 
 def render(source: str | Path | Storyboard, out_dir: str | Path,
            settings: RenderSettings | None = None) -> RenderResult:
-    """Render a script file, script text or Storyboard into ``out_dir``."""
+    """Render a script file (a Path, or a str naming an existing file), script text, or a
+    Storyboard into ``out_dir``. Blocks until the video is done; raises its error if not."""
     from vidgen_ray.farm import render as _render
 
     return _render(source, Path(out_dir), settings or RenderSettings())

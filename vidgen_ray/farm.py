@@ -265,6 +265,8 @@ def render(source: str | Path | Storyboard, out_dir: Path, settings: RenderSetti
         find_tool(program)
     out_dir = _prepare_output(out_dir)
     analyze_seconds = time.perf_counter() - started
+    if not settings.ray_address:
+        _refuse_running_loop()  # before starting Ray, not after
     connect(settings.ray_address)
     report = progress or (lambda stage, done, total: None)
     if settings.ray_address:
@@ -295,6 +297,9 @@ def _on_cluster(storyboard, out_dir, settings, priority, report) -> RenderResult
     farm = farm_handle()
     try:
         job_id = ray.get(farm.submit.remote(storyboard, str(out_dir), settings, priority))
+    except ray.exceptions.RayTaskError as exc:
+        raise unwrap(exc) from None
+    try:
         waiter = farm.wait.remote(job_id)
         while not ray.wait([waiter], timeout=POLL_SECONDS)[0]:
             _forward(ray.get(farm.status.remote(job_id)), report)
@@ -302,6 +307,19 @@ def _on_cluster(storyboard, out_dir, settings, priority, report) -> RenderResult
         return ray.get(waiter)
     except ray.exceptions.RayTaskError as exc:
         raise unwrap(exc) from None
+    except KeyboardInterrupt:  # Ctrl-C stops the job on the shared farm too, not just us
+        ray.get(farm.cancel.remote(job_id), timeout=30)
+        raise
+
+
+def _refuse_running_loop() -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise RenderError("render() blocks, so it cannot run inside an event loop (Jupyter, an "
+                      "async app): there, use 'await Farm().submit(...)' and "
+                      "'await farm.wait(job_id)'")
 
 
 def _forward(record: JobRecord, report: Progress) -> None:

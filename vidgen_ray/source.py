@@ -46,6 +46,8 @@ def load_storyboard(source: str | Path | Storyboard) -> Storyboard:
     """A Storyboard from whatever the user gave; .json files are rendered exactly as written."""
     if isinstance(source, Storyboard):
         return source
+    if isinstance(source, str) and "\n" not in source and Path(source).is_file():
+        source = Path(source)  # a file name, not a one-line script
     if isinstance(source, Path):
         text = read_script(source)
         if source.suffix.lower() == ".json":

@@ -99,3 +99,27 @@ def test_farm_settings_from_environment(monkeypatch):
     monkeypatch.setenv("VIDGEN_MAX_QUEUED_JOBS", "3")
     settings = FarmSettings()
     assert (settings.max_queued_jobs, settings.max_running_jobs) == (3, 2)
+
+
+def test_a_string_naming_a_file_is_read_as_that_file(tmp_path, monkeypatch):
+    from vidgen_ray.source import load_storyboard
+
+    (tmp_path / "story.md").write_text("# Title\n\nMARA: Hello there.\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    board = load_storyboard("story.md")
+    assert board.characters[0].name == "MARA"
+    text = load_storyboard("A lighthouse stood on the cliff.")
+    assert text.scenes[0].lines[0].text == "A lighthouse stood on the cliff."
+
+
+def test_render_refuses_to_block_a_running_event_loop(tmp_path):
+    import asyncio
+
+    from vidgen_ray.errors import RenderError
+    from vidgen_ray.farm import render
+
+    async def inside_a_loop():
+        render("Hello.", tmp_path, RenderSettings())
+
+    with pytest.raises(RenderError, match="cannot run inside an event loop"):
+        asyncio.run(inside_a_loop())
