@@ -64,6 +64,11 @@ class JobRun:
         self._pictures: dict[int, asyncio.Event] = {}
         self._pictures_task: asyncio.Future | None = None
         self._image_keys: list[str] = []
+        self._speech_keys: list[str] = []
+        self._speech_changed = asyncio.Event()
+        self._chunk_tasks: dict[tuple[int, int], asyncio.Future | None] = {}
+        self._chunks_done = 0
+        self._durations: dict[str, float] = {}
 
     async def run(self) -> RenderResult:
         speech_backend = create_speech_backend(self.settings.tts_model, self.settings)
@@ -77,22 +82,29 @@ class JobRun:
             "images", self._make_pictures(versions["images"])))
         self._pictures_task = pictures
         children: list[asyncio.Future] = [pictures]
+        speech_requests, speech_keys = self._speech_parts(voices, versions["speech"])
+        self._speech_keys = speech_keys
+        early = asyncio.ensure_future(self._stream_early_chunks())
+        children.append(early)
         try:
-            speech_keys = await self._timed("speech", self._make_speech(
-                voices, versions["speech"]))
+            await self._timed("speech", self._make(
+                "speech", speech_keys, speech_requests, self.pools.speech,
+                self._scene_of_line()))
+            early.cancel()  # the full timeline takes over; chunks already started go on
             speeches = [Speech.from_wav(self.store.get(k)) for k in speech_keys]
-            timeline = self._plan(speeches)
+            timeline = self._plan(self.storyboard, [s.duration for s in speeches])
             mix = asyncio.ensure_future(self._mix(timeline, speeches))
             chunks = asyncio.ensure_future(self._timed("video", self._make_video(timeline)))
             children += [mix, chunks]
             chunk_keys, (soundtrack, loudness), _ = await self._settle(chunks, mix, pictures)
         except asyncio.CancelledError:
-            for child in children:
+            for child in self._in_flight(children):
                 child.cancel()
-            await asyncio.gather(*children, return_exceptions=True)
+            await asyncio.gather(*self._in_flight(children), return_exceptions=True)
             raise
         except BaseException:  # let the other parts in flight finish and be kept
-            await asyncio.gather(*children, return_exceptions=True)
+            early.cancel()
+            await asyncio.gather(*self._in_flight(children), return_exceptions=True)
             raise
         video = await self._timed("mux", self._finish(timeline, chunk_keys, soundtrack))
         self.timings["mux"] -= self.timings["check"]  # timed apart: not counted twice
@@ -103,6 +115,9 @@ class JobRun:
                              {"analysis": "local", **versions, "ffmpeg": ffmpeg_version()})
         return RenderResult(self.out_dir, video, self.storyboard, timeline.duration,
                             self.timings, self.placement)
+
+    def _in_flight(self, children: list[asyncio.Future]) -> list[asyncio.Future]:
+        return [*children, *(t for t in self._chunk_tasks.values() if t is not None)]
 
     async def _settle(self, *tasks: asyncio.Future) -> list:
         """Let every task finish (each stores what it makes), then raise a failure: the
@@ -131,7 +146,8 @@ class JobRun:
 
     # ---- parts -----------------------------------------------------------------------------
 
-    async def _make_speech(self, voices: dict[str, str], version: str) -> list[str]:
+    def _speech_parts(self, voices: dict[str, str], version: str
+                      ) -> tuple[list[SpeechRequest], list[str]]:
         board, settings = self.storyboard, self.settings
         requests = [SpeechRequest(text=line.text, voice=voices[line.speaker],
                                   language=line.language or board.language,
@@ -139,8 +155,7 @@ class JobRun:
                     for scene in board.scenes for line in scene.lines]
         keys = [content_key("speech", backend=settings.tts_model, version=version, request=r)
                 for r in requests]
-        await self._make("speech", keys, requests, self.pools.speech, self._scene_of_line())
-        return keys
+        return requests, keys
 
     async def _make_pictures(self, version: str) -> None:
         width, height = self.settings.size
@@ -187,46 +202,93 @@ class JobRun:
         self.store.put(keys[index], data)
         if ready is not None:
             ready[index].set()
+        if stage == "speech":
+            self._speech_changed.set()
         self._report(stage, done + 1, len(keys))
         return done + 1
 
     def _scene_of_line(self) -> list[int]:
         return [s for s, scene in enumerate(self.storyboard.scenes) for _ in scene.lines]
 
-    def _plan(self, speeches: list[Speech]) -> Timeline:
+    def _plan(self, board: Storyboard, durations: list[float]) -> Timeline:
         seconds, at = [], 0
-        for scene in self.storyboard.scenes:
-            seconds.append([s.duration for s in speeches[at:at + len(scene.lines)]])
+        for scene in board.scenes:
+            seconds.append(durations[at:at + len(scene.lines)])
             at += len(scene.lines)
         pacing = Pacing(fps=self.settings.fps, crossfade=self.settings.crossfade)
-        return plan_timeline(self.storyboard, seconds, pacing, seed=self.settings.seed)
+        return plan_timeline(board, seconds, pacing, seed=self.settings.seed)
+
+    async def _stream_early_chunks(self) -> None:
+        """Start chunks while speech is still being made. A scene's place in the timeline
+        depends only on the scenes before it, so once the first k scenes are voiced, every
+        chunk ending a dissolve's length before scene k-1 ends is final (and not the short
+        last one, which joins its neighbour)."""
+        scenes, prefix = self.storyboard.scenes, 0
+        size = max(1, round(self.settings.chunk_seconds * self.settings.fps))
+        fade = round(self.settings.crossfade * self.settings.fps)
+        while prefix < len(scenes):
+            self._speech_changed.clear()
+            voiced = self._voiced_scenes()
+            if voiced > prefix:
+                prefix = voiced
+                board = self.storyboard.model_copy(update={"scenes": scenes[:prefix]})
+                lines = sum(len(s.lines) for s in scenes[:prefix])
+                timeline = self._plan(board, [self._duration(k)
+                                              for k in self._speech_keys[:lines]])
+                safe_end = timeline.total_frames - fade
+                for a in range(0, safe_end, size):
+                    if safe_end - (a + size) >= size / 2:
+                        self._launch(timeline, a, a + size)
+            await self._speech_changed.wait()
+
+    def _duration(self, key: str) -> float:
+        if key not in self._durations:  # read each line once, not once per new scene
+            self._durations[key] = Speech.from_wav(self.store.get(key)).duration
+        return self._durations[key]
+
+    def _voiced_scenes(self) -> int:
+        """How many scenes from the start have all their lines voiced."""
+        at = 0
+        for count, scene in enumerate(self.storyboard.scenes):
+            if not all(self.store.has(k) for k in self._speech_keys[at:at + len(scene.lines)]):
+                return count
+            at += len(scene.lines)
+        return len(self.storyboard.scenes)
+
+    def _launch(self, timeline: Timeline, a: int, b: int) -> None:
+        """Encode frames [a, b) unless they are stored or already on their way."""
+        if (a, b) in self._chunk_tasks:
+            return
+        key = self._chunk_key(timeline, a, b)
+        self._chunk_tasks[(a, b)] = (None if self.store.has(key) else
+                                     asyncio.ensure_future(self._encode(timeline, a, b, key)))
+
+    async def _encode(self, timeline: Timeline, a: int, b: int, key: str) -> None:
+        scenes = assembly.scenes_in(timeline, a, b)
+        for scene in scenes:  # stream: start as soon as this chunk's pictures exist
+            await self._picture(scene)
+        stills = {s: self.store.get(self._image_keys[s]) for s in scenes}
+        try:
+            mp4, node = await ffmpeg_tasks.encode_chunk(timeline, a, b, stills,
+                                                        self.settings, self.pools.cluster)
+        except VidgenError as exc:
+            raise RenderError(f"frames {a}-{b}: {exc}", stage="video") from exc
+        self.store.put(key, mp4)
+        self.placement["chunk"].append(node)
+        self._chunks_done += 1
+        self._report("video", self._chunks_done, max(self._chunks_done, len(self._chunk_tasks)))
 
     async def _make_video(self, timeline: Timeline) -> list[str]:
         ranges = timeline.chunks(self.settings.chunk_seconds)
-        keys = [self._chunk_key(timeline, a, b) for a, b in ranges]
-        done = sum(self.store.has(k) for k in keys)
-        self._report("video", done, len(keys))
-
-        async def make(a: int, b: int, key: str) -> None:
-            nonlocal done
-            scenes = assembly.scenes_in(timeline, a, b)
-            for scene in scenes:  # stream: start as soon as this chunk's pictures exist
-                await self._picture(scene)
-            stills = {s: self.store.get(self._image_keys[s]) for s in scenes}
-            try:
-                mp4, node = await ffmpeg_tasks.encode_chunk(timeline, a, b, stills,
-                                                            self.settings, self.pools.cluster)
-            except VidgenError as exc:
-                raise RenderError(f"frames {a}-{b}: {exc}", stage="video") from exc
-            self.store.put(key, mp4)
-            self.placement["chunk"].append(node)
-            done += 1
-            self._report("video", done, len(keys))
-
-        work = [make(a, b, key) for (a, b), key in zip(ranges, keys, strict=True)
-                if not self.store.has(key)]
-        await self._settle_all(work)
-        return keys
+        for a, b in ranges:
+            self._launch(timeline, a, b)
+        stored = sum(task is None for task in self._chunk_tasks.values())
+        self._chunks_done += stored
+        self._report("video", self._chunks_done, len(ranges))
+        # Early chunks are always among the final ones (see _stream_early_chunks); all of
+        # them are awaited, so none is left running.
+        await self._settle_all([t for t in self._chunk_tasks.values() if t is not None])
+        return [self._chunk_key(timeline, a, b) for a, b in ranges]
 
     async def _picture(self, scene: int) -> None:
         """Wait for a scene's picture; give up if picture-making ended without it."""

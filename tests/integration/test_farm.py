@@ -182,3 +182,30 @@ def test_jobs_started_together_share_pools_and_a_timed_out_waiter_leaves_the_job
     assert [r.video for r in results] == [tmp_path / "rel" / str(n) / "video.mp4"
                                           for n in range(2)]
     assert frame_hashes(results[0].video) == frame_hashes(results[1].video)
+
+
+def test_chunks_start_while_later_scenes_are_still_being_voiced(ray_local, tmp_path):
+    from vidgen_ray.testing.fake_backends import SlowSpeechBackend
+
+    async def render(out, batch: int):
+        farm = Farm(factories={"speech": partial(SlowSpeechBackend, latency_s=1.0)})
+        settings = SETTINGS.model_copy(update={"speech_batch_size": batch,
+                                               "chunk_seconds": 1.0})
+        early = False
+        try:
+            job = await farm.submit(BOARD, str(out), settings)
+            while (await farm.status(job)).status in (JobStatus.queued, JobStatus.running):
+                progress = (await farm.status(job)).progress
+                early |= progress["video"].done >= 1 and (
+                    progress["speech"].done < progress["speech"].total)
+                await asyncio.sleep(0.05)
+            return await farm.wait(job), early
+        finally:
+            await farm.shutdown()
+
+    streamed, early = asyncio.run(render(tmp_path / "streamed", batch=1))
+    assert early, "no chunk was encoded before the last line was voiced"
+    # All lines in one call: nothing can start early. Same video either way.
+    at_once, early = asyncio.run(render(tmp_path / "at-once", batch=8))
+    assert not early
+    assert frame_hashes(streamed.video) == frame_hashes(at_once.video)
