@@ -39,7 +39,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Print the version and exit.")) -> None:
-    pass
+    """Options for every command (only --version, handled by its callback)."""
 
 
 @app.command()
