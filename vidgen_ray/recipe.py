@@ -78,8 +78,8 @@ class JobRun:
         # Keys name the version the workers run, which may differ from this process's.
         versions = {"speech": _worker_version(self.pools.speech),
                     "images": _worker_version(self.pools.image)}
-        pictures = asyncio.ensure_future(self._timed_quietly(
-            "images", self._make_pictures(versions["images"])))
+        pictures = asyncio.ensure_future(self._timed(
+            "images", self._make_pictures(versions["images"]), beside=True))
         self._pictures_task = pictures
         children: list[asyncio.Future] = [pictures]
         speech_requests, speech_keys = self._speech_parts(voices, versions["speech"])
@@ -129,16 +129,12 @@ class JobRun:
                        failures[0])
         return results
 
-    async def _timed_quietly(self, stage: str, work):
-        """Time work that runs beside the current stage without becoming it."""
+    async def _timed(self, stage: str, work, beside: bool = False):
+        """Time a stage; ``beside`` work runs next to the current stage without becoming it
+        (so errors still name the stage that was running)."""
         started = time.perf_counter()
-        try:
-            return await work
-        finally:
-            self.timings[stage] = time.perf_counter() - started
-
-    async def _timed(self, stage: str, work):
-        self.stage, started = stage, time.perf_counter()
+        if not beside:
+            self.stage = stage
         try:
             return await work
         finally:
@@ -287,7 +283,7 @@ class JobRun:
         self._report("video", self._chunks_done, len(ranges))
         # Early chunks are always among the final ones (see _stream_early_chunks); all of
         # them are awaited, so none is left running.
-        await self._settle_all([t for t in self._chunk_tasks.values() if t is not None])
+        await self._settle(*(t for t in self._chunk_tasks.values() if t is not None))
         return [self._chunk_key(timeline, a, b) for a, b in ranges]
 
     async def _picture(self, scene: int) -> None:
@@ -300,18 +296,6 @@ class JobRun:
         if not ready.is_set():
             waiter.cancel()
             raise RenderError(f"scene {scene + 1} has no picture", stage="video")
-
-    async def _settle_all(self, work: list) -> None:
-        tasks = [asyncio.ensure_future(w) for w in work]
-        try:
-            results = await asyncio.gather(*tasks, return_exceptions=True)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            raise
-        failures = [r for r in results if isinstance(r, BaseException)]
-        if failures:
-            raise failures[0]
 
     def _chunk_key(self, timeline: Timeline, start: int, end: int) -> str:
         scenes = assembly.scenes_in(timeline, start, end)
