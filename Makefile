@@ -21,8 +21,13 @@ $(VENV)/.installed: pyproject.toml | system-deps
 	$(PIP) install -e .
 	@touch $@
 
+# Tests run the real SDXL and Bark code paths on tiny models: torch on the CPU. The pin keeps
+# pip on the CPU build provided on this machine instead of a CUDA build of several GB.
+TORCH ?= torch==2.13.0
+
 $(VENV)/.test-installed: $(VENV)/.installed
-	$(PIP) install -e '.[test]'
+	$(PIP) install '$(TORCH)'
+	$(PIP) install -e '.[test,models]'
 	@touch $@
 
 demo: $(VENV)/.installed

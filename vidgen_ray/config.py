@@ -99,6 +99,17 @@ class FarmSettings(BaseSettings):
                                "is told to wait.")
 
 
+def backend_options(settings: RenderSettings, kind: str) -> tuple[str, tuple]:
+    """The backend a pool of this kind ("image" or "speech") runs, and the settings that
+    shape it: fields named after the backend (``sdxl_steps``, ``bark_temperature``). Jobs
+    share a pool only when both agree."""
+    name = settings.image_model if kind == "image" else settings.tts_model
+    prefix = f"{name}_"
+    shaping = tuple(sorted((k, repr(v)) for k, v in settings.model_dump().items()
+                           if k.startswith(prefix)))
+    return name, shaping
+
+
 def load_settings(**overrides) -> RenderSettings:
     """Environment, then overrides (CLI flags); a bad value becomes a SettingsError."""
     given = {k: v for k, v in overrides.items() if v is not None}

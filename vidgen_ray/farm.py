@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from pathlib import Path
 import ray
 
 from vidgen_ray.actors.pool import WorkerPool
-from vidgen_ray.config import FarmSettings, RenderSettings, ray_runtime_env
+from vidgen_ray.config import FarmSettings, RenderSettings, backend_options, ray_runtime_env
 from vidgen_ray.errors import OutputError, RenderError, VidgenError
 from vidgen_ray.jobs import JobQueue, JobRecord, JobStatus, check_capacity, new_job_id, save_record
 from vidgen_ray.recipe import PART_SUFFIXES, JobRun, Pools, RenderResult
@@ -84,12 +85,12 @@ class Farm:
         self.factories = factories or {}  # kind -> backend factory (tests, benchmarks)
         self.jobs: dict[str, _Job] = {}
         self.queue = JobQueue()
-        self._pool_starts: dict[tuple[str, str], asyncio.Future] = {}
+        self._pool_starts: dict[tuple, asyncio.Future] = {}  # (kind, backend, options)
         self._closing = False
 
     @property
-    def pools(self) -> dict[tuple[str, str], WorkerPool]:
-        """The pools that have started, by (kind, backend)."""
+    def pools(self) -> dict[tuple, WorkerPool]:
+        """The pools that have started, by (kind, backend, backend options)."""
         return {key: start.result() for key, start in self._pool_starts.items()
                 if start.done() and not start.cancelled() and start.exception() is None}
 
@@ -148,8 +149,7 @@ class Farm:
 
     async def placement(self) -> dict:
         """Where the workers run: per pool, each worker's node and GPU ids."""
-        return {f"{kind}:{backend}": pool.ready_info for (kind, backend), pool
-                in self.pools.items()}
+        return {_pool_label(key): pool.ready_info for key, pool in self.pools.items()}
 
     async def shutdown(self) -> None:
         """Cancel every job (their finished parts stay), then stop the workers."""
@@ -212,13 +212,13 @@ class Farm:
         job's pool settings size them). Shielded: one job's cancel does not stop a start
         that other jobs wait on."""
         cluster = ray.cluster_resources()
-        kinds = (("image", settings.image_model), ("speech", settings.tts_model))
-        for kind, backend in kinds:
-            start = self._pool_starts.get((kind, backend))
+        keys = [(kind, *backend_options(settings, kind)) for kind in ("image", "speech")]
+        for key in keys:
+            start = self._pool_starts.get(key)
             if start is None or (start.done() and start.exception() is not None):
-                start = asyncio.ensure_future(self._start_pool(kind, settings, cluster))
-                self._pool_starts[(kind, backend)] = start
-        image, speech = [await asyncio.shield(self._pool_starts[k]) for k in kinds]
+                start = asyncio.ensure_future(self._start_pool(key[0], settings, cluster))
+                self._pool_starts[key] = start
+        image, speech = [await asyncio.shield(self._pool_starts[k]) for k in keys]
         return Pools(image, speech, cluster)
 
     async def _start_pool(self, kind: str, settings: RenderSettings,
@@ -240,6 +240,15 @@ class Farm:
         job = self.jobs.get(record.id)
         if job is not None:
             save_record(record, job.store.root / "jobs")
+
+
+def _pool_label(key: tuple) -> str:
+    """kind:backend, plus a short digest of the backend's options when it has any."""
+    kind, backend, options = key
+    label = f"{kind}:{backend}"
+    if options:
+        label += ":" + hashlib.sha256(repr(options).encode()).hexdigest()[:8]
+    return label
 
 
 def farm_handle(settings: FarmSettings | None = None):

@@ -84,7 +84,7 @@ def test_workers_on_gpu_nodes_ffmpeg_on_the_cpu_node_and_a_lost_node(cluster, tm
     moved = {}
 
     async def remove_picture_node(farm):
-        pool = next(p for (kind, _), p in farm.pools.items() if kind == "image")
+        pool = next(p for (kind, *_), p in farm.pools.items() if kind == "image")
         host = pool.ready_info[0]["node_id"]
         moved["from"] = host
         node = next(n for n in (nodes["gpu-a"], nodes["gpu-b"]) if n.node_id == host)

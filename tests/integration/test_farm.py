@@ -106,7 +106,7 @@ def test_a_killed_worker_is_replaced_and_the_video_is_unchanged(ray_local, tmp_p
             job = await farm.submit(BOARD, str(out), SETTINGS)
             if kill:
                 await until(lambda: _images_started(farm, job))
-                pool = next(p for (kind, _), p in farm.pools.items() if kind == "image")
+                pool = next(p for (kind, *_), p in farm.pools.items() if kind == "image")
                 old = {info["pid"] for info in pool.ready_info}
                 ray.kill(pool.workers[0], no_restart=False)
             result = await farm.wait(job)
@@ -172,7 +172,7 @@ def test_jobs_started_together_share_pools_and_a_timed_out_waiter_leaves_the_job
                 await asyncio.wait_for(farm.wait(jobs[0]), 0.5)
             assert (await farm.status(jobs[0])).status == JobStatus.running
             results = [await farm.wait(job) for job in jobs]
-            assert sorted(kind for kind, _ in farm.pools) == ["image", "speech"]
+            assert sorted(kind for kind, *_ in farm.pools) == ["image", "speech"]
             assert len(farm._pool_starts) == 2  # one start per pool, not one per job
             return results
         finally:
