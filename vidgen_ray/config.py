@@ -99,15 +99,17 @@ class FarmSettings(BaseSettings):
                                "is told to wait.")
 
 
+# Settings a backend reads when it loads (model, precision, steps...): jobs share a pool of
+# workers only when they agree on these. Each backend lists its own.
+BACKEND_FIELDS: dict[str, tuple[str, ...]] = {"cards": (), "espeak": ()}
+
+
 def backend_options(settings: RenderSettings, kind: str) -> tuple[str, tuple]:
-    """The backend a pool of this kind ("image" or "speech") runs, and the settings that
-    shape it: fields named after the backend (``sdxl_steps``, ``bark_temperature``). Jobs
-    share a pool only when both agree."""
+    """The backend a pool of this kind ("image" or "speech") runs, and the values of the
+    settings that shape it (BACKEND_FIELDS)."""
     name = settings.image_model if kind == "image" else settings.tts_model
-    prefix = f"{name}_"
-    shaping = tuple(sorted((k, repr(v)) for k, v in settings.model_dump().items()
-                           if k.startswith(prefix)))
-    return name, shaping
+    fields = BACKEND_FIELDS.get(name, ())
+    return name, tuple((field, repr(getattr(settings, field))) for field in fields)
 
 
 def load_settings(**overrides) -> RenderSettings:
