@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from vidgen_ray.errors import OutputError
+from vidgen_ray.storage.keys import split_key
 
 
 class LocalStore:
@@ -15,9 +16,7 @@ class LocalStore:
         self.suffixes = suffixes or {}  # kind -> file suffix, so parts open in a player
 
     def path(self, key: str) -> Path:
-        kind, _, digest = key.partition("/")
-        if not digest or "/" in digest or not digest.isalnum():
-            raise ValueError(f"not a content key: {key!r}")
+        kind, digest = split_key(key)
         return self.root / kind / (digest + self.suffixes.get(kind, ""))
 
     def has(self, key: str) -> bool:
