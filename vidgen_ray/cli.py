@@ -202,3 +202,119 @@ def _print_summary(result) -> None:
 
 def main() -> None:
     app()
+
+
+# ---- the job service's client: vidgen submit | status | jobs | cancel | fetch ---------------
+
+URL_HELP = "The job service (default: $VIDGEN_URL, else http://127.0.0.1:8000)"
+
+
+def _client(url: str | None):
+    from vidgen_ray.client import ServiceClient
+    from vidgen_ray.config import ClientSettings
+
+    settings = ClientSettings()
+    return ServiceClient(url or settings.url, settings.api_key, settings.timeout)
+
+
+def _print_job(job: dict) -> None:
+    sys.stdout.write(json.dumps(job, indent=2) + "\n")
+
+
+@app.command()
+def submit(
+    script: Path = typer.Argument(..., help=SCRIPT_HELP, show_default=False),
+    url: str | None = typer.Option(None, help=URL_HELP, show_default=False),
+    wait: bool = typer.Option(False, "--wait", help="Show progress until the job ends."),
+    out: Path | None = typer.Option(None, "-o", "--out", help="With --wait: download the "
+                                    "video to this file.", show_default=False),
+    priority: int = typer.Option(0, help="Higher runs first, -100..100."),
+    key: str | None = typer.Option(None, "--idempotency-key", help="Sending the same key "
+                                   "again returns the same job.", show_default=False),
+    resolution: Resolution | None = typer.Option(None, help="720p, 1080p, 1440p or 2160p",
+                                                 show_default=False),
+    fps: int | None = typer.Option(None, help="Frames per second, 12-60", show_default=False),
+    voice: str | None = typer.Option(None, help="Narrator voice, e.g. en+m3",
+                                     show_default=False),
+) -> None:
+    """Send SCRIPT to the job service; prints the job (its id on stdout with --wait)."""
+    settings = {k: v for k, v in (("resolution", resolution), ("fps", fps),
+                                  ("tts_voice", voice)) if v is not None}
+    try:
+        client = _client(url)
+        job = client.submit(script, settings, priority, key)
+        if not wait:
+            _print_job(job)
+            return
+        console.print(f"job {job['id']} queued", highlight=False)
+        with _progress() as bars:
+            job = client.wait(job["id"], lambda j: [bars(stage, p["done"], p["total"])
+                                                    for stage, p in j["progress"].items()])
+        if job["status"] != "done":
+            console.print(f"[bold red]job {job['id']} {job['status']}:[/] {job['error']}",
+                          highlight=False)
+            raise typer.Exit(1)
+        if out:
+            client.fetch(job["id"], out)
+            console.print(f"[green]video:[/] {out}", highlight=False)
+        sys.stdout.write(job["id"] + "\n")
+    except VidgenError as exc:
+        _fail(exc)
+
+
+@app.command()
+def status(job_id: str = typer.Argument(..., help="A job id from 'vidgen submit'."),
+           url: str | None = typer.Option(None, help=URL_HELP, show_default=False)) -> None:
+    """Print a job's state, progress, errors and result links."""
+    try:
+        _print_job(_client(url).status(job_id))
+    except VidgenError as exc:
+        _fail(exc)
+
+
+@app.command()
+def jobs(url: str | None = typer.Option(None, help=URL_HELP, show_default=False),
+         state: str | None = typer.Option(None, help="queued, running, done, failed or "
+                                          "cancelled", show_default=False),
+         limit: int = typer.Option(50, help="Jobs per page"),
+         offset: int = typer.Option(0, help="Skip this many (the last page's next_offset)"),
+         ) -> None:
+    """List your jobs, newest first."""
+    try:
+        page = _client(url).jobs(state, offset, limit)
+    except VidgenError as exc:
+        _fail(exc)
+    table = Table(show_header=True, header_style="bold")
+    for column in ("id", "status", "title", "scenes done", "error"):
+        table.add_column(column)
+    for job in page["jobs"]:
+        done = sum(s == "done" for s in job["scenes"])
+        table.add_row(job["id"], job["status"], job["title"], f"{done}/{len(job['scenes'])}",
+                      (job["error"] or "")[:60])
+    Console().print(table)
+    if page["next_offset"] is not None:
+        console.print(f"more: --offset {page['next_offset']}")
+
+
+@app.command()
+def cancel(job_id: str = typer.Argument(..., help="A job id."),
+           url: str | None = typer.Option(None, help=URL_HELP, show_default=False)) -> None:
+    """Cancel a job; its finished parts are kept for a retry."""
+    try:
+        _print_job(_client(url).cancel(job_id))
+    except VidgenError as exc:
+        _fail(exc)
+
+
+@app.command()
+def fetch(job_id: str = typer.Argument(..., help="A finished job's id."),
+          out: Path = typer.Option(..., "-o", "--out", help="File to write."),
+          output: str = typer.Option("video", help="video, subtitles.srt, subtitles.vtt, "
+                                     "storyboard or manifest"),
+          url: str | None = typer.Option(None, help=URL_HELP, show_default=False)) -> None:
+    """Download a finished job's video (or another output) to a file."""
+    try:
+        path = _client(url).fetch(job_id, out, output)
+    except VidgenError as exc:
+        _fail(exc)
+    sys.stdout.write(f"{path}\n")

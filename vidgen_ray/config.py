@@ -99,6 +99,38 @@ class FarmSettings(BaseSettings):
                                "is told to wait.")
 
 
+class ServiceSettings(BaseSettings):
+    """The job service (api.py): keys, limits, storage (env VIDGEN_API_KEYS, ...)."""
+
+    model_config = SettingsConfigDict(env_prefix="VIDGEN_", extra="ignore")
+
+    api_keys: str = Field("", description="Comma-separated 'name:key' pairs ('name:key:admin' "
+                          "sees every job); empty refuses to start unless api_open is set.")
+    api_open: bool = Field(False, description="Serve without keys (every caller is "
+                           "'anonymous'): only on a machine nobody else can reach.")
+    storage: str | None = Field(None, description="Where jobs and results live: a folder or "
+                                "s3://bucket/prefix; empty is <user data dir>/vidgen.")
+    workdir: str | None = Field(None, description="Local working folder of the farm node when "
+                                "storage is S3; empty is <user data dir>/vidgen.")
+    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO...).")
+    presign_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600,
+                                 description="Lifetime of presigned download links.")
+    max_script_bytes: int = Field(1024 * 1024, ge=1024, le=10 * 1024 * 1024,
+                                  description="Largest script a request may carry.")
+    max_scenes: int = Field(500, ge=1, le=10_000, description="Most scenes in one job.")
+    page_size: int = Field(50, ge=1, le=1000, description="Jobs per page when listing.")
+
+
+class ClientSettings(BaseSettings):
+    """Where the CLI client sends jobs (env VIDGEN_URL, VIDGEN_API_KEY)."""
+
+    model_config = SettingsConfigDict(env_prefix="VIDGEN_", extra="ignore")
+
+    url: str = Field("http://127.0.0.1:8000", description="The job service's base URL.")
+    api_key: str | None = Field(None, description="Your key from the service's operator.")
+    timeout: float = Field(60.0, ge=1, le=3600, description="Seconds to wait for one answer.")
+
+
 # Settings a backend reads when it loads (model, precision, steps...): jobs share a pool of
 # workers only when they agree on these. Each backend lists its own.
 BACKEND_FIELDS: dict[str, tuple[str, ...]] = {"cards": (), "espeak": ()}
@@ -137,3 +169,11 @@ def ray_runtime_env() -> dict[str, str]:
         "RAY_USAGE_STATS_ENABLED": "0",
         "RAY_ENABLE_AUTO_CONNECT": "0",
     }
+
+
+def user_data_dir() -> str:
+    """Where the service keeps jobs by default: $XDG_DATA_HOME/vidgen or
+    ~/.local/share/vidgen (read here because nothing else reads os.environ)."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
+                                                          "share")
+    return os.path.join(base, "vidgen")

@@ -6,7 +6,11 @@ same work again may succeed; ``http_status`` is what the API answers.
     VidgenError                       (500, not retryable)
     ├── InputError                    (400) the user's input is wrong
     │   ├── ScriptError               script missing, unreadable, empty, nothing to speak
-    │   └── SettingsError             (422) a setting outside its allowed values
+    │   ├── SettingsError             (422) a setting outside its allowed values
+    │   └── TooLargeError             (413) a request beyond the service's limits
+    ├── AuthError                     (401) no API key, or an unknown one
+    ├── ForbiddenError                (403) the key may not see that job
+    ├── NotFoundError                 (404) no such job or file
     ├── DependencyError               (503) a program or extra is not installed: says how
     ├── OutputError                   (500) the output folder cannot be written
     └── RenderError                   (500) a stage of a render failed; ``stage`` says which
@@ -52,6 +56,26 @@ class SettingsError(InputError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class TooLargeError(InputError):
+    http_status = 413
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class AuthError(VidgenError):
+    http_status = 401
+
+
+class ForbiddenError(VidgenError):
+    http_status = 403
+
+
+class NotFoundError(VidgenError):
+    http_status = 404
 
 
 class DependencyError(VidgenError):

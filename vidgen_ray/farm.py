@@ -25,7 +25,7 @@ import ray
 
 from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import FarmSettings, RenderSettings, backend_options, ray_runtime_env
-from vidgen_ray.errors import OutputError, RenderError, VidgenError
+from vidgen_ray.errors import NotFoundError, OutputError, RenderError, VidgenError
 from vidgen_ray.jobs import JobQueue, JobRecord, JobStatus, check_capacity, new_job_id, save_record
 from vidgen_ray.recipe import PART_SUFFIXES, JobRun, Pools, RenderResult
 from vidgen_ray.source import load_storyboard, require_speech
@@ -95,7 +95,8 @@ class Farm:
                 if start.done() and not start.cancelled() and start.exception() is None}
 
     async def submit(self, storyboard: Storyboard, out_dir: str, settings: RenderSettings,
-                     priority: int = 0, parts_dir: str | None = None) -> str:
+                     priority: int = 0, parts_dir: str | None = None,
+                     job_id: str | None = None, owner: str | None = None) -> str:
         """Queue a job; returns its id. Raises FarmSaturated when the farm is full."""
         running = sum(j.record.status == JobStatus.running for j in self.jobs.values())
         check_capacity(len(self.queue), running, self.max_queued, self.max_running,
@@ -103,7 +104,8 @@ class Farm:
         if self._closing:
             raise RenderError("the farm is shutting down: submit to another farm")
         out = Path(out_dir).expanduser().resolve()  # the concat list needs absolute paths
-        record = JobRecord(id=new_job_id(), priority=priority, out_dir=str(out),
+        record = JobRecord(id=job_id or new_job_id(), priority=priority, out_dir=str(out),
+                           owner=owner,
                            title=storyboard.title, created=time.time(),
                            scenes=["queued"] * len(storyboard.scenes))
         store = LocalStore(Path(parts_dir) if parts_dir else out / "parts", PART_SUFFIXES)
@@ -180,6 +182,7 @@ class Farm:
                              pools, self._save)
             job.result = await job.run.run()
             job.record.timings = dict(job.result.timings)
+            await self._publish(job)
             job.record.finish()
         except asyncio.CancelledError:
             self._cancelled(job)
@@ -191,6 +194,9 @@ class Farm:
             with contextlib.suppress(VidgenError):  # its folder went away: never stall others
                 self._save(job.record)
             self._schedule()
+
+    async def _publish(self, job: _Job) -> None:
+        """Hand a finished job's files on before it is called done (durable.py: to S3)."""
 
     def _cancelled(self, job: _Job) -> None:
         job.record.cancel()
@@ -233,7 +239,7 @@ class Farm:
 
     def _job(self, job_id: str) -> _Job:
         if job_id not in self.jobs:
-            raise RenderError(f"no job {job_id!r} on this farm: list jobs to see their ids")
+            raise NotFoundError(f"no job {job_id!r} on this farm: list jobs to see their ids")
         return self.jobs[job_id]
 
     def _save(self, record: JobRecord) -> None:

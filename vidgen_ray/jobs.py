@@ -157,6 +157,10 @@ class JobRecord(BaseModel):
     error: str | None = None
     failed_scene: int | None = Field(None, ge=0)
     timings: dict[str, float] = Field(default_factory=dict)
+    # The job service's fields: who submitted it, and where its results were stored
+    # (file name -> content key in the service's store).
+    owner: str | None = None
+    outputs: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("progress")
     @classmethod

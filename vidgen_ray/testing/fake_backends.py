@@ -53,9 +53,10 @@ class SlowImageBackend(_CallLog):
     ``fail_scene`` set, that scene's picture fails every time, as a broken model would."""
 
     def __init__(self, latency_s: float = 0.5, per_request: bool = False,
-                 fail_scene: int | None = None):
+                 fail_scene: int | None = None, log_path: str | None = None):
         super().__init__(latency_s, per_request)
         self.fail_scene = fail_scene
+        self.log_path = log_path  # one line per picture made, across processes and restarts
 
     name = "slow-image"
 
@@ -75,6 +76,9 @@ class SlowImageBackend(_CallLog):
                     f"the model produced no image for scene {request.scene_number}"))
         pngs = [_png(r.width, r.height, r.seed % 256) for r in requests]
         self._log(start, len(requests))
+        if self.log_path:
+            with open(self.log_path, "a", encoding="utf-8") as log:
+                log.writelines(f"{r.scene_number} {os.getpid()}\n" for r in requests)
         return pngs
 
 

@@ -1,0 +1,273 @@
+"""The job service over HTTP: FastAPI as the ingress of a Ray Serve deployment.
+
+A thin layer: decisions live in service.py (auth, requests, paging, metrics) and the jobs in
+the cluster's one DurableFarm (durable.py), a detached actor that restarts when it dies and
+then resumes its unfinished jobs. Every error answers ``{"error": {"type", "message",
+"field"}}`` with the status its VidgenError class names (errors.py).
+
+    serve run serve_app:app          # or: serve deploy serve_config.yaml
+"""
+
+import asyncio
+import logging
+
+import ray
+from fastapi import FastAPI, Query, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from ray import serve
+from starlette.exceptions import HTTPException
+
+from vidgen_ray import service
+from vidgen_ray.actors.errors import unwrap
+from vidgen_ray.config import FarmSettings, ServiceSettings, user_data_dir
+from vidgen_ray.durable import DurableFarm
+from vidgen_ray.errors import DependencyError, NotFoundError, VidgenError
+from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE
+from vidgen_ray.home import OUTPUT_FILES, JobHome, check_job_id
+from vidgen_ray.jobs import FarmSaturated, JobRecord, JobStatus
+from vidgen_ray.service import ErrorBody, JobPage, JobRequest, JobView
+
+log = logging.getLogger("vidgen.api")
+FARM_TIMEOUT_S = 30.0  # a farm that does not answer in this long is restarting or stuck
+MEDIA = {"video": "video/mp4", "subtitles.srt": "application/x-subrip",
+         "subtitles.vtt": "text/vtt", "storyboard": "application/json",
+         "manifest": "application/json"}
+
+
+def _errors(*codes: int) -> dict:
+    return {code: {"model": ErrorBody} for code in codes}
+
+
+api = FastAPI(
+    title="VidGen job service",
+    version="1",
+    description="Submit scripts to the shared render farm; poll; download the video, "
+                "subtitles, storyboard and manifest. Authenticate with 'Authorization: "
+                "Bearer <key>'. Every error answers {\"error\": {\"type\", \"message\", "
+                "\"field\"}}.",
+    responses=_errors(401, 500, 503))
+bearer = HTTPBearer(auto_error=False, description="An API key from VIDGEN_API_KEYS.")
+
+
+# Registered before serve.ingress(api) below, which takes the app as it is then.
+class FarmUnavailable(VidgenError):
+    http_status = 503
+    retryable = True
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+# ---- errors: one shape for all --------------------------------------------------------------
+
+@api.exception_handler(VidgenError)
+async def _vidgen_error(request: Request, exc: VidgenError) -> JSONResponse:
+    headers = {}
+    if isinstance(exc, FarmSaturated):
+        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    elif isinstance(exc, FarmUnavailable):
+        headers["Retry-After"] = "5"
+    elif exc.http_status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    body = service.error_body(type(exc).__name__, exc.message, getattr(exc, "field", None))
+    return JSONResponse(body, status_code=exc.http_status, headers=headers)
+
+
+@api.exception_handler(RequestValidationError)
+async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    error = exc.errors()[0]
+    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+    field = ".".join(loc) or None
+    given = f" (got {error['input']!r:.80})" if "input" in error and loc else ""
+    message = f"{field or 'request'}: {error['msg']}{given}"
+    return JSONResponse(service.error_body("ValidationError", message, field), status_code=422)
+
+
+@api.exception_handler(HTTPException)
+async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+    kind = "NotFoundError" if exc.status_code == 404 else "HTTPError"
+    message = (f"no such endpoint: {request.method} {request.url.path}: see /docs"
+               if exc.status_code in (404, 405) else str(exc.detail))
+    return JSONResponse(service.error_body(kind, message), status_code=exc.status_code,
+                        headers=getattr(exc, "headers", None))
+
+
+@api.exception_handler(Exception)
+async def _bug(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return JSONResponse(service.error_body("InternalError", f"{type(exc).__name__}: {exc}"),
+                        status_code=500)
+
+
+
+def service_farm(settings: ServiceSettings, farm: FarmSettings | None = None,
+                 factories: dict | None = None):
+    """The cluster's DurableFarm (created by the first replica): detached, named, restarted
+    by Ray when its process dies (it then resumes from its home)."""
+    farm = farm or FarmSettings()
+    home, store_url = service.storage_locations(settings, user_data_dir())
+    return ray.remote(DurableFarm).options(
+        name=FARM_NAME, namespace=FARM_NAMESPACE, lifetime="detached", get_if_exists=True,
+        num_cpus=0, max_concurrency=1000, max_restarts=-1,
+    ).remote(home, store_url, settings.s3_endpoint_url, max_running=farm.max_running_jobs,
+             max_queued=farm.max_queued_jobs, retry_after=farm.retry_after, factories=factories)
+
+
+@serve.deployment(name="vidgen", ray_actor_options={"num_cpus": 0}, max_ongoing_requests=200)
+@serve.ingress(api)
+class JobService:
+    def __init__(self, factories: dict | None = None):
+        self.settings = ServiceSettings()
+        self.keys = service.load_keys(self.settings)
+        if not self.keys:
+            log.warning("VIDGEN_API_OPEN is set: the job service answers anyone, without keys")
+        self.limits = service.Limits(self.settings.max_script_bytes, self.settings.max_scenes)
+        home, store_url = service.storage_locations(self.settings, user_data_dir())
+        self.home = JobHome(home)
+        self.store = None
+        if store_url:
+            from vidgen_ray.storage import open_store
+
+            self.store = open_store(store_url, endpoint_url=self.settings.s3_endpoint_url)
+        self.farm = service_farm(self.settings, factories=factories)
+
+    # ---- jobs ----------------------------------------------------------------------------
+
+    @api.post("/v1/jobs", status_code=202, response_model=JobView, summary="Submit a job",
+              responses={200: {"model": JobView, "description": "This idempotency key was "
+                               "sent before: the job it made."},
+                         **_errors(400, 403, 413, 422, 429)})
+    async def submit(self, body: JobRequest, request: Request,
+                     credentials: HTTPAuthorizationCredentials | None = Security(bearer)):
+        """Queue a script or storyboard. 202 with the job and its URL (also in Location);
+        429 with Retry-After when the farm's queue is full."""
+        caller = self._caller(credentials)
+        storyboard, settings = await asyncio.to_thread(service.prepare, body, self.limits)
+        record, created = await self._call(self.farm.enqueue.remote(
+            storyboard, settings, body.priority, caller.name, body.idempotency_key))
+        view = service.job_view(record, _base(request))
+        return JSONResponse(view.model_dump(mode="json"), status_code=202 if created else 200,
+                            headers={"Location": view.url})
+
+    @api.get("/v1/jobs", response_model=JobPage, summary="List jobs",
+             responses=_errors(422))
+    async def list_jobs(self, request: Request,
+                        state: JobStatus | None = Query(None, description="Only this state."),
+                        offset: int = Query(0, ge=0), limit: int | None = Query(
+                            None, ge=1, le=1000, description="Page size (default 50)."),
+                        credentials: HTTPAuthorizationCredentials | None = Security(bearer)
+                        ) -> JobPage:
+        """Your jobs (every job for an admin key), newest first."""
+        caller = self._caller(credentials)
+        records = await self._call(self.farm.list_jobs.remote())
+        chosen, total, after = service.page(records, caller, state, offset,
+                                            limit or self.settings.page_size)
+        return JobPage(jobs=[service.job_view(r, _base(request)) for r in chosen],
+                       total=total, next_offset=after)
+
+    @api.get("/v1/jobs/{job_id}", response_model=JobView, summary="A job's state",
+             responses=_errors(403, 404))
+    async def status(self, job_id: str, request: Request,
+                     credentials: HTTPAuthorizationCredentials | None = Security(bearer)
+                     ) -> JobView:
+        """State, progress per stage, per-scene states, error, timings, result links."""
+        return service.job_view(await self._record(job_id, credentials), _base(request))
+
+    @api.delete("/v1/jobs/{job_id}", response_model=JobView, summary="Cancel a job",
+                responses=_errors(403, 404))
+    async def cancel(self, job_id: str, request: Request,
+                     credentials: HTTPAuthorizationCredentials | None = Security(bearer)
+                     ) -> JobView:
+        """Stop a queued or running job; its finished parts are kept for a retry."""
+        await self._record(job_id, credentials)
+        record = await self._call(self.farm.cancel.remote(job_id))
+        return service.job_view(record, _base(request))
+
+    @api.post("/v1/jobs/{job_id}/retry", status_code=202, response_model=JobView,
+              summary="Retry a failed or cancelled job", responses=_errors(403, 404, 409, 429))
+    async def retry(self, job_id: str, request: Request,
+                    credentials: HTTPAuthorizationCredentials | None = Security(bearer)
+                    ) -> JobView:
+        """Queue it again; only the parts that are missing are made."""
+        await self._record(job_id, credentials)
+        record = await self._call(self.farm.retry.remote(job_id))
+        return service.job_view(record, _base(request))
+
+    # ---- results -------------------------------------------------------------------------
+
+    @api.get("/v1/jobs/{job_id}/{output}", summary="Download a result",
+             responses={200: {"description": "The file", "content": {
+                 media: {} for media in sorted(set(MEDIA.values()))}},
+                 307: {"description": "A presigned link to the file in S3"},
+                 **_errors(403, 404)})
+    async def download(self, job_id: str, output: str,
+                       credentials: HTTPAuthorizationCredentials | None = Security(bearer)):
+        """``output`` is one of video, subtitles.srt, subtitles.vtt, storyboard, manifest:
+        streamed from the local store, or a 307 to a presigned S3 link."""
+        if output not in OUTPUT_FILES:
+            raise NotFoundError(f"no output {output!r}: outputs are "
+                                f"{', '.join(OUTPUT_FILES)}")
+        record = await self._record(job_id, credentials)
+        if record.status != JobStatus.done:
+            raise NotFoundError(f"job {job_id} is {record.status.value}: its {output} "
+                                "exists once it is done")
+        filename = f"{job_id}-{OUTPUT_FILES[output]}"
+        if record.outputs:
+            if self.store is None:
+                raise DependencyError("this job's results are in S3 but VIDGEN_STORAGE is "
+                                      "not an s3:// location on this replica")
+            url = await asyncio.to_thread(self.store.presigned_url, record.outputs[output],
+                                          self.settings.presign_seconds, filename)
+            return RedirectResponse(url, status_code=307)
+        path = self.home.output_path(job_id, output)
+        if not path.is_file() or not path.resolve().is_relative_to(self.home.root):
+            raise NotFoundError(f"job {job_id} has no {output} in {self.home.root}: the "
+                                "outputs folder was cleaned; retry the job to make it again")
+        return FileResponse(path, media_type=MEDIA[output], filename=filename)
+
+    # ---- health --------------------------------------------------------------------------
+
+    @api.get("/healthz", summary="The API answers")
+    async def healthz(self) -> dict:
+        return {"status": "ok"}
+
+    @api.get("/readyz", summary="The farm answers", responses=_errors(503))
+    async def readyz(self) -> dict:
+        stats = await self._call(self.farm.stats.remote(), timeout=5.0)
+        return {"status": "ready", **stats}
+
+    @api.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+    async def metrics(self) -> PlainTextResponse:
+        stats = await self._call(self.farm.stats.remote())
+        records = await self._call(self.farm.list_jobs.remote())
+        return PlainTextResponse(service.metrics_text(records, stats),
+                                 media_type="text/plain; version=0.0.4")
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _caller(self, credentials: HTTPAuthorizationCredentials | None) -> service.Caller:
+        header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
+        return service.authenticate(header, self.keys)
+
+    async def _record(self, job_id: str, credentials) -> JobRecord:
+        """The job, if it exists and the caller may see it; the id is checked first, so a
+        path-like id never reaches the farm or a file."""
+        caller = self._caller(credentials)
+        record = await self._call(self.farm.status.remote(check_job_id(job_id)))
+        service.check_access(caller, record)
+        return record
+
+    async def _call(self, ref, timeout: float = FARM_TIMEOUT_S):
+        try:
+            return await asyncio.wait_for(ref, timeout)
+        except ray.exceptions.RayTaskError as exc:
+            raise unwrap(exc) from None
+        except (ray.exceptions.RayActorError, asyncio.TimeoutError) as exc:
+            raise FarmUnavailable("the farm is not answering (it may be restarting): retry "
+                                  "in a few seconds") from exc
+
+
+app = JobService.bind()

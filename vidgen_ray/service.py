@@ -1,0 +1,296 @@
+"""The job service's decisions, apart from HTTP and Ray: who a caller is and what it may see,
+what a job request may ask for, how lists are paged, and the Prometheus text. api.py is a
+thin FastAPI layer over these; they are tested directly (tests/unit/test_service.py).
+
+Keys come from ``VIDGEN_API_KEYS``: comma-separated ``name:key`` pairs; ``name:key:admin``
+also sees every job. A job belongs to the name of the key that submitted it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+from vidgen_ray.config import FARM_FIELDS, RenderSettings, ServiceSettings, load_settings
+from vidgen_ray.errors import (
+    AuthError,
+    ForbiddenError,
+    SettingsError,
+    TooLargeError,
+)
+from vidgen_ray.jobs import STAGES, JobRecord, JobStatus, SceneStatus
+from vidgen_ray.source import require_speech
+from vidgen_ray.storyboard import Storyboard
+
+ANONYMOUS = "anonymous"
+# Settings of the shared farm, not of one job: a request may not choose them.
+SERVER_ONLY = (*FARM_FIELDS, "ray_address", "ffmpeg_threads")
+IDEMPOTENCY_KEY = r"^[A-Za-z0-9._:-]{1,128}$"
+
+
+# ---- keys and callers ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    admin: bool = False
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    name: str
+    secret: str
+    admin: bool = False
+
+
+def parse_api_keys(text: str) -> list[ApiKey]:
+    """``alice:KEY,ops:KEY2:admin`` -> keys; a malformed entry is a SettingsError."""
+    keys = []
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        parts = entry.split(":")
+        admin = len(parts) == 3 and parts[2] == "admin"
+        if not (len(parts) == 2 or admin) or not parts[0] or len(parts[1]) < 16:
+            raise SettingsError("each VIDGEN_API_KEYS entry is name:key or name:key:admin, "
+                                f"with a key of 16 characters or more; got {parts[0]!r}...",
+                                field="api_keys")
+        keys.append(ApiKey(parts[0], parts[1], admin))
+    names = [k.name for k in keys]
+    if len(set(names)) != len(names):
+        raise SettingsError("VIDGEN_API_KEYS names a caller twice: give each one name",
+                            field="api_keys")
+    return keys
+
+
+def load_keys(settings: ServiceSettings) -> list[ApiKey]:
+    """The keys to accept; none only when the service is explicitly open."""
+    keys = parse_api_keys(settings.api_keys)
+    if not keys and not settings.api_open:
+        raise SettingsError("the job service has no API keys: set VIDGEN_API_KEYS="
+                            "'name:secret,...' (or VIDGEN_API_OPEN=true on a machine nobody "
+                            "else can reach)", field="api_keys")
+    return keys
+
+
+def authenticate(authorization: str | None, keys: list[ApiKey]) -> Caller:
+    """The caller a ``Bearer`` header names. Every key is compared in constant time, and all
+    of them, so the answer's timing does not tell which name nearly matched."""
+    if not keys:
+        return Caller(ANONYMOUS, admin=True)
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthError("send your API key as 'Authorization: Bearer <key>'")
+    token_bytes = token.strip().encode()
+    found = None
+    for key in keys:
+        if hmac.compare_digest(token_bytes, key.secret.encode()):
+            found = key
+    if found is None:
+        raise AuthError("this API key is not known: check VIDGEN_API_KEY")
+    return Caller(found.name, found.admin)
+
+
+def check_access(caller: Caller, record: JobRecord) -> None:
+    if caller.admin or record.owner == caller.name:
+        return
+    raise ForbiddenError(f"job {record.id} belongs to another API key: ask its owner or an "
+                         "admin key")
+
+
+# ---- job requests ----------------------------------------------------------------------------
+
+def _request_settings_model() -> type[BaseModel]:
+    """RenderSettings' per-job fields, each optional (the service's default when absent),
+    with the same bounds and descriptions, so OpenAPI lists them and FastAPI checks them."""
+    fields = {}
+    for name, info in RenderSettings.model_fields.items():
+        if name in SERVER_ONLY:
+            continue
+        copy = info._copy() if hasattr(info, "_copy") else info
+        copy.default = None
+        copy.validation_alias = None
+        fields[name] = (info.annotation | None, copy)
+    return create_model("JobSettings", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+JobSettings = _request_settings_model()
+
+
+class JobRequest(BaseModel):
+    """A job: a script (text in any format the analyser reads) or a storyboard."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"script": "# The lighthouse\n\nThe keeper climbs the stairs.",
+         "settings": {"resolution": "720p", "fps": 24}, "priority": 0,
+         "idempotency_key": "lighthouse-2026-11-25"}]})
+
+    script: str | None = Field(None, description="Script text: prose, Markdown or Fountain.")
+    filename: str | None = Field(None, max_length=255, description="The script's file name; "
+                                 "its extension picks the format (e.g. story.fountain).")
+    storyboard: Storyboard | None = Field(None, description="A storyboard, rendered as is.")
+    settings: JobSettings = Field(default_factory=JobSettings)  # type: ignore[valid-type]
+    priority: int = Field(0, ge=-100, le=100, description="Higher runs first.")
+    idempotency_key: str | None = Field(None, pattern=IDEMPOTENCY_KEY, description=(
+        "Sending the same key again returns the same job instead of a new one."))
+
+    @model_validator(mode="after")
+    def _one_source(self) -> JobRequest:
+        if (self.script is None) == (self.storyboard is None):
+            raise ValueError("give exactly one of 'script' or 'storyboard'")
+        return self
+
+
+@dataclass
+class Limits:
+    max_script_bytes: int = 1024 * 1024
+    max_scenes: int = 500
+
+
+def prepare(request: JobRequest, limits: Limits) -> tuple[Storyboard, dict[str, Any]]:
+    """The storyboard and settings to queue, or the 4xx that says what to change."""
+    if request.script is not None:
+        size = len(request.script.encode("utf-8"))
+        if size > limits.max_script_bytes:
+            raise TooLargeError(f"the script is {size} bytes; this service takes at most "
+                                f"{limits.max_script_bytes}: split it into several jobs",
+                                field="script")
+        from vidgen_ray.analysis import analyze_script
+
+        storyboard = analyze_script(request.script, filename=request.filename)
+    else:
+        storyboard = request.storyboard
+    if len(storyboard.scenes) > limits.max_scenes:
+        raise TooLargeError(f"the job has {len(storyboard.scenes)} scenes; this service takes "
+                            f"at most {limits.max_scenes}: split it into several jobs",
+                            field="scenes")
+    require_speech(storyboard)  # ScriptError (400): nothing to speak
+    settings = request.settings.model_dump(exclude_none=True)
+    load_settings(**settings)  # the cross-field checks; raises SettingsError naming the field
+    return storyboard, settings
+
+
+# ---- answers ---------------------------------------------------------------------------------
+
+class StageView(BaseModel):
+    done: int
+    total: int
+
+
+class JobView(BaseModel):
+    """A job as the API shows it."""
+
+    id: str
+    url: str
+    status: JobStatus
+    priority: int
+    owner: str | None
+    title: str
+    created: float
+    started: float | None
+    finished: float | None
+    progress: dict[str, StageView] = Field(description=f"Per stage: {', '.join(STAGES)}.")
+    scenes: list[SceneStatus] = Field(description="State of each scene, in order.")
+    error: str | None
+    failed_scene: int | None
+    timings: dict[str, float] = Field(description="Seconds per stage, once done.")
+    links: dict[str, str] = Field(description="Result downloads, once done.")
+
+
+class JobPage(BaseModel):
+    jobs: list[JobView]
+    total: int = Field(description="Jobs matching the filter.")
+    next_offset: int | None = Field(description="Offset of the next page; null on the last.")
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(description="The error's class, e.g. SettingsError.")
+    message: str = Field(description="What is wrong and how to fix it.")
+    field: str | None = Field(None, description="The request field at fault, if one is.")
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"error": {"type": "SettingsError", "message": "setting fps=5 is not allowed: ...",
+                   "field": "settings.fps"}}]})
+
+    error: ErrorDetail
+
+
+def error_body(kind: str, message: str, field: str | None = None) -> dict:
+    return ErrorBody(error=ErrorDetail(type=kind, message=message, field=field)).model_dump()
+
+
+OUTPUT_LINKS = ("video", "subtitles.srt", "subtitles.vtt", "storyboard", "manifest")
+
+
+def job_view(record: JobRecord, base: str) -> JobView:
+    url = f"{base}/v1/jobs/{record.id}"
+    links = ({name: f"{url}/{name}" for name in OUTPUT_LINKS}
+             if record.status == JobStatus.done else {})
+    data = record.model_dump(include=set(JobView.model_fields))
+    return JobView(**data, url=url, links=links)
+
+
+def page(records: list[JobRecord], caller: Caller, state: JobStatus | None, offset: int,
+         limit: int) -> tuple[list[JobRecord], int, int | None]:
+    """The caller's jobs (all, for an admin) in ``state``, newest first, one page of them."""
+    mine = [r for r in records if (caller.admin or r.owner == caller.name)
+            and (state is None or r.status == state)]
+    mine.sort(key=lambda r: (r.created, r.id), reverse=True)
+    chosen = mine[offset:offset + limit]
+    after = offset + len(chosen)
+    return chosen, len(mine), after if after < len(mine) else None
+
+
+# ---- /metrics --------------------------------------------------------------------------------
+
+SCENE_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, math.inf)
+
+
+def metrics_text(records: list[JobRecord], stats: dict, now: float | None = None) -> str:
+    """Prometheus text exposition: jobs by state, queue depth, running jobs, workers per pool,
+    and a histogram of seconds per scene of finished jobs (job wall time / scenes)."""
+    now = time.time() if now is None else now
+    lines = ["# HELP vidgen_jobs Jobs the farm knows, by state.", "# TYPE vidgen_jobs gauge"]
+    for status in JobStatus:
+        count = sum(r.status == status for r in records)
+        lines.append(f'vidgen_jobs{{state="{status.value}"}} {count}')
+    lines += ["# HELP vidgen_queue_depth Jobs waiting to run.", "# TYPE vidgen_queue_depth gauge",
+              f"vidgen_queue_depth {stats['queued']}",
+              "# HELP vidgen_jobs_running Jobs rendering now.",
+              "# TYPE vidgen_jobs_running gauge", f"vidgen_jobs_running {stats['running']}",
+              "# HELP vidgen_workers Ready workers per pool.", "# TYPE vidgen_workers gauge"]
+    for pool, count in sorted(stats["workers"].items()):
+        lines.append(f'vidgen_workers{{pool="{_label(pool)}"}} {count}')
+    per_scene = [(r.finished - r.started) / len(r.scenes) for r in records
+                 if r.status == JobStatus.done and r.started and r.finished and r.scenes]
+    lines += ["# HELP vidgen_scene_seconds Seconds per scene of finished jobs.",
+              "# TYPE vidgen_scene_seconds histogram"]
+    for bound in SCENE_BUCKETS:
+        le = "+Inf" if bound == math.inf else f"{bound:g}"
+        count = sum(s <= bound for s in per_scene)
+        lines.append(f'vidgen_scene_seconds_bucket{{le="{le}"}} {count}')
+    lines += [f"vidgen_scene_seconds_sum {sum(per_scene):.6f}",
+              f"vidgen_scene_seconds_count {len(per_scene)}"]
+    oldest = min((r.created for r in records if r.status == JobStatus.queued), default=now)
+    lines += ["# HELP vidgen_oldest_queued_seconds Age of the oldest waiting job.",
+              "# TYPE vidgen_oldest_queued_seconds gauge",
+              f"vidgen_oldest_queued_seconds {max(0.0, now - oldest):.3f}"]
+    return "\n".join(lines) + "\n"
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def storage_locations(settings: ServiceSettings, data_dir: str) -> tuple[str, str | None]:
+    """(the farm's home folder, the S3 URL results go to or None). With S3 the home is the
+    farm node's working folder: records, requests and parts stay there (see README)."""
+    storage = settings.storage or data_dir
+    if storage.startswith("s3://"):
+        return settings.workdir or data_dir, storage
+    return storage, None
