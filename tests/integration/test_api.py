@@ -293,3 +293,42 @@ def test_farm_killed_mid_job_resumes_without_redoing_finished_scenes(service):
     assert len(list(images.glob("*.png"))) - earlier == 6
     scenes_after = [line.split()[0] for line in made_after]
     assert len(set(scenes_after)) == len(scenes_after)  # and none of them twice
+
+
+def vidgen(*args, key=ALICE, url=None):
+    """The CLI as a user runs it, with VIDGEN_URL and VIDGEN_API_KEY from the environment."""
+    import sys
+
+    env = {**os.environ, "VIDGEN_API_KEY": key, "COLUMNS": "160"}
+    if url:
+        env["VIDGEN_URL"] = url
+    return subprocess.run([sys.executable, "-m", "vidgen_ray", *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=180)
+
+
+def test_cli_client_submits_waits_fetches_lists_and_cancels(service, tmp_path):
+    url = f"http://{service[0]}"
+    script = tmp_path / "harbour.md"
+    script.write_text(SCRIPT)
+    video = tmp_path / "out" / "harbour.mp4"
+    done = vidgen("submit", script, "--url", url, "--fps", "12", "--wait", "-o", video)
+    assert done.returncode == 0, done.stderr
+    job_id = done.stdout.strip()
+    assert "images" in done.stderr and "2/2" in done.stderr  # the progress bars
+    assert subprocess.run(["ffmpeg", "-v", "error", "-xerror", "-i", str(video), "-f", "null",
+                           "-"], capture_output=True, text=True).stderr == ""
+    status = vidgen("status", job_id, url=url)
+    assert status.returncode == 0 and json.loads(status.stdout)["status"] == "done"
+    srt = tmp_path / "subs.srt"
+    fetched = vidgen("fetch", job_id, "-o", srt, "--output", "subtitles.srt", url=url)
+    assert fetched.returncode == 0 and "The lamps go out." in srt.read_text()
+    queued = json.loads(vidgen("submit", script, "--url", url).stdout)
+    cancelled = vidgen("cancel", queued["id"], url=url)
+    assert json.loads(cancelled.stdout)["status"] == "cancelled"
+    listing = vidgen("jobs", "--state", "cancelled", "--limit", "1000", url=url)
+    assert listing.returncode == 0 and queued["id"] in listing.stdout
+    refused = vidgen("status", job_id, key=BOB, url=url)
+    assert refused.returncode == 1 and "another API key" in refused.stderr
+    missing = vidgen("fetch", queued["id"], "-o", tmp_path / "x.mp4", url=url)
+    assert missing.returncode == 1 and "cancelled" in missing.stderr
+    assert not (tmp_path / "x.mp4").exists()
