@@ -25,7 +25,7 @@ from vidgen_ray.config import FarmSettings, ServiceSettings, user_data_dir
 from vidgen_ray.durable import DurableFarm
 from vidgen_ray.errors import DependencyError, NotFoundError, VidgenError
 from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE
-from vidgen_ray.home import OUTPUT_FILES, JobHome, check_job_id
+from vidgen_ray.home import OUTPUT_FILES, OUTPUT_SUFFIXES, JobHome, check_job_id
 from vidgen_ray.jobs import FarmSaturated, JobRecord, JobStatus
 from vidgen_ray.service import ErrorBody, JobPage, JobRequest, JobView
 
@@ -131,7 +131,8 @@ class JobService:
         if store_url:
             from vidgen_ray.storage import open_store
 
-            self.store = open_store(store_url, endpoint_url=self.settings.s3_endpoint_url)
+            self.store = open_store(store_url, OUTPUT_SUFFIXES,
+                                    endpoint_url=self.settings.s3_endpoint_url)
         self.farm = service_farm(self.settings, factories=factories)
 
     # ---- jobs ----------------------------------------------------------------------------

@@ -19,7 +19,14 @@ from pathlib import Path
 from vidgen_ray.config import load_settings
 from vidgen_ray.errors import RenderError, VidgenError
 from vidgen_ray.farm import Farm, _Job, _pool_label
-from vidgen_ray.home import OUTPUT_FILES, JobHome, Recovered, StoredRequest
+from vidgen_ray.home import (
+    OUTPUT_FILES,
+    OUTPUT_SUFFIXES,
+    JobHome,
+    Recovered,
+    StoredRequest,
+    output_key,
+)
 from vidgen_ray.jobs import (
     IllegalTransition,
     JobRecord,
@@ -32,12 +39,7 @@ from vidgen_ray.recipe import PART_SUFFIXES
 from vidgen_ray.storage import LocalStore, open_store
 from vidgen_ray.storyboard import Storyboard
 
-__all__ = ["DurableFarm", "output_key"]
-
-
-def output_key(name: str, digest: str) -> str:
-    """The content key of a published output: its kind from its API name, its sha256."""
-    return f"{name.replace('.', '-')}/{digest}"
+__all__ = ["DurableFarm"]
 
 
 class DurableFarm(Farm):
@@ -155,9 +157,7 @@ class DurableFarm(Farm):
         answers downloads with presigned links."""
         if not self.store_url:
             return
-        store = open_store(self.store_url, {output_key(n, "0" * 64).split("/")[0]:
-                                            Path(f).suffix for n, f in OUTPUT_FILES.items()},
-                           endpoint_url=self.endpoint_url)
+        store = open_store(self.store_url, OUTPUT_SUFFIXES, endpoint_url=self.endpoint_url)
         outputs = {}
         for name, filename in OUTPUT_FILES.items():
             path = job.out_dir / filename

@@ -30,7 +30,15 @@ from vidgen_ray.storyboard import Storyboard
 OUTPUT_FILES = {"video": "video.mp4", "subtitles.srt": "subtitles.srt",
                 "subtitles.vtt": "subtitles.vtt", "storyboard": "storyboard.json",
                 "manifest": "manifest.json"}
+# In an S3 store: kind (from the API name) -> object suffix, so a downloaded file opens.
+OUTPUT_SUFFIXES = {name.replace(".", "-"): Path(file).suffix
+                   for name, file in OUTPUT_FILES.items()}
 _JOB_ID = re.compile(JOB_ID)
+
+
+def output_key(name: str, digest: str) -> str:
+    """The content key of a published output: its kind from its API name, its sha256."""
+    return f"{name.replace('.', '-')}/{digest}"
 
 
 class StoredRequest(BaseModel):

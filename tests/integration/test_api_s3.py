@@ -1,0 +1,96 @@
+"""The job service with an S3 store: a local S3 server (moto, server mode, on loopback),
+real boto3 calls, and downloads answered with 307s to presigned links fetched over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import time
+import urllib.request
+from functools import partial
+
+import pytest
+
+from tests.integration.test_api import SCRIPT, SETTINGS, _free_port, call, wait
+from vidgen_ray.testing.fake_backends import SlowImageBackend
+
+pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.s3, pytest.mark.slow]
+
+KEY = "s3-user-key-0123456789"
+BUCKET = "vidgen-results"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    import boto3
+    import ray
+    from moto.server import ThreadedMotoServer
+    from ray import serve
+
+    from vidgen_ray.api import JobService
+    from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE, connect
+
+    saved = dict(os.environ)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    endpoint = "http://{}:{}".format(*server.get_host_and_port())
+    work = tmp_path_factory.mktemp("s3-service")
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.update(  # credentials before Ray starts: its workers inherit them
+        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1", VIDGEN_API_KEYS=f"user:{KEY}",
+        VIDGEN_STORAGE=f"s3://{BUCKET}/farm", VIDGEN_S3_ENDPOINT_URL=endpoint,
+        VIDGEN_WORKDIR=str(work))
+    s3 = boto3.client("s3", endpoint_url=endpoint)
+    s3.create_bucket(Bucket=BUCKET)
+    if ray.is_initialized():
+        ray.shutdown()
+    connect(None)
+    port = _free_port()
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    factories = {"image": partial(SlowImageBackend, latency_s=0.05)}
+    serve.run(JobService.bind(factories=factories), name="vidgen", route_prefix="/")
+    yield f"127.0.0.1:{port}", work, s3
+    serve.shutdown()
+    ray.kill(ray.get_actor(FARM_NAME, namespace=FARM_NAMESPACE), no_restart=True)
+    ray.shutdown()
+    server.stop()
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_results_go_to_s3_content_addressed_and_download_by_presigned_link(service, tmp_path):
+    _, work, s3 = service
+    status, _, job = call(service, "POST", "/v1/jobs", {"script": SCRIPT, "settings": SETTINGS},
+                          key=KEY)
+    assert status == 202, job
+    done = wait(service, job["id"], key=KEY)
+    assert done["status"] == "done", done["error"]
+    objects = {o["Key"]: o["Size"] for o in
+               s3.list_objects_v2(Bucket=BUCKET, Prefix="farm/")["Contents"]}
+    assert len(objects) == 5 and all(k.startswith("farm/") for k in objects)
+    status, headers, _ = call(service, "GET", f"/v1/jobs/{job['id']}/video", key=KEY)
+    assert status == 307
+    link = headers["Location"]
+    assert link.startswith("http://127.0.0.1:") and "Signature" in link
+    with urllib.request.urlopen(link, timeout=30) as answer:  # no API key: the link is enough
+        video = answer.read()
+        disposition = answer.headers["Content-Disposition"]
+    assert job["id"] in disposition
+    digest = hashlib.sha256(video).hexdigest()
+    assert f"farm/video/{digest}.mp4" in objects  # the key is the content's own sha256
+    path = tmp_path / "video.mp4"
+    path.write_bytes(video)
+    probe = json.loads(subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(path)],
+        capture_output=True, text=True, check=True).stdout)
+    assert {s["codec_name"] for s in probe["streams"]} == {"h264", "aac"}
+    status, headers, _ = call(service, "GET", f"/v1/jobs/{job['id']}/subtitles.vtt", key=KEY)
+    with urllib.request.urlopen(headers["Location"], timeout=30) as answer:
+        assert answer.read().startswith(b"WEBVTT")
+    # The job's record stays in the farm node's working folder (see README).
+    record = json.loads((work / "parts" / "jobs" / f"{job['id']}.json").read_text())
+    assert record["outputs"]["video"] == f"video/{digest}"
+    assert time.time() - record["finished"] < 300
