@@ -21,6 +21,7 @@ import http.client
 import json
 import os
 import platform
+import shutil
 import socket
 import statistics
 import tempfile
@@ -132,8 +133,8 @@ def main() -> None:
     parser.add_argument("--max-running", type=int, default=2)
     args = parser.parse_args()
 
-    os.environ.update(VIDGEN_API_KEYS=f"bench:{KEY}",
-                      VIDGEN_STORAGE=tempfile.mkdtemp(prefix="vidgen-bench-"),
+    home = tempfile.mkdtemp(prefix="vidgen-bench-")
+    os.environ.update(VIDGEN_API_KEYS=f"bench:{KEY}", VIDGEN_STORAGE=home,
                       VIDGEN_MAX_QUEUED_JOBS=str(args.max_queued),
                       VIDGEN_MAX_RUNNING_JOBS=str(args.max_running), VIDGEN_RETRY_AFTER="1",
                       OMP_NUM_THREADS="1")
@@ -148,6 +149,8 @@ def main() -> None:
         thread.join()
     wall = time.perf_counter() - started
     stop_service()
+    outputs = len(list(Path(home, "outputs").iterdir()))
+    shutil.rmtree(home, ignore_errors=True)
 
     lat = sorted(tally.latencies)
     done = sum(state == "done" for state in tally.final.values())
@@ -158,6 +161,7 @@ def main() -> None:
         "p50_ms": round(1000 * statistics.median(lat), 1),
         "p99_ms": round(1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))], 1),
         "jobs_completed": done, "jobs_lost": tally.counts["accepted"] - done,
+        "output_folders": outputs, "load_average": os.getloadavg(),
         "wall_s": round(wall, 1), "jobs_per_minute": round(60 * done / wall, 1),
         "errors": tally.errors[:10],
     }
@@ -167,6 +171,8 @@ def main() -> None:
     print(f"{args.clients:>8} {result['accepted']:>9} {result['rejected']:>9} "
           f"{result['failed']:>7} {result['requests']:>9} {result['p50_ms']:>8} "
           f"{result['p99_ms']:>8} {done:>5} {result['jobs_lost']:>5} {result['wall_s']:>7}")
+    print(f"output folders: {outputs} (one per accepted job); load average "
+          f"{result['load_average'][0]:.1f} (a shared machine)")
     for error in result["errors"]:
         print("error:", error)
     out = Path(__file__).parent / "results" / "service_load.json"

@@ -95,6 +95,7 @@ class DurableFarm(Farm):
         if earlier is not None:
             return await self.status(earlier), False
         parsed = load_settings(**settings)
+        self._check_capacity()  # before anything is written: a refused job leaves no trace
         request = StoredRequest(id=new_job_id(), storyboard=storyboard, settings=settings,
                                 priority=priority, owner=owner, idempotency_key=idempotency_key)
         self.home.save_request(request)  # first: a record without its request cannot resume
@@ -103,7 +104,7 @@ class DurableFarm(Farm):
             await self.submit(storyboard, str(self.home.out_dir(request.id)), parsed, priority,
                               parts_dir=str(self.home.parts), job_id=request.id, owner=owner)
         except BaseException:
-            self.home.forget_request(request.id)
+            self.home.forget(request.id)
             raise
         if idempotency_key:
             self._keys[(owner, idempotency_key)] = request.id
@@ -117,15 +118,18 @@ class DurableFarm(Farm):
         if status not in (JobStatus.failed, JobStatus.cancelled):
             raise IllegalTransition(f"job {job_id} is {status.value}: only failed or cancelled "
                                     "jobs can be retried", status.value, "queued")
-        running = sum(j.record.status == JobStatus.running for j in self.jobs.values())
-        check_capacity(len(self.queue), running, self.max_queued, self.max_running,
-                       self.retry_after)
+        self._check_capacity()
         job.record.requeue()
         job.task = job.run = job.result = job.error = None
         self.queue.push(job_id, job.record.priority)
         self._save(job.record)
         self._schedule()
         return await self.status(job_id)
+
+    def _check_capacity(self) -> None:
+        running = sum(j.record.status == JobStatus.running for j in self.jobs.values())
+        check_capacity(len(self.queue), running, self.max_queued, self.max_running,
+                       self.retry_after)
 
     async def status(self, job_id: str) -> JobRecord:
         await self._ready()

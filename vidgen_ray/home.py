@@ -13,6 +13,7 @@ touch a path. Pure apart from file I/O: no Ray, no asyncio.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -104,8 +105,11 @@ class JobHome:
         _write_atomic(self.root / "requests" / f"{check_job_id(request.id)}.json",
                       request.model_dump_json(indent=2) + "\n")
 
-    def forget_request(self, job_id: str) -> None:
+    def forget(self, job_id: str) -> None:
+        """Undo an accepted job that could not be queued: its request and empty folder."""
         (self.root / "requests" / f"{check_job_id(job_id)}.json").unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # not empty: something was made, keep it
+            self.out_dir(job_id).rmdir()
 
     def recover(self) -> list[Recovered]:
         """Every job of this home, oldest first; unfinished ones put back in the queue with

@@ -212,10 +212,13 @@ def test_limits_answer_clear_4xx_naming_the_field(service):
 
 
 def test_a_saturated_farm_answers_429_with_retry_after(service):
+    home = service[1]
     accepted = [submit(service) for _ in range(3)]  # 1 running + 2 queued fill the farm
+    files = sorted(home.glob("requests/*")) + sorted(home.glob("outputs/*"))
     status, headers, body = call(service, "POST", "/v1/jobs", {"script": SCRIPT})
     assert status == 429 and headers["Retry-After"] == "7"
     assert error_of(body)["type"] == "FarmSaturated"
+    assert sorted(home.glob("requests/*")) + sorted(home.glob("outputs/*")) == files
     assert len({j["id"] for j in accepted}) == 3
     cancel_all(service)
 
