@@ -13,6 +13,7 @@ cancelled jobs, counts for /metrics, and publishing outputs to S3 when the store
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from vidgen_ray.storage import LocalStore, open_store
 from vidgen_ray.storyboard import Storyboard
 
 __all__ = ["DurableFarm"]
+log = logging.getLogger("vidgen.farm")
 
 
 class DurableFarm(Farm):
@@ -47,8 +49,10 @@ class DurableFarm(Farm):
                  endpoint_url: str | None = None, max_running: int = 2, max_queued: int = 16,
                  retry_after: float = 30.0, factories: dict[str, Callable] | None = None):
         super().__init__(max_running, max_queued, retry_after, factories)
-        self.home = JobHome(home)
-        self.store_url, self.endpoint_url = store_url, endpoint_url
+        self.store = (open_store(store_url, OUTPUT_SUFFIXES, endpoint_url=endpoint_url)
+                      if store_url else None)
+        self.home = JobHome(home, mirror=self.store)
+        self._mirrored: dict[str, JobStatus] = {}  # id -> the state the bucket holds
         self._keys: dict[tuple[str | None, str], str] = {}  # (owner, idempotency key) -> id
         self._recovered: asyncio.Future | None = None
         self.resumed: list[str] = []  # ids put back in the queue at the last start
@@ -126,6 +130,19 @@ class DurableFarm(Farm):
         self._schedule()
         return await self.status(job_id)
 
+    def _save(self, record: JobRecord) -> None:
+        """Locally on every change; to the bucket when the job's state changes (enough to
+        resume: parts are remade where they are missing)."""
+        super()._save(record)
+        if self.store is None or self._mirrored.get(record.id) == record.status:
+            return
+        try:
+            self.home.mirror_record(record)
+        except Exception as exc:  # the bucket is away: the next change tries again
+            log.warning("cannot copy job record %s to %s: %s", record.id, self.store.url, exc)
+            return
+        self._mirrored[record.id] = record.status
+
     def _check_capacity(self) -> None:
         running = sum(j.record.status == JobStatus.running for j in self.jobs.values())
         check_capacity(len(self.queue), running, self.max_queued, self.max_running,
@@ -159,10 +176,9 @@ class DurableFarm(Farm):
     async def _publish(self, job: _Job) -> None:
         """With an S3 store, put every output there under its content key; the API then
         answers downloads with presigned links."""
-        if not self.store_url:
+        if self.store is None:
             return
-        store = open_store(self.store_url, OUTPUT_SUFFIXES, endpoint_url=self.endpoint_url)
-        outputs = {}
+        store, outputs = self.store, {}
         for name, filename in OUTPUT_FILES.items():
             path = job.out_dir / filename
             key = output_key(name, await asyncio.to_thread(file_digest, path))

@@ -72,8 +72,13 @@ def check_job_id(job_id: str) -> str:
 
 
 class JobHome:
-    def __init__(self, root: str | Path):
+    """``mirror``: an S3Store whose bucket also keeps the requests and records (under
+    ``<prefix>requests/`` and ``<prefix>jobs/``), so a new cluster with an empty working
+    folder takes the jobs up from the bucket."""
+
+    def __init__(self, root: str | Path, mirror=None):
         self.root = Path(root).expanduser().resolve()
+        self.mirror = mirror
 
     @property
     def parts(self) -> Path:
@@ -102,8 +107,34 @@ class JobHome:
         return self.out_dir(job_id) / OUTPUT_FILES[name]
 
     def save_request(self, request: StoredRequest) -> None:
-        _write_atomic(self.root / "requests" / f"{check_job_id(request.id)}.json",
-                      request.model_dump_json(indent=2) + "\n")
+        text = request.model_dump_json(indent=2) + "\n"
+        _write_atomic(self.root / "requests" / f"{check_job_id(request.id)}.json", text)
+        self._put("requests", request.id, text)
+
+    def mirror_record(self, record: JobRecord) -> None:
+        """Copy a record to the bucket (the farm calls this when a job's state changes)."""
+        self._put("jobs", record.id, record.model_dump_json(indent=2) + "\n")
+
+    def _put(self, folder: str, job_id: str, text: str) -> None:
+        if self.mirror is not None:  # S3 puts are atomic: a reader sees all or nothing
+            self.mirror.client.put_object(Bucket=self.mirror.bucket, Body=text.encode(),
+                                          Key=f"{self.mirror.prefix}{folder}/{job_id}.json")
+
+    def _pull(self) -> None:
+        """Copy the bucket's requests and records that this folder lacks (a folder's copy
+        is never older: it is written first)."""
+        client, bucket = self.mirror.client, self.mirror.bucket
+        for folder, local in (("requests", self.root / "requests"), ("jobs", self.records)):
+            prefix = f"{self.mirror.prefix}{folder}/"
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket,
+                                                                         Prefix=prefix):
+                for item in page.get("Contents", []):
+                    name = item["Key"][len(prefix):]
+                    if not (name.endswith(".json") and _JOB_ID.fullmatch(name[:-5])):
+                        continue  # not ours, or a name that must not become a path
+                    if not (local / name).exists():
+                        body = client.get_object(Bucket=bucket, Key=item["Key"])["Body"]
+                        _write_atomic(local / name, body.read().decode("utf-8"))
 
     def forget(self, job_id: str) -> None:
         """Undo an accepted job that could not be queued: its request and empty folder."""
@@ -115,6 +146,8 @@ class JobHome:
         """Every job of this home, oldest first; unfinished ones put back in the queue with
         their done scenes kept. A broken request file is skipped (it names no runnable
         job); a broken record becomes a failed job that says why."""
+        if self.mirror is not None:
+            self._pull()
         found = []
         folder = self.root / "requests"
         paths = sorted(folder.glob("job-*.json")) if folder.is_dir() else []

@@ -70,7 +70,10 @@ def test_results_go_to_s3_content_addressed_and_download_by_presigned_link(servi
     assert done["status"] == "done", done["error"]
     objects = {o["Key"]: o["Size"] for o in
                s3.list_objects_v2(Bucket=BUCKET, Prefix="farm/")["Contents"]}
-    assert len(objects) == 5 and all(k.startswith("farm/") for k in objects)
+    results = {k for k in objects if not k.startswith(("farm/jobs/", "farm/requests/"))}
+    assert len(results) == 5 and all(k.startswith("farm/") for k in objects)
+    # The request and the record are kept in the bucket too (a new cluster resumes from it).
+    assert {f"farm/jobs/{job['id']}.json", f"farm/requests/{job['id']}.json"} <= set(objects)
     status, headers, _ = call(service, "GET", f"/v1/jobs/{job['id']}/video", key=KEY)
     assert status == 307
     link = headers["Location"]
@@ -94,3 +97,33 @@ def test_results_go_to_s3_content_addressed_and_download_by_presigned_link(servi
     record = json.loads((work / "parts" / "jobs" / f"{job['id']}.json").read_text())
     assert record["outputs"]["video"] == f"video/{digest}"
     assert time.time() - record["finished"] < 300
+
+
+def test_a_new_farm_on_an_empty_folder_takes_the_jobs_up_from_the_bucket(service, tmp_path):
+    from vidgen_ray.home import JobHome, StoredRequest
+    from vidgen_ray.jobs import JobRecord, JobStatus
+    from vidgen_ray.storage import open_store
+    from vidgen_ray.storyboard import Line, Scene, Storyboard
+
+    _, _, s3 = service
+    endpoint = s3.meta.endpoint_url
+    store = open_store(f"s3://{BUCKET}/farm", endpoint_url=endpoint)
+    _, _, page = call(service, "GET", "/v1/jobs?state=done", key=KEY)
+    finished = page["jobs"][0]["id"]
+    # A job that was running when its cluster went away, written through another home.
+    board = Storyboard(scenes=[Scene(lines=[Line(text="Still here.")])])
+    request = StoredRequest(id="job-aaaaaaaaaaaa", storyboard=board, owner="user")
+    JobHome(tmp_path / "old", mirror=store).save_request(request)
+    running = JobRecord(id=request.id, out_dir="/gone", scenes=["queued"])
+    running.start()
+    JobHome(tmp_path / "old", mirror=store).mirror_record(running)
+    for hostile in ("farm/jobs/../../escape.json", "farm/requests/x/../../../escape.json"):
+        s3.put_object(Bucket=BUCKET, Key=hostile, Body=b"{}")
+
+    fresh = JobHome(tmp_path / "new", mirror=store)
+    found = {r.request.id: r for r in fresh.recover()}
+    assert found[finished].record.status == JobStatus.done
+    assert found[finished].record.outputs["video"].startswith("video/")
+    resumed = found[request.id]
+    assert resumed.resumed and resumed.record.status == JobStatus.queued
+    assert not list(tmp_path.rglob("escape.json"))  # keys that are not job ids are ignored
