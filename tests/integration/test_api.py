@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 from functools import partial
+from pathlib import Path
 
 import pytest
 
@@ -335,3 +336,22 @@ def test_cli_client_submits_waits_fetches_lists_and_cancels(service, tmp_path):
     missing = vidgen("fetch", queued["id"], "-o", tmp_path / "x.mp4", url=url)
     assert missing.returncode == 1 and "cancelled" in missing.stderr
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_serve_config_is_valid_and_names_the_app():
+    import importlib.util
+
+    import yaml
+    from ray.serve import Application
+    from ray.serve.schema import ServeDeploySchema
+
+    root = Path(__file__).resolve().parents[2]
+    config = ServeDeploySchema(**yaml.safe_load((root / "serve_config.yaml").read_text()))
+    (application,) = config.applications
+    module, _, name = application.import_path.partition(":")
+    spec = importlib.util.spec_from_file_location(module, root / f"{module}.py")
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    assert isinstance(getattr(loaded, name), Application)
+    assert config.http_options.host == "127.0.0.1"
+    assert application.deployments[0].name == "vidgen"
