@@ -9,6 +9,7 @@ then resumes its unfinished jobs. Every error answers ``{"error": {"type", "mess
 """
 
 import asyncio
+import functools
 import logging
 
 import ray
@@ -59,6 +60,24 @@ class FarmUnavailable(VidgenError):
 
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
+
+
+@functools.lru_cache(maxsize=1)
+def _body_cap_bytes() -> int:
+    return 2 * ServiceSettings().max_script_bytes + 1024 * 1024
+
+
+@api.middleware("http")
+async def _body_cap(request: Request, call_next):
+    """Refuse a body far beyond the script limit before it is read (JSON escaping may
+    double a script's size, and settings and a storyboard come with it)."""
+    cap = _body_cap_bytes()
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > cap:
+        return JSONResponse(service.error_body(
+            "TooLargeError", f"the request body is {int(length)} bytes; this service takes "
+            f"at most {cap}: split the script into several jobs", "body"), status_code=413)
+    return await call_next(request)
 
 
 # ---- errors: one shape for all --------------------------------------------------------------

@@ -233,13 +233,21 @@ def submit(
                                    "again returns the same job.", show_default=False),
     resolution: Resolution | None = typer.Option(None, help="720p, 1080p, 1440p or 2160p",
                                                  show_default=False),
+    aspect: Aspect | None = typer.Option(None, help="16:9, 9:16 or 1:1", show_default=False),
     fps: int | None = typer.Option(None, help="Frames per second, 12-60", show_default=False),
     voice: str | None = typer.Option(None, help="Narrator voice, e.g. en+m3",
                                      show_default=False),
+    speed: float | None = typer.Option(None, help="Speaking rate, 0.5-2.0", show_default=False),
+    seed: int | None = typer.Option(None, help="Varies camera moves and sound",
+                                    show_default=False),
+    loudness: float | None = typer.Option(None, help="Target loudness in LUFS",
+                                          show_default=False),
 ) -> None:
-    """Send SCRIPT to the job service; prints the job (its id on stdout with --wait)."""
-    settings = {k: v for k, v in (("resolution", resolution), ("fps", fps),
-                                  ("tts_voice", voice)) if v is not None}
+    """Send SCRIPT to the job service; prints the job (its id on stdout with --wait).
+    Settings left out take the service's defaults."""
+    settings = {k: v for k, v in (("resolution", resolution), ("aspect", aspect), ("fps", fps),
+                                  ("tts_voice", voice), ("tts_speed", speed), ("seed", seed),
+                                  ("loudness", loudness)) if v is not None}
     try:
         client = _client(url)
         job = client.submit(script, settings, priority, key)

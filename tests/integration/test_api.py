@@ -206,6 +206,9 @@ def test_limits_answer_clear_4xx_naming_the_field(service):
         status, _, answer = call(service, "POST", "/v1/jobs", body)
         assert status == code, (body.keys(), answer)
         assert error_of(answer)["field"] == field, answer
+    huge = json.dumps({"script": "x" * (2 * MAX_SCRIPT + 1024 * 1024)}).encode()
+    status, _, answer = call(service, "POST", "/v1/jobs", raw=huge)
+    assert status == 413 and error_of(answer)["field"] == "body"
     status, _, answer = call(service, "POST", "/v1/jobs", raw=b"{not json")
     assert status == 422 and error_of(answer)["type"] == "ValidationError"
     _, _, page = call(service, "GET", "/v1/jobs?limit=1000", key=OPS)
