@@ -12,8 +12,8 @@ import urllib.request
 from functools import partial
 
 import pytest
+from test_api import SCRIPT, SETTINGS, _free_port, call, wait  # same folder: on sys.path
 
-from tests.integration.test_api import SCRIPT, SETTINGS, _free_port, call, wait
 from vidgen_ray.testing.fake_backends import SlowImageBackend
 
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.s3, pytest.mark.slow]
