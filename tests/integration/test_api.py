@@ -49,7 +49,9 @@ def service(tmp_path_factory):
         VIDGEN_API_KEYS=f"alice:{ALICE},bob:{BOB},ops:{OPS}:admin", VIDGEN_STORAGE=str(home),
         VIDGEN_MAX_RUNNING_JOBS="1", VIDGEN_MAX_QUEUED_JOBS="2", VIDGEN_RETRY_AFTER="7",
         VIDGEN_MAX_SCRIPT_BYTES=str(MAX_SCRIPT), VIDGEN_MAX_SCENES=str(MAX_SCENES),
-        VIDGEN_PAGE_SIZE="2")
+        VIDGEN_PAGE_SIZE="2",
+        # One picture at a time (0.3 s each): the kill test stops the farm between two.
+        VIDGEN_IMAGE_WORKERS="1", VIDGEN_IMAGE_BATCH_SIZE="1", VIDGEN_MAX_IN_FLIGHT="1")
     if ray.is_initialized():
         ray.shutdown()
     connect(None)
@@ -292,7 +294,7 @@ def test_farm_killed_mid_job_resumes_without_redoing_finished_scenes(service):
     time.sleep(2)  # the farm and the workers it owned are gone; it recovers on its first call
     stored = len(list(images.glob("*.png"))) - earlier
     logged = len(log.read_text().splitlines())
-    assert 2 <= stored < 6
+    assert 2 <= stored < 6, stored
     done = wait(service, job["id"])
     assert done["status"] == "done", done["error"]
     made_after = log.read_text().splitlines()[logged:]
