@@ -69,6 +69,7 @@ class JobRun:
         self._chunk_tasks: dict[tuple[int, int], asyncio.Future | None] = {}
         self._chunks_done = 0
         self._durations: dict[str, float] = {}
+        self._exports: list[str] = []  # sound files written beside the video
 
     async def run(self) -> RenderResult:
         speech_backend = create_speech_backend(self.settings.tts_model, self.settings)
@@ -112,7 +113,8 @@ class JobRun:
         for scene in range(len(self.storyboard.scenes)):
             self._set_scene(scene, SceneStatus.done)
         self._write_manifest(video, timeline, voices, speech_keys, chunk_keys, loudness,
-                             {"analysis": "local", **versions, "ffmpeg": ffmpeg_version()})
+                             {"analysis": "local", **versions, "audio": audio.AUDIO_VERSION,
+                              "ffmpeg": ffmpeg_version()})
         return RenderResult(self.out_dir, video, self.storyboard, timeline.duration,
                             self.timings, self.placement)
 
@@ -315,13 +317,17 @@ class JobRun:
         track = audio.place_speech([c.start for c in timeline.cues],
                                    [s.samples for s in speeches], rate, timeline.duration)
         try:
-            wav, loudness, seconds, node = await ffmpeg_tasks.mix_soundtrack(
+            wav, loudness, exports, seconds, node = await ffmpeg_tasks.mix_soundtrack(
                 Speech(track, rate).to_wav(), self.storyboard, timeline, self.settings,
                 self.pools.cluster)
         except VidgenError as exc:
             raise RenderError(f"soundtrack: {exc}", stage="audio") from exc
         self.timings["audio"] = seconds  # it ran beside the video, not after it
         self.placement["mix"].append(node)
+        for name, data in exports.items():  # mix.<ext> and stems/<bus>.<ext>, when asked for
+            (self.out_dir / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.out_dir / name).write_bytes(data)
+        self._exports = sorted(exports)
         return wav, loudness
 
     # ---- finishing -------------------------------------------------------------------------
@@ -373,6 +379,10 @@ class JobRun:
             artifacts=[video, *(self.out_dir / name for name in files)],
             parts={k: self.store.path(k) for k in keys}, loudness=loudness)
         data["job"] = self.record.id
+        if self._exports:
+            data["sound"] = {name: {"sha256": manifest.file_digest(self.out_dir / name),
+                                    "bytes": (self.out_dir / name).stat().st_size}
+                             for name in self._exports}
         manifest.write_json(self.out_dir / "manifest.json", data)
 
     # ---- bookkeeping -----------------------------------------------------------------------
