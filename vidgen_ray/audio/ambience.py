@@ -17,8 +17,11 @@ AMBIENCE: dict[str, str | None] = {
     # Crickets: a 4.4 kHz chirp gated three times a second, its phase set by the seed.
     "night": ("aevalsrc=exprs='0.02*sin(2*PI*4400*t)*lt(mod(t*3+{s}/7,1),0.15)'"
               ":d={d}:s=48000"),
-    "fire": "anoisesrc=d={d}:c=pink:a=0.1:seed={s},bandpass=f=1200:w=1800,tremolo=f=7:d=0.5",
-    "crowd": "anoisesrc=d={d}:c=pink:a=0.1:seed={s},bandpass=f=900:w=1500,tremolo=f=3:d=0.3",
+    # bandpass widths in Hz: its default width_type is Q, where 1800 would be one sine.
+    "fire": ("anoisesrc=d={d}:c=pink:a=0.25:seed={s},bandpass=f=1200:width_type=h:w=1800,"
+             "tremolo=f=7:d=0.5"),
+    "crowd": ("anoisesrc=d={d}:c=pink:a=0.25:seed={s},bandpass=f=900:width_type=h:w=1500,"
+              "tremolo=f=3:d=0.3"),
 }
 
 

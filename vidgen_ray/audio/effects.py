@@ -34,7 +34,7 @@ def _shaped_noise(color: str, seconds: float, seed: int, filters: str, envelope:
 def thunder(seed: int) -> str:
     # A rumble: brown noise low-passed twice, a fast attack, a long decay, rolling echoes.
     return (_shaped_noise("brown", 6, seed, "lowpass=f=250,lowpass=f=250",
-                          "1.6*(1-exp(-12*t))*exp(-0.8*t)*(0.75+0.25*sin(2*PI*1.7*t))")
+                          "3.2*(1-exp(-12*t))*exp(-0.8*t)*(0.75+0.25*sin(2*PI*1.7*t))")
             + ",aecho=0.8:0.6:350|900:0.35|0.2")
 
 
@@ -76,8 +76,8 @@ def footsteps(seed: int) -> str:
     steps = [round(k * 0.52, 2) for k in range(6)]
     heel = _hits(steps, "exp(-40*u)", [0.8 if k % 2 else 1.0 for k in range(6)])
     toe = _hits([t + 0.07 for t in steps], "exp(-60*u)", [0.45] * 6)
-    return _shaped_noise("pink", 3.4, seed, "bandpass=f=350:w=500,lowpass=f=1500",
-                         f"2.2*({heel}+{toe})")
+    return _shaped_noise("pink", 3.4, seed, "bandpass=f=350:width_type=h:w=500,lowpass=f=1500",
+                         f"3.2*({heel}+{toe})")
 
 
 def door(seed: int) -> str:
@@ -85,7 +85,7 @@ def door(seed: int) -> str:
     # A creak (a rising tone buzzed at 33 Hz) for a second, then the thud of it closing.
     creak = ("0.2*clip(t/0.05,0,1)*clip((1.1-t)/0.05,0,1)*sin(2*PI*(220*t+60*t*t))"
              "*pow(0.5+0.5*sin(2*PI*33*t),2)")
-    thud = "0.9*exp(-18*u)*(sin(2*PI*58*u)+0.6*sin(2*PI*97*u))"
+    thud = "0.55*exp(-18*u)*(sin(2*PI*58*u)+0.6*sin(2*PI*97*u))"
     return _eval(f"{creak}+{_hits([1.2], thud)}", 2.2) + ",lowpass=f=3000"
 
 

@@ -148,7 +148,7 @@ def mix_args(speech_wav: Path, storyboard: Storyboard, timeline: Timeline, seed:
 
 def loudnorm_filter(target: float, measured: dict | None = None) -> str:
     """EBU R128 normalisation; with a first pass's measurement it is linear (second pass)."""
-    base = f"loudnorm=I={target}:TP={_LOUDNORM_TP}:LRA=11"
+    base = f"loudnorm=I={target}:TP={_LOUDNORM_TP}:LRA=20"
     if measured is None:
         return base + ":print_format=json"
     return (base + f":measured_I={measured['input_i']}:measured_TP={measured['input_tp']}"
@@ -164,9 +164,24 @@ def parse_loudnorm(stderr: str) -> dict:
     return json.loads(match.group(0))
 
 
+def peak_guard(target: float, measured: dict) -> tuple[str, dict]:
+    """A limiter for peaks that the gain to ``target`` would push over the ceiling, and the
+    measurement as it will be after it (pure). Without it loudnorm would leave its linear
+    mode for a dynamic one, and the stems would no longer add up to the mix."""
+    # dBFS before the gain; 0.1 dB under, as loudnorm compares sums of rounded figures.
+    ceiling = _LOUDNORM_TP - (target - float(measured["input_i"])) - 0.1
+    if float(measured["input_tp"]) <= ceiling or not -24.0 <= ceiling <= 0.0:
+        return "", measured
+    limiter = (f"alimiter=limit={10 ** (ceiling / 20):.6f}:attack=2:release=50"
+               ":level=0:latency=1,")
+    return limiter, {**measured, "input_tp": f"{ceiling:.2f}"}
+
+
 def normalise_args(raw: Path, target: float, measured: dict, samples: int, out: Path
                    ) -> list[str]:
     """Second loudness pass: the raw mix at ``target`` LUFS, exactly ``samples`` long (pure)."""
+    limiter, measured = peak_guard(target, measured)
     return ["-i", str(raw), "-af",
-            f"{loudnorm_filter(target, measured)},aresample={AUDIO_RATE},{_fit(samples)}",
-            "-ar", str(AUDIO_RATE), "-ac", "2", "-c:a", "pcm_f32le", str(out)]
+            f"{limiter}{loudnorm_filter(target, measured)},aresample={AUDIO_RATE},"
+            f"{_fit(samples)}", "-ar", str(AUDIO_RATE), "-ac", "2", "-c:a", "pcm_f32le",
+            str(out)]
