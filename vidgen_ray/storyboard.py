@@ -65,7 +65,8 @@ class Line(_Model):
 
 class SoundCue(_Model):
     """A one-shot sound in a scene: just before line ``line`` (0-based; the number of lines
-    means after the last), or ``offset`` seconds after the scene starts; neither: at its start."""
+    means after the last), or ``offset`` seconds after the scene starts; neither: once the
+    scene is on screen (after its dissolve)."""
 
     name: Effect
     line: int | None = Field(None, ge=0, description="Sounds just before this line (0-based).")

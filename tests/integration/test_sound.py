@@ -193,10 +193,13 @@ def test_every_ambience_renders(name, tmp_path):
 
 
 @pytest.mark.parametrize("mood", sorted(music.MOODS))
-def test_every_mood_renders(mood, tmp_path):
+def test_every_mood_renders_and_loops_without_a_click(mood, tmp_path):
     source, length = music.music_source(mood, seed=1)
-    samples = _render_source(source, length / music.MUSIC_RATE, tmp_path, mood)
-    _assert_sound(samples, length / music.MUSIC_RATE)
+    looped = f"{source},aloop=loop=-1:size={length},atrim=end_sample={2 * length}"
+    samples = _render_source(looped, 2 * length / music.MUSIC_RATE, tmp_path, mood)
+    _assert_sound(samples, 2 * length / music.MUSIC_RATE)
+    jumps = np.abs(np.diff(samples))
+    assert jumps.max() < 2 * np.percentile(jumps, 99.9)  # no chord change or loop clicks
 
 
 def test_two_seeds_sound_different_and_one_seed_repeats(tmp_path):
