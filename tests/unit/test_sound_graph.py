@@ -159,3 +159,16 @@ def test_stems_are_off_unless_asked():
     assert load_settings(stems="flac").stems == "flac"
     with pytest.raises(SettingsError, match="stems"):
         load_settings(stems="ogg")
+
+
+def test_peaks_the_gain_would_push_over_the_ceiling_are_limited_first():
+    from vidgen_ray.audio.mix import peak_guard
+
+    quiet = {"input_i": "-26.0", "input_tp": "-12.0", "input_lra": "3", "input_thresh": "-36",
+             "target_offset": "0.1"}
+    limiter, after = peak_guard(-23.0, quiet)  # +3 dB: peaks land at -9 dBTP, no limiter
+    assert (limiter, after) == ("", quiet)
+    limiter, after = peak_guard(-14.0, quiet)  # +12 dB would put peaks at 0 dBTP
+    assert limiter.startswith("alimiter=limit=0.2") and "latency=1" in limiter
+    assert float(after["input_tp"]) + 12.0 <= -1.8  # so loudnorm stays linear
+    assert audio.loudnorm_filter(-14.0, after).count("measured_TP=-13.9") == 1
