@@ -10,6 +10,7 @@ is missing. The Farm (farm.py) decides when a job runs; this module decides what
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +30,8 @@ from vidgen_ray.storage import LocalStore, content_key
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Pacing, Timeline, plan_timeline
 
-PART_SUFFIXES = {"speech": ".wav", "image": ".png", "chunk": ".mp4"}
+PART_SUFFIXES = {"speech": ".wav", "image": ".png", "chunk": ".mp4", "soundtrack": ".wav",
+                 "loudness": ".json"}
 
 
 @dataclass
@@ -70,6 +72,7 @@ class JobRun:
         self._chunks_done = 0
         self._durations: dict[str, float] = {}
         self._exports: list[str] = []  # sound files written beside the video
+        self._soundtrack_keys: list[str] = []
 
     async def run(self) -> RenderResult:
         speech_backend = create_speech_backend(self.settings.tts_model, self.settings)
@@ -308,6 +311,12 @@ class JobRun:
             fps=timeline.fps, encoder=assembly.encoder_args(self.settings))
 
     async def _mix(self, timeline: Timeline, speeches: list[Speech]) -> tuple[bytes, dict]:
+        key = self._soundtrack_key(timeline)
+        report = content_key("loudness", soundtrack=key)
+        self._soundtrack_keys = [key, report]
+        if not self.settings.stems and self.store.has(key) and self.store.has(report):
+            self.timings["audio"] = 0.0  # mixed before; stems are not kept, so they remix
+            return self.store.get(key), json.loads(self.store.get(report))
         rates = {s.sample_rate for s in speeches}
         if len(rates) != 1:
             raise RenderError(f"speech came at several sample rates {sorted(rates)}: the "
@@ -328,7 +337,17 @@ class JobRun:
             (self.out_dir / name).parent.mkdir(parents=True, exist_ok=True)
             (self.out_dir / name).write_bytes(data)
         self._exports = sorted(exports)
+        self.store.put(key, wav)
+        self.store.put(report, json.dumps(loudness).encode("utf-8"))
         return wav, loudness
+
+    def _soundtrack_key(self, timeline: Timeline) -> str:
+        board = self.storyboard
+        return content_key(
+            "soundtrack", audio=audio.AUDIO_VERSION, speech=self._speech_keys, fps=timeline.fps,
+            clips=timeline.clips, cues=[(c.scene, c.line, c.start, c.end) for c in timeline.cues],
+            scenes=[(s.mood, s.ambience, [c.model_dump() for c in s.sfx]) for s in board.scenes],
+            seed=self.settings.seed, loudness=self.settings.loudness)
 
     # ---- finishing -------------------------------------------------------------------------
 
@@ -371,7 +390,7 @@ class JobRun:
                  "storyboard.json": self.storyboard.model_dump_json(indent=2) + "\n"}
         for name, text in files.items():
             (self.out_dir / name).write_text(text, encoding="utf-8")
-        keys = [*speech_keys, *self._image_keys, *chunk_keys]
+        keys = [*speech_keys, *self._image_keys, *chunk_keys, *self._soundtrack_keys]
         info = {**self.info, "scenes": len(timeline.clips), "lines": len(timeline.cues)}
         data = manifest.build_manifest(
             version=_package_version(), storyboard=self.storyboard, settings=self.settings,

@@ -205,3 +205,8 @@ def test_stems_on_request_beside_the_video_and_in_the_manifest(rendered, tmp_pat
         stream = _ffprobe(result.out_dir / name, "-show_streams")["streams"][0]
         assert (stream["codec_name"], stream["channels"]) == ("flac", 2)
     assert manifest["settings"]["stems"] == "flac"
+    # Without stems the stored soundtrack is used again: no second mix.
+    (soundtrack,) = (result.out_dir / "parts" / "soundtrack").iterdir()
+    mixed_at = soundtrack.stat().st_mtime_ns
+    again = render(edited, tmp_path / "stems", SETTINGS)
+    assert again.timings["audio"] == 0.0 and soundtrack.stat().st_mtime_ns == mixed_at
