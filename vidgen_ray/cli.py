@@ -59,8 +59,12 @@ def render(
                                        show_default=False),
     seed: int | None = typer.Option(None, help="Varies camera moves and sound (default: 0)",
                                     show_default=False),
-    loudness: float | None = typer.Option(None, help="Target loudness in LUFS"
-                                          " (default: -16)", show_default=False),
+    loudness: str | None = typer.Option(None, help="Target loudness in LUFS, or web (-14),"
+                                        " podcast (-16), broadcast (-23) (default: -16)",
+                                        show_default=False),
+    stems: str | None = typer.Option(None, help="Also write mix.<ext> and stems/ (speech, "
+                                     "music, ambience, effects) as wav, flac, mp3 or aac "
+                                     "(default: none)", show_default=False),
     address: str | None = typer.Option(None, help="Ray cluster to use, e.g. ray://head:10001"
                                        " (default: $RAY_ADDRESS, else a local Ray)",
                                        show_default=False),
@@ -70,7 +74,7 @@ def render(
     try:
         settings = load_settings(resolution=resolution, aspect=aspect, fps=fps,
                                  tts_voice=voice, tts_speed=speed, seed=seed,
-                                 loudness=loudness, ray_address=address)
+                                 loudness=loudness, stems=stems, ray_address=address)
         from vidgen_ray.farm import render as run_render  # imports ray: only when rendering
 
         out_dir = out or Path("out") / script.stem

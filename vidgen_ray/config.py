@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vidgen_ray.errors import SettingsError
@@ -20,6 +20,8 @@ Aspect = Literal["16:9", "9:16", "1:1"]
 # Short side of the frame in pixels for each named resolution.
 _SHORT_SIDE = {"720p": 720, "1080p": 1080, "1440p": 1440, "2160p": 2160}
 _ASPECT = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
+# Integrated loudness targets by name: web platforms, podcasts (our default), EBU R128.
+LOUDNESS_PRESETS = {"web": -14.0, "podcast": -16.0, "default": -16.0, "broadcast": -23.0}
 
 
 class RenderSettings(BaseSettings):
@@ -37,7 +39,11 @@ class RenderSettings(BaseSettings):
     )
     tts_speed: float = Field(1.0, ge=0.5, le=2.0, description="Speaking rate, 1.0 is normal.")
     image_model: Literal["cards"] = Field("cards", description="Picture backend.")
-    loudness: float = Field(-16.0, ge=-31.0, le=-5.0, description="Target LUFS, integrated.")
+    loudness: float = Field(-16.0, ge=-31.0, le=-5.0, description="Target LUFS, integrated, or "
+                            "a preset: web (-14), podcast/default (-16), broadcast (-23).")
+    stems: Literal["wav", "flac", "mp3", "aac"] | None = Field(
+        None, description="Also write mix.<ext> and stems/{speech,music,ambience,effects}.<ext> "
+        "in this format; empty writes none.")
     crossfade: float = Field(0.5, ge=0.0, le=2.0, description="Dissolve length in seconds.")
     chunk_seconds: float = Field(
         10.0, ge=1.0, le=600.0, description="Length of the video pieces encoded in parallel."
@@ -68,6 +74,17 @@ class RenderSettings(BaseSettings):
         description="Ray cluster to join, e.g. ray://head:10001; empty starts a local Ray.",
     )
 
+    @field_validator("loudness", mode="before")
+    @classmethod
+    def _loudness_preset(cls, value: object) -> object:
+        name = value.strip().lower() if isinstance(value, str) else None
+        if name is not None and not _is_number(name):
+            if name not in LOUDNESS_PRESETS:
+                raise ValueError(f"loudness {value!r} is neither a number of LUFS nor a preset: "
+                                 f"use one of {', '.join(LOUDNESS_PRESETS)} or e.g. -16")
+            return LOUDNESS_PRESETS[name]
+        return value
+
     @property
     def size(self) -> tuple[int, int]:
         """(width, height) in pixels, both even as H.264 4:2:0 requires."""
@@ -80,6 +97,14 @@ class RenderSettings(BaseSettings):
     def for_manifest(self) -> dict:
         """Settings that shape the output; where and how the work ran does not."""
         return self.model_dump(exclude=set(FARM_FIELDS) | {"ray_address", "ffmpeg_threads"})
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 # Settings of the farm, not of the video: they never change what a render looks like.

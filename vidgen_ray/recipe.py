@@ -10,6 +10,7 @@ is missing. The Farm (farm.py) decides when a job runs; this module decides what
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +30,8 @@ from vidgen_ray.storage import LocalStore, content_key
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Pacing, Timeline, plan_timeline
 
-PART_SUFFIXES = {"speech": ".wav", "image": ".png", "chunk": ".mp4"}
+PART_SUFFIXES = {"speech": ".wav", "image": ".png", "chunk": ".mp4", "soundtrack": ".wav",
+                 "loudness": ".json"}
 
 
 @dataclass
@@ -69,6 +71,8 @@ class JobRun:
         self._chunk_tasks: dict[tuple[int, int], asyncio.Future | None] = {}
         self._chunks_done = 0
         self._durations: dict[str, float] = {}
+        self._exports: list[str] = []  # sound files written beside the video
+        self._soundtrack_keys: list[str] = []
 
     async def run(self) -> RenderResult:
         speech_backend = create_speech_backend(self.settings.tts_model, self.settings)
@@ -112,7 +116,8 @@ class JobRun:
         for scene in range(len(self.storyboard.scenes)):
             self._set_scene(scene, SceneStatus.done)
         self._write_manifest(video, timeline, voices, speech_keys, chunk_keys, loudness,
-                             {"analysis": "local", **versions, "ffmpeg": ffmpeg_version()})
+                             {"analysis": "local", **versions, "audio": audio.AUDIO_VERSION,
+                              "ffmpeg": ffmpeg_version()})
         return RenderResult(self.out_dir, video, self.storyboard, timeline.duration,
                             self.timings, self.placement)
 
@@ -306,6 +311,12 @@ class JobRun:
             fps=timeline.fps, encoder=assembly.encoder_args(self.settings))
 
     async def _mix(self, timeline: Timeline, speeches: list[Speech]) -> tuple[bytes, dict]:
+        key = self._soundtrack_key(timeline)
+        report = content_key("loudness", soundtrack=key)
+        self._soundtrack_keys = [key, report]
+        if not self.settings.stems and self.store.has(key) and self.store.has(report):
+            self.timings["audio"] = 0.0  # mixed before; stems are not kept, so they remix
+            return self.store.get(key), json.loads(self.store.get(report))
         rates = {s.sample_rate for s in speeches}
         if len(rates) != 1:
             raise RenderError(f"speech came at several sample rates {sorted(rates)}: the "
@@ -315,14 +326,28 @@ class JobRun:
         track = audio.place_speech([c.start for c in timeline.cues],
                                    [s.samples for s in speeches], rate, timeline.duration)
         try:
-            wav, loudness, seconds, node = await ffmpeg_tasks.mix_soundtrack(
+            wav, loudness, exports, seconds, node = await ffmpeg_tasks.mix_soundtrack(
                 Speech(track, rate).to_wav(), self.storyboard, timeline, self.settings,
                 self.pools.cluster)
         except VidgenError as exc:
             raise RenderError(f"soundtrack: {exc}", stage="audio") from exc
         self.timings["audio"] = seconds  # it ran beside the video, not after it
         self.placement["mix"].append(node)
+        for name, data in exports.items():  # mix.<ext> and stems/<bus>.<ext>, when asked for
+            (self.out_dir / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.out_dir / name).write_bytes(data)
+        self._exports = sorted(exports)
+        self.store.put(key, wav)
+        self.store.put(report, json.dumps(loudness).encode("utf-8"))
         return wav, loudness
+
+    def _soundtrack_key(self, timeline: Timeline) -> str:
+        board = self.storyboard
+        return content_key(
+            "soundtrack", audio=audio.AUDIO_VERSION, speech=self._speech_keys, fps=timeline.fps,
+            clips=timeline.clips, cues=[(c.scene, c.line, c.start, c.end) for c in timeline.cues],
+            scenes=[(s.mood, s.ambience, [c.model_dump() for c in s.sfx]) for s in board.scenes],
+            seed=self.settings.seed, loudness=self.settings.loudness)
 
     # ---- finishing -------------------------------------------------------------------------
 
@@ -365,7 +390,7 @@ class JobRun:
                  "storyboard.json": self.storyboard.model_dump_json(indent=2) + "\n"}
         for name, text in files.items():
             (self.out_dir / name).write_text(text, encoding="utf-8")
-        keys = [*speech_keys, *self._image_keys, *chunk_keys]
+        keys = [*speech_keys, *self._image_keys, *chunk_keys, *self._soundtrack_keys]
         info = {**self.info, "scenes": len(timeline.clips), "lines": len(timeline.cues)}
         data = manifest.build_manifest(
             version=_package_version(), storyboard=self.storyboard, settings=self.settings,
@@ -373,6 +398,10 @@ class JobRun:
             artifacts=[video, *(self.out_dir / name for name in files)],
             parts={k: self.store.path(k) for k in keys}, loudness=loudness)
         data["job"] = self.record.id
+        if self._exports:
+            data["sound"] = {name: {"sha256": manifest.file_digest(self.out_dir / name),
+                                    "bytes": (self.out_dir / name).stat().st_size}
+                             for name in self._exports}
         manifest.write_json(self.out_dir / "manifest.json", data)
 
     # ---- bookkeeping -----------------------------------------------------------------------

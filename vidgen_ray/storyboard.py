@@ -7,7 +7,7 @@ exactly as written, so every field has a default a person can leave out.
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -18,6 +18,8 @@ Ambience = Literal[
     "none", "room", "rain", "wind", "ocean", "forest", "city", "night", "fire", "crowd"
 ]
 Transition = Literal["cut", "dissolve"]
+Effect = Literal["thunder", "door", "footsteps", "knock", "phone", "explosion", "bell"]
+EFFECTS: tuple[str, ...] = get_args(Effect)
 
 
 def stable_seed(*parts: str) -> int:
@@ -61,6 +63,22 @@ class Line(_Model):
         return text.strip()
 
 
+class SoundCue(_Model):
+    """A one-shot sound in a scene: just before line ``line`` (0-based; the number of lines
+    means after the last), or ``offset`` seconds after the scene starts; neither: once the
+    scene is on screen (after its dissolve)."""
+
+    name: Effect
+    line: int | None = Field(None, ge=0, description="Sounds just before this line (0-based).")
+    offset: float | None = Field(None, ge=0, le=3600, description="Seconds after scene start.")
+
+    @model_validator(mode="after")
+    def _one_place(self) -> SoundCue:
+        if self.line is not None and self.offset is not None:
+            raise ValueError(f"sound {self.name!r} has both a line and an offset: keep one")
+        return self
+
+
 class Scene(_Model):
     title: str = ""
     description: str = Field("", description="What the picture shows.")
@@ -70,6 +88,16 @@ class Scene(_Model):
     ambience: Ambience = "none"
     transition: Transition = Field("dissolve", description="How this scene gives way to the next.")
     seed: int | None = Field(None, ge=0)
+    sfx: list[SoundCue] = Field(default_factory=list, description="One-shot sound effects.")
+
+    @model_validator(mode="after")
+    def _cues_in_range(self) -> Scene:
+        for cue in self.sfx:
+            if cue.line is not None and cue.line > len(self.lines):
+                raise ValueError(f"sound {cue.name!r} is placed before line {cue.line} but the "
+                                 f"scene has {len(self.lines)} lines: use 0 to "
+                                 f"{len(self.lines)} or an offset")
+        return self
 
 
 class Storyboard(_Model):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from vidgen_ray.errors import ScriptError
 from vidgen_ray.storyboard import Storyboard, stable_seed
 
 MOTIONS = ("zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down")
@@ -39,6 +40,15 @@ class Cue:
     end: float
     speaker: str
     text: str
+
+
+@dataclass(frozen=True)
+class EffectCue:
+    """One sound effect placed in the video: which, and when it starts (seconds)."""
+
+    scene: int
+    name: str
+    start: float
 
 
 @dataclass(frozen=True)
@@ -156,3 +166,38 @@ def _fade_into(storyboard: Storyboard, index: int, fade: int) -> int:
     if index == 0:
         return 0
     return fade if storyboard.scenes[index - 1].transition == "dissolve" else 0
+
+
+# A cue before a scene's first line or after its last sits this far from the speech.
+EFFECT_LEAD = 0.2
+
+
+def place_effects(storyboard: Storyboard, timeline: Timeline) -> list[EffectCue]:
+    """Absolute start times of every scene's sound effects, in time order (pure).
+
+    Between two lines a cue sits in the middle of the pause; before the first line
+    EFFECT_LEAD earlier (not before the scene is on screen); after the last, EFFECT_LEAD later.
+    """
+    placed = []
+    for clip in timeline.clips:
+        scene = storyboard.scenes[clip.scene]
+        on_screen = (clip.start + clip.fade_in) / timeline.fps
+        cues = [c for c in timeline.cues if c.scene == clip.scene]
+        for sound in scene.sfx:
+            if sound.offset is not None:
+                length = clip.frames / timeline.fps
+                if sound.offset >= length:
+                    raise ScriptError(
+                        f"scene {clip.scene + 1}: sound {sound.name!r} at {sound.offset:g} s is "
+                        f"past the scene's end ({length:.2f} s): use a smaller offset or a line")
+                at = clip.start / timeline.fps + sound.offset
+            elif sound.line is None or not cues:
+                at = on_screen
+            elif sound.line == 0:
+                at = max(on_screen, cues[0].start - EFFECT_LEAD)
+            elif sound.line >= len(cues):
+                at = cues[-1].end + EFFECT_LEAD
+            else:
+                at = (cues[sound.line - 1].end + cues[sound.line].start) / 2
+            placed.append(EffectCue(clip.scene, sound.name, round(at, 6)))
+    return sorted(placed, key=lambda cue: (cue.start, cue.scene))

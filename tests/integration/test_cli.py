@@ -28,7 +28,7 @@ def test_every_command_has_help(command):
 def test_render_help_lists_every_option():
     text = vidgen("render", "--help", env={**os.environ, "COLUMNS": "160"}).stdout
     for option in ("--out", "--resolution", "--aspect", "--fps", "--voice", "--speed",
-                   "--seed", "--loudness", "--address"):
+                   "--seed", "--loudness", "--stems", "--address"):
         assert option in text
     assert "720p|1080p|1440p|2160p" in text
 

@@ -184,3 +184,29 @@ def test_a_failed_render_keeps_its_parts_and_resumes(rendered, tmp_path):
     assert _frame_hashes(result.video) == _frame_hashes(first.video)
     assert {p: p.stat().st_mtime_ns for p in (out / "parts" / "speech").iterdir()} == (
         speech_before)
+
+
+def test_stems_on_request_beside_the_video_and_in_the_manifest(rendered, tmp_path):
+    _, first = rendered
+    assert not (first.out_dir / "stems").exists()  # none unless asked for
+    board = json.loads((first.out_dir / "storyboard.json").read_text())
+    board["scenes"] = board["scenes"][:1]
+    board["scenes"][0]["sfx"] = [{"name": "door", "line": 0}]
+    edited = tmp_path / "sfx.json"
+    edited.write_text(json.dumps(board), encoding="utf-8")
+    settings = SETTINGS.model_copy(update={"stems": "flac"})
+    result = render(edited, tmp_path / "stems", settings)
+    names = ["mix.flac", *(f"stems/{bus}.flac" for bus in ("speech", "music", "ambience",
+                                                           "effects"))]
+    manifest = json.loads((result.out_dir / "manifest.json").read_text())
+    assert sorted(manifest["sound"]) == sorted(names)
+    for name in names:
+        assert manifest["sound"][name]["sha256"] == file_digest(result.out_dir / name)
+        stream = _ffprobe(result.out_dir / name, "-show_streams")["streams"][0]
+        assert (stream["codec_name"], stream["channels"]) == ("flac", 2)
+    assert manifest["settings"]["stems"] == "flac"
+    # Without stems the stored soundtrack is used again: no second mix.
+    (soundtrack,) = (result.out_dir / "parts" / "soundtrack").iterdir()
+    mixed_at = soundtrack.stat().st_mtime_ns
+    again = render(edited, tmp_path / "stems", SETTINGS)
+    assert again.timings["audio"] == 0.0 and soundtrack.stat().st_mtime_ns == mixed_at

@@ -126,7 +126,7 @@ def test_speaker_names_are_one_character_whatever_their_case():
 
 def test_markdown_markup_is_not_spoken():
     text = ("## Scene\n\n<!-- a comment -->\n> A *quiet* `harbor`, ~~loud~~ __still__ "
-            "![boat](boat.png) [SFX: gulls] [the pier](http://x.org) <https://y.org>.\n\n"
+            "![boat](boat.png) [SFX: bell] [the pier](http://x.org) <https://y.org>.\n\n"
             "---\n\n* * *\n\n1. First item\n2. Second item\n")
     assert spoken(analyze(text)) == [
         (NARRATOR, "A quiet harbor, loud still the pier https://y.org."),
@@ -174,7 +174,7 @@ def test_hebrew_with_marks_passes_through_unchanged():
 
 def test_heading_with_no_text():
     with pytest.raises(ScriptError) as error:
-        analyze("# Title\n\n## Harbor\n\nBoats.\n\n## Empty\n\n[SFX: wind]\n\n## Town\n\nHi.\n")
+        analyze("# Title\n\n## Harbor\n\nBoats.\n\n## Empty\n\n[SFX: bell]\n\n## Town\n\nHi.\n")
     assert str(error.value) == ("scene 2 ('Empty') has no text: add a line under it or delete "
                                 "the heading")
 

@@ -96,10 +96,11 @@ def test_place_speech_clips_overlaps_instead_of_wrapping():
 
 
 def test_bed_follows_mood_and_ambience_and_sits_at_scene_start():
-    chains, label = audio.bed_filters(BOARD, TIMELINE, seed=3)
-    assert label == "[bed]"
-    assert any("anoisesrc" in c and "bed0_1" in c for c in chains)  # rain in scene 0
-    assert not any("bed1_1" in c for c in chains)  # no ambience in scene 1
+    chains, music, ambience = audio.bed_filters(BOARD, TIMELINE, seed=3)
+    assert (music, ambience) == ("[music_bed]", "[ambience_bed]")
+    assert any("anoisesrc" in c and c.endswith("[a0]") for c in chains)  # rain in scene 0
+    assert not any(c.endswith("[a1]") for c in chains)  # no ambience in scene 1
+    assert sum("aevalsrc" in c for c in chains) == 2  # one music pass per mood
     delay = TIMELINE.clips[1].start * 1600
     assert any(f"adelay=delays={delay}S" in c for c in chains)
 

@@ -28,16 +28,18 @@ def _encode_chunk(timeline: Timeline, start: int, end: int, stills: dict[int, by
 
 @ray.remote(max_retries=3)
 def _mix(speech_wav: bytes, storyboard: Storyboard, timeline: Timeline,
-         settings: RenderSettings) -> tuple[bytes, dict, float, str]:
+         settings: RenderSettings) -> tuple[bytes, dict, dict[str, bytes], float, str]:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="vidgen-mix-") as tmp:
         work = Path(tmp)
         (work / "speech.wav").write_bytes(speech_wav)
-        measured = audio.render_soundtrack(work / "speech.wav", storyboard, timeline,
-                                           settings.seed, settings.loudness, work,
-                                           work / "soundtrack.wav")
+        track = audio.render_soundtrack(work / "speech.wav", storyboard, timeline,
+                                        settings.seed, settings.loudness, work,
+                                        work / "soundtrack.wav", stems=settings.stems)
         wav = (work / "soundtrack.wav").read_bytes()
-    return wav, measured, time.perf_counter() - started, ray.get_runtime_context().get_node_id()
+        exports = {name: path.read_bytes() for name, path in track.exports.items()}
+    return (wav, track.measured, exports, time.perf_counter() - started,
+            ray.get_runtime_context().get_node_id())
 
 
 async def encode_chunk(timeline: Timeline, start: int, end: int, stills: dict[int, bytes],
@@ -50,8 +52,9 @@ async def encode_chunk(timeline: Timeline, start: int, end: int, stills: dict[in
 
 async def mix_soundtrack(speech_wav: bytes, storyboard: Storyboard, timeline: Timeline,
                          settings: RenderSettings, cluster: dict[str, float]
-                         ) -> tuple[bytes, dict, float, str]:
-    """The normalised soundtrack WAV, the loudness measurement, seconds taken, node id."""
+                         ) -> tuple[bytes, dict, dict[str, bytes], float, str]:
+    """The normalised soundtrack WAV, the loudness measurement, the exported mix and stems
+    by relative file name (none unless settings.stems), seconds taken, node id."""
     ref = _mix.options(**assembly_options(cluster, 1)).remote(speech_wav, storyboard,
                                                               timeline, settings)
     return await _owned(ref)

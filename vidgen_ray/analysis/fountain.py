@@ -13,7 +13,10 @@ screenplain reads the elements; this module maps them:
 * title page → ``Storyboard.title`` (``Title:``) and ``metadata`` (every key); a
   ``Language: fr`` key sets the storyboard's language (default "en").
 * synopsis (``= ...``) → the scene's description instead of its action; not spoken.
-* notes ``[[ ]]``, boneyard ``/* */``, sections ``#``, page breaks ``===`` → not spoken.
+* notes ``[[ ]]``, boneyard ``/* */``, sections ``#``, page breaks ``===`` → not spoken;
+  a note ``[[SFX: thunder]]`` is a sound cue: at the start or end of a paragraph (or on a
+  line of its own between paragraphs) it sounds before or after that paragraph; inside one,
+  just before it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from screenplain.parsers import fountain as screenplain
 from screenplain.richstring import parse_emphasis
 from screenplain.types import Action, Dialog, DualDialog, Slug, Transition
 
+from vidgen_ray.analysis import sfx
 from vidgen_ray.analysis.keywords import is_slug
 from vidgen_ray.analysis.local import SceneDraft, build_storyboard, check_language
 from vidgen_ray.storyboard import NARRATOR, Storyboard
@@ -39,6 +43,9 @@ _NOTE = re.compile(r"\[\[.*?\]\]", re.DOTALL)
 _UNFORCED_TRANSITION = re.compile(r"^(?:FADE IN|FADE OUT|FADE TO BLACK|FADE TO WHITE)[.:]?$")
 _CONTINUED = re.compile(r"^(?:CONT['’]?D\.?|CONT\.?|CONTINUED|CONTINUING)$", re.IGNORECASE)
 _CUE_TAG = re.compile(r"\(([^)]*)\)")
+# A sound cue after prepare(): a forced action line screenplain passes through as it is.
+_SFX_MARK = "VIDGEN-SFX:"
+_PARAGRAPHS = re.compile(r"(\n[ \t]*\n)")
 
 
 def analyze_fountain(text: str, default_title: str = "Untitled") -> Storyboard:
@@ -64,6 +71,7 @@ def prepare(text: str) -> str:
     """The text as screenplain should see it; each step works around one of its gaps."""
     # screenplain drops the boneyard after finding the title page: /* */ on top would hide it.
     text = screenplain.boneyard_re.sub("", text)
+    text = _mark_sound_cues(text)
     # screenplain drops notes within one paragraph only: a note over a blank line is spoken.
     text = _NOTE.sub("", text)
     lines = text.split("\n")
@@ -78,6 +86,29 @@ def prepare(text: str) -> str:
     body = [line.lstrip() if line.strip() else line for line in lines[len(head):]]
     # The blank line ends the title page, or, with no title page, tells screenplain so.
     return "\n".join([*head, "", *body])
+
+
+def _mark_sound_cues(text: str) -> str:
+    """Each [[SFX: ...]] note becomes a marker paragraph of its own (see the docstring)."""
+    parts = _PARAGRAPHS.split(text)
+    for i in range(0, len(parts), 2):  # odd items are the blank lines between paragraphs
+        lines = parts[i].split("\n")
+        if not any(sfx.CUE.search(line) for line in lines):
+            continue
+        before, after, blank = [], [], 0
+        while lines and not lines[-1].strip():  # the text's own last newline
+            lines.pop()
+            blank += 1
+        while lines and sfx.only_cues(lines[0]):
+            before += sfx.cues_in(lines.pop(0))
+        while lines and sfx.only_cues(lines[-1]):
+            after[:0] = sfx.cues_in(lines.pop())
+        before += sfx.cues_in("\n".join(lines))
+        body = sfx.strip_cues("\n".join(lines))
+        marks = [f"!{_SFX_MARK}{name}" for name in before]
+        parts[i] = "\n\n".join([*marks, *([body] if body.strip() else []),
+                                 *(f"!{_SFX_MARK}{name}" for name in after)]) + "\n" * blank
+    return "".join(parts)
 
 
 def _add(paragraph: object, drafts: list[SceneDraft]) -> None:
@@ -116,7 +147,9 @@ def _is_heading_cue(cue: str) -> bool:
 def _add_action(lines: list[str], drafts: list[SceneDraft]) -> None:
     scene, spoken = drafts[-1], []
     for line in (line.strip() for line in lines):
-        if line.startswith("=") and not line.startswith("=="):
+        if line.startswith(_SFX_MARK):
+            scene.cue([line.removeprefix(_SFX_MARK)])
+        elif line.startswith("=") and not line.startswith("=="):
             # screenplain keeps a synopsis as action unless it follows a heading or section.
             scene.synopsis = " ".join(filter(None, [scene.synopsis, line[1:].strip()]))
         elif line.startswith("~"):

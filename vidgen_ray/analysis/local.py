@@ -19,7 +19,9 @@ Markdown:
   so ``أحمد: مرحبا`` is spoken by أحمد. Lines after it, up to the next cue or blank line,
   continue the speech. Words like Note, Chapter or SFX are never speakers.
 * Other paragraphs and list items are narration. Emphasis, code and links are reduced to
-  their words, images and HTML comments are dropped, ``[SFX: thunder]`` cues are removed.
+  their words, images and HTML comments are dropped.
+* ``[SFX: thunder]`` is a sound cue, not spoken: on a line of its own it sounds between the
+  lines around it; inside a line, just before that paragraph. Prose takes cues the same way.
 
 Both formats take the language from a first line ``<!-- language: fr -->`` (default "en").
 """
@@ -29,9 +31,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from vidgen_ray.analysis import sfx
 from vidgen_ray.analysis.keywords import ambience_of, mood_of, setting_of, speaker_cue
 from vidgen_ray.errors import ScriptError
-from vidgen_ray.storyboard import NARRATOR, Character, Line, Scene, Storyboard, Transition
+from vidgen_ray.storyboard import (
+    NARRATOR,
+    Character,
+    Line,
+    Scene,
+    SoundCue,
+    Storyboard,
+    Transition,
+)
 
 MAX_LINE_CHARS = 300
 MAX_DESCRIPTION_CHARS = 200
@@ -56,6 +67,11 @@ class SceneDraft:
     action: list[str] = field(default_factory=list)  # what the picture shows
     synopsis: str = ""
     transition: Transition = "dissolve"
+    sfx: list[SoundCue] = field(default_factory=list)
+
+    def cue(self, names: list[str]) -> None:
+        """Sound effects just before the next line (after the last, if none follows)."""
+        self.sfx += [SoundCue(name=name, line=len(self.lines)) for name in names]
 
     def narrate(self, text: str) -> None:
         text = clean_spaces(text)
@@ -145,6 +161,7 @@ def check_language(code: str) -> str:
 def build_storyboard(drafts: list[SceneDraft], *, title: str, language: str,
                      source_format: str, metadata: dict[str, str] | None = None) -> Storyboard:
     """Checks the drafts, then derives cast, descriptions, mood and ambience."""
+    _move_stray_cues(drafts)
     kept = [d for d in drafts if d.lines or d.required]
     if not any(d.lines for d in kept):
         raise ScriptError("the script has nothing to speak: write some action, dialogue or "
@@ -157,6 +174,21 @@ def build_storyboard(drafts: list[SceneDraft], *, title: str, language: str,
     return Storyboard(title=title or "Untitled", language=language, source_format=source_format,
                       characters=cast, scenes=[_scene(d, cast) for d in kept],
                       metadata=metadata or {})
+
+
+def _move_stray_cues(drafts: list[SceneDraft]) -> None:
+    """Cues in a part that is no scene (text before the first heading, a blank paragraph of
+    prose) go to the start of the next scene, or the end of the last one."""
+    for index, draft in enumerate(drafts):
+        if draft.sfx and not (draft.lines or draft.required):
+            later = [d for d in drafts[index + 1:] if d.lines or d.required]
+            earlier = [d for d in drafts[:index] if d.lines or d.required]
+            if later:
+                later[0].sfx[:0] = [cue.model_copy(update={"line": 0}) for cue in draft.sfx]
+            elif earlier:
+                end = len(earlier[-1].lines)
+                earlier[-1].sfx += [cue.model_copy(update={"line": end}) for cue in draft.sfx]
+            draft.sfx = []
 
 
 def _mentions(name: str, text: str) -> bool:
@@ -178,7 +210,8 @@ def _scene(draft: SceneDraft, cast: list[Character]) -> Scene:
     text = " ".join([draft.heading, draft.synopsis, *(line.text for line in draft.lines)])
     return Scene(title=draft.title, description=_describe(draft, setting),
                  lines=draft.lines, characters=_present(draft, cast), mood=mood_of(text),
-                 ambience=ambience_of(text, interior), transition=draft.transition)
+                 ambience=ambience_of(text, interior), transition=draft.transition,
+                 sfx=draft.sfx)
 
 
 def _describe(draft: SceneDraft, setting: str) -> str:
@@ -206,8 +239,14 @@ def analyze_prose(text: str, default_title: str = "Untitled") -> Storyboard:
     language, text = take_language(text)
     drafts = []
     for paragraph in re.split(r"\n\s*\n", text):
-        draft = SceneDraft()
-        draft.narrate(paragraph)
+        draft, words = SceneDraft(), []
+        for line in paragraph.split("\n"):
+            if sfx.only_cues(line):  # between the sentences around it
+                draft.narrate(" ".join(words))
+                words = []
+            draft.cue(sfx.cues_in(line))  # inline: before the words it sits in
+            words.append(sfx.strip_cues(line))
+        draft.narrate(" ".join(words))
         drafts.append(draft)
     return build_storyboard(drafts, title=default_title, language=language or "en",
                             source_format="prose")
@@ -221,7 +260,6 @@ _RULE = re.compile(r"^\s*([-*_=])(?:\s*\1){2,}\s*$")
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
 _QUOTE = re.compile(r"^\s*(?:>\s?)+")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_SFX = re.compile(r"\[\s*(?:SFX|SOUND|FX)\s*:[^\]]*\]", re.IGNORECASE)
 _INLINE = (  # (pattern, replacement), applied in order
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
     (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
@@ -238,7 +276,7 @@ _INLINE = (  # (pattern, replacement), applied in order
 
 def analyze_markdown(text: str, default_title: str = "Untitled") -> Storyboard:
     language, text = take_language(text)
-    text = _SFX.sub("", _HTML_COMMENT.sub("", text))
+    text = _HTML_COMMENT.sub("", text)
     title, drafts = _markdown_drafts(_markdown_blocks(text))
     return build_storyboard(drafts, title=title or default_title, language=language or "en",
                             source_format="markdown")
@@ -252,17 +290,25 @@ def clean_markdown(text: str) -> str:
 
 
 def _markdown_blocks(text: str) -> list[tuple[str, int, str]]:
-    """("heading", level, text), ("paragraph", 0, lines) or ("item", 0, lines) blocks."""
+    """("heading", level, text), ("paragraph", 0, lines), ("item", 0, lines) or
+    ("sfx", 0, "name,name") blocks."""
     blocks: list[tuple[str, int, str]] = []
-    kind, lines = "paragraph", []
+    kind, lines, inline = "paragraph", [], []
     for raw in text.split("\n"):
         line = _QUOTE.sub("", raw)
-        skip = not line.strip() or _FENCE.match(line) or _RULE.match(line)  # "* * *" is no item
+        alone, cues = sfx.only_cues(line), sfx.cues_in(line)
+        line = sfx.strip_cues(line)
+        skip = alone or not line.strip() or _FENCE.match(line) or _RULE.match(line)  # "* * *"
         heading = None if skip else _HEADING.match(line)
         item = None if skip or heading else _ITEM.match(line)
         if lines and (skip or heading or item):
+            blocks += [("sfx", 0, ",".join(inline))] if inline else []
             blocks.append((kind, 0, "\n".join(lines)))
-            kind, lines = "paragraph", []
+            kind, lines, inline = "paragraph", [], []
+        if alone:  # between the blocks around it
+            blocks.append(("sfx", 0, ",".join(cues)))
+            continue
+        inline += cues  # sounds just before the block it sits in
         if heading:
             title = clean_markdown(heading.group(2) or "")
             blocks.append(("heading", len(heading.group(1)), title))
@@ -270,7 +316,8 @@ def _markdown_blocks(text: str) -> list[tuple[str, int, str]]:
             kind, lines = "item", [item.group(1)]
         elif not skip:
             lines.append(line)
-    if lines:
+    if lines or inline:
+        blocks += [("sfx", 0, ",".join(inline))] if inline else []
         blocks.append((kind, 0, "\n".join(lines)))
     return blocks
 
@@ -283,6 +330,8 @@ def _markdown_drafts(blocks: list[tuple[str, int, str]]) -> tuple[str, list[Scen
     for index, (kind, _, text) in enumerate(blocks):
         if kind == "heading":
             drafts.append(SceneDraft(title=text, heading=text, required=index != title_at))
+        elif kind == "sfx":
+            drafts[-1].cue(text.split(","))
         elif kind == "item":
             drafts[-1].narrate(clean_markdown(text))
         else:
