@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from vidgen_ray.config import RenderSettings
     from vidgen_ray.speech.base import SpeechBackend
 
-SPEECH_BACKENDS = ("espeak",)
+SPEECH_BACKENDS = ("espeak", "bark")
 
 
 def create_speech_backend(name: str, settings: RenderSettings | None = None) -> SpeechBackend:
@@ -20,6 +20,10 @@ def create_speech_backend(name: str, settings: RenderSettings | None = None) -> 
         from vidgen_ray.speech.espeak import EspeakBackend
 
         return EspeakBackend()
+    if name == "bark":
+        from vidgen_ray.speech.bark import BarkBackend, BarkOptions
+
+        return BarkBackend(BarkOptions.from_settings(settings) if settings else None)
     raise SettingsError(
         f"unknown speech backend {name!r}: choose one of {', '.join(SPEECH_BACKENDS)}",
         field="tts_model",
