@@ -36,6 +36,9 @@ class RenderSettings(BaseSettings):
         None, description="Narrator voice, e.g. 'en+m3' for espeak-ng; the backend's default."
     )
     tts_speed: float = Field(1.0, ge=0.5, le=2.0, description="Speaking rate, 1.0 is normal.")
+    cast: dict[str, str] = Field(
+        default_factory=dict, description="Voices pinned per speaker, e.g. from a cast.json "
+        "a render wrote (CLI --cast FILE); speakers not in it are cast as usual.")
     tts_temperature: float = Field(
         0.7, ge=0.05, le=1.5, description="Bark sampling temperature: lower is steadier.")
     bark_model: str = Field(

@@ -199,6 +199,11 @@ class BarkBackend:
                 f"--bark-model one of {', '.join(MODELS)} or a folder holding a BarkModel "
                 "(download it once with network, then set VIDGEN_OFFLINE=1)")
 
+    def load(self) -> None:
+        """Load the model and processor now (workers do, before they report ready)."""
+        self.processor()
+        self.model()
+
     def model(self):
         with self._lock:
             if self._model is None:
@@ -231,10 +236,14 @@ class BarkBackend:
     # ---- speech ----------------------------------------------------------------------
 
     def synthesize(self, requests: list[SpeechRequest]) -> list[Speech]:
+        from vidgen_ray.speech.casting import bark_voice_for_language
+
+        # A line in another language speaks with the same speaker number in that language.
+        voices = [bark_voice_for_language(r.voice, r.language, self.voices()) for r in requests]
         pieces = [split_text(r.text, MAX_PIECE_SECONDS) for r in requests]
         flat = [(i, j, text) for i, parts in enumerate(pieces) for j, text in enumerate(parts)]
         audio: dict[tuple[int, int], np.ndarray] = {}
-        for voice, group in _by_voice(flat, requests):
+        for voice, group in _by_voice(flat, voices):
             for start in range(0, len(group), self.options.max_batch):
                 batch = group[start:start + self.options.max_batch]
                 outputs = self.generate([text for _, _, text in batch], voice)
@@ -274,11 +283,11 @@ class BarkBackend:
         return [waves[k, :int(lengths[k])] for k in range(len(texts))]
 
 
-def _by_voice(flat: list[tuple[int, int, str]], requests: list[SpeechRequest]):
-    """Pieces grouped by voice, voices in order of first use."""
+def _by_voice(flat: list[tuple[int, int, str]], voices: list[str]):
+    """Pieces grouped by their line's voice, voices in order of first use."""
     groups: dict[str, list[tuple[int, int, str]]] = {}
     for item in flat:
-        groups.setdefault(requests[item[0]].voice, []).append(item)
+        groups.setdefault(voices[item[0]], []).append(item)
     return groups.items()
 
 

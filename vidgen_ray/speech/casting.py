@@ -169,6 +169,21 @@ def write_cast(path: Path, backend: str, voices: dict[str, str]) -> None:
                                ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def check_cast_backend(pinned: dict, backend: str) -> None:
+    made_for = pinned.get("backend")
+    if made_for and made_for != backend:
+        raise SettingsError(f"the cast file was made for the {made_for!r} voices, this render "
+                            f"speaks with {backend!r}: render with --voice {made_for}, or pass "
+                            "no --cast to cast anew", field="cast")
+
+
+def load_cast(path: Path, backend: str) -> dict[str, str]:
+    """The voices a cast file pins, refused when it was made for another backend."""
+    pinned = read_cast(path)
+    check_cast_backend(pinned, backend)
+    return pinned["voices"]
+
+
 def apply_cast(storyboard: Storyboard, pinned: dict, backend: str,
                narrator_voice: str | None) -> tuple[Storyboard, str | None]:
     """The storyboard to cast from, with the cast file's voices written in wherever the
@@ -176,11 +191,7 @@ def apply_cast(storyboard: Storyboard, pinned: dict, backend: str,
     Characters the file lacks stay empty, so casting assigns them (and they are added to
     the cast the render writes); names the script lacks are ignored. A file made for
     another backend is refused."""
-    made_for = pinned.get("backend")
-    if made_for and made_for != backend:
-        raise SettingsError(f"the cast file was made for the {made_for!r} voices, this render "
-                            f"speaks with {backend!r}: render with --voice {made_for}, or pass "
-                            "no --cast to cast anew", field="cast")
+    check_cast_backend(pinned, backend)
     voices = pinned["voices"]
     board = storyboard.model_copy(deep=True)
     for character in board.characters:
