@@ -127,7 +127,7 @@ def set_eos_logit(model, logit: float) -> None:
 
 
 def build_bark(folder: Path, seed: int = 0, max_semantic_tokens: int = 40,
-               eos_logit: float = 6.0) -> Path:
+               eos_logit: float = 1.0) -> Path:
     """Write the tiny Bark into ``folder`` (created) and return it. Speech is at most
     ``max_semantic_tokens`` / 49.9 s per piece (the real model: 768, 15 s)."""
     import torch
