@@ -15,9 +15,9 @@ Which model:
   shape. Timings are valid for the architecture, not the voice.
 - No CUDA, or ``--tiny``: the tiny test model on CPU; the numbers only show the script works.
 
-Random weights never sample end-of-speech, so every line's length is fixed by its
-semantic token budget (49.9 tokens per second of speech): lines of LINE_SECONDS each, so
-12 lines give 60 s. With real weights lines may end earlier; audio seconds are always
+Random weights (almost) never sample end-of-speech, so every line is fixed at exactly its
+semantic token budget (49.9 tokens per second of speech; minimum = maximum new tokens):
+lines of LINE_SECONDS each, so 12 lines give 60 s, with real weights too. Audio seconds are
 measured from the trimmed outputs.
 
 Reported per case: lines, seconds of audio, compute seconds, RTF (seconds of audio per
@@ -94,8 +94,7 @@ def _backend(tiny: bool):
 
     if tiny or not torch.cuda.is_available():
         torch.set_num_threads(1)
-        folder = build_bark(Path(tempfile.mkdtemp(prefix="bark_tiny_")) / "bark",
-                            eos_logit=-30.0)  # never ends early: fixed lengths
+        folder = build_bark(Path(tempfile.mkdtemp(prefix="bark_tiny_")) / "bark")
         backend = BarkBackend(BarkOptions(model=str(folder), offline=True, device="cpu"))
         return backend, "v2/en_speaker_0", "tiny random-weight Bark on CPU (not a GPU number)"
     try:
@@ -124,8 +123,7 @@ def _case(backend, voice: str, lines: int, seconds: float) -> dict:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
-    outputs = backend.generate([TEXT] * lines, voice,
-                               semantic_max_new_tokens=semantic_tokens(seconds))
+    outputs = backend.generate([TEXT] * lines, voice, exact_tokens=semantic_tokens(seconds))
     if cuda:
         torch.cuda.synchronize()
     compute = time.perf_counter() - start

