@@ -47,7 +47,7 @@ def test_flash_attention_is_used_or_refused_clearly(tiny_bark):
     options = BarkOptions(model=str(tiny_bark), offline=True, attention="flash")
     if importlib.util.find_spec("flash_attn") is None:
         with pytest.raises(DependencyError, match="flash-attn"):
-            BarkBackend(options)
+            BarkBackend(options).load()
         return
     backend = BarkBackend(options)
     assert len(backend.generate(["Hello there."], "v2/en_speaker_1")[0]) > 0

@@ -95,14 +95,6 @@ class BarkBackend:
 
     def __init__(self, options: BarkOptions | None = None):
         self.options = options or BarkOptions()
-        if self.options.cpu_offload and not cuda_available():
-            # transformers accepts it on CPU and fails at the first generate: refuse now.
-            raise SettingsError("cpu_offload needs a CUDA GPU and none is visible: drop "
-                                "--cpu-offload (VIDGEN_CPU_OFFLOAD) or run on a GPU node",
-                                field="cpu_offload")
-        if self.options.attention == "flash" and importlib.util.find_spec("flash_attn") is None:
-            raise DependencyError("attention 'flash' needs the flash-attn package: pip install "
-                                  "flash-attn, or use --attention sdpa")
         self._processor = None
         self._model = None
         self._lock = threading.Lock()
@@ -199,8 +191,21 @@ class BarkBackend:
                 f"--bark-model one of {', '.join(MODELS)} or a folder holding a BarkModel "
                 "(download it once with network, then set VIDGEN_OFFLINE=1)")
 
+    def check_device(self) -> None:
+        """Refuse options this process cannot honour, before loading anything. Checked where
+        the model loads (the worker, on its GPU), not where casting runs (maybe a CPU node)."""
+        if self.options.cpu_offload and not self._device().startswith("cuda"):
+            # transformers accepts it on CPU and fails at the first generate: refuse now.
+            raise SettingsError("cpu_offload needs a CUDA GPU and none is visible: drop "
+                                "--cpu-offload (VIDGEN_CPU_OFFLOAD) or run on a GPU node",
+                                field="cpu_offload")
+        if self.options.attention == "flash" and importlib.util.find_spec("flash_attn") is None:
+            raise DependencyError("attention 'flash' needs the flash-attn package: pip install "
+                                  "flash-attn, or use --attention sdpa")
+
     def load(self) -> None:
         """Load the model and processor now (workers do, before they report ready)."""
+        self.check_device()
         self.processor()
         self.model()
 
@@ -214,6 +219,7 @@ class BarkBackend:
         import torch
         from transformers import BarkModel
 
+        self.check_device()
         o = self.options
         dtype = getattr(torch, self._dtype_name())
         kwargs = {"dtype": dtype, "local_files_only": o.offline}
