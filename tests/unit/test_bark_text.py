@@ -58,6 +58,13 @@ def test_text_without_spaces_is_cut_by_characters():
     assert "".join(pieces) == text
 
 
+def test_short_sentences_without_spaces_are_packed_without_adding_spaces():
+    text = "灯台守は階段を上った。" * 3
+    assert split_text(text) == [text]
+    pieces = split_text("灯台守は階段を上った。" * 20, max_seconds=4.0)
+    assert len(pieces) > 1 and "".join(pieces) == "灯台守は階段を上った。" * 20
+
+
 def test_default_window_is_barks():
     assert MAX_PIECE_SECONDS <= 13.0
     assert all(estimate_seconds(p) <= 13.0 for p in split_text(LONG * 3))

@@ -21,6 +21,15 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+|(?<=[。�
 _CLAUSE_END = re.compile(r"(?<=[,;:—–、，；：])\s*")
 
 
+def _join(left: str, right: str) -> str:
+    """Two pieces as one: a space between, except after a script written without spaces."""
+    return left + right if left and _NO_SPACES.match(left[-1]) else left + " " + right
+
+
+# Chinese, Japanese (kana, kanji) and their punctuation: written without spaces.
+_NO_SPACES = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
+
+
 def estimate_seconds(text: str) -> float:
     """How long Bark takes to say ``text``, roughly."""
     words = len(text.split())
@@ -36,8 +45,8 @@ def split_text(text: str, max_seconds: float = MAX_PIECE_SECONDS) -> list[str]:
     pieces: list[str] = []
     for sentence in _cut(text.strip(), _SENTENCE_END):
         for part in _fit(sentence, max_seconds):
-            if pieces and estimate_seconds(pieces[-1] + " " + part) <= max_seconds:
-                pieces[-1] = pieces[-1] + " " + part
+            if pieces and estimate_seconds(_join(pieces[-1], part)) <= max_seconds:
+                pieces[-1] = _join(pieces[-1], part)
             else:
                 pieces.append(part)
     return pieces
@@ -55,8 +64,8 @@ def _fit(sentence: str, max_seconds: float) -> list[str]:
         out: list[str] = []
         for clause in clauses:
             for part in _fit(clause, max_seconds):
-                if out and estimate_seconds(out[-1] + " " + part) <= max_seconds:
-                    out[-1] = out[-1] + " " + part
+                if out and estimate_seconds(_join(out[-1], part)) <= max_seconds:
+                    out[-1] = _join(out[-1], part)
                 else:
                     out.append(part)
         return out
@@ -69,8 +78,8 @@ def _by_words(sentence: str, max_seconds: float) -> list[str]:
     for word in sentence.split():
         # A word too long alone (or a script without spaces) is cut by characters.
         for part in [word[i:i + size] for i in range(0, len(word), size)]:
-            if out and estimate_seconds(out[-1] + " " + part) <= max_seconds:
-                out[-1] = out[-1] + " " + part
+            if out and estimate_seconds(_join(out[-1], part)) <= max_seconds:
+                out[-1] = _join(out[-1], part)
             else:
                 out.append(part)
     return out
