@@ -13,6 +13,8 @@ from rich.table import Table
 
 from vidgen_ray.config import Aspect, Resolution, load_settings
 from vidgen_ray.errors import InputError, VidgenError
+from vidgen_ray.speech import parse_voice_option
+from vidgen_ray.speech.casting import load_cast
 
 app = typer.Typer(
     help="VidGen on Ray: turn a written script into a narrated, subtitled video.",
@@ -53,8 +55,34 @@ def render(
                                          show_default=False),
     fps: int | None = typer.Option(None, help="Frames per second, 12-60 (default: 30)",
                                    show_default=False),
-    voice: str | None = typer.Option(None, help="Narrator voice, e.g. en+m3 (espeak-ng). "
-                                     "Characters get their own voices.", show_default=False),
+    voice: str | None = typer.Option(
+        None, help="Speech backend and/or narrator voice: 'bark' or 'espeak'; "
+        "'bark:v2/en_speaker_3' or 'espeak:en+m3'; or a voice of the current backend "
+        "('en+m3', a Bark preset, a .npz). Characters get their own voices.",
+        show_default=False),
+    cast: Path | None = typer.Option(
+        None, help="cast.json pinning each speaker's voice (every render writes the one it "
+        "used into its folder); new speakers are cast and added.", show_default=False),
+    temperature: float | None = typer.Option(
+        None, help="Bark sampling temperature, 0.05-1.5 (default: 0.7)", show_default=False),
+    bark_model: str | None = typer.Option(
+        None, help="suno/bark, suno/bark-small or a model folder (default: suno/bark)",
+        show_default=False),
+    # GPU model settings, shared by every model backend.
+    half_precision: bool | None = typer.Option(
+        None, "--half-precision/--full-precision", help="fp16 weights (default: on CUDA)",
+        show_default=False),
+    cpu_offload: bool | None = typer.Option(
+        None, "--cpu-offload/--no-cpu-offload", help="Idle sub-models in CPU memory "
+        "(CUDA only; default: off)", show_default=False),
+    attention: str | None = typer.Option(
+        None, help="sdpa, flash or eager (default: sdpa)", show_default=False),
+    compile_models: bool | None = typer.Option(
+        None, "--compile/--no-compile", help="torch.compile the models (default: off)",
+        show_default=False),
+    offline: bool | None = typer.Option(
+        None, "--offline/--online", help="Models only from folders and the Hugging Face "
+        "cache (default: $VIDGEN_OFFLINE or $HF_HUB_OFFLINE)", show_default=False),
     speed: float | None = typer.Option(None, help="Speaking rate, 0.5-2.0 (default: 1.0)",
                                        show_default=False),
     seed: int | None = typer.Option(None, help="Varies camera moves and sound (default: 0)",
@@ -72,9 +100,16 @@ def render(
     """Render SCRIPT into a folder: video.mp4, subtitles.srt/.vtt, storyboard.json and
     manifest.json. Finished parts are kept in OUT/parts: running again resumes."""
     try:
+        backend, narrator = parse_voice_option(voice) if voice else (None, None)
         settings = load_settings(resolution=resolution, aspect=aspect, fps=fps,
-                                 tts_voice=voice, tts_speed=speed, seed=seed,
-                                 loudness=loudness, stems=stems, ray_address=address)
+                                 tts_model=backend, tts_voice=narrator, tts_speed=speed,
+                                 seed=seed, loudness=loudness, stems=stems, ray_address=address,
+                                 tts_temperature=temperature, bark_model=bark_model,
+                                 half_precision=half_precision, cpu_offload=cpu_offload,
+                                 attention=attention, compile=compile_models, offline=offline)
+        if cast is not None:
+            settings = settings.model_copy(
+                update={"cast": load_cast(cast, settings.tts_model)})
         from vidgen_ray.farm import render as run_render  # imports ray: only when rendering
 
         out_dir = out or Path("out") / script.stem

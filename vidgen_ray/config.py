@@ -33,11 +33,30 @@ class RenderSettings(BaseSettings):
     aspect: Aspect = Field("16:9", description="Frame shape: landscape, portrait or square.")
     fps: int = Field(30, ge=12, le=60, description="Frames per second.")
     llm: Literal["local"] = Field("local", description="Script analyser.")
-    tts_model: Literal["espeak"] = Field("espeak", description="Speech backend.")
+    tts_model: Literal["espeak", "bark"] = Field("espeak", description="Speech backend.")
     tts_voice: str | None = Field(
         None, description="Narrator voice, e.g. 'en+m3' for espeak-ng; the backend's default."
     )
     tts_speed: float = Field(1.0, ge=0.5, le=2.0, description="Speaking rate, 1.0 is normal.")
+    cast: dict[str, str] = Field(
+        default_factory=dict, description="Voices pinned per speaker, e.g. from a cast.json "
+        "a render wrote (CLI --cast FILE); speakers not in it are cast as usual.")
+    tts_temperature: float = Field(
+        0.7, ge=0.05, le=1.5, description="Bark sampling temperature: lower is steadier.")
+    bark_model: str = Field(
+        "suno/bark", min_length=1,
+        description="Bark weights: suno/bark, suno/bark-small, or a folder holding a BarkModel.")
+    # GPU model settings shared by every model backend (DESIGN.md "Settings users already know").
+    half_precision: bool | None = Field(
+        None, description="fp16 weights; empty means on when CUDA is present.")
+    cpu_offload: bool = Field(
+        False, description="Keep idle sub-models in CPU memory (CUDA only): less VRAM, slower.")
+    attention: Literal["sdpa", "flash", "eager"] = Field(
+        "sdpa", description="Attention kernels: sdpa (PyTorch), flash (flash-attn), eager.")
+    compile: bool = Field(False, description="torch.compile the models (slow first call).")
+    offline: bool = Field(
+        False, validation_alias=AliasChoices("offline", "VIDGEN_OFFLINE", "HF_HUB_OFFLINE"),
+        description="Load models only from local folders and the Hugging Face cache.")
     image_model: Literal["cards"] = Field("cards", description="Picture backend.")
     loudness: float = Field(-16.0, ge=-31.0, le=-5.0, description="Target LUFS, integrated, or "
                             "a preset: web (-14), podcast/default (-16), broadcast (-23).")
@@ -158,7 +177,11 @@ class ClientSettings(BaseSettings):
 
 # Settings a backend reads when it loads (model, precision, steps...): jobs share a pool of
 # workers only when they agree on these. Each backend lists its own.
-BACKEND_FIELDS: dict[str, tuple[str, ...]] = {"cards": (), "espeak": ()}
+BACKEND_FIELDS: dict[str, tuple[str, ...]] = {
+    "cards": (), "espeak": (),
+    "bark": ("bark_model", "tts_temperature", "half_precision", "cpu_offload", "attention",
+             "compile", "offline"),
+}
 
 
 def backend_options(settings: RenderSettings, kind: str) -> tuple[str, tuple]:

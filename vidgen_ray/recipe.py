@@ -20,12 +20,13 @@ from vidgen_ray import assembly, audio, manifest, subtitles
 from vidgen_ray.actors import ffmpeg_tasks
 from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.errors import RenderError, VidgenError
+from vidgen_ray.errors import RenderError, SettingsError, VidgenError
 from vidgen_ray.ffmpeg import ffmpeg, ffmpeg_version
 from vidgen_ray.images.base import ImageRequest
 from vidgen_ray.jobs import JobRecord, SceneStatus
 from vidgen_ray.speech import create_speech_backend
 from vidgen_ray.speech.base import Speech, SpeechRequest
+from vidgen_ray.speech.casting import apply_cast, write_cast
 from vidgen_ray.storage import LocalStore, content_key
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Pacing, Timeline, plan_timeline
@@ -75,8 +76,7 @@ class JobRun:
         self._soundtrack_keys: list[str] = []
 
     async def run(self) -> RenderResult:
-        speech_backend = create_speech_backend(self.settings.tts_model, self.settings)
-        voices = speech_backend.cast(self.storyboard, self.settings.tts_voice)
+        voices = self._cast()
         for scene in range(len(self.storyboard.scenes)):
             self._set_scene(scene, SceneStatus.running)
         # Keys name the version the workers run, which may differ from this process's.
@@ -120,6 +120,24 @@ class JobRun:
                               "ffmpeg": ffmpeg_version()})
         return RenderResult(self.out_dir, video, self.storyboard, timeline.duration,
                             self.timings, self.placement)
+
+    def _cast(self) -> dict[str, str]:
+        """Every speaker's voice: the cast file's pins, then the backend's casting; written
+        to cast.json at once, so a later job can pass it back with --cast."""
+        settings = self.settings
+        board, narrator = apply_cast(self.storyboard, {"voices": settings.cast},
+                                     settings.tts_model, settings.tts_voice)
+        backend = create_speech_backend(settings.tts_model, settings)
+        try:
+            voices = backend.cast(board, narrator)
+        except SettingsError as exc:
+            if settings.cast:  # say where a pinned voice came from
+                raise SettingsError(f"{exc.message} (voices pinned by --cast are checked "
+                                    "too: fix or delete that entry)", field="cast") from None
+            raise
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        write_cast(self.out_dir / "cast.json", settings.tts_model, voices)
+        return voices
 
     def _in_flight(self, children: list[asyncio.Future]) -> list[asyncio.Future]:
         return [*children, *(t for t in self._chunk_tasks.values() if t is not None)]

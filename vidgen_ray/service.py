@@ -111,7 +111,7 @@ def _request_settings_model() -> type[BaseModel]:
         if name in SERVER_ONLY:
             continue
         copy = info._copy() if hasattr(info, "_copy") else info
-        copy.default = None
+        copy.default, copy.default_factory = None, None
         copy.validation_alias = None
         fields[name] = (info.annotation | None, copy)
     return create_model("JobSettings", __config__=ConfigDict(extra="forbid"), **fields)

@@ -11,7 +11,22 @@ if TYPE_CHECKING:
     from vidgen_ray.config import RenderSettings
     from vidgen_ray.speech.base import SpeechBackend
 
-SPEECH_BACKENDS = ("espeak",)
+SPEECH_BACKENDS = ("espeak", "bark")
+
+
+def parse_voice_option(value: str) -> tuple[str | None, str | None]:
+    """What ``--voice`` names: a backend (``bark``), a backend and its voice
+    (``bark:v2/en_speaker_3``, ``espeak:en+m3``), or a voice of the current backend
+    (``en+m3``). Returns (backend or None, voice or None)."""
+    if value in SPEECH_BACKENDS:
+        return value, None
+    backend, colon, voice = value.partition(":")
+    if colon and backend in SPEECH_BACKENDS:
+        if not voice:
+            raise SettingsError(f"--voice {value!r} names no voice after the colon: write "
+                                f"{backend}:VOICE, or just {backend}", field="tts_voice")
+        return backend, voice
+    return None, value
 
 
 def create_speech_backend(name: str, settings: RenderSettings | None = None) -> SpeechBackend:
@@ -20,6 +35,10 @@ def create_speech_backend(name: str, settings: RenderSettings | None = None) -> 
         from vidgen_ray.speech.espeak import EspeakBackend
 
         return EspeakBackend()
+    if name == "bark":
+        from vidgen_ray.speech.bark import BarkBackend, BarkOptions
+
+        return BarkBackend(BarkOptions.from_settings(settings) if settings else None)
     raise SettingsError(
         f"unknown speech backend {name!r}: choose one of {', '.join(SPEECH_BACKENDS)}",
         field="tts_model",

@@ -16,7 +16,8 @@ import numpy as np
 
 from vidgen_ray.errors import SettingsError, ToolError
 from vidgen_ray.speech.base import Speech, SpeechRequest
-from vidgen_ray.storyboard import NARRATOR, Character, Storyboard
+from vidgen_ray.speech.casting import assign_voices
+from vidgen_ray.storyboard import Character, Storyboard
 from vidgen_ray.tools import find_tool, run_tool
 
 DEFAULT_WPM = 175  # espeak-ng's own default rate: speed 1.0
@@ -132,41 +133,14 @@ def parse_wav(data: bytes) -> Speech:
 
 def cast_voices(characters: list[Character], language: str, narrator_voice: str | None,
                 variants: dict[str, str | None]) -> dict[str, str]:
-    """A distinct voice for every character and the narrator, decided by order alone.
-
-    Written voices are kept. The narrator is chosen next so characters avoid it; then each
-    remaining character takes the first free variant of its gender (alternating male and
-    female when no gender is given), then of the other gender; a voice is reused only when
-    every listed variant is taken.
-    """
-    written = {c.name: c.voice for c in characters if c.voice}
-    taken = set(written.values())
-    narrator = narrator_voice or written.get(NARRATOR) or _first_free(
-        [f"{language}+{v}" for v in NARRATOR_VARIANTS + MALE_VARIANTS if v in variants], taken,
-    ) or language
-    taken.add(narrator)
+    """A distinct voice for every character and the narrator (rules in speech/casting.py):
+    the language with one of this installation's variants, novelty variants never."""
     pools = {sex: [f"{language}+{v}" for v in names if v in variants]
              for sex, names in (("male", MALE_VARIANTS), ("female", FEMALE_VARIANTS))}
-    cast: dict[str, str] = {}
-    unsexed = 0
-    for character in characters:
-        if character.name == NARRATOR:
-            continue
-        if character.voice:
-            cast[character.name] = character.voice
-            continue
-        sex = character.gender or ("male", "female")[unsexed % 2]
-        unsexed += character.gender is None
-        candidates = pools[sex] + pools["female" if sex == "male" else "male"] or [language]
-        voice = _first_free(candidates, taken) or candidates[len(cast) % len(candidates)]
-        taken.add(voice)
-        cast[character.name] = voice
-    cast[NARRATOR] = narrator
-    return cast
-
-
-def _first_free(candidates: list[str], taken: set[str]) -> str | None:
-    return next((voice for voice in candidates if voice not in taken), None)
+    narrator_candidates = [f"{language}+{v}" for v in NARRATOR_VARIANTS + MALE_VARIANTS
+                           if v in variants]
+    return assign_voices(characters, narrator_voice, narrator_candidates, pools,
+                         fallback=language)
 
 
 @functools.cache

@@ -1,0 +1,159 @@
+"""Bark speech, warm: real-time factor at batch 1, 8 and 16, and 60 s of narration in 12 lines.
+
+    .venv/bin/python benchmarks/gpu_models.py --speech [--tiny]
+
+Runs through ``BarkBackend.generate``: the processor, one batched ``BarkModel.generate``
+(semantic, coarse, fine, Encodec) and the trim of each output to its own length. The
+per-line finish (FFmpeg atempo and resampling to 48 kHz, a few ms) is not included.
+
+Which model:
+- CUDA with ``suno/bark`` in the Hugging Face cache: the real weights, fp16, preset
+  ``v2/en_speaker_6``.
+- CUDA without cached weights (an offline benchmark machine): the full-size ``suno/bark``
+  architecture (FULL_BARK below: 3 x 24 layers, hidden 1024, 16 heads, the published
+  vocabularies, Encodec 24 kHz) with random weights, fp16, a random voice prompt of real
+  shape. Timings are valid for the architecture, not the voice.
+- No CUDA, or ``--tiny``: the tiny test model on CPU; the numbers only show the script works.
+
+Random weights (almost) never sample end-of-speech, so every line is fixed at exactly its
+semantic token budget (49.9 tokens per second of speech; minimum = maximum new tokens):
+lines of LINE_SECONDS each, so 12 lines give 60 s, with real weights too. Audio seconds are
+measured from the trimmed outputs.
+
+Reported per case: lines, seconds of audio, compute seconds, RTF (seconds of audio per
+second of compute; above 1 is faster than real time) and peak VRAM. Prints a table; the
+caller (gpu_models.py) writes benchmarks/results/gpu_models.json.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+LINE_SECONDS = 5.0  # per line on a GPU: 12 lines = 60 s of narration
+TINY_LINE_SECONDS = 1.0  # per line with the tiny model on CPU
+BATCHES = (1, 8, 16)
+TEXT = ("The old lighthouse keeper climbed the stairs one last time, counting every step "
+        "as he had for forty years.")
+
+# suno/bark as published on the hub (config.json): three GPT-style transformers and the
+# 24 kHz Encodec codec.
+_SUB = {"num_layers": 24, "num_heads": 16, "hidden_size": 1024, "block_size": 1024,
+        "bias": False, "dropout": 0.0}
+FULL_BARK = {
+    "semantic_config": {**_SUB, "input_vocab_size": 129_600, "output_vocab_size": 10_048},
+    "coarse_acoustics_config": {**_SUB, "input_vocab_size": 12_096,
+                                "output_vocab_size": 12_096},
+    "fine_acoustics_config": {**_SUB, "input_vocab_size": 1_056, "output_vocab_size": 1_056,
+                              "n_codes_total": 8, "n_codes_given": 1},
+    "codec_config": {"model_type": "encodec", "sampling_rate": 24_000, "audio_channels": 1,
+                     "target_bandwidths": [1.5, 3.0, 6.0, 12.0, 24.0], "normalize": False,
+                     "hidden_size": 128, "num_filters": 32, "num_residual_layers": 1,
+                     "upsampling_ratios": [8, 5, 4, 2], "num_lstm_layers": 2,
+                     "codebook_size": 1024, "kernel_size": 7, "last_kernel_size": 7,
+                     "residual_kernel_size": 3, "dilation_growth_rate": 2,
+                     "use_causal_conv": True, "pad_mode": "reflect", "compress": 2,
+                     "norm_type": "weight_norm", "trim_right_ratio": 1.0},
+}
+
+
+def full_size_random(device: str):
+    """suno/bark's architecture with random fp16 weights on ``device``, and a processor
+    over a small vocabulary (token ids only index embeddings: any vocabulary times the
+    same)."""
+    import torch
+    from transformers import BarkConfig, BarkModel, BertTokenizer
+
+    from vidgen_ray.testing.tiny_bark import _vocab, generation_config
+
+    config = BarkConfig(**{k: dict(v) for k, v in FULL_BARK.items()})
+    torch.manual_seed(0)
+    with torch.device(device):
+        model = BarkModel(config).to(torch.float16)
+    model.generation_config = generation_config()
+    model.eval()
+    return model, _processor(BertTokenizer, _vocab())
+
+
+def _processor(tokenizer_class, vocab: list[str]):
+    from transformers import BarkProcessor
+
+    folder = Path(tempfile.mkdtemp(prefix="bark_vocab_"))
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tokenizer = tokenizer_class(vocab_file=str(folder / "vocab.txt"), do_lower_case=False)
+    return BarkProcessor(tokenizer=tokenizer)
+
+
+def _backend(tiny: bool):
+    """(backend, voice, what the model is)."""
+    import torch
+
+    from vidgen_ray.speech.bark import BarkBackend, BarkOptions
+    from vidgen_ray.testing.tiny_bark import build_bark, voice_prompt
+
+    if tiny or not torch.cuda.is_available():
+        torch.set_num_threads(1)
+        folder = build_bark(Path(tempfile.mkdtemp(prefix="bark_tiny_")) / "bark")
+        backend = BarkBackend(BarkOptions(model=str(folder), offline=True, device="cpu"))
+        return backend, "v2/en_speaker_0", "tiny random-weight Bark on CPU (not a GPU number)"
+    try:
+        backend = BarkBackend(BarkOptions(model="suno/bark", offline=True))
+        backend.model()
+        return backend, "v2/en_speaker_6", "suno/bark, real weights, fp16"
+    except Exception as exc:  # noqa: BLE001 - no cached weights: say so and build them
+        print(f"suno/bark not cached ({type(exc).__name__}): full-size random weights")
+    model, processor = full_size_random("cuda")
+    prompt = Path(tempfile.mkdtemp(prefix="bark_voice_")) / "voice.npz"
+    import numpy as np
+
+    np.savez(prompt, **voice_prompt(seed=6, seconds=6.0))
+    backend = BarkBackend.from_loaded(model, processor, BarkOptions(device="cuda"))
+    return (backend, str(prompt),
+            "suno/bark architecture, random fp16 weights (valid for timing, not for voice)")
+
+
+def _case(backend, voice: str, lines: int, seconds: float) -> dict:
+    import torch
+
+    from vidgen_ray.speech.bark_text import semantic_tokens
+
+    cuda = torch.cuda.is_available() and backend._device().startswith("cuda")
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    outputs = backend.generate([TEXT] * lines, voice, exact_tokens=semantic_tokens(seconds))
+    if cuda:
+        torch.cuda.synchronize()
+    compute = time.perf_counter() - start
+    audio = sum(len(o) for o in outputs) / backend.sample_rate()
+    return {"lines": lines, "audio_s": round(audio, 2), "compute_s": round(compute, 3),
+            "rtf": round(audio / compute, 2),
+            "peak_vram_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda
+            else None}
+
+
+def run(tiny: bool = False) -> dict:
+    import torch
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    backend, voice, model = _backend(tiny)
+    seconds = TINY_LINE_SECONDS if "tiny" in model else LINE_SECONDS
+    print(f"speech: {model}; dtype {next(backend.model().parameters()).dtype}; "
+          f"{seconds:g} s per line")
+    started = time.perf_counter()
+    _case(backend, voice, 1, min(seconds, 1.0))  # warm-up: kernels, allocator, caches
+    print(f"warm-up {time.perf_counter() - started:.1f} s")
+    cases = {f"batch {b}": _case(backend, voice, b, seconds) for b in BATCHES}
+    # On a GPU: 60 s of narration in 12 lines (the target: <= 10 s warm on one H100).
+    cases[f"{12 * seconds:g} s in 12 lines"] = _case(backend, voice, 12, seconds)
+    print(f"{'case':<18}{'lines':>6}{'audio s':>9}{'compute s':>11}{'RTF':>8}{'VRAM GiB':>10}")
+    for name, row in cases.items():
+        vram = "-" if row["peak_vram_gib"] is None else f"{row['peak_vram_gib']:.2f}"
+        print(f"{name:<18}{row['lines']:>6}{row['audio_s']:>9.1f}{row['compute_s']:>11.2f}"
+              f"{row['rtf']:>8.2f}{vram:>10}")
+    return {"model": model, "line_seconds": seconds, "voice": voice,
+            "torch": torch.__version__, "transformers": transformers.__version__,
+            "cases": cases}

@@ -1,0 +1,53 @@
+"""Bark on a CUDA GPU (marker ``gpu``; skipped without CUDA): fp16 by default, CPU offload,
+FlashAttention-2 refused or used, through the same loader as on CPU (tiny model)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytestmark = [pytest.mark.gpu,
+              pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
+
+from vidgen_ray.errors import DependencyError  # noqa: E402
+from vidgen_ray.speech.bark import BarkBackend, BarkOptions  # noqa: E402
+from vidgen_ray.speech.base import SpeechRequest  # noqa: E402
+from vidgen_ray.testing.tiny_bark import build_bark  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_bark(tmp_path_factory):
+    return build_bark(tmp_path_factory.mktemp("models") / "bark")
+
+
+def test_fp16_on_cuda_by_default_and_batches_trim(tiny_bark):
+    backend = BarkBackend(BarkOptions(model=str(tiny_bark), offline=True))
+    backend.load()
+    model = backend.model()
+    assert model.device.type == "cuda"
+    assert next(model.parameters()).dtype == torch.float16
+    outputs = backend.generate(["Hello there.", "the word is a b c", "one"], "v2/en_speaker_1")
+    assert all(len(o) > 0 and np.isfinite(o).all() for o in outputs)
+    [speech] = backend.synthesize([SpeechRequest("Hello there.", "v2/en_speaker_0", "en")])
+    assert speech.sample_rate == 48_000 and speech.duration > 0
+
+
+def test_cpu_offload_keeps_weights_off_the_gpu_until_used(tiny_bark):
+    backend = BarkBackend(BarkOptions(model=str(tiny_bark), offline=True, cpu_offload=True))
+    backend.load()
+    assert next(backend.model().fine_acoustics.parameters()).device.type == "cpu"
+    outputs = backend.generate(["Hello there."], "v2/en_speaker_1")
+    assert len(outputs[0]) > 0
+
+
+def test_flash_attention_is_used_or_refused_clearly(tiny_bark):
+    options = BarkOptions(model=str(tiny_bark), offline=True, attention="flash")
+    if importlib.util.find_spec("flash_attn") is None:
+        with pytest.raises(DependencyError, match="flash-attn"):
+            BarkBackend(options).load()
+        return
+    backend = BarkBackend(options)
+    assert len(backend.generate(["Hello there."], "v2/en_speaker_1")[0]) > 0
