@@ -36,7 +36,7 @@ class RenderSettings(BaseSettings):
         None, description="Narrator voice, e.g. 'en+m3' for espeak-ng; the backend's default."
     )
     tts_speed: float = Field(1.0, ge=0.5, le=2.0, description="Speaking rate, 1.0 is normal.")
-    image_model: Literal["cards"] = Field("cards", description="Picture backend.")
+    image_model: Literal["cards", "sdxl"] = Field("cards", description="Picture backend.")
     loudness: float = Field(-16.0, ge=-31.0, le=-5.0, description="Target LUFS, integrated.")
     crossfade: float = Field(0.5, ge=0.0, le=2.0, description="Dissolve length in seconds.")
     chunk_seconds: float = Field(
@@ -62,6 +62,55 @@ class RenderSettings(BaseSettings):
     speech_gpu_gb: float = Field(4.0, gt=0, le=200, description="GPU memory a speech worker needs.")
     gpu_memory_gb: float | None = Field(
         None, gt=0, le=1000, description="Memory of one GPU; empty detects it (24 if unknown).")
+    # Generic model settings (SDXL, Bark): precision, offload, attention, compile.
+    half_precision: bool | None = Field(
+        None, description="fp16/bf16 weights; empty means yes on CUDA, no on CPU.")
+    cpu_offload: bool = Field(False, description="Keep idle sub-models in CPU memory (cards "
+                              "under 8 GB); needs CUDA.")
+    attention: Literal["sdpa", "flash", "eager"] = Field(
+        "sdpa", description="Attention kernel; flash needs CUDA.")
+    compile: bool = Field(False, description="torch.compile the denoiser (slow first call); "
+                          "needs CUDA.")
+    # SDXL pictures (--images sdxl).
+    sdxl_model: str = Field("stabilityai/stable-diffusion-xl-base-1.0",
+                            description="SDXL model id (Hugging Face cache) or local folder.")
+    image_resolution: str | None = Field(
+        None, pattern=r"^\d{2,4}x\d{2,4}$",
+        description="SDXL drawing size WIDTHxHEIGHT; empty: the SDXL size nearest the video.")
+    image_guidance_scale: float = Field(7.5, ge=0.0, le=30.0,
+                                        description="How closely SDXL follows the prompt.")
+    image_inference_steps: int | None = Field(
+        None, ge=1, le=200, description="Denoising steps; empty: 50, or 30 with the fast preset.")
+    image_preset: Literal["quality", "fast"] = Field(
+        "quality", description="fast: 30 steps instead of 50 unless steps are given.")
+    image_scheduler: Literal["default", "euler", "euler_a", "dpmpp_2m", "ddim", "unipc"] = Field(
+        "default", description="Sampler; default is the model's own.")
+    image_negative_prompt: str = Field(
+        "blurry, low quality, deformed, watermark, text, signature", max_length=1000,
+        description="What SDXL should avoid drawing.")
+    image_style: Literal["none", "photorealistic", "cinematic", "anime", "watercolor", "comic",
+                         "storybook"] = Field("cinematic", description="Added to every prompt.")
+    image_safety_checker: bool = Field(
+        True, description="Check each picture; a flagged one is redrawn with the next seed.")
+    safety_checker_model: str = Field(
+        "CompVis/stable-diffusion-safety-checker",
+        description="StableDiffusionSafetyChecker model id or folder.")
+    image_half_dtype: Literal["fp16", "bf16"] = Field("fp16", description="Half precision type.")
+    sdxl_refiner: str | None = Field(
+        None, description="SDXL refiner model id or folder; empty: no refiner.")
+    refiner_start: float = Field(0.8, gt=0.0, lt=1.0,
+                                 description="Fraction of the steps the base model does.")
+    ip_adapter: str | None = Field(
+        None, description="IP-Adapter folder or model id (h94 layout); conditions scenes on "
+        "the portraits of the characters present.")
+    ip_adapter_scale: float = Field(0.6, ge=0.0, le=1.0,
+                                    description="How strongly portraits steer a scene.")
+    upscaler: str = Field(
+        "lanczos", min_length=1, description="lanczos (with light sharpening), or an x4 "
+        "upscaler model id/folder, e.g. stabilityai/stable-diffusion-x4-upscaler.")
+    offline: bool = Field(
+        False, validation_alias=AliasChoices("VIDGEN_OFFLINE", "HF_HUB_OFFLINE"),
+        description="Never download models: use the Hugging Face cache or local folders.")
     ray_address: str | None = Field(
         None,
         validation_alias=AliasChoices("ray_address", "VIDGEN_RAY_ADDRESS", "RAY_ADDRESS"),
@@ -101,7 +150,14 @@ class FarmSettings(BaseSettings):
 
 # Settings a backend reads when it loads (model, precision, steps...): jobs share a pool of
 # workers only when they agree on these. Each backend lists its own.
-BACKEND_FIELDS: dict[str, tuple[str, ...]] = {"cards": (), "espeak": ()}
+BACKEND_FIELDS: dict[str, tuple[str, ...]] = {
+    "cards": (), "espeak": (),
+    "sdxl": ("sdxl_model", "half_precision", "image_half_dtype", "cpu_offload", "attention",
+             "compile", "image_safety_checker", "safety_checker_model", "sdxl_refiner",
+             "refiner_start", "ip_adapter", "upscaler", "offline", "image_resolution",
+             "image_guidance_scale", "image_inference_steps", "image_preset", "image_scheduler",
+             "image_negative_prompt", "image_style", "ip_adapter_scale", "image_batch_size"),
+}
 
 
 def backend_options(settings: RenderSettings, kind: str) -> tuple[str, tuple]:
