@@ -52,8 +52,9 @@ SCHEDULER = dict(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linea
                  prediction_type="epsilon")
 
 
-def full_size_pipeline():
-    """SDXL base with random fp16 weights, built on the GPU (no download, ~5 GB)."""
+def full_size_pipeline(device: str = "cuda"):
+    """SDXL base with random fp16 weights, built on the GPU (no download, ~5 GB); on the
+    "meta" device it only checks the shapes."""
     import torch
     from diffusers import (
         AutoencoderKL,
@@ -76,7 +77,7 @@ def full_size_pipeline():
     default_dtype = torch.get_default_dtype()
     torch.set_default_dtype(torch.float16)
     try:
-        with torch.device("cuda"):
+        with torch.device(device):
             unet = UNet2DConditionModel(**UNET)
             vae = AutoencoderKL(**VAE)
             text = CLIPTextModel(CLIPTextConfig(**CLIP_L, **ids))
@@ -167,8 +168,12 @@ def run(tiny: bool = False) -> dict:
     print(f"SDXL {size[0]}x{size[1]}, {STEPS} steps on {results['card']} "
           f"({results['weights']})")
     rows = _measure(backend, size, "fp16+SDPA", started, compiled=False)
-    compiled = SdxlBackend(_options(REAL_MODEL, size, True), pipeline=pipe)
-    rows += _measure(compiled, size, "fp16+compile", time.perf_counter(), compiled=True)
+    try:
+        compiled = SdxlBackend(_options(REAL_MODEL, size, True), pipeline=pipe)
+        rows += _measure(compiled, size, "fp16+compile", time.perf_counter(), compiled=True)
+    except Exception as exc:  # noqa: BLE001 - report what ran; a compiler failure is a result
+        print(f"  fp16+compile failed: {type(exc).__name__}: {str(exc)[:300]}")
+        results["compile_error"] = f"{type(exc).__name__}: {str(exc)[:1000]}"
     results["rows"] = rows
     results["target"] = "<= 1.5 s per 1024x1024 30-step image, warm, on one H100"
     return results
