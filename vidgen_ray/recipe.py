@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vidgen_ray import assembly, audio, manifest, subtitles
@@ -21,7 +21,8 @@ from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, VidgenError
 from vidgen_ray.ffmpeg import ffmpeg, ffmpeg_version
-from vidgen_ray.images.base import ImageRequest
+from vidgen_ray.images import cast, wants_portraits
+from vidgen_ray.images.base import CharacterLook, ImageRequest
 from vidgen_ray.jobs import JobRecord, SceneStatus
 from vidgen_ray.speech import create_speech_backend
 from vidgen_ray.speech.base import Speech, SpeechRequest
@@ -64,6 +65,7 @@ class JobRun:
         self._pictures: dict[int, asyncio.Event] = {}
         self._pictures_task: asyncio.Future | None = None
         self._image_keys: list[str] = []
+        self._portrait_keys: dict[str, str] = {}
         self._speech_keys: list[str] = []
         self._speech_changed = asyncio.Event()
         self._chunk_tasks: dict[tuple[int, int], asyncio.Future | None] = {}
@@ -155,15 +157,36 @@ class JobRun:
 
     async def _make_pictures(self, version: str) -> None:
         width, height = self.settings.size
+        looks = await self._cast(version) if wants_portraits(self.settings) else {}
         requests = [ImageRequest(scene_number=i + 1, title=s.title, description=s.description,
                                  characters=tuple(s.characters), mood=s.mood, width=width,
-                                 height=height, seed=self.storyboard.scene_seed(i))
+                                 height=height, seed=cast.picture_seed(self.storyboard, i, looks),
+                                 looks=tuple(looks[n] for n in s.characters if n in looks))
                     for i, s in enumerate(self.storyboard.scenes)]
         self._image_keys = [content_key("image", backend=self.settings.image_model,
-                                        version=version, request=r) for r in requests]
+                                        version=version,
+                                        request=cast.scene_key_fields(r, self._portrait_keys))
+                            for r in requests]
         self._pictures = {i: asyncio.Event() for i in range(len(requests))}
         await self._make("images", self._image_keys, requests, self.pools.image,
                          list(range(len(requests))), self._pictures)
+
+    async def _cast(self, version: str) -> dict[str, CharacterLook]:
+        """Every character's look; their portraits are made once (content-addressed, so
+        later jobs reuse them) and, with an IP-Adapter, go with the scenes they appear in."""
+        looks = cast.character_looks(self.storyboard)
+        side = cast.portrait_side(self.settings.image_resolution)
+        keys = {name: content_key("portrait", **cast.portrait_key_fields(
+            self.settings.image_model, version, look, side)) for name, look in looks.items()}
+        self._portrait_keys = keys
+        missing = [name for name in looks if not self.store.has(keys[name])]
+        requests = [cast.portrait_request(looks[name], side) for name in missing]
+        async for n, png in self.pools.image.map(requests):
+            self.store.put(keys[missing[n]], png)
+        if not self.settings.ip_adapter:
+            return looks
+        return {name: replace(look, portrait=self.store.get(keys[name]))
+                for name, look in looks.items()}
 
     async def _make(self, stage: str, keys: list[str], requests: list, pool: WorkerPool,
                     scene_of: list[int], ready: dict[int, asyncio.Event] | None = None) -> None:
@@ -365,7 +388,7 @@ class JobRun:
                  "storyboard.json": self.storyboard.model_dump_json(indent=2) + "\n"}
         for name, text in files.items():
             (self.out_dir / name).write_text(text, encoding="utf-8")
-        keys = [*speech_keys, *self._image_keys, *chunk_keys]
+        keys = [*speech_keys, *self._portrait_keys.values(), *self._image_keys, *chunk_keys]
         info = {**self.info, "scenes": len(timeline.clips), "lines": len(timeline.cues)}
         data = manifest.build_manifest(
             version=_package_version(), storyboard=self.storyboard, settings=self.settings,
@@ -373,6 +396,8 @@ class JobRun:
             artifacts=[video, *(self.out_dir / name for name in files)],
             parts={k: self.store.path(k) for k in keys}, loudness=loudness)
         data["job"] = self.record.id
+        data["pictures"] = cast.pictures_manifest([self.store.get(k) for k in self._image_keys],
+                                             self._portrait_keys)
         manifest.write_json(self.out_dir / "manifest.json", data)
 
     # ---- bookkeeping -----------------------------------------------------------------------

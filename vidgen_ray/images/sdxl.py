@@ -11,6 +11,7 @@ seed; the PNG records the seed used and how many were flagged (``vidgen:*`` text
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 from collections.abc import Callable
@@ -197,13 +198,15 @@ class SdxlBackend:
         return [results[i] for i in range(len(requests))]
 
     def _group(self, request: ImageRequest) -> tuple:
-        """Requests drawn in one pipeline call share a size and whether they have references."""
-        return (self.drawing_size(request), self.ip_adapter and bool(_portraits(request)))
+        """Requests drawn in one pipeline call share a size and (with an IP-Adapter) their
+        reference portraits: diffusers gives every prompt of a call the same reference."""
+        refs = tuple(hashlib.sha256(p).hexdigest() for p in _portraits(request))
+        return (self.drawing_size(request), refs if self.ip_adapter else ())
 
     def drawing_size(self, request: ImageRequest) -> tuple[int, int]:
-        if request.portrait_of:
+        if request.portrait_of:  # square; same rule as the recipe's portrait_side
             side = min(self.options.size)
-            return (1024, 1024) if side >= 768 else (side, side)
+            return (side, side) if side < 768 else (1024, 1024)
         return self.options.size
 
     def _steps_per_call(self) -> int:
@@ -213,16 +216,18 @@ class SdxlBackend:
         """Safety check (drawing again with the next seeds), scale to size, encode."""
         seeds = try_seeds(request.seed)
         flagged = 0
+        what = (f"the portrait of {request.portrait_of}" if request.portrait_of
+                else f"scene {request.scene_number}")
         while self.safety is not None and self._flagged(image):
             flagged += 1
-            log.warning("scene %s: the safety checker flagged seed %s; drawing again with %s",
-                        request.scene_number, seeds[flagged - 1],
+            log.warning("%s: the safety checker flagged seed %s; drawing again with %s",
+                        what, seeds[flagged - 1],
                         seeds[flagged] if flagged < len(seeds) else "none left")
             if flagged == MAX_SAFETY_TRIES:
                 raise RenderError(
-                    f"scene {request.scene_number}: the safety checker flagged all "
-                    f"{MAX_SAFETY_TRIES} pictures (seeds {seeds[0]}..{seeds[-1]}): change the "
-                    "scene's description or seed", stage="images")
+                    f"{what}: the safety checker flagged all {MAX_SAFETY_TRIES} pictures "
+                    f"(seeds {seeds[0]}..{seeds[-1]}): change the description or the seed",
+                    stage="images")
             progress.expect(1)
             image = self._draw([request], [seeds[flagged]], progress)[0]
         image = self._to_size(request, image, seeds[flagged])
@@ -260,8 +265,8 @@ class SdxlBackend:
             guidance_scale=options.guidance_scale,
             generator=[torch.Generator("cpu").manual_seed(s) for s in seeds],
             callback_on_step_end=progress.callback)
-        kwargs.update(self._ip_adapter_kwargs(requests))
         with torch.inference_mode(), self._attention_context():
+            kwargs.update(self._ip_adapter_kwargs(requests))
             if self.refiner is None:
                 return self.pipe(**kwargs).images
             latents = self.pipe(**kwargs, denoising_end=options.refiner_start,
@@ -290,23 +295,22 @@ class SdxlBackend:
         return sdpa_kernel(SDPBackend.FLASH_ATTENTION)
 
     def _ip_adapter_kwargs(self, requests: list[ImageRequest]) -> dict:
-        """Image embeddings of each scene's portrait strip; scenes without characters get
-        zero embeddings and scale 0 (a loaded IP-Adapter always wants an image)."""
+        """The image embedding of the batch's portrait strip (one cast per call, see _group);
+        a scene without characters gets a zero embedding at scale 0 (a loaded IP-Adapter
+        always wants one)."""
         import torch
 
         if not self.ip_adapter:
             return {}
-        strips = [_reference_strip(_portraits(r)) for r in requests]
-        self.pipe.set_ip_adapter_scale(self.options.ip_adapter_scale if strips[0] else 0.0)
+        strip = _reference_strip(_portraits(requests[0]))
+        self.pipe.set_ip_adapter_scale(self.options.ip_adapter_scale if strip else 0.0)
         device = self.pipe._execution_device
-        embeds = []
-        for strip in strips:
-            if strip is None:
-                dim = self.pipe.image_encoder.config.projection_dim
-                embeds.append(torch.zeros(1, dim, device=device, dtype=self.dtype))
-            else:
-                embeds.append(self.pipe.encode_image(strip, device, 1, False)[0])
-        positive = torch.stack(embeds)  # (batch, 1 image, dim)
+        if strip is None:
+            dim = self.pipe.image_encoder.config.projection_dim
+            positive = torch.zeros(1, dim, device=device, dtype=self.dtype)
+        else:
+            positive = self.pipe.encode_image(strip, device, 1, False)[0]
+        positive = positive[None]  # (1 reference, 1 image, dim): diffusers repeats it per prompt
         if self.options.guidance_scale > 1:
             positive = torch.cat([torch.zeros_like(positive), positive])
         return {"ip_adapter_image_embeds": [positive]}
