@@ -30,7 +30,7 @@ from vidgen_ray.storage import LocalStore, content_key
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Pacing, Timeline, plan_timeline
 
-PART_SUFFIXES = {"speech": ".wav", "image": ".png", "chunk": ".mp4"}
+PART_SUFFIXES = {"speech": ".wav", "image": ".png", "portrait": ".png", "chunk": ".mp4"}
 
 
 @dataclass
@@ -156,37 +156,39 @@ class JobRun:
         return requests, keys
 
     async def _make_pictures(self, version: str) -> None:
-        width, height = self.settings.size
-        looks = await self._cast(version) if wants_portraits(self.settings) else {}
+        settings, (width, height) = self.settings, self.settings.size
+        looks = cast.character_looks(self.storyboard) if wants_portraits(settings) else {}
+        side = cast.portrait_side(settings.image_resolution)
+        self._portrait_keys = {name: content_key("portrait", **cast.portrait_key_fields(
+            settings.image_model, version, look, side)) for name, look in looks.items()}
         requests = [ImageRequest(scene_number=i + 1, title=s.title, description=s.description,
                                  characters=tuple(s.characters), mood=s.mood, width=width,
                                  height=height, seed=cast.picture_seed(self.storyboard, i, looks),
                                  looks=tuple(looks[n] for n in s.characters if n in looks))
                     for i, s in enumerate(self.storyboard.scenes)]
-        self._image_keys = [content_key("image", backend=self.settings.image_model,
-                                        version=version,
-                                        request=cast.scene_key_fields(r, self._portrait_keys))
+        # Keys first (chunks streaming early look them up); portraits count by their keys.
+        references = self._portrait_keys if settings.ip_adapter else {}
+        self._image_keys = [content_key("image", backend=settings.image_model, version=version,
+                                        request=cast.scene_key_fields(r, references))
                             for r in requests]
         self._pictures = {i: asyncio.Event() for i in range(len(requests))}
+        if looks:
+            portraits = await self._portraits(looks, side)
+            if settings.ip_adapter:
+                requests = [replace(r, looks=tuple(replace(x, portrait=portraits[x.name])
+                                                   for x in r.looks)) for r in requests]
         await self._make("images", self._image_keys, requests, self.pools.image,
                          list(range(len(requests))), self._pictures)
 
-    async def _cast(self, version: str) -> dict[str, CharacterLook]:
-        """Every character's look; their portraits are made once (content-addressed, so
-        later jobs reuse them) and, with an IP-Adapter, go with the scenes they appear in."""
-        looks = cast.character_looks(self.storyboard)
-        side = cast.portrait_side(self.settings.image_resolution)
-        keys = {name: content_key("portrait", **cast.portrait_key_fields(
-            self.settings.image_model, version, look, side)) for name, look in looks.items()}
-        self._portrait_keys = keys
+    async def _portraits(self, looks: dict[str, CharacterLook], side: int) -> dict[str, bytes]:
+        """Each character's reference portrait, made once through the image pool and kept
+        under its content key, so later scenes and later jobs reuse it."""
+        keys = self._portrait_keys
         missing = [name for name in looks if not self.store.has(keys[name])]
         requests = [cast.portrait_request(looks[name], side) for name in missing]
         async for n, png in self.pools.image.map(requests):
             self.store.put(keys[missing[n]], png)
-        if not self.settings.ip_adapter:
-            return looks
-        return {name: replace(look, portrait=self.store.get(keys[name]))
-                for name, look in looks.items()}
+        return {name: self.store.get(keys[name]) for name in looks}
 
     async def _make(self, stage: str, keys: list[str], requests: list, pool: WorkerPool,
                     scene_of: list[int], ready: dict[int, asyncio.Event] | None = None) -> None:

@@ -55,7 +55,7 @@ def test_worker_on_a_gpu_cluster_asks_for_its_share_and_no_cpu():
     settings = RenderSettings(gpu_memory_gb=16, image_gpu_gb=8, speech_gpu_gb=4)
     assert worker_options("image", settings, ONE_GPU) == {
         "num_gpus": 0.5, "num_cpus": 0, "max_restarts": -1, "max_task_retries": -1,
-        "concurrency_groups": {"status": 1}}
+        "max_concurrency": 3}
     assert worker_options("speech", settings, ONE_GPU)["num_gpus"] == 0.25
 
 
@@ -63,7 +63,7 @@ def test_embedded_backends_without_gpus_hold_no_cpu():
     # cards and espeak work for milliseconds: FFmpeg keeps every CPU.
     assert worker_options("image", RenderSettings(), CPU_ONLY) == {
         "num_cpus": 0, "max_restarts": -1, "max_task_retries": -1,
-        "concurrency_groups": {"status": 1}}
+        "max_concurrency": 3}
     assert "num_gpus" not in worker_options("speech", RenderSettings(), {"GPU": 0.0})
 
 

@@ -74,13 +74,12 @@ def portrait_key_fields(backend: str, version: str, look: CharacterLook, side: i
                 description=look.description, seed=look.seed, size=[side, side])
 
 
-def scene_key_fields(request: ImageRequest, portrait_keys: dict[str, str]) -> dict:
-    """What a scene's content key hashes: the request, with each portrait's key in place of
-    its bytes (equal portraits, equal keys)."""
+def scene_key_fields(request: ImageRequest, references: dict[str, str]) -> dict:
+    """What a scene's content key hashes: the request, with the key of each reference
+    portrait the scene is drawn with (``references``, by name) in place of its bytes."""
     fields = {k: v for k, v in vars(request).items() if k != "looks"}
     fields["looks"] = [{"name": x.name, "description": x.description, "seed": x.seed,
-                        "portrait": portrait_keys.get(x.name) if x.portrait else None}
-                       for x in request.looks]
+                        "portrait": references.get(x.name)} for x in request.looks]
     return fields
 
 
