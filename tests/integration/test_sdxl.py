@@ -186,3 +186,18 @@ def test_offline_missing_model_says_how_to_get_it(tmp_path):
 def test_a_folder_that_is_not_a_model_is_named(tmp_path):
     with pytest.raises(DependencyError, match="cannot be loaded"):
         SdxlBackend(SdxlOptions(model=str(tmp_path), offline=True))
+
+
+def test_x4_upscaler_when_configured(models, tmp_path):
+    folder = str(tiny_sdxl.build_x4_upscaler(tmp_path / "x4"))
+    backend = _backend(models, upscaler=folder)
+    backend.upscaler.steps = 2
+    plain = _backend(models)
+    png = backend.generate([_scene(width=320, height=180)])[0]
+    assert Image.open(io.BytesIO(png)).size == (320, 180)
+    # Larger than the drawing: the x4 model ran (other pixels than Lanczos alone)...
+    lanczos = plain.generate([_scene(width=320, height=180)])[0]
+    assert not np.array_equal(_pixels(png), _pixels(lanczos))
+    # ...not larger: it did not.
+    assert backend.generate([_scene(width=64, height=64)]) == plain.generate(
+        [_scene(width=64, height=64)])

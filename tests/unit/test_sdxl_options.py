@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -130,3 +131,11 @@ def test_upscale_crops_to_the_video_aspect_then_sharpens_when_enlarging():
     assert big.size == (320, 180) and enlarged
     small, enlarged = fit_lanczos(picture, (48, 27))
     assert small.size == (48, 27) and not enlarged
+
+
+def test_enlarging_sharpens_beyond_plain_lanczos():
+    rng = np.random.default_rng(0)
+    picture = Image.fromarray(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8))
+    big, enlarged = fit_lanczos(picture, (320, 180))
+    plain = picture.resize((320, 180), Image.LANCZOS, box=cover_box(picture.size, (320, 180)))
+    assert enlarged and not np.array_equal(np.asarray(big), np.asarray(plain))

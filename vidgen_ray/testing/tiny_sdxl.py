@@ -169,3 +169,40 @@ def build_safety_checker(folder: Path, flag_everything: bool) -> Path:
     checker.save_pretrained(folder)
     CLIPImageProcessor(size=32, crop_size=32).save_pretrained(folder)
     return folder
+
+
+def build_x4_upscaler(folder: Path) -> Path:
+    """A StableDiffusionUpscalePipeline folder (stabilityai/stable-diffusion-x4-upscaler's
+    layout) with random weights: a 3-level VAE (4x) and a UNet taking latents plus the
+    low-resolution picture (7 channels) and the noise level as a class label."""
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        DDIMScheduler,
+        DDPMScheduler,
+        StableDiffusionUpscalePipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextModel, CLIPTokenizer
+
+    folder = Path(folder)
+    torch.manual_seed(SEED + 3)
+    vocab, merges = byte_vocab()
+    unet = UNet2DConditionModel(
+        sample_size=32, in_channels=7, out_channels=4, layers_per_block=1,
+        block_out_channels=(32, 32, 64),
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=TEXT_HIDDEN, attention_head_dim=8, use_linear_projection=True,
+        num_class_embeds=400, norm_num_groups=16)
+    vae = AutoencoderKL(
+        block_out_channels=(32, 32, 64), in_channels=3, out_channels=3, latent_channels=4,
+        down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
+        norm_num_groups=16, scaling_factor=0.08333)
+    pipe = StableDiffusionUpscalePipeline(
+        vae=vae, unet=unet, text_encoder=CLIPTextModel(_text_config(len(vocab))),
+        tokenizer=CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77),
+        low_res_scheduler=DDPMScheduler(), scheduler=DDIMScheduler(prediction_type="v_prediction"),
+        max_noise_level=350)
+    pipe.save_pretrained(folder)
+    return folder
