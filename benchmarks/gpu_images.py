@@ -62,16 +62,11 @@ def full_size_pipeline(device: str = "cuda"):
         StableDiffusionXLPipeline,
         UNet2DConditionModel,
     )
-    from transformers import (
-        CLIPTextConfig,
-        CLIPTextModel,
-        CLIPTextModelWithProjection,
-        CLIPTokenizer,
-    )
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
-    from vidgen_ray.testing.tiny_sdxl import byte_vocab
+    from vidgen_ray.testing.tiny_sdxl import byte_tokenizer, byte_vocab
 
-    vocab, merges = byte_vocab()  # real vocab is not here: token ids stay below 49408
+    vocab, _ = byte_vocab()  # the real vocab is not here: token ids stay below 49408
     ids = dict(vocab_size=49408, max_position_embeddings=77, bos_token_id=len(vocab) - 2,
                eos_token_id=len(vocab) - 1, pad_token_id=len(vocab) - 1)
     default_dtype = torch.get_default_dtype()
@@ -86,9 +81,7 @@ def full_size_pipeline(device: str = "cuda"):
         torch.set_default_dtype(default_dtype)
     return StableDiffusionXLPipeline(
         vae=vae, unet=unet, text_encoder=text, text_encoder_2=text_2,
-        tokenizer=CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77),
-        tokenizer_2=CLIPTokenizer(vocab=vocab, merges=merges, pad_token="!",
-                                  model_max_length=77),
+        tokenizer=byte_tokenizer(), tokenizer_2=byte_tokenizer(pad_token="!"),
         scheduler=EulerDiscreteScheduler(**SCHEDULER))
 
 

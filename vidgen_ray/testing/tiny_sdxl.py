@@ -53,6 +53,20 @@ def _byte_chars() -> list[str]:
     return [chr(b) if b in keep else chr(next(extra)) for b in range(256)]
 
 
+def byte_tokenizer(pad_token: str = "<|endoftext|>"):
+    """A CLIPTokenizer over byte_vocab(). transformers 5.24 wants merges as pairs; some 5.x
+    releases want "a b" strings: try both."""
+    from transformers import CLIPTokenizer
+
+    vocab, merges = byte_vocab()
+    try:
+        return CLIPTokenizer(vocab=vocab, merges=merges, pad_token=pad_token,
+                             model_max_length=77)
+    except TypeError:
+        return CLIPTokenizer(vocab=vocab, merges=[f"{a} {b}" for a, b in merges],
+                             pad_token=pad_token, model_max_length=77)
+
+
 def _text_config(vocab_size: int):
     from transformers import CLIPTextConfig
 
@@ -72,11 +86,11 @@ def build_sdxl(folder: Path) -> Path:
         StableDiffusionXLPipeline,
         UNet2DConditionModel,
     )
-    from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     folder = Path(folder)
     torch.manual_seed(SEED)
-    vocab, merges = byte_vocab()
+    vocab, _ = byte_vocab()
     unet = UNet2DConditionModel(**UNET)
     vae = AutoencoderKL(
         block_out_channels=(32, 64), in_channels=3, out_channels=3, latent_channels=4,
@@ -91,9 +105,7 @@ def build_sdxl(folder: Path) -> Path:
         vae=vae, unet=unet, scheduler=scheduler,
         text_encoder=CLIPTextModel(config),
         text_encoder_2=CLIPTextModelWithProjection(config),
-        tokenizer=CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77),
-        tokenizer_2=CLIPTokenizer(vocab=vocab, merges=merges, pad_token="!",
-                                  model_max_length=77),
+        tokenizer=byte_tokenizer(), tokenizer_2=byte_tokenizer(pad_token="!"),
     )
     pipe.save_pretrained(folder)
     return folder
@@ -183,11 +195,11 @@ def build_x4_upscaler(folder: Path) -> Path:
         StableDiffusionUpscalePipeline,
         UNet2DConditionModel,
     )
-    from transformers import CLIPTextModel, CLIPTokenizer
+    from transformers import CLIPTextModel
 
     folder = Path(folder)
     torch.manual_seed(SEED + 3)
-    vocab, merges = byte_vocab()
+    vocab, _ = byte_vocab()
     unet = UNet2DConditionModel(
         sample_size=32, in_channels=7, out_channels=4, layers_per_block=1,
         block_out_channels=(32, 32, 64),
@@ -201,8 +213,7 @@ def build_x4_upscaler(folder: Path) -> Path:
         norm_num_groups=16, scaling_factor=0.08333)
     pipe = StableDiffusionUpscalePipeline(
         vae=vae, unet=unet, text_encoder=CLIPTextModel(_text_config(len(vocab))),
-        tokenizer=CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77),
-        low_res_scheduler=DDPMScheduler(), scheduler=DDIMScheduler(prediction_type="v_prediction"),
-        max_noise_level=350)
+        tokenizer=byte_tokenizer(), low_res_scheduler=DDPMScheduler(),
+        scheduler=DDIMScheduler(prediction_type="v_prediction"), max_noise_level=350)
     pipe.save_pretrained(folder)
     return folder
