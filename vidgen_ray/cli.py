@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -25,6 +27,85 @@ SCRIPT_HELP = ("A script: prose (.txt), Markdown (.md), a Fountain screenplay (.
                "or a storyboard.json from 'vidgen analyze' (rendered exactly as written).")
 
 
+# Picture flags shared by render and cast: flag parameter -> the setting it sets.
+IMAGE_OPTIONS: dict[str, tuple[str, object, object]] = {
+    "images": ("image_model", str | None, typer.Option(
+        None, help="Picture backend: cards or sdxl (default: cards)", show_default=False)),
+    "sdxl_model": ("sdxl_model", str | None, typer.Option(
+        None, help="SDXL model id or local folder (default: "
+        "stabilityai/stable-diffusion-xl-base-1.0)", show_default=False)),
+    "image_resolution": ("image_resolution", str | None, typer.Option(
+        None, help="SDXL drawing size WxH (default: the SDXL size nearest the video)",
+        show_default=False)),
+    "guidance_scale": ("image_guidance_scale", float | None, typer.Option(
+        None, help="SDXL guidance scale, 0-30 (default: 7.5)", show_default=False)),
+    "steps": ("image_inference_steps", int | None, typer.Option(
+        None, help="SDXL denoising steps (default: 50; 30 with --fast)", show_default=False)),
+    "fast": ("image_preset", bool, typer.Option(False, "--fast", help="SDXL fast preset: "
+                                                "30 steps")),
+    "scheduler": ("image_scheduler", str | None, typer.Option(
+        None, help="default, euler, euler_a, dpmpp_2m, ddim or unipc", show_default=False)),
+    "negative_prompt": ("image_negative_prompt", str | None, typer.Option(
+        None, help="What SDXL should avoid drawing", show_default=False)),
+    "style": ("image_style", str | None, typer.Option(
+        None, help="none, photorealistic, cinematic, anime, watercolor, comic or storybook "
+        "(default: cinematic)", show_default=False)),
+    "safety_checker": ("image_safety_checker", bool | None, typer.Option(
+        None, "--safety-checker/--no-safety-checker", help="Check SDXL pictures "
+        "(default: on where available)", show_default=False)),
+    "safety_checker_model": ("safety_checker_model", str | None, typer.Option(
+        None, help="Safety checker model id or folder", show_default=False)),
+    "half_precision": ("half_precision", bool | None, typer.Option(
+        None, "--half-precision/--full-precision", help="fp16/bf16 weights for SDXL and Bark "
+        "(default: on CUDA)", show_default=False)),
+    "half_dtype": ("image_half_dtype", str | None, typer.Option(
+        None, help="fp16 or bf16 (default: fp16)", show_default=False)),
+    "cpu_offload": ("cpu_offload", bool, typer.Option(
+        False, "--cpu-offload", help="Offload idle sub-models to CPU memory (GPUs < 8 GB)")),
+    "attention": ("attention", str | None, typer.Option(
+        None, help="sdpa, flash or eager (default: sdpa)", show_default=False)),
+    "compile": ("compile", bool, typer.Option(False, "--compile",
+                                             help="torch.compile the models (needs CUDA)")),
+    "refiner": ("sdxl_refiner", str | None, typer.Option(
+        None, help="SDXL refiner model id or folder", show_default=False)),
+    "ip_adapter": ("ip_adapter", str | None, typer.Option(
+        None, help="IP-Adapter folder or model id: scenes follow the character portraits",
+        show_default=False)),
+    "ip_adapter_scale": ("ip_adapter_scale", float | None, typer.Option(
+        None, help="How strongly portraits steer scenes, 0-1 (default: 0.6)",
+        show_default=False)),
+    "upscaler": ("upscaler", str | None, typer.Option(
+        None, help="lanczos, or an x4 upscaler model id/folder (default: lanczos)",
+        show_default=False)),
+    "offline": ("offline", bool | None, typer.Option(
+        None, "--offline/--online", help="Never download models (default: $VIDGEN_OFFLINE "
+        "or $HF_HUB_OFFLINE)",
+        show_default=False)),
+    "image_batch_size": ("image_batch_size", int | None, typer.Option(
+        None, help="Pictures per worker call (default: 4)", show_default=False)),
+}
+
+
+def with_image_options(command):
+    """Adds the IMAGE_OPTIONS flags to a command; it receives them as ``image_settings``."""
+    signature = inspect.signature(command)
+    kept = [p for p in signature.parameters.values() if p.name != "image_settings"]
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option,
+                               annotation=kind)
+             for name, (_, kind, option) in IMAGE_OPTIONS.items()]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs):
+        chosen = {IMAGE_OPTIONS[name][0]: kwargs.pop(name) for name in IMAGE_OPTIONS}
+        chosen["image_preset"] = "fast" if chosen["image_preset"] else None
+        chosen["cpu_offload"] = chosen["cpu_offload"] or None
+        chosen["compile"] = chosen["compile"] or None
+        return command(**kwargs, image_settings=chosen)
+
+    wrapper.__signature__ = signature.replace(parameters=[*kept, *added])
+    return wrapper
+
+
 def _fail(exc: VidgenError) -> None:
     console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
     raise typer.Exit(2 if isinstance(exc, InputError) else 1)
@@ -45,6 +126,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 @app.command()
+@with_image_options
 def render(
     script: Path = typer.Argument(..., help=SCRIPT_HELP, show_default=False),
     out: Path | None = typer.Option(None, "-o", "--out", help="Output folder"
@@ -68,21 +150,6 @@ def render(
     bark_model: str | None = typer.Option(
         None, help="suno/bark, suno/bark-small or a model folder (default: suno/bark)",
         show_default=False),
-    # GPU model settings, shared by every model backend.
-    half_precision: bool | None = typer.Option(
-        None, "--half-precision/--full-precision", help="fp16 weights (default: on CUDA)",
-        show_default=False),
-    cpu_offload: bool | None = typer.Option(
-        None, "--cpu-offload/--no-cpu-offload", help="Idle sub-models in CPU memory "
-        "(CUDA only; default: off)", show_default=False),
-    attention: str | None = typer.Option(
-        None, help="sdpa, flash or eager (default: sdpa)", show_default=False),
-    compile_models: bool | None = typer.Option(
-        None, "--compile/--no-compile", help="torch.compile the models (default: off)",
-        show_default=False),
-    offline: bool | None = typer.Option(
-        None, "--offline/--online", help="Models only from folders and the Hugging Face "
-        "cache (default: $VIDGEN_OFFLINE or $HF_HUB_OFFLINE)", show_default=False),
     speed: float | None = typer.Option(None, help="Speaking rate, 0.5-2.0 (default: 1.0)",
                                        show_default=False),
     seed: int | None = typer.Option(None, help="Varies camera moves and sound (default: 0)",
@@ -96,6 +163,7 @@ def render(
     address: str | None = typer.Option(None, help="Ray cluster to use, e.g. ray://head:10001"
                                        " (default: $RAY_ADDRESS, else a local Ray)",
                                        show_default=False),
+    image_settings: dict | None = None,
 ) -> None:
     """Render SCRIPT into a folder: video.mp4, subtitles.srt/.vtt, storyboard.json and
     manifest.json. Finished parts are kept in OUT/parts: running again resumes."""
@@ -105,8 +173,7 @@ def render(
                                  tts_model=backend, tts_voice=narrator, tts_speed=speed,
                                  seed=seed, loudness=loudness, stems=stems, ray_address=address,
                                  tts_temperature=temperature, bark_model=bark_model,
-                                 half_precision=half_precision, cpu_offload=cpu_offload,
-                                 attention=attention, compile=compile_models, offline=offline)
+                                 **(image_settings or {}))
         if cast is not None:
             settings = settings.model_copy(
                 update={"cast": load_cast(cast, settings.tts_model)})
@@ -118,6 +185,42 @@ def render(
     except VidgenError as exc:
         _fail(exc)
     _print_summary(result)
+
+
+@app.command()
+@with_image_options
+def cast(
+    script: Path = typer.Argument(..., help=SCRIPT_HELP, show_default=False),
+    out: Path = typer.Option(Path("cast"), "-o", "--out", help="Folder for the portraits"),
+    image_settings: dict | None = None,
+) -> None:
+    """Draw one reference portrait per character of SCRIPT (OUT/<NAME>.png) and a contact
+    sheet (OUT/cast.png), to check the looks before a full render. Runs in this process."""
+    from vidgen_ray.images import cast as casting
+    from vidgen_ray.images import create_image_backend
+    from vidgen_ray.source import load_storyboard
+
+    try:
+        settings = load_settings(**(image_settings or {}))
+        looks = casting.character_looks(load_storyboard(script))
+        if not looks:
+            raise InputError(f"{script} has no characters: name them in the script (or in "
+                             "the storyboard's 'characters') to draw a cast sheet")
+        backend = create_image_backend(settings.image_model, settings)
+        side = casting.portrait_side(settings.image_resolution)
+        pngs = backend.generate([casting.portrait_request(look, side) for look in looks.values()])
+        out.mkdir(parents=True, exist_ok=True)
+        portraits = dict(zip(looks, pngs, strict=True))
+        for name, png in portraits.items():
+            (out / f"{name}.png").write_bytes(png)
+        (out / "cast.png").write_bytes(casting.contact_sheet(portraits))
+    except VidgenError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail(VidgenError(f"cannot write the cast sheet to {out}: {exc.strerror}: choose a "
+                          "writable folder with -o"))
+    console.print(f"[green]cast:[/] {len(looks)} portraits and cast.png in {out}",
+                  highlight=False)
 
 
 @app.command()

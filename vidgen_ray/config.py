@@ -48,16 +48,18 @@ class RenderSettings(BaseSettings):
         description="Bark weights: suno/bark, suno/bark-small, or a folder holding a BarkModel.")
     # GPU model settings shared by every model backend (DESIGN.md "Settings users already know").
     half_precision: bool | None = Field(
-        None, description="fp16 weights; empty means on when CUDA is present.")
+        None, description="fp16/bf16 weights; empty means yes on CUDA, no on CPU.")
     cpu_offload: bool = Field(
-        False, description="Keep idle sub-models in CPU memory (CUDA only): less VRAM, slower.")
+        False, description="Keep idle sub-models in CPU memory (cards under 8 GB): less VRAM, "
+        "slower; needs CUDA.")
     attention: Literal["sdpa", "flash", "eager"] = Field(
-        "sdpa", description="Attention kernels: sdpa (PyTorch), flash (flash-attn), eager.")
-    compile: bool = Field(False, description="torch.compile the models (slow first call).")
+        "sdpa", description="Attention kernels: sdpa (PyTorch), flash (flash-attn, CUDA), eager.")
+    compile: bool = Field(False, description="torch.compile the models (slow first call); "
+                          "needs CUDA.")
     offline: bool = Field(
         False, validation_alias=AliasChoices("offline", "VIDGEN_OFFLINE", "HF_HUB_OFFLINE"),
         description="Load models only from local folders and the Hugging Face cache.")
-    image_model: Literal["cards"] = Field("cards", description="Picture backend.")
+    image_model: Literal["cards", "sdxl"] = Field("cards", description="Picture backend.")
     loudness: float = Field(-16.0, ge=-31.0, le=-5.0, description="Target LUFS, integrated, or "
                             "a preset: web (-14), podcast/default (-16), broadcast (-23).")
     stems: Literal["wav", "flac", "mp3", "aac"] | None = Field(
@@ -87,6 +89,43 @@ class RenderSettings(BaseSettings):
     speech_gpu_gb: float = Field(4.0, gt=0, le=200, description="GPU memory a speech worker needs.")
     gpu_memory_gb: float | None = Field(
         None, gt=0, le=1000, description="Memory of one GPU; empty detects it (24 if unknown).")
+    # SDXL pictures (--images sdxl).
+    sdxl_model: str = Field("stabilityai/stable-diffusion-xl-base-1.0",
+                            description="SDXL model id (Hugging Face cache) or local folder.")
+    image_resolution: str | None = Field(
+        None, pattern=r"^\d{2,4}x\d{2,4}$",
+        description="SDXL drawing size WIDTHxHEIGHT; empty: the SDXL size nearest the video.")
+    image_guidance_scale: float = Field(7.5, ge=0.0, le=30.0,
+                                        description="How closely SDXL follows the prompt.")
+    image_inference_steps: int | None = Field(
+        None, ge=1, le=200, description="Denoising steps; empty: 50, or 30 with the fast preset.")
+    image_preset: Literal["quality", "fast"] = Field(
+        "quality", description="fast: 30 steps instead of 50 unless steps are given.")
+    image_scheduler: Literal["default", "euler", "euler_a", "dpmpp_2m", "ddim", "unipc"] = Field(
+        "default", description="Sampler; default is the model's own.")
+    image_negative_prompt: str = Field(
+        "blurry, low quality, deformed, watermark, text, signature", max_length=1000,
+        description="What SDXL should avoid drawing.")
+    image_style: Literal["none", "photorealistic", "cinematic", "anime", "watercolor", "comic",
+                         "storybook"] = Field("cinematic", description="Added to every prompt.")
+    image_safety_checker: bool = Field(
+        True, description="Check each picture; a flagged one is redrawn with the next seed.")
+    safety_checker_model: str = Field(
+        "CompVis/stable-diffusion-safety-checker",
+        description="StableDiffusionSafetyChecker model id or folder.")
+    image_half_dtype: Literal["fp16", "bf16"] = Field("fp16", description="Half precision type.")
+    sdxl_refiner: str | None = Field(
+        None, description="SDXL refiner model id or folder; empty: no refiner.")
+    refiner_start: float = Field(0.8, gt=0.0, lt=1.0,
+                                 description="Fraction of the steps the base model does.")
+    ip_adapter: str | None = Field(
+        None, description="IP-Adapter folder or model id (h94 layout); conditions scenes on "
+        "the portraits of the characters present.")
+    ip_adapter_scale: float = Field(0.6, ge=0.0, le=1.0,
+                                    description="How strongly portraits steer a scene.")
+    upscaler: str = Field(
+        "lanczos", min_length=1, description="lanczos (with light sharpening), or an x4 "
+        "upscaler model id/folder, e.g. stabilityai/stable-diffusion-x4-upscaler.")
     ray_address: str | None = Field(
         None,
         validation_alias=AliasChoices("ray_address", "VIDGEN_RAY_ADDRESS", "RAY_ADDRESS"),
@@ -181,6 +220,11 @@ BACKEND_FIELDS: dict[str, tuple[str, ...]] = {
     "cards": (), "espeak": (),
     "bark": ("bark_model", "tts_temperature", "half_precision", "cpu_offload", "attention",
              "compile", "offline"),
+    "sdxl": ("sdxl_model", "half_precision", "image_half_dtype", "cpu_offload", "attention",
+             "compile", "image_safety_checker", "safety_checker_model", "sdxl_refiner",
+             "refiner_start", "ip_adapter", "upscaler", "offline", "image_resolution",
+             "image_guidance_scale", "image_inference_steps", "image_preset", "image_scheduler",
+             "image_negative_prompt", "image_style", "ip_adapter_scale", "image_batch_size"),
 }
 
 

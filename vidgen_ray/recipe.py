@@ -13,7 +13,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vidgen_ray import assembly, audio, manifest, subtitles
@@ -22,7 +22,8 @@ from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, SettingsError, VidgenError
 from vidgen_ray.ffmpeg import ffmpeg, ffmpeg_version
-from vidgen_ray.images.base import ImageRequest
+from vidgen_ray.images import cast, wants_portraits
+from vidgen_ray.images.base import CharacterLook, ImageRequest
 from vidgen_ray.jobs import JobRecord, SceneStatus
 from vidgen_ray.speech import create_speech_backend
 from vidgen_ray.speech.base import Speech, SpeechRequest
@@ -31,8 +32,8 @@ from vidgen_ray.storage import LocalStore, content_key
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Pacing, Timeline, plan_timeline
 
-PART_SUFFIXES = {"speech": ".wav", "image": ".png", "chunk": ".mp4", "soundtrack": ".wav",
-                 "loudness": ".json"}
+PART_SUFFIXES = {"speech": ".wav", "image": ".png", "portrait": ".png", "chunk": ".mp4",
+                 "soundtrack": ".wav", "loudness": ".json"}
 
 
 @dataclass
@@ -67,6 +68,7 @@ class JobRun:
         self._pictures: dict[int, asyncio.Event] = {}
         self._pictures_task: asyncio.Future | None = None
         self._image_keys: list[str] = []
+        self._portrait_keys: dict[str, str] = {}
         self._speech_keys: list[str] = []
         self._speech_changed = asyncio.Event()
         self._chunk_tasks: dict[tuple[int, int], asyncio.Future | None] = {}
@@ -177,16 +179,39 @@ class JobRun:
         return requests, keys
 
     async def _make_pictures(self, version: str) -> None:
-        width, height = self.settings.size
+        settings, (width, height) = self.settings, self.settings.size
+        looks = cast.character_looks(self.storyboard) if wants_portraits(settings) else {}
+        side = cast.portrait_side(settings.image_resolution)
+        self._portrait_keys = {name: content_key("portrait", **cast.portrait_key_fields(
+            settings.image_model, version, look, side)) for name, look in looks.items()}
         requests = [ImageRequest(scene_number=i + 1, title=s.title, description=s.description,
                                  characters=tuple(s.characters), mood=s.mood, width=width,
-                                 height=height, seed=self.storyboard.scene_seed(i))
+                                 height=height, seed=cast.picture_seed(self.storyboard, i, looks),
+                                 looks=tuple(looks[n] for n in s.characters if n in looks))
                     for i, s in enumerate(self.storyboard.scenes)]
-        self._image_keys = [content_key("image", backend=self.settings.image_model,
-                                        version=version, request=r) for r in requests]
+        # Keys first (chunks streaming early look them up); portraits count by their keys.
+        references = self._portrait_keys if settings.ip_adapter else {}
+        self._image_keys = [content_key("image", backend=settings.image_model, version=version,
+                                        request=cast.scene_key_fields(r, references))
+                            for r in requests]
         self._pictures = {i: asyncio.Event() for i in range(len(requests))}
+        if looks:
+            portraits = await self._portraits(looks, side)
+            if settings.ip_adapter:
+                requests = [replace(r, looks=tuple(replace(x, portrait=portraits[x.name])
+                                                   for x in r.looks)) for r in requests]
         await self._make("images", self._image_keys, requests, self.pools.image,
                          list(range(len(requests))), self._pictures)
+
+    async def _portraits(self, looks: dict[str, CharacterLook], side: int) -> dict[str, bytes]:
+        """Each character's reference portrait, made once through the image pool and kept
+        under its content key, so later scenes and later jobs reuse it."""
+        keys = self._portrait_keys
+        missing = [name for name in looks if not self.store.has(keys[name])]
+        requests = [cast.portrait_request(looks[name], side) for name in missing]
+        async for n, png in self.pools.image.map(requests):
+            self.store.put(keys[missing[n]], png)
+        return {name: self.store.get(keys[name]) for name in looks}
 
     async def _make(self, stage: str, keys: list[str], requests: list, pool: WorkerPool,
                     scene_of: list[int], ready: dict[int, asyncio.Event] | None = None) -> None:
@@ -408,7 +433,8 @@ class JobRun:
                  "storyboard.json": self.storyboard.model_dump_json(indent=2) + "\n"}
         for name, text in files.items():
             (self.out_dir / name).write_text(text, encoding="utf-8")
-        keys = [*speech_keys, *self._image_keys, *chunk_keys, *self._soundtrack_keys]
+        keys = [*speech_keys, *self._portrait_keys.values(), *self._image_keys, *chunk_keys,
+                *self._soundtrack_keys]
         info = {**self.info, "scenes": len(timeline.clips), "lines": len(timeline.cues)}
         data = manifest.build_manifest(
             version=_package_version(), storyboard=self.storyboard, settings=self.settings,
@@ -420,6 +446,8 @@ class JobRun:
             data["sound"] = {name: {"sha256": manifest.file_digest(self.out_dir / name),
                                     "bytes": (self.out_dir / name).stat().st_size}
                              for name in self._exports}
+        data["pictures"] = cast.pictures_manifest([self.store.get(k) for k in self._image_keys],
+                                             self._portrait_keys)
         manifest.write_json(self.out_dir / "manifest.json", data)
 
     # ---- bookkeeping -----------------------------------------------------------------------

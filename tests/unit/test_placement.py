@@ -54,21 +54,21 @@ def test_gpu_memory_comes_from_the_setting_then_the_card_type_then_24():
 def test_worker_on_a_gpu_cluster_asks_for_its_share_and_no_cpu():
     settings = RenderSettings(gpu_memory_gb=16, image_gpu_gb=8, speech_gpu_gb=4)
     assert worker_options("image", settings, ONE_GPU) == {
-        "num_gpus": 0.5, "num_cpus": 0, "max_restarts": -1, "max_task_retries": -1}
+        "num_gpus": 0.5, "num_cpus": 0, "max_restarts": -1, "max_task_retries": -1,
+        "max_concurrency": 3}
     assert worker_options("speech", settings, ONE_GPU)["num_gpus"] == 0.25
 
 
 def test_embedded_backends_without_gpus_hold_no_cpu():
     # cards and espeak work for milliseconds: FFmpeg keeps every CPU.
     assert worker_options("image", RenderSettings(), CPU_ONLY) == {
-        "num_cpus": 0, "max_restarts": -1, "max_task_retries": -1}
+        "num_cpus": 0, "max_restarts": -1, "max_task_retries": -1,
+        "max_concurrency": 3}
     assert "num_gpus" not in worker_options("speech", RenderSettings(), {"GPU": 0.0})
 
 
 def test_model_backend_without_gpus_holds_one_cpu():
-    # A model backend (SDXL lands in a later issue) validated nowhere yet: built unchecked.
-    settings = RenderSettings.model_construct(**{**RenderSettings().model_dump(),
-                                                 "image_model": "sdxl"})
+    settings = RenderSettings(image_model="sdxl")
     assert worker_options("image", settings, CPU_ONLY)["num_cpus"] == 1
 
 

@@ -75,6 +75,8 @@ def _need_gb(kind: Kind, settings: RenderSettings) -> float:
 def worker_options(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> dict:
     """Ray actor options for one worker of ``kind``."""
     options: dict = {"max_restarts": -1, "max_task_retries": -1}
+    if kind == "image":  # threads for K calls plus one, so progress() is answered mid-call
+        options["max_concurrency"] = settings.max_in_flight + 1
     if cluster.get("GPU", 0) > 0:
         share = gpu_fraction(_need_gb(kind, settings), gpu_memory_gb(settings, cluster))
         return options | {"num_gpus": share, "num_cpus": 0}

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from vidgen_ray.config import RenderSettings
     from vidgen_ray.images.base import ImageBackend
 
-IMAGE_BACKENDS = ("cards",)
+IMAGE_BACKENDS = ("cards", "sdxl")
 
 
 def create_image_backend(name: str, settings: RenderSettings | None = None) -> ImageBackend:
@@ -20,7 +20,17 @@ def create_image_backend(name: str, settings: RenderSettings | None = None) -> I
         from vidgen_ray.images.cards import CardsBackend
 
         return CardsBackend()
+    if name == "sdxl":
+        from vidgen_ray.config import load_settings
+        from vidgen_ray.images.sdxl import create_sdxl_backend
+
+        return create_sdxl_backend(settings or load_settings(image_model="sdxl"))
     raise SettingsError(
         f"unknown image backend {name!r}: choose one of {', '.join(IMAGE_BACKENDS)}",
         field="image_model",
     )
+
+
+def wants_portraits(settings: RenderSettings) -> bool:
+    """Whether scenes are drawn with the characters' reference portraits (SDXL) or not."""
+    return settings.image_model == "sdxl"

@@ -7,6 +7,16 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
+class CharacterLook:
+    """How one character always looks: the same words and seed in every picture."""
+
+    name: str
+    description: str
+    seed: int
+    portrait: bytes | None = None  # PNG, for IP-Adapter conditioning; None without one
+
+
+@dataclass(frozen=True)
 class ImageRequest:
     scene_number: int  # 1-based, as people count scenes
     title: str
@@ -16,6 +26,8 @@ class ImageRequest:
     width: int
     height: int
     seed: int
+    looks: tuple[CharacterLook, ...] = ()  # the characters present, for backends that draw them
+    portrait_of: str | None = None  # a reference portrait of this character, not a scene
 
 
 class ImageBackend(Protocol):
@@ -26,5 +38,6 @@ class ImageBackend(Protocol):
         ...
 
     def generate(self, requests: list[ImageRequest]) -> list[bytes]:
-        """One PNG (exactly width x height, RGB) per request, in order."""
+        """One PNG (exactly width x height, RGB) per request, in order. Backends that
+        report per-step progress also take ``on_step(done, total)``."""
         ...

@@ -1,0 +1,188 @@
+"""SDXL pictures, warm: latency per image, images/s and peak VRAM at 1024x1024, 30 steps,
+batch 1 and 4, with fp16+SDPA and with torch.compile of the UNet. Called by gpu_models.py.
+
+On CUDA it loads real SDXL weights if they are in the Hugging Face cache (never downloads);
+without them it builds the full-size SDXL architecture from the published configs with
+random weights, directly in fp16 on the GPU: the timings are then valid for the
+architecture (the same kernels and shapes), not for the picture. Without CUDA (or with
+``tiny``) it runs the tiny random-weight model on the CPU at 64x64 and says so.
+Everything goes through SdxlBackend.generate, the code renders use.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository's vidgen_ray
+
+from vidgen_ray.images.base import ImageRequest  # noqa: E402
+from vidgen_ray.images.sdxl import SdxlBackend  # noqa: E402
+from vidgen_ray.images.sdxl_options import SdxlOptions  # noqa: E402
+
+REAL_MODEL = "stabilityai/stable-diffusion-xl-base-1.0"
+STEPS = 30
+BATCHES = (1, 4)
+TIMED_CALLS = 2  # per batch size, after one warm-up call
+COMPILE_DEADLINE_S = 170  # past this, compile's batch-4 run (a recompile) is skipped
+
+# Published configs of stabilityai/stable-diffusion-xl-base-1.0.
+UNET = dict(
+    sample_size=128, in_channels=4, out_channels=4, layers_per_block=2,
+    block_out_channels=(320, 640, 1280),
+    down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+    up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+    transformer_layers_per_block=(1, 2, 10), attention_head_dim=(5, 10, 20),
+    cross_attention_dim=2048, use_linear_projection=True, addition_embed_type="text_time",
+    addition_time_embed_dim=256, projection_class_embeddings_input_dim=2816,
+    norm_num_groups=32)
+VAE = dict(
+    in_channels=3, out_channels=3, latent_channels=4, layers_per_block=2,
+    block_out_channels=(128, 256, 512, 512), down_block_types=("DownEncoderBlock2D",) * 4,
+    up_block_types=("UpDecoderBlock2D",) * 4, norm_num_groups=32, sample_size=1024,
+    scaling_factor=0.13025, force_upcast=True)
+CLIP_L = dict(hidden_size=768, intermediate_size=3072, num_attention_heads=12,
+              num_hidden_layers=12, projection_dim=768, hidden_act="quick_gelu")
+OPENCLIP_BIGG = dict(hidden_size=1280, intermediate_size=5120, num_attention_heads=20,
+                     num_hidden_layers=32, projection_dim=1280, hidden_act="gelu")
+SCHEDULER = dict(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                 num_train_timesteps=1000, steps_offset=1, timestep_spacing="leading",
+                 prediction_type="epsilon")
+
+
+def full_size_pipeline(device: str = "cuda"):
+    """SDXL base with random fp16 weights, built on the GPU (no download, ~5 GB); on the
+    "meta" device it only checks the shapes."""
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        EulerDiscreteScheduler,
+        StableDiffusionXLPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    from vidgen_ray.testing.tiny_sdxl import byte_tokenizer, byte_vocab
+
+    vocab, _ = byte_vocab()  # the real vocab is not here: token ids stay below 49408
+    ids = dict(vocab_size=49408, max_position_embeddings=77, bos_token_id=len(vocab) - 2,
+               eos_token_id=len(vocab) - 1, pad_token_id=len(vocab) - 1)
+    default_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float16)
+    try:
+        with torch.device(device):
+            unet = UNet2DConditionModel(**UNET)
+            vae = AutoencoderKL(**VAE)
+            text = CLIPTextModel(CLIPTextConfig(**CLIP_L, **ids))
+            text_2 = CLIPTextModelWithProjection(CLIPTextConfig(**OPENCLIP_BIGG, **ids))
+    finally:
+        torch.set_default_dtype(default_dtype)
+    return StableDiffusionXLPipeline(
+        vae=vae, unet=unet, text_encoder=text, text_encoder_2=text_2,
+        tokenizer=byte_tokenizer(), tokenizer_2=byte_tokenizer(pad_token="!"),
+        scheduler=EulerDiscreteScheduler(**SCHEDULER))
+
+
+def _requests(batch: int, size: tuple[int, int]) -> list[ImageRequest]:
+    return [ImageRequest(scene_number=n + 1, title="", description=f"a lighthouse on a cliff "
+                         f"at dusk, waves breaking, scene {n + 1}", characters=(), mood="calm",
+                         width=size[0], height=size[1], seed=n) for n in range(batch)]
+
+
+def _measure(backend: SdxlBackend, size: tuple[int, int], label: str, started: float,
+             compiled: bool) -> list[dict]:
+    import torch
+
+    cuda = torch.cuda.is_available() and backend.plan.device == "cuda"
+    rows = []
+    for batch in BATCHES:
+        if compiled and batch > 1 and time.perf_counter() - started > COMPILE_DEADLINE_S:
+            print(f"  {label}: batch {batch} skipped (compile time budget used)")
+            continue
+        requests = _requests(batch, size)
+        if cuda:
+            torch.cuda.reset_peak_memory_stats()
+        warm_start = time.perf_counter()
+        backend.generate(requests)  # warm-up: kernels chosen, compiled, cached
+        warm_up = time.perf_counter() - warm_start
+        times = []
+        for _ in range(TIMED_CALLS):
+            if cuda:
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            backend.generate(requests)
+            if cuda:
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - start)
+        best = min(times)
+        rows.append({"config": label, "batch": batch, "size": f"{size[0]}x{size[1]}",
+                     "steps": STEPS, "warm_up_s": round(warm_up, 2),
+                     "call_s": [round(t, 3) for t in times],
+                     "latency_per_image_s": round(best / batch, 3),
+                     "images_per_s": round(batch / best, 3),
+                     "peak_vram_gb": (round(torch.cuda.max_memory_allocated() / 2**30, 2)
+                                      if cuda else None)})
+        print(f"  {label:<14} batch {batch}: {best / batch:7.3f} s/image  "
+              f"{batch / best:6.2f} images/s  warm-up {warm_up:6.1f} s"
+              + (f"  peak {rows[-1]['peak_vram_gb']} GB" if cuda else ""))
+    return rows
+
+
+def _options(model: str, size: tuple[int, int], compile_unet: bool) -> SdxlOptions:
+    return SdxlOptions(model=model, size=size, steps=STEPS, guidance_scale=7.5, style="none",
+                       safety_checker=False, compile=compile_unet, offline=True,
+                       batch_size=max(BATCHES))
+
+
+def run(tiny: bool = False) -> dict:
+    import torch
+
+    started = time.perf_counter()
+    if tiny or not torch.cuda.is_available():
+        return _run_tiny(started)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    size = (1024, 1024)
+    results: dict = {"card": torch.cuda.get_device_name(0), "torch": torch.__version__}
+    try:
+        backend = SdxlBackend(_options(REAL_MODEL, size, False))
+        results["weights"] = f"real ({REAL_MODEL} from the Hugging Face cache)"
+        pipe = backend.pipe
+    except Exception as exc:  # noqa: BLE001 - any reason the real weights are not here
+        print(f"  real weights not available ({type(exc).__name__}): building the full-size "
+              "SDXL architecture with random fp16 weights; timings are valid for the "
+              "architecture, not the picture")
+        pipe = full_size_pipeline()
+        pipe.set_progress_bar_config(disable=True)
+        backend = SdxlBackend(_options(REAL_MODEL, size, False), pipeline=pipe)
+        results["weights"] = ("random, full-size SDXL architecture in fp16: timings valid for "
+                              "the architecture, not the picture")
+    print(f"SDXL {size[0]}x{size[1]}, {STEPS} steps on {results['card']} "
+          f"({results['weights']})")
+    rows = _measure(backend, size, "fp16+SDPA", started, compiled=False)
+    try:
+        compiled = SdxlBackend(_options(REAL_MODEL, size, True), pipeline=pipe)
+        rows += _measure(compiled, size, "fp16+compile", time.perf_counter(), compiled=True)
+    except Exception as exc:  # noqa: BLE001 - report what ran; a compiler failure is a result
+        print(f"  fp16+compile failed: {type(exc).__name__}: {str(exc)[:300]}")
+        results["compile_error"] = f"{type(exc).__name__}: {str(exc)[:1000]}"
+    results["rows"] = rows
+    results["target"] = "<= 1.5 s per 1024x1024 30-step image, warm, on one H100"
+    return results
+
+
+def _run_tiny(started: float) -> dict:
+    import torch
+
+    from vidgen_ray.testing.tiny_sdxl import build_sdxl
+
+    note = ("no CUDA: tiny random-weight SDXL on the CPU at 64x64 (timings say nothing "
+            "about a GPU; compile needs CUDA and is not run)")
+    print(f"SDXL: {note}")
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as folder:
+        model = str(build_sdxl(Path(folder) / "sdxl"))
+        backend = SdxlBackend(_options(model, (64, 64), False))
+        rows = _measure(backend, (64, 64), "fp32 (tiny)", started, compiled=False)
+    return {"card": "CPU", "weights": note, "rows": rows}
