@@ -4,6 +4,7 @@ FlashAttention-2 refused or used, through the same loader as on CPU (tiny model)
 from __future__ import annotations
 
 import importlib.util
+import shutil
 
 import numpy as np
 import pytest
@@ -31,6 +32,11 @@ def test_fp16_on_cuda_by_default_and_batches_trim(tiny_bark):
     assert next(model.parameters()).dtype == torch.float16
     outputs = backend.generate(["Hello there.", "the word is a b c", "one"], "v2/en_speaker_1")
     assert all(len(o) > 0 and np.isfinite(o).all() for o in outputs)
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="finishing a line needs ffmpeg")
+def test_a_line_is_finished_at_48_khz_on_the_gpu(tiny_bark):
+    backend = BarkBackend(BarkOptions(model=str(tiny_bark), offline=True))
     [speech] = backend.synthesize([SpeechRequest("Hello there.", "v2/en_speaker_0", "en")])
     assert speech.sample_rate == 48_000 and speech.duration > 0
 
