@@ -55,7 +55,7 @@ class SceneDraft:
     lines: list[Line] = field(default_factory=list)
     action: list[str] = field(default_factory=list)  # what the picture shows
     synopsis: str = ""
-    transition: Transition = "dissolve"
+    transition: Transition | None = None  # None: the render's default transition
 
     def narrate(self, text: str) -> None:
         text = clean_spaces(text)
