@@ -285,13 +285,10 @@ class JobRun:
         self._report("video", self._chunks_done, max(self._chunks_done, len(self._chunk_tasks)))
 
     def _burned(self, timeline: Timeline, a: int, b: int, size: tuple[int, int]) -> str | None:
-        """The ASS script of the lines shown in frames [a, b), or None without burn-in. Only
-        those lines: a chunk made before later scenes were voiced stays valid."""
+        """The ASS script burned into frames [a, b), or None without burn-in."""
         if not self.settings.burn_subtitles:
             return None
-        shown = [c for c in timeline.cues if c.start * timeline.fps < b
-                 and c.end * timeline.fps > a]
-        return subtitles.format_ass(shown, self.settings, size)
+        return subtitles.burn_script(timeline.cues, timeline.fps, a, b, self.settings, size)
 
     async def _make_video(self, timeline: Timeline) -> dict[tuple[int, int], list[str]]:
         """Every size's chunk keys, in order."""

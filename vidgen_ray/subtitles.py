@@ -133,3 +133,11 @@ def format_ass(cues: list[Cue] | tuple[Cue, ...], settings: RenderSettings,
         "[Events]",
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
         *events, ""])
+
+
+def burn_script(cues: list[Cue] | tuple[Cue, ...], fps: int, start: int, end: int,
+                settings: RenderSettings, size: tuple[int, int]) -> str:
+    """The ASS script for frames [start, end): only the lines shown there, so a chunk made
+    before later scenes were voiced is the same chunk, with the same key, as one made after."""
+    shown = [c for c in cues if c.start * fps < end and c.end * fps > start]
+    return format_ass(shown, settings, size)
