@@ -162,8 +162,8 @@ def encoder_args(settings: RenderSettings) -> list[str]:
 
 
 def burn_filter(ass_file: Path, settings: RenderSettings) -> str:
-    """The ass= filter drawing a subtitle script; fonts come from the configured folder only
-    where it names them, so the same text looks the same on every node."""
+    """The ass= filter drawing a subtitle script, with the configured fonts folder handed to
+    libass, so every node draws the text with the same font file."""
     return (f"ass=filename='{_escape(ass_file)}'"
             f":fontsdir='{_escape(Path(settings.subtitle_fonts_dir))}'")
 

@@ -100,7 +100,7 @@ def test_every_transition_renders_chunk_exact_and_decodes(kind, stills, tmp_path
     assert (video["width"], video["height"]) == SMALL
 
 
-def test_every_camera_move_renders_chunk_exact_and_moves(stills):
+def test_every_camera_move_renders_chunk_exact_moves_and_decodes(stills, tmp_path):
     moves = typing.get_args(Camera)
     scenes = [Scene(lines=[Line(text="x")], transition="cut", camera=m) for m in moves]
     timeline = plan_timeline(Storyboard(scenes=scenes), [[0.6]] * len(moves),
@@ -110,6 +110,11 @@ def test_every_camera_move_renders_chunk_exact_and_moves(stills):
         first, last = whole[clip.start], whole[clip.end - 1]
         moved = np.abs(first - last).mean()
         assert (moved == 0) if clip.motion == "static" else (moved > 1), clip.motion
+    mp4 = tmp_path / "moves.mp4"
+    mp4.write_bytes(assembly.render_chunk(timeline, 0, timeline.total_frames,
+                                          {s: stills[s].read_bytes() for s in range(len(moves))},
+                                          SETTINGS, SMALL))
+    assert decode_errors(mp4) == ""
 
 
 def test_a_zoom_moves_smoothly_without_jitter(tmp_path):
