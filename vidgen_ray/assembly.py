@@ -15,7 +15,7 @@ from vidgen_ray.errors import RenderError, ToolError
 from vidgen_ray.ffmpeg import decode_errors, ffmpeg, probe
 from vidgen_ray.timeline import Clip, Segment, Timeline
 
-ASSEMBLY_VERSION = "assembly-4"  # bump when the pixels a chunk renders change
+ASSEMBLY_VERSION = "assembly-5"  # bump when the pixels a chunk renders change
 # Camera moves: zooms travel 12 % of the frame; pans hold an 8 % zoom and sweep 60 % of the
 # slack. Neither crops more than 6 % of any edge, inside the cards' 7 % text margin.
 ZOOM = 0.12
@@ -60,8 +60,9 @@ def _moving_still(input_label: str, clip: Clip, start: int, end: int, fps: int,
 
 
 def chunk_graph(timeline: Timeline, start: int, end: int, scene_inputs: dict[int, int],
-                size: tuple[int, int]) -> str:
-    """The filter graph for frames [start, end); input k is the still of scene_inputs' key."""
+                size: tuple[int, int], burn: str = "") -> str:
+    """The filter graph for frames [start, end); input k is the still of scene_inputs' key.
+    ``burn``: filters that draw on the joined frames, timed by absolute frame (subtitles)."""
     width, height = size
     segments = timeline.segments(start, end)
     uses: dict[int, int] = {}
@@ -85,25 +86,69 @@ def chunk_graph(timeline: Timeline, start: int, end: int, scene_inputs: dict[int
 
     clips = {clip.scene: clip for clip in timeline.clips}
     for n, seg in enumerate(segments):
-        chains.append(_segment(seg, n, clips, still, timeline.fps))
+        chains.append(_segment(seg, n, clips, still, timeline.fps, width))
     # concat guesses segment boundaries from timestamps; renumbering keeps every frame.
+    # Burned-in text sees absolute times, so a chunk draws what the whole render draws.
+    drawn = f"setpts=N+{start},{burn},setpts=PTS-{start}," if burn else "setpts=N,"
     chains.append("".join(f"[g{n}]" for n in range(len(segments)))
-                  + f"concat=n={len(segments)}:v=1:a=0,settb=1/{timeline.fps},setpts=N,"
+                  + f"concat=n={len(segments)}:v=1:a=0,settb=1/{timeline.fps},{drawn}"
                   "format=yuv420p[v]")
     return ";".join(chains)
 
 
-def _segment(seg: Segment, n: int, clips: dict[int, Clip], still, fps: int) -> str:
+def _segment(seg: Segment, n: int, clips: dict[int, Clip], still, fps: int,
+             width: int) -> str:
     if seg.b is None:
-        return _moving_still(still(seg.a), clips[seg.a], seg.start, seg.end, fps, f"[g{n}]")
-    # The incoming still fades in over the outgoing one. With st and d chosen so, the weight
-    # at absolute frame f is (f - fade_start + 1) / (fade_frames + 1), as Segment.alpha says;
-    # fade+overlay run in C, ~50x faster than a per-pixel blend expression.
-    st, d = (seg.fade_start - 1) / fps, (seg.fade_frames + 1) / fps
-    a = _moving_still(still(seg.a), clips[seg.a], seg.start, seg.end, fps, f"[g{n}a]")
-    b = _moving_still(still(seg.b), clips[seg.b], seg.start, seg.end, fps, f"[g{n}b]",
-                      then=f",format=yuva420p,fade=t=in:st={st:.6f}:d={d:.6f}:alpha=1")
-    return f"{a};{b};[g{n}a][g{n}b]overlay=format=yuv420:eof_action=pass[g{n}]"
+        clip = clips[seg.a]
+        return _moving_still(still(seg.a), clip, seg.start, seg.end, fps, f"[g{n}]",
+                             then=_black_fades(clip, fps))
+    # Every transition's progress at absolute frame f is Segment.alpha(f); fade and overlay
+    # run in C, ~50x faster than a per-pixel blend expression (benchmarks/dissolve.py).
+    a_then, b_then, mix = _transition(seg, fps, width)
+    a = _moving_still(still(seg.a), clips[seg.a], seg.start, seg.end, fps, f"[g{n}a]", a_then)
+    b = _moving_still(still(seg.b), clips[seg.b], seg.start, seg.end, fps, f"[g{n}b]", b_then)
+    return f"{a};{b};[g{n}a][g{n}b]{mix}[g{n}]"
+
+
+def _fade(kind: str, first: float, frames: float, fps: int, extra: str = "") -> str:
+    """fade= whose weight at absolute frame f is (f - first + 1) / (frames + 1) (for "in")."""
+    return f",fade=t={kind}:st={(first - 1) / fps:.6f}:d={(frames + 1) / fps:.6f}{extra}"
+
+
+def _black_fades(clip: Clip, fps: int) -> str:
+    """A clip's fade up from black after a fade_black, and down to black before one."""
+    then = _fade("in", clip.start, clip.black_in, fps) if clip.black_in else ""
+    if clip.black_out:
+        then += _fade("out", clip.end - clip.black_out, clip.black_out, fps)
+    return then
+
+
+def _transition(seg: Segment, fps: int, width: int) -> tuple[str, str, str]:
+    """Filters after the outgoing still, after the incoming one, and the filter joining them
+    (b drawn over a), for an overlapping transition; all timed by absolute frame (pure)."""
+    first, frames = seg.fade_start, seg.fade_frames
+    overlay = "overlay=format=yuv420:eof_action=pass"
+    # Progress as a function of the frame's time t, for expressions evaluated per frame.
+    progress = f"((t*{fps}-{first}+1)/{frames + 1})"
+    if seg.kind == "fade":  # a dims to black over the first half, b rises over the second
+        half = (frames + 1) / 2
+        return (_fade("out", first, half - 1, fps),
+                ",format=yuva420p" + _fade("in", first + half, half - 1, fps, ":alpha=1"),
+                overlay)
+    if seg.kind in ("wipe_left", "wipe_right"):
+        # b stays in place while its visible part grows from the right edge (wipe_left) or
+        # the left: b beside a transparent half, cropped at the edge, drawn back where it
+        # was. An even whole edge keeps crop and overlay (which round to chroma) in step.
+        left = seg.kind == "wipe_left"
+        edge = f"(2*floor({width}*({'1-' if left else ''}{progress})/2))"
+        pad = f"pad=w={2 * width}:h=ih:x={0 if left else width}:y=0:color=black@0"
+        place = edge if left else f"({edge}-{width})"
+        return ("", f",format=yuva420p,{pad},crop=w={width}:h=ih:x='{edge}':y=0:exact=1",
+                f"{overlay}:eval=frame:x='{place}':y=0")
+    if seg.kind in ("slide_left", "slide_right"):  # b slides in over a from one side
+        sign = "" if seg.kind == "slide_left" else "-"
+        return "", "", f"{overlay}:eval=frame:x='{sign}W*(1-{progress})':y=0"
+    return "", ",format=yuva420p" + _fade("in", first, frames, fps, ":alpha=1"), overlay
 
 
 def encoder_args(settings: RenderSettings) -> list[str]:
@@ -116,13 +161,28 @@ def encoder_args(settings: RenderSettings) -> list[str]:
             "-video_track_timescale", str(fps * 512), "-an"]
 
 
+def burn_filter(ass_file: Path, settings: RenderSettings) -> str:
+    """The ass= filter drawing a subtitle script, with the configured fonts folder handed to
+    libass, so every node draws the text with the same font file."""
+    return (f"ass=filename='{_escape(ass_file)}'"
+            f":fontsdir='{_escape(Path(settings.subtitle_fonts_dir))}'")
+
+
+def _escape(path: Path) -> str:
+    # Inside '...' in a filter graph only the quote needs care.
+    return str(path).replace("'", "'\\''")
+
+
 def chunk_args(timeline: Timeline, start: int, end: int, stills: dict[int, Path],
-               settings: RenderSettings, out: Path) -> list[str]:
-    """ffmpeg arguments that encode frames [start, end) to ``out`` (pure)."""
+               settings: RenderSettings, out: Path, size: tuple[int, int] | None = None,
+               ass_file: Path | None = None) -> list[str]:
+    """ffmpeg arguments that encode frames [start, end) to ``out`` at ``size`` (default:
+    the settings'), with the subtitles of ``ass_file`` burned in if given (pure)."""
     scenes = sorted(stills)
     inputs = [arg for scene in scenes for arg in ("-i", str(stills[scene]))]
+    burn = burn_filter(ass_file, settings) if ass_file else ""
     graph = chunk_graph(timeline, start, end, {s: k for k, s in enumerate(scenes)},
-                        settings.size)
+                        size or settings.size, burn)
     return ["-filter_complex_threads", str(settings.ffmpeg_threads), *inputs,
             "-filter_complex", graph, "-map", "[v]", *encoder_args(settings),
             "-frames:v", str(end - start), str(out)]
@@ -135,16 +195,22 @@ def scenes_in(timeline: Timeline, start: int, end: int) -> list[int]:
 
 
 def render_chunk(timeline: Timeline, start: int, end: int, stills: dict[int, bytes],
-                 settings: RenderSettings) -> bytes:
-    """Encode frames [start, end) from the scenes' PNG stills; return the MP4's bytes."""
+                 settings: RenderSettings, size: tuple[int, int] | None = None,
+                 ass: str | None = None) -> bytes:
+    """Encode frames [start, end) from the scenes' PNG stills, at ``size`` (default: the
+    settings'), burning in the ASS subtitle script ``ass`` if given; return the MP4's bytes."""
     with tempfile.TemporaryDirectory(prefix="vidgen-chunk-") as tmp:
         work = Path(tmp)
         paths = {}
         for scene, png in stills.items():
             paths[scene] = work / f"scene{scene}.png"
             paths[scene].write_bytes(png)
+        ass_file = None
+        if ass is not None:
+            ass_file = work / "subtitles.ass"
+            ass_file.write_text(ass, encoding="utf-8")
         out = work / "chunk.mp4"
-        ffmpeg(chunk_args(timeline, start, end, paths, settings, out))
+        ffmpeg(chunk_args(timeline, start, end, paths, settings, out, size, ass_file))
         return out.read_bytes()
 
 
@@ -165,8 +231,10 @@ def mux_args(concat_file: Path, soundtrack: Path, out: Path, title: str) -> list
             "-metadata", f"title={title}", str(out)]
 
 
-def check_video(video: Path, settings: RenderSettings, frames: int) -> dict:
-    """Probe the finished file; a render is done only if it is what the timeline promised."""
+def check_video(video: Path, settings: RenderSettings, frames: int,
+                size: tuple[int, int] | None = None) -> dict:
+    """Probe the finished file; a render is done only if it is what the timeline promised
+    (at ``size``, default the settings')."""
     try:
         info = probe(video)
         errors = decode_errors(video)
@@ -174,7 +242,7 @@ def check_video(video: Path, settings: RenderSettings, frames: int) -> dict:
         raise RenderError(f"{video} failed its check: {exc}", stage="check") from exc
     streams = {s["codec_type"]: s for s in info["streams"]}
     v, a = streams.get("video", {}), streams.get("audio", {})
-    width, height = settings.size
+    width, height = size or settings.size
     problems = []
     if (v.get("codec_name"), v.get("pix_fmt")) != ("h264", "yuv420p"):
         problems.append(f"video is {v.get('codec_name')}/{v.get('pix_fmt')}, not h264/yuv420p")

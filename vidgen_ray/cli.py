@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vidgen_ray.config import Aspect, Resolution, load_settings
+from vidgen_ray.config import Aspect, Resolution, SubtitlePosition, Transition, load_settings
 from vidgen_ray.errors import InputError, VidgenError
 from vidgen_ray.speech import parse_voice_option
 from vidgen_ray.speech.casting import load_cast
@@ -163,6 +163,31 @@ def render(
     address: str | None = typer.Option(None, help="Ray cluster to use, e.g. ray://head:10001"
                                        " (default: $RAY_ADDRESS, else a local Ray)",
                                        show_default=False),
+    transition: Transition | None = typer.Option(
+        None, help="Transition where the storyboard sets none (default: dissolve)",
+        show_default=False),
+    burn_subtitles: bool | None = typer.Option(
+        None, "--burn-subtitles/--no-burn-subtitles", help="Draw the subtitles into the "
+        "picture too (default: no; .srt/.vtt are always written)", show_default=False),
+    subtitle_font: str | None = typer.Option(None, help="Burn-in font family"
+                                             " (default: DejaVu Sans)", show_default=False),
+    subtitle_fonts_dir: str | None = typer.Option(
+        None, help="Folder holding the burn-in font (default: the DejaVu folder)",
+        show_default=False),
+    subtitle_size: int | None = typer.Option(None, help="Burn-in text height in pixels of a "
+                                             "1080-line frame, 8-300 (default: 48)",
+                                             show_default=False),
+    subtitle_outline: float | None = typer.Option(
+        None, help="Burn-in outline in pixels of a 1080-line frame, 0-20 (default: 3)",
+        show_default=False),
+    subtitle_position: SubtitlePosition | None = typer.Option(
+        None, help="Burn-in at the bottom or top (default: bottom)", show_default=False),
+    subtitle_box: bool | None = typer.Option(
+        None, "--subtitle-box/--no-subtitle-box", help="Burn-in on a dark box (default: no)",
+        show_default=False),
+    rendition: list[str] | None = typer.Option(
+        None, help="Another output WIDTHxHEIGHT, e.g. 1080x1920; repeat for more",
+        show_default=False),
     image_settings: dict | None = None,
 ) -> None:
     """Render SCRIPT into a folder: video.mp4, subtitles.srt/.vtt, storyboard.json and
@@ -173,6 +198,13 @@ def render(
                                  tts_model=backend, tts_voice=narrator, tts_speed=speed,
                                  seed=seed, loudness=loudness, stems=stems, ray_address=address,
                                  tts_temperature=temperature, bark_model=bark_model,
+                                 transition=transition, burn_subtitles=burn_subtitles,
+                                 subtitle_font=subtitle_font,
+                                 subtitle_fonts_dir=subtitle_fonts_dir,
+                                 subtitle_size=subtitle_size,
+                                 subtitle_outline=subtitle_outline,
+                                 subtitle_position=subtitle_position,
+                                 subtitle_box=subtitle_box, renditions=rendition or None,
                                  **(image_settings or {}))
         if cast is not None:
             settings = settings.model_copy(

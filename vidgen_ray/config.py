@@ -7,6 +7,7 @@ address also by Ray's own ``RAY_ADDRESS``.
 from __future__ import annotations
 
 import os
+import re
 from typing import Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
@@ -16,6 +17,13 @@ from vidgen_ray.errors import SettingsError
 
 Resolution = Literal["720p", "1080p", "1440p", "2160p"]
 Aspect = Literal["16:9", "9:16", "1:1"]
+# How a scene gives way to the next, and camera moves: defined here so that the default
+# setting and the storyboard (which imports them) share one list. See storyboard.py.
+Transition = Literal["cut", "dissolve", "fade", "fade_black", "wipe_left", "wipe_right",
+                     "slide_left", "slide_right"]
+Camera = Literal["zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down", "static"]
+SubtitlePosition = Literal["bottom", "top"]
+MAX_SIDE = 4096  # pixels: 2160p in either orientation (3840x2160, 2160x3840) fits
 
 # Short side of the frame in pixels for each named resolution.
 _SHORT_SIDE = {"720p": 720, "1080p": 1080, "1440p": 1440, "2160p": 2160}
@@ -65,7 +73,23 @@ class RenderSettings(BaseSettings):
     stems: Literal["wav", "flac", "mp3", "aac"] | None = Field(
         None, description="Also write mix.<ext> and stems/{speech,music,ambience,effects}.<ext> "
         "in this format; empty writes none.")
-    crossfade: float = Field(0.5, ge=0.0, le=2.0, description="Dissolve length in seconds.")
+    crossfade: float = Field(0.5, ge=0.0, le=2.0, description="Transition length in seconds.")
+    transition: Transition = Field(
+        "dissolve", description="Transition for scenes whose storyboard leaves it empty.")
+    burn_subtitles: bool = Field(False, description="Draw the subtitles into the picture too.")
+    subtitle_font: str = Field("DejaVu Sans", min_length=1, description="Burn-in font family.")
+    subtitle_fonts_dir: str = Field(
+        "/usr/share/fonts/truetype/dejavu", min_length=1,
+        description="Folder holding the burn-in font (fonts-dejavu-core installs this one).")
+    subtitle_size: int = Field(
+        48, ge=8, le=300, description="Burn-in text height in pixels of a 1080-line frame.")
+    subtitle_outline: float = Field(
+        3.0, ge=0.0, le=20.0, description="Burn-in outline width in pixels of a 1080-line frame.")
+    subtitle_position: SubtitlePosition = Field("bottom", description="Burn-in: bottom or top.")
+    subtitle_box: bool = Field(False, description="Burn-in on a dark background box.")
+    renditions: list[str] = Field(
+        default_factory=list, max_length=8,
+        description="More outputs besides the main one, each WIDTHxHEIGHT, e.g. 1080x1920.")
     chunk_seconds: float = Field(
         10.0, ge=1.0, le=600.0, description="Length of the video pieces encoded in parallel."
     )
@@ -143,6 +167,32 @@ class RenderSettings(BaseSettings):
             return LOUDNESS_PRESETS[name]
         return value
 
+    @field_validator("renditions")
+    @classmethod
+    def _rendition_sizes(cls, renditions: list[str]) -> list[str]:
+        for text in renditions:
+            rendition_size(text)
+        return renditions
+
+    @property
+    def rendition_sizes(self) -> list[tuple[int, int]]:
+        """(width, height) of each extra output, in order, without repeats of the main one."""
+        sizes = []
+        for text in self.renditions:
+            size = rendition_size(text)
+            if size != self.size and size not in sizes:
+                sizes.append(size)
+        return sizes
+
+    @property
+    def picture_size(self) -> tuple[int, int]:
+        """Pictures keep the main frame's shape, made large enough for every rendition to
+        cover its own frame by cropping, without enlarging (up to MAX_SIDE)."""
+        width, height = self.size
+        grow = max([1.0, *(max(w / width, h / height) for w, h in self.rendition_sizes)])
+        grow = min(grow, MAX_SIDE / max(width, height))
+        return (round(width * grow / 2) * 2, round(height * grow / 2) * 2)
+
     @property
     def size(self) -> tuple[int, int]:
         """(width, height) in pixels, both even as H.264 4:2:0 requires."""
@@ -163,6 +213,18 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+def rendition_size(text: str) -> tuple[int, int]:
+    """"1080x1920" -> (1080, 1920); both sides even (H.264 4:2:0) and 16..MAX_SIDE."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not match:
+        raise ValueError(f"rendition {text!r} is not WIDTHxHEIGHT: write e.g. 1080x1920")
+    width, height = int(match[1]), int(match[2])
+    for side in (width, height):
+        if side % 2 or not 16 <= side <= MAX_SIDE:
+            raise ValueError(f"rendition {text!r}: each side must be even and 16-{MAX_SIDE} "
+                             "pixels, e.g. 1280x720 or 3840x2160")
+    return width, height
 
 
 # Settings of the farm, not of the video: they never change what a render looks like.

@@ -97,7 +97,8 @@ def estimate_timeline(storyboard: Storyboard, settings: RenderSettings) -> Timel
     assumed speaking rate."""
     rate = SPEECH_CHARS_PER_SECOND * settings.tts_speed
     seconds = [[len(line.text) / rate for line in scene.lines] for scene in storyboard.scenes]
-    pacing = Pacing(fps=settings.fps, crossfade=settings.crossfade)
+    pacing = Pacing(fps=settings.fps, crossfade=settings.crossfade,
+                    transition=settings.transition)
     return plan_timeline(storyboard, seconds, pacing, seed=settings.seed)
 
 
@@ -107,7 +108,7 @@ def _graph(storyboard: Storyboard, settings: RenderSettings, timeline: Timeline)
         scenes=scenes, lines=lines, speech_requests=lines, image_requests=scenes,
         speech_calls=math.ceil(lines / settings.speech_batch_size),
         image_calls=math.ceil(scenes / settings.image_batch_size),
-        chunks=len(timeline.chunks(settings.chunk_seconds)),
+        chunks=len(timeline.chunks(settings.chunk_seconds)) * (1 + len(settings.rendition_sizes)),
         chunk_seconds=settings.chunk_seconds)
 
 

@@ -65,13 +65,16 @@ class JobRun:
         self.placement: dict[str, list[str]] = {"chunk": [], "mix": []}
         self.stage = "setup"
         self.info: dict = {}  # what the video check found
+        self.renditions: dict[str, dict] = {}  # file name -> its check, for each extra size
+        # The main size first, then each rendition: chunks are encoded for every one.
+        self._sizes = [settings.size, *settings.rendition_sizes]
         self._pictures: dict[int, asyncio.Event] = {}
         self._pictures_task: asyncio.Future | None = None
         self._image_keys: list[str] = []
         self._portrait_keys: dict[str, str] = {}
         self._speech_keys: list[str] = []
         self._speech_changed = asyncio.Event()
-        self._chunk_tasks: dict[tuple[int, int], asyncio.Future | None] = {}
+        self._chunk_tasks: dict[tuple[tuple[int, int], int, int], asyncio.Future | None] = {}
         self._chunks_done = 0
         self._durations: dict[str, float] = {}
         self._exports: list[str] = []  # sound files written beside the video
@@ -179,7 +182,9 @@ class JobRun:
         return requests, keys
 
     async def _make_pictures(self, version: str) -> None:
-        settings, (width, height) = self.settings, self.settings.size
+        settings = self.settings
+        # Made once, large enough for every rendition to crop its shape from.
+        width, height = settings.picture_size
         looks = cast.character_looks(self.storyboard) if wants_portraits(settings) else {}
         side = cast.portrait_side(settings.image_resolution)
         self._portrait_keys = {name: content_key("portrait", **cast.portrait_key_fields(
@@ -259,7 +264,8 @@ class JobRun:
         for scene in board.scenes:
             seconds.append(durations[at:at + len(scene.lines)])
             at += len(scene.lines)
-        pacing = Pacing(fps=self.settings.fps, crossfade=self.settings.crossfade)
+        pacing = Pacing(fps=self.settings.fps, crossfade=self.settings.crossfade,
+                        transition=self.settings.transition)
         return plan_timeline(board, seconds, pacing, seed=self.settings.seed)
 
     async def _stream_early_chunks(self) -> None:
@@ -300,39 +306,52 @@ class JobRun:
         return len(self.storyboard.scenes)
 
     def _launch(self, timeline: Timeline, a: int, b: int) -> None:
-        """Encode frames [a, b) unless they are stored or already on their way."""
-        if (a, b) in self._chunk_tasks:
-            return
-        key = self._chunk_key(timeline, a, b)
-        self._chunk_tasks[(a, b)] = (None if self.store.has(key) else
-                                     asyncio.ensure_future(self._encode(timeline, a, b, key)))
+        """Encode frames [a, b) at every size unless stored or already on their way."""
+        for size in self._sizes:
+            if (size, a, b) in self._chunk_tasks:
+                continue
+            key = self._chunk_key(timeline, a, b, size)
+            self._chunk_tasks[(size, a, b)] = (
+                None if self.store.has(key) else
+                asyncio.ensure_future(self._encode(timeline, a, b, size, key)))
 
-    async def _encode(self, timeline: Timeline, a: int, b: int, key: str) -> None:
+    async def _encode(self, timeline: Timeline, a: int, b: int, size: tuple[int, int],
+                      key: str) -> None:
         scenes = assembly.scenes_in(timeline, a, b)
         for scene in scenes:  # stream: start as soon as this chunk's pictures exist
             await self._picture(scene)
         stills = {s: self.store.get(self._image_keys[s]) for s in scenes}
         try:
-            mp4, node = await ffmpeg_tasks.encode_chunk(timeline, a, b, stills,
-                                                        self.settings, self.pools.cluster)
+            mp4, node = await ffmpeg_tasks.encode_chunk(
+                timeline, a, b, stills, self.settings, self.pools.cluster, size,
+                self._burned(timeline, a, b, size))
         except VidgenError as exc:
-            raise RenderError(f"frames {a}-{b}: {exc}", stage="video") from exc
+            raise RenderError(f"frames {a}-{b} at {size[0]}x{size[1]}: {exc}",
+                              stage="video") from exc
         self.store.put(key, mp4)
         self.placement["chunk"].append(node)
         self._chunks_done += 1
         self._report("video", self._chunks_done, max(self._chunks_done, len(self._chunk_tasks)))
 
-    async def _make_video(self, timeline: Timeline) -> list[str]:
+    def _burned(self, timeline: Timeline, a: int, b: int, size: tuple[int, int]) -> str | None:
+        """The ASS script burned into frames [a, b), or None without burn-in."""
+        if not self.settings.burn_subtitles:
+            return None
+        return subtitles.burn_script(timeline.cues, timeline.fps, a, b, self.settings, size)
+
+    async def _make_video(self, timeline: Timeline) -> dict[tuple[int, int], list[str]]:
+        """Every size's chunk keys, in order."""
         ranges = timeline.chunks(self.settings.chunk_seconds)
         for a, b in ranges:
             self._launch(timeline, a, b)
         stored = sum(task is None for task in self._chunk_tasks.values())
         self._chunks_done += stored
-        self._report("video", self._chunks_done, len(ranges))
+        self._report("video", self._chunks_done, len(ranges) * len(self._sizes))
         # Early chunks are always among the final ones (see _stream_early_chunks); all of
         # them are awaited, so none is left running.
         await self._settle(*(t for t in self._chunk_tasks.values() if t is not None))
-        return [self._chunk_key(timeline, a, b) for a, b in ranges]
+        return {size: [self._chunk_key(timeline, a, b, size) for a, b in ranges]
+                for size in self._sizes}
 
     async def _picture(self, scene: int) -> None:
         """Wait for a scene's picture; give up if picture-making ended without it."""
@@ -345,13 +364,16 @@ class JobRun:
             waiter.cancel()
             raise RenderError(f"scene {scene + 1} has no picture", stage="video")
 
-    def _chunk_key(self, timeline: Timeline, start: int, end: int) -> str:
+    def _chunk_key(self, timeline: Timeline, start: int, end: int,
+                   size: tuple[int, int]) -> str:
         scenes = assembly.scenes_in(timeline, start, end)
         return content_key(
             "chunk", assembly=assembly.ASSEMBLY_VERSION, start=start, end=end,
             segments=timeline.segments(start, end), clips=[timeline.clips[s] for s in scenes],
-            images=[self._image_keys[s] for s in scenes], size=self.settings.size,
-            fps=timeline.fps, encoder=assembly.encoder_args(self.settings))
+            images=[self._image_keys[s] for s in scenes], size=size,
+            fps=timeline.fps, encoder=assembly.encoder_args(self.settings),
+            subtitles=self._burned(timeline, start, end, size),
+            fonts=self.settings.subtitle_fonts_dir if self.settings.burn_subtitles else None)
 
     async def _mix(self, timeline: Timeline, speeches: list[Speech]) -> tuple[bytes, dict]:
         key = self._soundtrack_key(timeline)
@@ -394,29 +416,43 @@ class JobRun:
 
     # ---- finishing -------------------------------------------------------------------------
 
-    async def _finish(self, timeline: Timeline, chunk_keys: list[str], soundtrack: bytes) -> Path:
-        """Mux under a job-private name, check, then rename: a failed or cancelled job never
-        leaves a half-made or stale video.mp4, and two jobs never share a temporary file."""
-        ranges = timeline.chunks(self.settings.chunk_seconds)
-        listing = [(self.store.path(key), (b - a) / timeline.fps)
-                   for key, (a, b) in zip(chunk_keys, ranges, strict=True)]
+    async def _finish(self, timeline: Timeline, chunk_keys: dict[tuple[int, int], list[str]],
+                      soundtrack: bytes) -> Path:
+        """Mux every size under a job-private name, check, then rename: a failed or cancelled
+        job never leaves a half-made or stale video, and two jobs never share a temporary
+        file. The main size is video.mp4; each rendition video-WIDTHxHEIGHT.mp4."""
         self._report("mux", 0, 1)
-        draft = self.out_dir / f".{self.record.id}.video.mp4"
+        names = {size: "video.mp4" if n == 0 else f"video-{size[0]}x{size[1]}.mp4"
+                 for n, size in enumerate(self._sizes)}
+        drafts = {size: self.out_dir / f".{self.record.id}.{name}"
+                  for size, name in names.items()}
         try:
-            await asyncio.to_thread(self._mux, listing, soundtrack, draft)
+            await asyncio.gather(*(asyncio.to_thread(
+                self._mux, self._listing(timeline, chunk_keys[size]), soundtrack, draft)
+                for size, draft in drafts.items()))
             self.stage, started = "check", time.perf_counter()
-            self.info = await asyncio.to_thread(assembly.check_video, draft, self.settings,
-                                                timeline.total_frames)
+            checks = await asyncio.gather(*(asyncio.to_thread(
+                assembly.check_video, draft, self.settings, timeline.total_frames, size)
+                for size, draft in drafts.items()))
             self.timings["check"] = time.perf_counter() - started
-            video = self.out_dir / "video.mp4"
-            draft.replace(video)
+            for (size, draft), info in zip(drafts.items(), checks, strict=True):
+                draft.replace(self.out_dir / names[size])
+                if size != self.settings.size:
+                    self.renditions[names[size]] = info
+            self.info = checks[0]
         finally:
-            draft.unlink(missing_ok=True)
-        return video
+            for draft in drafts.values():
+                draft.unlink(missing_ok=True)
+        return self.out_dir / "video.mp4"
+
+    def _listing(self, timeline: Timeline, keys: list[str]) -> list[tuple[Path, float]]:
+        ranges = timeline.chunks(self.settings.chunk_seconds)
+        return [(self.store.path(key), (b - a) / timeline.fps)
+                for key, (a, b) in zip(keys, ranges, strict=True)]
 
     def _mux(self, listing: list[tuple[Path, float]], soundtrack: bytes, video: Path) -> None:
-        wav = self.out_dir / f".{self.record.id}.soundtrack.wav"
-        concat = self.out_dir / f".{self.record.id}.ffconcat"
+        wav = video.with_suffix(".soundtrack.wav")  # beside the draft: one per size and job
+        concat = video.with_suffix(".ffconcat")
         wav.write_bytes(soundtrack)
         concat.write_text(assembly.concat_list(listing), encoding="utf-8")
         try:
@@ -426,20 +462,21 @@ class JobRun:
             concat.unlink()
 
     def _write_manifest(self, video: Path, timeline: Timeline, voices: dict[str, str],
-                        speech_keys: list[str], chunk_keys: list[str], loudness: dict,
-                        backends: dict[str, str]) -> None:
+                        speech_keys: list[str], chunk_keys: dict[tuple[int, int], list[str]],
+                        loudness: dict, backends: dict[str, str]) -> None:
         files = {"subtitles.srt": subtitles.format_srt(timeline.cues),
                  "subtitles.vtt": subtitles.format_vtt(timeline.cues),
                  "storyboard.json": self.storyboard.model_dump_json(indent=2) + "\n"}
         for name, text in files.items():
             (self.out_dir / name).write_text(text, encoding="utf-8")
-        keys = [*speech_keys, *self._portrait_keys.values(), *self._image_keys, *chunk_keys,
-                *self._soundtrack_keys]
+        keys = [*speech_keys, *self._portrait_keys.values(), *self._image_keys,
+                *(k for ks in chunk_keys.values() for k in ks), *self._soundtrack_keys]
         info = {**self.info, "scenes": len(timeline.clips), "lines": len(timeline.cues)}
         data = manifest.build_manifest(
             version=_package_version(), storyboard=self.storyboard, settings=self.settings,
             backends=backends, voices=voices, video=info, timings=self.timings,
-            artifacts=[video, *(self.out_dir / name for name in files)],
+            artifacts=[video, *(self.out_dir / name for name in self.renditions),
+                       *(self.out_dir / name for name in files)],
             parts={k: self.store.path(k) for k in keys}, loudness=loudness)
         data["job"] = self.record.id
         if self._exports:
@@ -448,6 +485,7 @@ class JobRun:
                              for name in self._exports}
         data["pictures"] = cast.pictures_manifest([self.store.get(k) for k in self._image_keys],
                                              self._portrait_keys)
+        data["renditions"] = self.renditions
         manifest.write_json(self.out_dir / "manifest.json", data)
 
     # ---- bookkeeping -----------------------------------------------------------------------

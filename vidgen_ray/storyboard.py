@@ -11,13 +11,15 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from vidgen_ray.config import Camera, Transition
+
 NARRATOR = "NARRATOR"
 
 Mood = Literal["neutral", "calm", "tense", "joyful", "sad", "mysterious", "epic"]
 Ambience = Literal[
     "none", "room", "rain", "wind", "ocean", "forest", "city", "night", "fire", "crowd"
 ]
-Transition = Literal["cut", "dissolve"]
+# Transition and Camera: the meanings are in README "Transitions" and "Camera moves".
 Effect = Literal["thunder", "door", "footsteps", "knock", "phone", "explosion", "bell"]
 EFFECTS: tuple[str, ...] = get_args(Effect)
 
@@ -86,7 +88,10 @@ class Scene(_Model):
     characters: list[str] = Field(default_factory=list, description="Names present.")
     mood: Mood = "neutral"
     ambience: Ambience = "none"
-    transition: Transition = Field("dissolve", description="How this scene gives way to the next.")
+    transition: Transition | None = Field(
+        None, description="How this scene gives way to the next; empty: the render's default.")
+    camera: Camera | None = Field(
+        None, description="Camera move on the picture; empty: chosen by the render's seed.")
     seed: int | None = Field(None, ge=0)
     sfx: list[SoundCue] = Field(default_factory=list, description="One-shot sound effects.")
 

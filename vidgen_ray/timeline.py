@@ -3,27 +3,33 @@
 Every frame of the video is a function of its frame number, so any range of frames can be
 rendered alone by any worker and still match a render of the whole (see ``segments``).
 
-A scene lasts: ``lead_in`` (plus the dissolve into it) + its lines with ``line_gap`` between
-them + ``tail``. Neighbouring scenes overlap by the dissolve's length; speech starts after
-the picture has settled, so two scenes' voices never collide.
+A scene lasts: ``lead_in`` (plus the transition into it) + its lines with ``line_gap`` between
+them + ``tail`` (plus a fade to black out of it). Scenes joined by an overlapping transition
+(dissolve, fade, wipe, slide) share the crossfade's length of frames; ``fade_black`` shares
+none: the scene fades out over its last frames, the next fades in over its first. Speech
+starts after the picture has settled, so two scenes' voices never collide.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vidgen_ray.errors import ScriptError
 from vidgen_ray.storyboard import Storyboard, stable_seed
 
 MOTIONS = ("zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down")
+# Transitions during which both scenes are on screen: the next clip starts this many frames
+# before the previous one ends. "cut" and "fade_black" do not overlap.
+OVERLAPPING = ("dissolve", "fade", "wipe_left", "wipe_right", "slide_left", "slide_right")
 AUDIO_RATE = 48_000
 
 
 @dataclass(frozen=True)
 class Pacing:
     fps: int = 30
-    crossfade: float = 0.5  # seconds of dissolve between scenes that ask for one
+    crossfade: float = 0.5  # seconds of each transition between scenes (not of a cut)
+    transition: str = "dissolve"  # for scenes whose storyboard leaves it empty
     lead_in: float = 0.4  # silence before a scene's first line (after its dissolve)
     line_gap: float = 0.35  # silence between two lines of one scene
     tail: float = 0.6  # silence after a scene's last line
@@ -53,13 +59,17 @@ class EffectCue:
 
 @dataclass(frozen=True)
 class Clip:
-    """One scene's picture on screen: frames [start, end), dissolving in over ``fade_in``."""
+    """One scene's picture on screen: frames [start, end), coming in over ``fade_in`` frames
+    shared with the previous clip, or from black over its first ``black_in`` frames."""
 
     scene: int
     start: int
     end: int
     fade_in: int  # frames shared with the previous clip
     motion: str
+    black_in: int = 0  # first frames fading up from black (after a fade_black)
+    black_out: int = 0  # last frames fading down to black (before a fade_black)
+    enter: str = "cut"  # the transition into this clip
 
     @property
     def frames(self) -> int:
@@ -68,17 +78,18 @@ class Clip:
 
 @dataclass(frozen=True)
 class Segment:
-    """A run of frames showing one clip, or dissolving from clip ``a`` into clip ``b``."""
+    """A run of frames showing one clip, or going from clip ``a`` to clip ``b``."""
 
     start: int
     end: int
-    a: int  # scene index shown (or fading out)
-    b: int | None = None  # scene index fading in, for a dissolve
-    fade_start: int = 0  # first frame of the whole dissolve
+    a: int  # scene index shown (or going out)
+    b: int | None = None  # scene index coming in, during a transition
+    fade_start: int = 0  # first frame of the whole transition
     fade_frames: int = 0
+    kind: str = "dissolve"  # which overlapping transition (OVERLAPPING)
 
     def alpha(self, frame: int) -> float:
-        """Weight of ``b`` at an absolute frame; never exactly 0 or 1 inside a dissolve."""
+        """Progress of the transition at an absolute frame; never exactly 0 or 1 inside it."""
         return (frame - self.fade_start + 1) / (self.fade_frames + 1)
 
 
@@ -115,7 +126,7 @@ class Timeline:
         for seg in self._all_segments():
             lo, hi = max(seg.start, start), min(seg.end, end)
             if lo < hi:
-                cut.append(Segment(lo, hi, seg.a, seg.b, seg.fade_start, seg.fade_frames))
+                cut.append(replace(seg, start=lo, end=hi))
         return cut
 
     def _all_segments(self) -> list[Segment]:
@@ -128,7 +139,7 @@ class Timeline:
                 segments.append(Segment(solo_start, solo_end, clip.scene))
             if nxt and nxt.fade_in:
                 segments.append(Segment(nxt.start, clip.end, clip.scene, nxt.scene,
-                                        nxt.start, nxt.fade_in))
+                                        nxt.start, nxt.fade_in, nxt.enter))
         return segments
 
 
@@ -138,34 +149,35 @@ def plan_timeline(storyboard: Storyboard, line_seconds: list[list[float]], pacin
     scene s."""
     if len(line_seconds) != len(storyboard.scenes):
         raise ValueError("line_seconds needs one list per scene")
-    fade = round(pacing.crossfade * pacing.fps)
+    fps, fade = pacing.fps, round(pacing.crossfade * pacing.fps)
     clips: list[Clip] = []
     cues: list[Cue] = []
     start = 0
     for index, scene in enumerate(storyboard.scenes):
-        fade_in = _fade_into(storyboard, index, fade)
+        enter = transition_after(storyboard, index - 1, pacing) if index else "cut"
+        fade_in = fade if enter in OVERLAPPING else 0
+        black_in = fade if enter == "fade_black" else 0
+        # The last scene fades out only when asked to (a fade_black ends the video in black).
+        black_out = fade if transition_after(storyboard, index, pacing) == "fade_black" else 0
         start -= fade_in
-        offset = start / pacing.fps + fade_in / pacing.fps + pacing.lead_in
+        offset = (start + fade_in + black_in) / fps + pacing.lead_in
         for number, (line, seconds) in enumerate(zip(scene.lines, line_seconds[index],
                                                      strict=True)):
             cues.append(Cue(index, number, offset, offset + seconds, line.speaker, line.text))
             offset += seconds + pacing.line_gap
         if scene.lines:
-            length = offset - pacing.line_gap + pacing.tail - start / pacing.fps
+            length = offset - pacing.line_gap + pacing.tail - start / fps
         else:
-            length = fade_in / pacing.fps + pacing.silent_scene
-        # A dissolve needs frames on both sides; never let a scene be shorter than two of them.
-        frames = max(math.ceil(round(length * pacing.fps, 6)), 2 * fade + 1)
-        motion = MOTIONS[stable_seed("motion", str(seed), str(index)) % len(MOTIONS)]
-        clips.append(Clip(index, start, start + frames, fade_in, motion))
+            length = (fade_in + black_in) / fps + pacing.silent_scene
+        length += black_out / fps
+        # A transition needs frames on both sides; never let a scene be shorter than two.
+        frames = max(math.ceil(round(length * fps, 6)), 2 * fade + 1)
+        motion = scene.camera or MOTIONS[stable_seed("motion", str(seed), str(index))
+                                         % len(MOTIONS)]
+        clips.append(Clip(index, start, start + frames, fade_in, motion, black_in, black_out,
+                          enter))
         start += frames
-    return Timeline(pacing.fps, tuple(clips), tuple(cues))
-
-
-def _fade_into(storyboard: Storyboard, index: int, fade: int) -> int:
-    if index == 0:
-        return 0
-    return fade if storyboard.scenes[index - 1].transition == "dissolve" else 0
+    return Timeline(fps, tuple(clips), tuple(cues))
 
 
 # A cue before a scene's first line or after its last sits this far from the speech.
@@ -201,3 +213,8 @@ def place_effects(storyboard: Storyboard, timeline: Timeline) -> list[EffectCue]
                 at = (cues[sound.line - 1].end + cues[sound.line].start) / 2
             placed.append(EffectCue(clip.scene, sound.name, round(at, 6)))
     return sorted(placed, key=lambda cue: (cue.start, cue.scene))
+
+
+def transition_after(storyboard: Storyboard, index: int, pacing: Pacing) -> str:
+    """How scene ``index`` gives way to the next: its own choice, else the default."""
+    return storyboard.scenes[index].transition or pacing.transition

@@ -128,3 +128,14 @@ def test_plan_shows_the_work_and_where_it_runs():
     text = vidgen("plan", EXAMPLE, env={**os.environ, "COLUMNS": "160"}).stdout
     for heading in ("Task graph", "Placement", "Estimate"):
         assert heading in text
+
+
+def test_picture_options_are_listed_and_a_bad_rendition_is_named(tmp_path):
+    text = vidgen("render", "--help", env={**os.environ, "COLUMNS": "200"}).stdout
+    for option in ("--transition", "--burn-subtitles", "--subtitle-font", "--subtitle-size",
+                   "--subtitle-outline", "--subtitle-position", "--subtitle-box",
+                   "--subtitle-fonts-dir", "--rendition"):
+        assert option in text
+    done = vidgen("render", EXAMPLE, "-o", tmp_path, "--rendition", "1080p")
+    assert done.returncode == 2
+    assert "'1080p' is not WIDTHxHEIGHT" in done.stderr and "1080x1920" in done.stderr

@@ -38,7 +38,7 @@ def test_moods_ambiences_and_descriptions():
     ]
     assert scenes[1].description == (
         '"Who is there?" he called into the dark. Only the wind answered.')
-    assert all(s.title == "" and s.transition == "dissolve" for s in scenes)
+    assert all(s.title == "" and s.transition is None for s in scenes)
 
 
 def test_a_one_line_story_is_one_scene():

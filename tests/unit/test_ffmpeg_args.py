@@ -121,3 +121,17 @@ def test_loudnorm_second_pass_uses_the_measurement():
     assert "measured_I=-27.1" in text and "linear=true" in text and "offset=0.3" in text
     with pytest.raises(ValueError):
         audio.parse_loudnorm("nothing here")
+
+
+def test_burn_in_draws_on_absolute_times_and_the_chunk_keeps_its_own_clock():
+    settings = RenderSettings(subtitle_fonts_dir="/fonts/it's")
+    args = assembly.chunk_args(TIMELINE, 40, 70, {0: Path("/a.png"), 1: Path("/b.png")},
+                               settings, Path("/o.mp4"), size=(320, 180),
+                               ass_file=Path("/t/s.ass"))
+    graph = args[args.index("-filter_complex") + 1]
+    assert ("setpts=N+40,ass=filename='/t/s.ass':fontsdir='/fonts/it'\\''s',setpts=PTS-40,"
+            in graph)
+    assert "scale=320:180" in graph
+    plain = assembly.chunk_args(TIMELINE, 40, 70, {0: Path("/a.png"), 1: Path("/b.png")},
+                                settings, Path("/o.mp4"))
+    assert "ass=" not in plain[plain.index("-filter_complex") + 1]

@@ -1,9 +1,18 @@
-from vidgen_ray.subtitles import format_srt, format_vtt
+import pysrt
+import pytest
+import webvtt
+
+from vidgen_ray.config import RenderSettings
+from vidgen_ray.subtitles import LINE_WIDTH, captions, format_ass, format_srt, format_vtt
 from vidgen_ray.timeline import Cue
 
 CUES = (Cue(0, 0, 0.4, 1.25, "NARRATOR", "Rain lashed the old lighthouse."),
         Cue(1, 0, 3661.5, 3663.001, "MARA", "Thirty years I have kept this light, and not "
                                             "one ship lost to the sea."))
+LONG = Cue(2, 0, 10.0, 22.0, "NARRATOR",
+           "The keeper climbed the spiral stair one hundred and twelve steps to the lamp room. "
+           "Outside, the storm tore at the glass, and far below the sea threw itself against "
+           "the rocks; somewhere in the dark a bell was ringing, slow and patient.")
 
 
 def test_srt():
@@ -18,3 +27,70 @@ def test_vtt():
     text = format_vtt(CUES)
     assert text.startswith("WEBVTT\n\n00:00:00.400 --> 00:00:01.250\n")
     assert text.count(" --> ") == 2
+
+
+def test_a_long_line_becomes_cues_of_two_lines_at_clause_ends_tiling_its_time():
+    shown = captions([LONG])
+    assert len(shown) >= 3
+    assert all(1 <= len(c.lines) <= 2 for c in shown)
+    assert all(len(line) <= LINE_WIDTH for c in shown for line in c.lines)
+    # No word lost or reordered.
+    assert " ".join(w for c in shown for line in c.lines for w in line.split()) == LONG.text
+    # Split where the sentence ends.
+    assert shown[0].lines[-1].endswith("lamp room.") and shown[1].lines[0].startswith("Outside")
+    # Back to back over the cue's time, each in proportion to its characters.
+    assert shown[0].start == LONG.start and shown[-1].end == pytest.approx(LONG.end)
+    for a, b in zip(shown, shown[1:], strict=False):
+        assert a.end == b.start
+    per_char = [(c.end - c.start) / len(" ".join(c.lines)) for c in shown]
+    assert max(per_char) / min(per_char) < 1.1
+
+
+def test_a_split_prefers_a_clause_end_to_filling_the_lines():
+    text = ("We rowed out past the reef at dawn, the nets heavy and the gulls loud, "
+            "and nobody spoke until the island was behind us and the water turned deep.")
+    shown = captions([Cue(0, 0, 0.0, 8.0, "NARRATOR", text)])
+    # "loud," ends a clause in the second half of what fits; "and nobody" would still fit.
+    assert shown[0].lines[-1].endswith("gulls loud,")
+    assert len(" ".join(shown[0].lines + ("and",))) <= 2 * LINE_WIDTH
+    assert shown[1].lines[0].startswith("and nobody spoke")
+
+
+def test_independent_parsers_read_our_sidecars_with_the_cue_timings(tmp_path):
+    cues = (*CUES, LONG)
+    expected = captions(cues)
+    srt = tmp_path / "s.srt"
+    srt.write_text(format_srt(cues), encoding="utf-8")
+    vtt = tmp_path / "s.vtt"
+    vtt.write_text(format_vtt(cues), encoding="utf-8")
+    parsed_srt = pysrt.open(str(srt), encoding="utf-8")
+    parsed_vtt = webvtt.read(str(vtt))
+    assert len(parsed_srt) == len(parsed_vtt) == len(expected)
+    for want, s, v in zip(expected, parsed_srt, parsed_vtt, strict=True):
+        assert s.start.ordinal == round(want.start * 1000)
+        assert s.end.ordinal == round(want.end * 1000)
+        assert abs(_vtt_seconds(v.start) - want.start) < 0.0006
+        assert abs(_vtt_seconds(v.end) - want.end) < 0.0006
+        assert s.text.splitlines() == v.text.splitlines() == list(want.lines)
+    # The first and the last line of the script are where the timeline put them.
+    assert parsed_srt[0].start.ordinal == 400
+    assert abs(_vtt_seconds(parsed_vtt[-1].end) - LONG.end) < 0.0006
+
+
+def _vtt_seconds(stamp: str) -> float:
+    h, m, s = stamp.split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def test_ass_script_is_styled_in_frame_pixels():
+    settings = RenderSettings(subtitle_size=54, subtitle_outline=4, subtitle_position="top",
+                              subtitle_box=True, subtitle_font="DejaVu Serif")
+    text = format_ass(CUES, settings, (1280, 720))
+    assert "PlayResX: 1280\nPlayResY: 720" in text
+    style = next(line for line in text.splitlines() if line.startswith("Style:")).split(",")
+    # Name, Font, Size 54 px at 1080 lines -> 36 at 720, BorderStyle 3 (box), Alignment 8.
+    assert style[1:3] == ["DejaVu Serif", "36"] and style[15] == "3" and style[18] == "8"
+    events = [line for line in text.splitlines() if line.startswith("Dialogue:")]
+    assert events[0].startswith("Dialogue: 0,0:00:00.40,0:00:01.25,Default,")
+    assert events[1].endswith("Thirty years I have kept this light, and\\Nnot one ship lost "
+                              "to the sea.")

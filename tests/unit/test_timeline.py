@@ -1,7 +1,7 @@
 import pytest
 
 from vidgen_ray.storyboard import Line, Scene, Storyboard
-from vidgen_ray.timeline import MOTIONS, Pacing, plan_timeline
+from vidgen_ray.timeline import MOTIONS, OVERLAPPING, Pacing, plan_timeline
 
 
 def board(*line_counts, transitions=None):
@@ -91,3 +91,50 @@ def test_camera_moves_are_deterministic_and_vary_with_the_seed():
 def test_line_seconds_must_match_scenes():
     with pytest.raises(ValueError):
         plan_timeline(board(1, 1), [[1.0]], Pacing())
+
+
+@pytest.mark.parametrize("kind", OVERLAPPING)
+def test_overlapping_transitions_share_the_crossfade_and_name_their_kind(kind):
+    timeline = plan_timeline(board(1, 1, transitions=[kind, "cut"]), [[1.0], [1.0]],
+                             Pacing(fps=30, crossfade=0.5))
+    first, second = timeline.clips
+    assert second.start == first.end - 15 and second.enter == kind
+    joined = [s for s in timeline.segments(0, timeline.total_frames) if s.b is not None]
+    assert [(s.kind, s.start, s.end) for s in joined] == [(kind, second.start, first.end)]
+
+
+def test_fade_black_does_not_overlap_and_speech_waits_for_the_fade_up():
+    pacing = Pacing(fps=30, crossfade=0.5, lead_in=0.4)
+    plain = plan_timeline(board(1, 1, transitions=["cut", "cut"]), [[1.0], [1.0]], pacing)
+    black = plan_timeline(board(1, 1, transitions=["fade_black", "cut"]), [[1.0], [1.0]],
+                          pacing)
+    first, second = black.clips
+    assert second.start == first.end and second.fade_in == 0
+    assert (first.black_out, second.black_in) == (15, 15)
+    assert (first.black_in, second.black_out) == (0, 0)
+    # The fade down is added after the first scene's tail, the fade up before the second's
+    # lead-in: each scene is half a second longer and its line starts half a second later.
+    assert first.frames == plain.clips[0].frames + 15
+    assert black.cues[1].start == pytest.approx(first.end / 30 + 0.5 + 0.4)
+    assert all(s.b is None for s in black.segments(0, black.total_frames))
+
+
+def test_the_default_transition_fills_scenes_that_leave_it_empty():
+    story = Storyboard(scenes=[Scene(lines=[Line(text="a")]), Scene(lines=[Line(text="b")],
+                                                                    transition="cut"),
+                               Scene(lines=[Line(text="c")])])
+    timeline = plan_timeline(story, [[1.0]] * 3, Pacing(transition="wipe_left"))
+    assert [c.enter for c in timeline.clips] == ["cut", "wipe_left", "cut"]
+    # An old storyboard.json, which spelled "dissolve" out, still loads and means the same.
+    old = Storyboard.model_validate({"scenes": [{"transition": "dissolve"}, {}]})
+    assert old.scenes[0].transition == "dissolve" and old.scenes[1].transition is None
+
+
+def test_a_scene_may_choose_its_camera_move():
+    story = Storyboard(scenes=[Scene(camera="pan_up"), Scene(camera="static"), Scene()])
+    timeline = plan_timeline(story, [[], [], []], Pacing(), seed=0)
+    seeded = plan_timeline(Storyboard(scenes=[Scene()] * 3), [[], [], []], Pacing(), seed=0)
+    assert [c.motion for c in timeline.clips[:2]] == ["pan_up", "static"]
+    assert timeline.clips[2].motion == seeded.clips[2].motion
+    with pytest.raises(ValueError):
+        Scene(camera="spin")

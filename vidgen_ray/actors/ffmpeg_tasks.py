@@ -21,8 +21,9 @@ from vidgen_ray.timeline import Timeline
 
 @ray.remote(max_retries=3)
 def _encode_chunk(timeline: Timeline, start: int, end: int, stills: dict[int, bytes],
-                  settings: RenderSettings) -> tuple[bytes, str]:
-    mp4 = assembly.render_chunk(timeline, start, end, stills, settings)
+                  settings: RenderSettings, size: tuple[int, int] | None,
+                  ass: str | None) -> tuple[bytes, str]:
+    mp4 = assembly.render_chunk(timeline, start, end, stills, settings, size, ass)
     return mp4, ray.get_runtime_context().get_node_id()
 
 
@@ -43,10 +44,14 @@ def _mix(speech_wav: bytes, storyboard: Storyboard, timeline: Timeline,
 
 
 async def encode_chunk(timeline: Timeline, start: int, end: int, stills: dict[int, bytes],
-                       settings: RenderSettings, cluster: dict[str, float]) -> tuple[bytes, str]:
-    """Frames [start, end) as an MP4; returns it and the id of the node that encoded it."""
+                       settings: RenderSettings, cluster: dict[str, float],
+                       size: tuple[int, int] | None = None, ass: str | None = None
+                       ) -> tuple[bytes, str]:
+    """Frames [start, end) as an MP4 at ``size`` (default: the settings'), with the ASS
+    subtitles ``ass`` burned in if given; returns it and the id of the node that encoded it."""
     options = assembly_options(cluster, settings.ffmpeg_threads)
-    ref = _encode_chunk.options(**options).remote(timeline, start, end, stills, settings)
+    ref = _encode_chunk.options(**options).remote(timeline, start, end, stills, settings,
+                                                  size, ass)
     return await _owned(ref)
 
 

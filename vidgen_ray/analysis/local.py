@@ -66,7 +66,7 @@ class SceneDraft:
     lines: list[Line] = field(default_factory=list)
     action: list[str] = field(default_factory=list)  # what the picture shows
     synopsis: str = ""
-    transition: Transition = "dissolve"
+    transition: Transition | None = None  # None: the render's default transition
     sfx: list[SoundCue] = field(default_factory=list)
 
     def cue(self, names: list[str]) -> None:
