@@ -20,43 +20,28 @@ import os
 import platform
 import resource
 import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from vidgen_ray import assembly
+sys.path.insert(0, str(Path(__file__).parent))  # run as a script: sibling modules
+
+from chunked_encode import SCENES  # noqa: E402
+from chunked_encode import build as same_video_as_chunked_encode  # noqa: E402
+
+from vidgen_ray import assembly  # noqa: E402
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.ffmpeg import ffmpeg, probe
-from vidgen_ray.images.base import ImageRequest
-from vidgen_ray.images.cards import CardsBackend
-from vidgen_ray.storyboard import Line, Scene, Storyboard
-from vidgen_ray.timeline import Pacing, plan_timeline
 
-SCENES, SECONDS = 12, 60.0
-MOODS = ("calm", "tense", "joyful", "sad", "mysterious", "epic")
 SETTINGS = RenderSettings()  # 1280x720, 30 fps, x264 veryfast, CRF 20
 SPEECH = ("The keeper climbed the stair each evening and lit the lamp. Ships passed in the "
           "dark and never knew his name. ") * 8
 
 
 def build(folder: Path):
-    board = Storyboard(scenes=[Scene(title=f"Scene {i + 1}", lines=[Line(text="x")],
-                                     mood=MOODS[i % len(MOODS)], transition="dissolve")
-                               for i in range(SCENES)])
-    pacing = Pacing(fps=SETTINGS.fps, crossfade=0.5)
-    # Line lengths chosen so the whole video lasts 60 s with its padding and dissolves.
-    line = (SECONDS + (SCENES - 1) * pacing.crossfade) / SCENES - pacing.lead_in - pacing.tail
-    timeline = plan_timeline(board, [[line - pacing.crossfade if i else line]
-                                     for i in range(SCENES)], pacing)
-    width, height = SETTINGS.size
-    pngs = CardsBackend().generate([ImageRequest(i + 1, s.title, "A benchmark card.", (),
-                                                 s.mood, width, height, i)
-                                    for i, s in enumerate(board.scenes)])
-    stills = {}
-    for i, png in enumerate(pngs):
-        stills[i] = folder / f"{i}.png"
-        stills[i].write_bytes(png)
+    timeline, stills = same_video_as_chunked_encode(folder)  # 12 scenes, 60 s, 0.5 s dissolves
     # One speech track for both: espeak-ng, cut or padded to the video's length.
     raw = folder / "raw.wav"
     subprocess.run(["espeak-ng", "-w", str(raw), SPEECH], check=True)

@@ -106,6 +106,21 @@ def with_image_options(command):
     return wrapper
 
 
+def parse_assignments(items: list[str]) -> dict[str, object]:
+    """``--set NAME=VALUE`` pairs; a VALUE that reads as JSON (a number, true, a list) is
+    sent as such, anything else as text. The service checks names and values (422)."""
+    chosen: dict[str, object] = {}
+    for item in items:
+        name, equals, text = item.partition("=")
+        if not equals or not name.strip():
+            raise InputError(f"--set {item!r} is not NAME=VALUE: write e.g. --set stems=flac")
+        try:
+            chosen[name.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            chosen[name.strip()] = text
+    return chosen
+
+
 def _fail(exc: VidgenError) -> None:
     console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
     raise typer.Exit(2 if isinstance(exc, InputError) else 1)
@@ -409,20 +424,30 @@ def submit(
                                                  show_default=False),
     aspect: Aspect | None = typer.Option(None, help="16:9, 9:16 or 1:1", show_default=False),
     fps: int | None = typer.Option(None, help="Frames per second, 12-60", show_default=False),
-    voice: str | None = typer.Option(None, help="Narrator voice, e.g. en+m3",
-                                     show_default=False),
+    voice: str | None = typer.Option(None, help="Speech backend and/or narrator voice, as for "
+                                     "render: bark, espeak:en+m3, en+m3", show_default=False),
+    images: str | None = typer.Option(None, help="Picture backend: cards or sdxl",
+                                      show_default=False),
     speed: float | None = typer.Option(None, help="Speaking rate, 0.5-2.0", show_default=False),
     seed: int | None = typer.Option(None, help="Varies camera moves and sound",
                                     show_default=False),
-    loudness: float | None = typer.Option(None, help="Target loudness in LUFS",
-                                          show_default=False),
+    loudness: str | None = typer.Option(None, help="Target loudness in LUFS, or web, podcast, "
+                                        "broadcast", show_default=False),
+    setting: list[str] | None = typer.Option(
+        None, "--set", help="Any other per-job setting as NAME=VALUE (names as in `vidgen "
+        "render --help` and VIDGEN_*, e.g. --set transition=cut --set stems=flac); a JSON "
+        "value for lists: --set 'renditions=[\"1080x1920\"]'. Repeat for more.",
+        show_default=False),
 ) -> None:
     """Send SCRIPT to the job service; prints the job (its id on stdout with --wait).
     Settings left out take the service's defaults."""
-    settings = {k: v for k, v in (("resolution", resolution), ("aspect", aspect), ("fps", fps),
-                                  ("tts_voice", voice), ("tts_speed", speed), ("seed", seed),
-                                  ("loudness", loudness)) if v is not None}
     try:
+        backend, narrator = parse_voice_option(voice) if voice else (None, None)
+        settings = {k: v for k, v in (
+            ("resolution", resolution), ("aspect", aspect), ("fps", fps),
+            ("tts_model", backend), ("tts_voice", narrator), ("image_model", images),
+            ("tts_speed", speed), ("seed", seed), ("loudness", loudness)) if v is not None}
+        settings.update(parse_assignments(setting or []))
         client = _client(url)
         job = client.submit(script, settings, priority, key)
         if not wait:

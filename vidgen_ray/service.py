@@ -113,6 +113,9 @@ def _request_settings_model() -> type[BaseModel]:
         copy = info._copy() if hasattr(info, "_copy") else info
         copy.default, copy.default_factory = None, None
         copy.validation_alias = None
+        if name == "loudness":  # also a preset name (web, broadcast): load_settings checks it
+            fields[name] = (float | str | None, Field(None, description=info.description))
+            continue
         fields[name] = (info.annotation | None, copy)
     return create_model("JobSettings", __config__=ConfigDict(extra="forbid"), **fields)
 

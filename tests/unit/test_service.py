@@ -84,6 +84,15 @@ def test_requests_take_one_source_and_only_per_job_settings():
     assert RenderSettings().fps == 30  # building the request model left the real one alone
 
 
+def test_requests_take_the_settings_of_every_backend_and_loudness_presets():
+    _, settings = prepare(JobRequest(script="Hello.", settings={
+        "loudness": "broadcast", "tts_model": "bark", "image_model": "sdxl",
+        "transition": "wipe_left", "stems": "flac", "renditions": ["1080x1920"]}), Limits())
+    assert settings["loudness"] == "broadcast"
+    with pytest.raises(SettingsError, match="loudness"):
+        prepare(JobRequest(script="Hello.", settings={"loudness": "loud"}), Limits())
+
+
 def test_prepare_checks_limits_and_analyses_the_script():
     board, settings = prepare(JobRequest(script="# A\n\nHello.\n\n# B\n\nBye.",
                                          settings={"fps": 12}), Limits())
@@ -172,3 +181,16 @@ def test_recovery_requeues_unfinished_jobs_keeping_done_scenes(tmp_path):
     assert d.resumed and d.record.owner == "alice" and len(d.record.scenes) == 3
     e = found[requests["e"].id]
     assert e.record.status == JobStatus.failed and "broken" in e.record.error
+
+
+def test_submit_sets_any_setting_as_name_equals_value():
+    from vidgen_ray.cli import parse_assignments
+    from vidgen_ray.errors import InputError
+
+    assert parse_assignments(["stems=flac", "crf=18", "burn_subtitles=true",
+                              'renditions=["1080x1920", "1280x720"]', "tts_voice=en+m3"]) == {
+        "stems": "flac", "crf": 18, "burn_subtitles": True,
+        "renditions": ["1080x1920", "1280x720"], "tts_voice": "en+m3"}
+    for bad in ("stems", "=flac"):
+        with pytest.raises(InputError, match="NAME=VALUE"):
+            parse_assignments([bad])
