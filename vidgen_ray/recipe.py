@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -424,8 +425,10 @@ class JobRun:
         self._report("mux", 0, 1)
         names = {size: "video.mp4" if n == 0 else f"video-{size[0]}x{size[1]}.mp4"
                  for n, size in enumerate(self._sizes)}
-        drafts = {size: self.out_dir / f".{self.record.id}.{name}"
-                  for size, name in names.items()}
+        # Private to this run, not only this job: a cancelled run's mux thread can outlive
+        # it and must not touch the files of the job's retry.
+        run = f"{self.record.id}.{secrets.token_hex(4)}"
+        drafts = {size: self.out_dir / f".{run}.{name}" for size, name in names.items()}
         try:
             await asyncio.gather(*(asyncio.to_thread(
                 self._mux, self._listing(timeline, chunk_keys[size]), soundtrack, draft)
@@ -458,8 +461,8 @@ class JobRun:
         try:
             ffmpeg(assembly.mux_args(concat, wav, video, self.storyboard.title))
         finally:
-            wav.unlink()
-            concat.unlink()
+            wav.unlink(missing_ok=True)
+            concat.unlink(missing_ok=True)
 
     def _write_manifest(self, video: Path, timeline: Timeline, voices: dict[str, str],
                         speech_keys: list[str], chunk_keys: dict[tuple[int, int], list[str]],
