@@ -24,7 +24,7 @@ from vidgen_ray import service
 from vidgen_ray.actors.errors import unwrap
 from vidgen_ray.config import FarmSettings, ServiceSettings, user_data_dir
 from vidgen_ray.durable import DurableFarm
-from vidgen_ray.errors import DependencyError, NotFoundError, VidgenError
+from vidgen_ray.errors import DependencyError, NotFoundError, RenderError, VidgenError
 from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE
 from vidgen_ray.home import OUTPUT_FILES, OUTPUT_SUFFIXES, JobHome, check_job_id
 from vidgen_ray.jobs import FarmSaturated, JobRecord, JobStatus
@@ -128,11 +128,19 @@ def service_farm(settings: ServiceSettings, farm: FarmSettings | None = None,
     by Ray when its process dies (it then resumes from its home)."""
     farm = farm or FarmSettings()
     home, store_url = service.storage_locations(settings, user_data_dir())
-    return ray.remote(DurableFarm).options(
+    handle = ray.remote(DurableFarm).options(
         name=FARM_NAME, namespace=FARM_NAMESPACE, lifetime="detached", get_if_exists=True,
         num_cpus=0, max_concurrency=1000, max_restarts=-1,
     ).remote(home, store_url, settings.s3_endpoint_url, max_running=farm.max_running_jobs,
              max_queued=farm.max_queued_jobs, retry_after=farm.retry_after, factories=factories)
+    if not hasattr(handle, "enqueue"):  # get_if_exists found a plain Farm
+        raise RenderError(
+            f"a plain Farm (started by `vidgen render --address`) already holds the name "
+            f"{FARM_NAME!r} in namespace {FARM_NAMESPACE!r}, and it keeps no durable jobs: "
+            "let its renders finish and stop it (ray.kill(ray.get_actor('farm', "
+            "namespace='vidgen'))), then start the service; start the service first and "
+            "`vidgen render --address` uses the service's farm")
+    return handle
 
 
 @serve.deployment(name="vidgen", ray_actor_options={"num_cpus": 0}, max_ongoing_requests=200)

@@ -1,0 +1,43 @@
+"""One name, two kinds of farm: the service refuses a plain Farm that holds the name (it
+keeps no durable jobs) and says what to do; a render joins the service's farm."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from vidgen_ray.errors import RenderError
+
+pytestmark = pytest.mark.ray
+
+
+def _gone(ray, name: str, namespace: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            ray.get_actor(name, namespace=namespace)
+        except ValueError:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"actor {name} still registered after {timeout} s")
+
+
+def test_the_service_refuses_a_plain_farm_and_a_render_joins_the_services(ray_local, tmp_path):
+    from vidgen_ray.api import service_farm
+    from vidgen_ray.config import ServiceSettings
+    from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE, farm_handle
+
+    settings = ServiceSettings(storage=str(tmp_path / "home"), api_open=True)
+    plain = farm_handle()
+    assert ray_local.get(plain.list_jobs.remote()) == []
+    with pytest.raises(RenderError, match="plain Farm .* start the service first"):
+        service_farm(settings)
+    ray_local.kill(plain)
+    _gone(ray_local, FARM_NAME, FARM_NAMESPACE)
+
+    durable = service_farm(settings)
+    joined = farm_handle()  # what `vidgen render --address` does
+    assert hasattr(joined, "enqueue")
+    assert ray_local.get(joined.list_jobs.remote()) == []
+    ray_local.kill(durable)
