@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -25,6 +24,8 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from machine import machine  # benchmarks/machine.py (a script's folder is on sys.path)
 
 sys.path.insert(0, str(Path(__file__).parent))  # run as a script: sibling modules
 
@@ -88,13 +89,6 @@ def moviepy(timeline, stills, speech: Path, folder: Path) -> Path:
                           ffmpeg_params=["-crf", str(SETTINGS.crf), "-pix_fmt", "yuv420p"],
                           logger=None)
     return out
-
-
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}"
 
 
 def cpu_seconds() -> float:

@@ -31,11 +31,11 @@ import asyncio
 import functools
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
 import ray
+from machine import machine  # benchmarks/machine.py (a script's folder is on sys.path)
 
 from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import RenderSettings, ray_runtime_env
@@ -46,13 +46,6 @@ from vidgen_ray.testing import SlowImageBackend, SlowSpeechBackend
 SETTINGS = RenderSettings()  # K=2 calls per worker, B=4 pictures / 8 lines per call
 CLUSTER = {"CPU": 16.0, "GPU": 8.0}
 FAKES = {"image": SlowImageBackend, "speech": SlowSpeechBackend}
-
-
-def machine() -> str:
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    cpu = next((line.split(":", 1)[1].strip() for line in info.splitlines()
-                if line.startswith("model name")), platform.processor())
-    return f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}"
 
 
 def make_requests(scenes: int, lines: int) -> dict[str, list]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import tempfile
 import time
 from pathlib import Path
+
+from machine import machine  # benchmarks/machine.py (a script's folder is on sys.path)
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.farm import connect, render
@@ -27,13 +27,6 @@ CONFIGS = [  # (label, chunk seconds, ffmpeg threads per chunk)
     ("10 s chunks, 2 threads", 10.0, 2),
     ("5 s chunks, 1 thread", 5.0, 1),
 ]
-
-
-def machine() -> str:
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    cpu = next((line.split(":", 1)[1].strip() for line in info.splitlines()
-                if line.startswith("model name")), platform.processor())
-    return f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}"
 
 
 def main() -> None:

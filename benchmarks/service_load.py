@@ -20,7 +20,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import shutil
 import socket
 import statistics
@@ -30,14 +29,9 @@ import time
 from functools import partial
 from pathlib import Path
 
+from machine import machine  # benchmarks/machine.py (a script's folder is on sys.path)
+
 KEY = "bench-key-0123456789ab"
-
-
-def machine() -> str:
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    cpu = next((line.split(":", 1)[1].strip() for line in info.splitlines()
-                if line.startswith("model name")), platform.processor())
-    return f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}"
 
 
 class Tally:
