@@ -153,6 +153,20 @@ class Farm:
         """Where the workers run: per pool, each worker's node and GPU ids."""
         return {_pool_label(key): pool.ready_info for key, pool in self.pools.items()}
 
+    async def workers(self) -> list[dict]:
+        """One row per worker of every started pool: pool label, kind, backend, index, node,
+        GPU ids and share, calls served and in flight, loaded, memory (``Resident.stats``)."""
+        rows = []
+        for key, pool in self.pools.items():
+            stats_of = await pool.stats()
+            for index, (ready, stats) in enumerate(zip(pool.ready_info, stats_of, strict=True)):
+                rows.append({"pool": _pool_label(key), "kind": key[0], "backend": key[1],
+                             "index": index, "node_id": ready.get("node_id"),
+                             "node_ip": ready.get("node_ip"), "gpu_ids": ready.get("gpu_ids"),
+                             "gpu_share": pool.options.get("num_gpus", 0.0),
+                             "version": ready.get("backend"), **stats})
+        return rows
+
     async def shutdown(self) -> None:
         """Cancel every job (their finished parts stay), then stop the workers."""
         self._closing = True

@@ -174,6 +174,16 @@ def test_jobs_started_together_share_pools_and_a_timed_out_waiter_leaves_the_job
             results = [await farm.wait(job) for job in jobs]
             assert sorted(kind for kind, *_ in farm.pools) == ["image", "speech"]
             assert len(farm._pool_starts) == 2  # one start per pool, not one per job
+            rows = await farm.workers()
+            assert {(r["kind"], r["backend"]) for r in rows} == {("image", "cards"),
+                                                                  ("speech", "espeak")}
+            for row in rows:  # every worker answered, from this node, with its memory
+                assert row["ok"] and row["loaded"] and row["in_flight"] == 0
+                assert row["node_id"] == ray.get_runtime_context().get_node_id()
+                assert row["node_ip"] == "127.0.0.1" and row["rss_bytes"] > 10_000_000
+                assert row["gpu_share"] == 0.0 and "gpu_allocated_bytes" not in row
+            speech = next(r for r in rows if r["kind"] == "speech")
+            assert speech["calls"] >= 1  # both jobs were voiced through it
             return results
         finally:
             await farm.shutdown()

@@ -118,6 +118,17 @@ class WorkerPool:
         return await asyncio.wait_for(
             asyncio.gather(*[w.health.remote() for w in self._workers]), self.call_timeout_s)
 
+    async def stats(self) -> list[dict]:
+        """Each worker's ``stats()`` and calls in flight; a worker that does not answer
+        within 10 s shows as not ok with the reason, instead of stalling the caller."""
+        async def one(index: int, worker) -> dict:
+            try:
+                info = await asyncio.wait_for(worker.stats.remote(), 10.0)
+            except (asyncio.TimeoutError, ray.exceptions.RayError) as exc:
+                info = {"ok": False, "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+            return {**info, "in_flight": self._in_flight[index]}
+        return list(await asyncio.gather(*[one(i, w) for i, w in enumerate(self._workers)]))
+
     # ---- work ----------------------------------------------------------------------------
 
     async def call(self, requests: list) -> list:

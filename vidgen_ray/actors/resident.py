@@ -7,6 +7,7 @@ backend (and its model) loads inside the actor, after Ray has assigned its GPU.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 
 import ray
@@ -28,6 +29,7 @@ class Resident:
         in_ray = ray.is_initialized()
         return {
             "node_id": ray.get_runtime_context().get_node_id() if in_ray else None,
+            "node_ip": ray.util.get_node_ip_address() if in_ray else None,
             "gpu_ids": [str(i) for i in ray.get_gpu_ids()] if in_ray else [],
             "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
             "pid": os.getpid(),
@@ -41,7 +43,30 @@ class Resident:
             info["call_log"] = self.backend.call_log()
         return info
 
+    def stats(self) -> dict:
+        """Health plus the memory this worker holds (what ``vidgen farm status`` shows)."""
+        return {**self.health(), "loaded": self.backend is not None,
+                "rss_bytes": _rss_bytes(), **_cuda_memory()}
+
     def _loaded(self):
         if self.failure:
             raise self.failure
         return self.backend
+
+
+def _rss_bytes() -> int | None:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # not Linux
+        return None
+
+
+def _cuda_memory() -> dict:
+    """GPU memory torch holds in this process; nothing when torch or CUDA is absent (only a
+    model backend imports torch, so this never imports it itself)."""
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available():
+        return {}
+    return {"gpu_allocated_bytes": torch.cuda.memory_allocated(),
+            "gpu_reserved_bytes": torch.cuda.memory_reserved()}
