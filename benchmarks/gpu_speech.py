@@ -2,8 +2,11 @@
 
     .venv/bin/python benchmarks/gpu_models.py --speech [--tiny]
 
-Runs through ``BarkBackend.generate``: the processor, one batched ``BarkModel.generate``
-(semantic, coarse, fine, Encodec) and the trim of each output to its own length. The
+Runs through ``BarkBackend.generate``: the processor, one batched generate (semantic,
+coarse, fine, Encodec) and the trim of each output to its own length, once with
+transformers' ``BarkModel.generate`` and once with our fast decoding (``bark_decode.py``:
+static KV cache, CUDA graphs), side by side in one process; the speed-up column is the
+ratio. The
 per-line finish (FFmpeg atempo and resampling to 48 kHz, a few ms) is not included.
 
 Which model:
@@ -34,6 +37,7 @@ from pathlib import Path
 LINE_SECONDS = 5.0  # per line on a GPU: 12 lines = 60 s of narration
 TINY_LINE_SECONDS = 1.0  # per line with the tiny model on CPU
 BATCHES = (1, 8, 16)
+DECODINGS = ("transformers", "fast")  # the first is the baseline of the speed-up column
 TEXT = ("The old lighthouse keeper climbed the stairs one last time, counting every step "
         "as he had for forty years.")
 
@@ -135,6 +139,8 @@ def _case(backend, voice: str, lines: int, seconds: float) -> dict:
 
 
 def run(tiny: bool = False) -> dict:
+    import dataclasses
+
     import torch
     import transformers
 
@@ -143,17 +149,27 @@ def run(tiny: bool = False) -> dict:
     seconds = TINY_LINE_SECONDS if "tiny" in model else LINE_SECONDS
     print(f"speech: {model}; dtype {next(backend.model().parameters()).dtype}; "
           f"{seconds:g} s per line")
-    started = time.perf_counter()
-    _case(backend, voice, 1, min(seconds, 1.0))  # warm-up: kernels, allocator, caches
-    print(f"warm-up {time.perf_counter() - started:.1f} s")
-    cases = {f"batch {b}": _case(backend, voice, b, seconds) for b in BATCHES}
-    # On a GPU: 60 s of narration in 12 lines (the target: <= 10 s warm on one H100).
-    cases[f"{12 * seconds:g} s in 12 lines"] = _case(backend, voice, 12, seconds)
-    print(f"{'case':<18}{'lines':>6}{'audio s':>9}{'compute s':>11}{'RTF':>8}{'VRAM GiB':>10}")
+    sizes = {**{f"batch {b}": b for b in BATCHES},
+             # On a GPU: 60 s of narration in 12 lines (the target: <= 10 s warm on one H100).
+             f"{12 * seconds:g} s in 12 lines": 12}
+    cases: dict[str, dict] = {}
+    for decoding in DECODINGS:  # side by side, same model, same process
+        backend.options = dataclasses.replace(backend.options, decoding=decoding)
+        started = time.perf_counter()
+        for lines in sizes.values():  # warm-up: kernels, allocator, a graph per batch size
+            _case(backend, voice, lines, min(seconds, 1.0))
+        print(f"{decoding}: warm-up {time.perf_counter() - started:.1f} s")
+        for name, lines in sizes.items():
+            cases[f"{name}, {decoding}"] = {**_case(backend, voice, lines, seconds),
+                                            "decoding": decoding}
+    print(f"{'case':<34}{'lines':>6}{'audio s':>9}{'compute s':>11}{'RTF':>8}{'VRAM GiB':>10}"
+          f"{'speed-up':>10}")
     for name, row in cases.items():
         vram = "-" if row["peak_vram_gib"] is None else f"{row['peak_vram_gib']:.2f}"
-        print(f"{name:<18}{row['lines']:>6}{row['audio_s']:>9.1f}{row['compute_s']:>11.2f}"
-              f"{row['rtf']:>8.2f}{vram:>10}")
+        base = cases[name.replace(row["decoding"], DECODINGS[0])]
+        row["speedup"] = round(base["compute_s"] / row["compute_s"], 2)
+        print(f"{name:<34}{row['lines']:>6}{row['audio_s']:>9.1f}{row['compute_s']:>11.2f}"
+              f"{row['rtf']:>8.2f}{vram:>10}{row['speedup']:>9.2f}x")
     return {"model": model, "line_seconds": seconds, "voice": voice,
             "torch": torch.__version__, "transformers": transformers.__version__,
             "cases": cases}

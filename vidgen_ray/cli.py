@@ -165,6 +165,9 @@ def render(
     bark_model: str | None = typer.Option(
         None, help="suno/bark, suno/bark-small or a model folder (default: suno/bark)",
         show_default=False),
+    bark_decoding: str | None = typer.Option(
+        None, help="Bark decoding: fast (static cache, CUDA graphs) or transformers "
+        "(default: fast)", show_default=False),
     speed: float | None = typer.Option(None, help="Speaking rate, 0.5-2.0 (default: 1.0)",
                                        show_default=False),
     seed: int | None = typer.Option(None, help="Varies camera moves and sound (default: 0)",
@@ -213,6 +216,7 @@ def render(
                                  tts_model=backend, tts_voice=narrator, tts_speed=speed,
                                  seed=seed, loudness=loudness, stems=stems, ray_address=address,
                                  tts_temperature=temperature, bark_model=bark_model,
+                                 bark_decoding=bark_decoding,
                                  transition=transition, burn_subtitles=burn_subtitles,
                                  subtitle_font=subtitle_font,
                                  subtitle_fonts_dir=subtitle_fonts_dir,

@@ -54,6 +54,9 @@ class RenderSettings(BaseSettings):
     bark_model: str = Field(
         "suno/bark", min_length=1,
         description="Bark weights: suno/bark, suno/bark-small, or a folder holding a BarkModel.")
+    bark_decoding: Literal["fast", "transformers"] = Field(
+        "fast", description="Bark token decoding: fast (static KV cache, CUDA graphs on GPUs; "
+        "same tokens) or transformers' generate (needed for cpu_offload, used with it).")
     # GPU model settings shared by every model backend (DESIGN.md "Settings users already know").
     half_precision: bool | None = Field(
         None, description="fp16/bf16 weights; empty means yes on CUDA, no on CPU.")
@@ -280,8 +283,8 @@ class ClientSettings(BaseSettings):
 # workers only when they agree on these. Each backend lists its own.
 BACKEND_FIELDS: dict[str, tuple[str, ...]] = {
     "cards": (), "espeak": (),
-    "bark": ("bark_model", "tts_temperature", "half_precision", "cpu_offload", "attention",
-             "compile", "offline"),
+    "bark": ("bark_model", "bark_decoding", "tts_temperature", "half_precision", "cpu_offload",
+             "attention", "compile", "offline"),
     "sdxl": ("sdxl_model", "half_precision", "image_half_dtype", "cpu_offload", "attention",
              "compile", "image_safety_checker", "safety_checker_model", "sdxl_refiner",
              "refiner_start", "ip_adapter", "upscaler", "offline", "image_resolution",

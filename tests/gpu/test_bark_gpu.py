@@ -57,3 +57,41 @@ def test_flash_attention_is_used_or_refused_clearly(tiny_bark):
         return
     backend = BarkBackend(options)
     assert len(backend.generate(["Hello there."], "v2/en_speaker_1")[0]) > 0
+
+
+def test_cuda_graph_decoding_gives_the_eager_and_transformers_tokens(tiny_bark):
+    from transformers import BarkModel, BarkProcessor
+
+    from vidgen_ray.speech.bark_decode import FastBark
+    from vidgen_ray.testing.tiny_bark import set_eos_logit
+
+    model = BarkModel.from_pretrained(tiny_bark, local_files_only=True).to("cuda").eval()
+    set_eos_logit(model, -1.0)  # no line ends: every coarse window runs
+    processor = BarkProcessor.from_pretrained(tiny_bark, local_files_only=True)
+    texts = ["Hello there.", "the word is a b c", "one"]
+    inputs = processor(texts, voice_preset="v2/en_speaker_1").to("cuda")
+    with torch.inference_mode():
+        graphs = FastBark(model, graphs=True)
+        waves = graphs.generate(inputs, None, min_semantic=10)
+        eager = FastBark(model, graphs=False).generate(inputs, None, min_semantic=10)
+        theirs, lengths = model.generate(**inputs, do_sample=False, return_output_lengths=True,
+                                         semantic_min_new_tokens=10)
+        torch.manual_seed(5)
+        sampled = graphs.generate(inputs, 0.7, min_semantic=10)
+        torch.manual_seed(5)
+        again = graphs.generate(inputs, 0.7, min_semantic=10)
+    assert all(d.graph is not None for d in graphs._decoders.values())
+    assert [len(w) for w in waves] == list(lengths)
+    for k, wave in enumerate(waves):
+        assert torch.equal(wave, eager[k])
+        assert torch.allclose(wave, theirs[k, :lengths[k]], atol=1e-4)
+    assert all(torch.equal(a, b) for a, b in zip(sampled, again, strict=True))
+
+
+def test_fast_decoding_in_fp16_through_the_backend(tiny_bark):
+    backend = BarkBackend(BarkOptions(model=str(tiny_bark), offline=True))
+    assert "fp16" in backend.version() or "float16" in backend.version()
+    outputs = backend.generate(["Hello there.", "one", "a b c", "two words", "the sea"],
+                               "v2/en_speaker_1")
+    assert backend._fast is not None and backend._fast.graphs
+    assert all(len(o) > 0 and np.isfinite(o).all() for o in outputs)

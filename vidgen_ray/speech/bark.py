@@ -45,6 +45,7 @@ class BarkOptions:
     """What the backend is built with (config.BACKEND_FIELDS["bark"] lists the settings)."""
 
     model: str = "suno/bark"
+    decoding: Literal["fast", "transformers"] = "fast"
     temperature: float = 0.7
     half_precision: bool | None = None  # None: on CUDA
     cpu_offload: bool = False
@@ -56,7 +57,8 @@ class BarkOptions:
 
     @classmethod
     def from_settings(cls, settings) -> BarkOptions:
-        return cls(model=settings.bark_model, temperature=settings.tts_temperature,
+        return cls(model=settings.bark_model, decoding=settings.bark_decoding,
+                   temperature=settings.tts_temperature,
                    half_precision=settings.half_precision, cpu_offload=settings.cpu_offload,
                    attention=settings.attention, compile=settings.compile,
                    offline=settings.offline)
@@ -99,6 +101,7 @@ class BarkBackend:
         self._model = None
         self._lock = threading.Lock()
         self._presets: dict[str, object] | None = None
+        self._fast = None  # FastBark, made with the model
 
     @classmethod
     def from_loaded(cls, model, processor, options: BarkOptions | None = None) -> BarkBackend:
@@ -163,7 +166,13 @@ class BarkBackend:
 
         o = self.options
         return (f"bark {o.model} (transformers {transformers.__version__}, "
-                f"{self._dtype_name()}, temperature {o.temperature})")
+                f"{self._dtype_name()}, temperature {o.temperature}, "
+                f"{'fast' if self._fast_decoding() else 'transformers'} decoding)")
+
+    def _fast_decoding(self) -> bool:
+        # CPU offload moves whole sub-models around their forward(), which the fast
+        # decoder does not call: with it, transformers' generate does the decoding.
+        return self.options.decoding == "fast" and not self.options.cpu_offload
 
     def _device(self) -> str:
         return self.options.device or ("cuda" if cuda_available() else "cpu")
@@ -279,14 +288,21 @@ class BarkBackend:
         model = self.model()
         inputs = self.processor()(texts, voice_preset=self.prompt(voice))
         inputs = inputs.to(model.device)
-        extra = {"semantic_min_new_tokens": MIN_SEMANTIC_TOKENS}
-        if exact_tokens is not None:
-            extra = {"semantic_min_new_tokens": exact_tokens,
-                     "semantic_max_new_tokens": exact_tokens}
+        low, high = (exact_tokens, exact_tokens) if exact_tokens else (MIN_SEMANTIC_TOKENS, None)
+        temperature = self.options.temperature
         torch.manual_seed(stable_seed("bark", voice, *texts))
         with torch.inference_mode():
-            waves, lengths = model.generate(**inputs, do_sample=True,
-                                            temperature=self.options.temperature,
+            if self._fast_decoding():
+                if self._fast is None:
+                    from vidgen_ray.speech.bark_decode import FastBark
+
+                    self._fast = FastBark(model)
+                waves = self._fast.generate(inputs, temperature, low, high)
+                return [wave.float().cpu().numpy() for wave in waves]
+            extra = {"semantic_min_new_tokens": low}
+            if high is not None:
+                extra["semantic_max_new_tokens"] = high
+            waves, lengths = model.generate(**inputs, do_sample=True, temperature=temperature,
                                             return_output_lengths=True, **extra)
         waves = waves.float().cpu().numpy()
         return [waves[k, :int(lengths[k])] for k in range(len(texts))]
