@@ -113,7 +113,8 @@ class RenderSettings(BaseSettings):
     image_batch_size: int = Field(4, ge=1, le=64, description="Pictures per worker call (B).")
     speech_batch_size: int = Field(8, ge=1, le=128, description="Lines per worker call (B).")
     image_gpu_gb: float = Field(8.0, gt=0, le=200, description="GPU memory an image worker needs.")
-    speech_gpu_gb: float = Field(4.0, gt=0, le=200, description="GPU memory a speech worker needs.")
+    # Bark's measured peak at batch 16 with fast decoding: 5.6 GiB (BENCHMARKS.md).
+    speech_gpu_gb: float = Field(6.0, gt=0, le=200, description="GPU memory a speech worker needs.")
     gpu_memory_gb: float | None = Field(
         None, gt=0, le=1000, description="Memory of one GPU; empty detects it (24 if unknown).")
     # SDXL pictures (--images sdxl).

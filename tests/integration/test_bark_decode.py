@@ -58,6 +58,9 @@ def test_greedy_tokens_and_waveforms_equal_transformers_generate(loaded, eos_log
     for k, wave in enumerate(ours):
         assert torch.allclose(wave, theirs[k, :lengths[k]], atol=1e-5)
     assert sorted(fast._decoders) == [("coarse", 8), ("semantic", 8)]  # 5 rows pad to 8
+    [(keys, _)] = fast._caches.values()  # both stages share one cache of max_batch rows
+    assert keys.shape[1] == 16
+    assert all(d.keys.data_ptr() == keys.data_ptr() for d in fast._decoders.values())
 
 
 def test_semantic_and_coarse_stages_match_token_for_token(loaded):

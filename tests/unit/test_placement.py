@@ -79,11 +79,11 @@ def test_pool_size_is_the_setting_when_given():
 
 
 def test_pool_size_splits_gpu_memory_two_to_one_and_fills_the_card():
-    settings = RenderSettings()  # 8 GB pictures, 4 GB speech, 24 GB card
+    settings = RenderSettings()  # 8 GB pictures, 6 GB speech, 24 GB card
     images, speech = pool_size("image", settings, ONE_GPU), pool_size("speech", settings,
                                                                       ONE_GPU)
-    assert (images, speech) == (2, 2)  # 16 GB + 8 GB
-    used = images * gpu_fraction(8, 24) + speech * gpu_fraction(4, 24)
+    assert (images, speech) == (2, 1)  # 16 GB + 6 GB
+    used = images * gpu_fraction(8, 24) + speech * gpu_fraction(6, 24)
     assert used <= 1.0
     assert pool_size("image", settings, {"GPU": 4.0}) == 8
 

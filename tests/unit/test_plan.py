@@ -93,12 +93,12 @@ def test_a_small_machine_has_no_cpu_left_for_ffmpeg_and_says_so():
 
 
 def test_two_24_gb_gpus_share_each_card():
-    settings = RenderSettings()  # 8 GB pictures, 4 GB speech
+    settings = RenderSettings()  # 8 GB pictures, 6 GB speech
     plan = plan_render(board(), settings, TWO_GPUS)
     kinds = by_kind(plan)
     image, speech = kinds["image"], kinds["speech"]
     assert (image.count, image.gpus_each, image.per_gpu) == (4, 0.3333, 3)
-    assert (speech.count, speech.gpus_each, speech.per_gpu) == (4, 0.1666, 6)
+    assert (speech.count, speech.gpus_each, speech.per_gpu) == (2, 0.25, 4)
     assert image.cpus_each == speech.cpus_each == 0 and image.runs_on == "GPU"
     assert image.count * image.gpus_each + speech.count * speech.gpus_each <= 2
     assert kinds["ffmpeg"].count == 32 and kinds["ffmpeg"].runs_on == "any CPU"
@@ -107,7 +107,7 @@ def test_two_24_gb_gpus_share_each_card():
 
 def test_too_many_workers_for_the_gpus_is_noted():
     plan = plan_render(board(), RenderSettings(image_workers=9), TWO_GPUS)
-    assert any("ask for 3.67 GPUs" in note for note in plan.notes)
+    assert any("ask for 3.50 GPUs" in note for note in plan.notes)
 
 
 def test_assembly_resource_sends_ffmpeg_to_assembly_nodes():

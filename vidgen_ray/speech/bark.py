@@ -296,7 +296,7 @@ class BarkBackend:
                 if self._fast is None:
                     from vidgen_ray.speech.bark_decode import FastBark
 
-                    self._fast = FastBark(model)
+                    self._fast = FastBark(model, max_batch=self.options.max_batch)
                 waves = self._fast.generate(inputs, temperature, low, high)
                 return [wave.float().cpu().numpy() for wave in waves]
             extra = {"semantic_min_new_tokens": low}

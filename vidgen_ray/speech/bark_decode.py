@@ -16,6 +16,7 @@ so a few graphs serve every batch size.
 from __future__ import annotations
 
 import math
+import threading
 
 import torch
 import torch.nn.functional as F
@@ -31,16 +32,21 @@ class StepDecoder:
     ``step(ids)`` feeds one token per row and returns the next logits (a view that the next
     call overwrites)."""
 
-    def __init__(self, gpt, batch: int, capacity: int, graphs: bool):
+    def __init__(self, gpt, batch: int, capacity: int, graphs: bool,
+                 cache: tuple[torch.Tensor, torch.Tensor] | None = None):
         cfg = gpt.config
         self.gpt, self.batch, self.capacity = gpt, batch, capacity
         self.heads = cfg.num_heads
         self.width = cfg.hidden_size
         weight = gpt.lm_head.weight
         device, dtype = weight.device, weight.dtype
-        shape = (cfg.num_layers, batch, self.heads, capacity, self.width // self.heads)
-        self.keys = torch.zeros(shape, device=device, dtype=dtype)
-        self.values = torch.zeros(shape, device=device, dtype=dtype)
+        # Keys and values: the first ``batch`` rows of a shared cache (decoders that never
+        # run at once share one) or a cache of their own.
+        keys, values = cache or kv_cache(gpt, batch, capacity)
+        if keys.shape[1] < batch or keys.shape[3] != capacity:
+            raise ValueError(f"a KV cache of {keys.shape[1]} rows x {keys.shape[3]} tokens "
+                             f"cannot serve {batch} rows x {capacity}")
+        self.keys, self.values = keys[:, :batch], values[:, :batch]
         self.mask = torch.full((1, 1, 1, capacity), -math.inf, device=device, dtype=dtype)
         self.ids = torch.zeros(batch, 1, device=device, dtype=torch.long)
         self.pos = torch.zeros(1, device=device, dtype=torch.long)
@@ -122,6 +128,14 @@ class StepDecoder:
             raise ValueError(f"Bark context of {length} tokens exceeds its {self.capacity}")
 
 
+def kv_cache(gpt, batch: int, capacity: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zeroed keys and values for ``gpt``: (layers, batch, heads, capacity, head width)."""
+    cfg, weight = gpt.config, gpt.lm_head.weight
+    shape = (cfg.num_layers, batch, cfg.num_heads, capacity, cfg.hidden_size // cfg.num_heads)
+    return (torch.zeros(shape, device=weight.device, dtype=weight.dtype),
+            torch.zeros(shape, device=weight.device, dtype=weight.dtype))
+
+
 def bucket(batch: int) -> int:
     """The padded batch size: the next power of two."""
     return 1 << max(0, batch - 1).bit_length()
@@ -150,7 +164,7 @@ class FastBark:
     """``BarkModel.generate`` for one voice, its semantic and coarse stages on
     StepDecoders (made once per padded batch size and kept), fine and codec as is."""
 
-    def __init__(self, model, graphs: bool | None = None):
+    def __init__(self, model, graphs: bool | None = None, max_batch: int = 16):
         from transformers.models.bark.generation_configuration_bark import (
             BarkCoarseGenerationConfig,
             BarkFineGenerationConfig,
@@ -165,13 +179,24 @@ class FastBark:
         self.codebook_size = config.codebook_size
         self.device = model.semantic.lm_head.weight.device
         self.graphs = self.device.type == "cuda" if graphs is None else graphs
+        self.max_batch = max_batch
         self._decoders: dict[tuple[str, int], StepDecoder] = {}
+        # One KV cache for every decoder whose GPT has its shape: they never run at once
+        # (generate holds the lock), so at batch 16 Bark needs 1.5 GB in fp16, not 3 per size.
+        self._caches: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._lock = threading.Lock()
 
     def generate(self, inputs, temperature: float | None, min_semantic: int = 0,
                  max_semantic: int | None = None) -> list[torch.Tensor]:
         """Waveforms for the processor's ``inputs`` (input_ids, attention_mask and
         history_prompt, on the model's device), each trimmed to its own length."""
         rows = inputs["input_ids"].shape[0]
+        if rows > self.max_batch:
+            raise ValueError(f"{rows} lines in one call: at most {self.max_batch}")
+        with self._lock:
+            return self._generate(inputs, rows, temperature, min_semantic, max_semantic)
+
+    def _generate(self, inputs, rows, temperature, min_semantic, max_semantic):
         history = inputs.get("history_prompt")
         semantic = self.semantic(inputs["input_ids"], inputs.get("attention_mask"), history,
                                  temperature, min_semantic, max_semantic)
@@ -278,7 +303,13 @@ class FastBark:
         key = (stage, size)
         if key not in self._decoders:
             gpt = self.model.semantic if stage == "semantic" else self.model.coarse_acoustics
-            self._decoders[key] = StepDecoder(gpt, size, gpt.config.block_size, self.graphs)
+            capacity = gpt.config.block_size
+            cfg = gpt.config
+            shape = (cfg.num_layers, cfg.num_heads, cfg.hidden_size, capacity)
+            if shape not in self._caches:
+                self._caches[shape] = kv_cache(gpt, bucket(self.max_batch), capacity)
+            self._decoders[key] = StepDecoder(gpt, size, capacity, self.graphs,
+                                              self._caches[shape])
         return self._decoders[key]
 
 
