@@ -24,12 +24,16 @@ from vidgen_ray.errors import (
     TooLargeError,
 )
 from vidgen_ray.jobs import STAGES, JobRecord, JobStatus, SceneStatus
-from vidgen_ray.source import require_speech
+from vidgen_ray.source import analyze_text, require_speech
 from vidgen_ray.storyboard import Storyboard
 
 ANONYMOUS = "anonymous"
 # Settings of the shared farm, not of one job: a request may not choose them.
-SERVER_ONLY = (*FARM_FIELDS, "ray_address", "ffmpeg_threads")
+# The model's address, limits and cache are the operator's (a per-job base URL would let any
+# caller make the server send requests anywhere); jobs pick llm, model, temperature, rewrite.
+LLM_SERVER_ONLY = ("llm_base_url", "llm_requests_per_minute", "llm_timeout", "llm_retries",
+                   "llm_cache_dir")
+SERVER_ONLY = (*FARM_FIELDS, "ray_address", "ffmpeg_threads", *LLM_SERVER_ONLY)
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9._:-]{1,128}$"
 
 
@@ -161,9 +165,11 @@ def prepare(request: JobRequest, limits: Limits) -> tuple[Storyboard, dict[str, 
             raise TooLargeError(f"the script is {size} bytes; this service takes at most "
                                 f"{limits.max_script_bytes}: split it into several jobs",
                                 field="script")
-        from vidgen_ray.analysis import analyze_script
-
-        storyboard = analyze_script(request.script, filename=request.filename)
+    settings = request.settings.model_dump(exclude_none=True)
+    render_settings = load_settings(**settings)  # cross-field checks; SettingsError names it
+    if request.script is not None:
+        # --llm gemini|openai: the model is called here, with the server's own key
+        storyboard = analyze_text(request.script, request.filename, render_settings)
     else:
         storyboard = request.storyboard
     if len(storyboard.scenes) > limits.max_scenes:
@@ -171,8 +177,6 @@ def prepare(request: JobRequest, limits: Limits) -> tuple[Storyboard, dict[str, 
                             f"at most {limits.max_scenes}: split it into several jobs",
                             field="scenes")
     require_speech(storyboard)  # ScriptError (400): nothing to speak
-    settings = request.settings.model_dump(exclude_none=True)
-    load_settings(**settings)  # the cross-field checks; raises SettingsError naming the field
     return storyboard, settings
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from vidgen_ray.analysis import analyze_script
+from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import ScriptError
 from vidgen_ray.storyboard import Storyboard
 
@@ -42,8 +43,20 @@ def parse_storyboard_json(text: str, origin: str) -> Storyboard:
                           "valid storyboard with 'vidgen analyze SCRIPT'") from None
 
 
-def load_storyboard(source: str | Path | Storyboard) -> Storyboard:
-    """A Storyboard from whatever the user gave; .json files are rendered exactly as written."""
+def analyze_text(text: str, filename: str | None = None,
+                 settings: RenderSettings | None = None) -> Storyboard:
+    """Script text to a Storyboard by the analyser settings.llm names (local by default)."""
+    if settings is None or settings.llm == "local":
+        return analyze_script(text, filename=filename)
+    from vidgen_ray.analysis.llm import analyze_with_llm  # only when a model is asked for
+
+    return analyze_with_llm(text, filename, settings)
+
+
+def load_storyboard(source: str | Path | Storyboard,
+                    settings: RenderSettings | None = None) -> Storyboard:
+    """A Storyboard from whatever the user gave; .json files are rendered exactly as written.
+    Scripts go to the analyser ``settings.llm`` names."""
     if isinstance(source, Storyboard):
         return source
     if isinstance(source, str) and "\n" not in source and Path(source).is_file():
@@ -52,8 +65,8 @@ def load_storyboard(source: str | Path | Storyboard) -> Storyboard:
         text = read_script(source)
         if source.suffix.lower() == ".json":
             return parse_storyboard_json(text, str(source))
-        return analyze_script(text, filename=source.name)
-    return analyze_script(source)
+        return analyze_text(text, source.name, settings)
+    return analyze_text(source, None, settings)
 
 
 def require_speech(storyboard: Storyboard) -> None:

@@ -1,0 +1,76 @@
+"""A client-side rate limit shared by every process on the machine: at most ``limit``
+requests in any sliding ``window`` of seconds.
+
+``admit`` is the pure sliding-window decision. ``FileRateLimiter`` keeps the window's
+timestamps in a small JSON file under an exclusive ``fcntl`` lock, so every process that
+analyses scripts here (CLI renders, the job service's replicas, a farm's driver) draws from
+one budget. Wall-clock time (``time.time``) is the only clock all processes share.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from vidgen_ray.errors import AnalysisError
+
+
+def admit(stamps: list[float], now: float, limit: int, window: float) -> tuple[float, list[float]]:
+    """(seconds to wait, the window's stamps). Wait 0 means admitted now: ``now`` is then
+    the last stamp. Otherwise the oldest stamp must leave the window first."""
+    recent = sorted(t for t in stamps if now - window < t <= now + window)
+    if len(recent) < limit:
+        return 0.0, [*recent, now]
+    return recent[-limit] + window - now, recent
+
+
+class FileRateLimiter:
+    def __init__(self, path: Path, limit: int, window: float = 60.0,
+                 clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep):
+        if limit < 1 or window <= 0:
+            raise ValueError(f"rate limit {limit} per {window} s: both must be positive")
+        self.path, self.limit, self.window = Path(path), limit, window
+        self.clock, self.sleep = clock, sleep
+
+    def acquire(self) -> float:
+        """Block until a request may go; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            wait = self._try_admit()
+            if wait <= 0:
+                return waited
+            self.sleep(wait)
+            waited += wait
+
+    def _try_admit(self) -> float:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a+", encoding="utf-8") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+                handle.seek(0)
+                stamps = _read(handle.read())
+                wait, stamps = admit(stamps, self.clock(), self.limit, self.window)
+                if wait <= 0:
+                    handle.seek(0)
+                    handle.truncate()
+                    handle.write(json.dumps(stamps))
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                return wait
+        except OSError as exc:
+            raise AnalysisError(f"cannot use the rate limiter's file {self.path}: "
+                                f"{exc.strerror}: set --llm-cache-dir to a writable "
+                                "folder") from exc
+
+
+def _read(text: str) -> list[float]:
+    try:
+        stamps = json.loads(text) if text.strip() else []
+    except json.JSONDecodeError:
+        return []  # a torn file from a killed process: start the window afresh
+    return [float(t) for t in stamps if isinstance(t, int | float)]
