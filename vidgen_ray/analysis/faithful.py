@@ -33,8 +33,16 @@ def check_faithful(reference: Storyboard, answer: Storyboard) -> None:
         if tag == "equal":
             continue
         if tag == "delete":
+            if want[a0] in got:
+                raise Unfaithful(f"line {a0 + 1} came back out of order: {_quote(want[a0])}")
             raise Unfaithful(f"line {a0 + 1} was dropped: {_quote(want[a0])}")
         if tag == "insert":
+            if got.count(got[b0]) > want.count(got[b0]) > 0:
+                raise Unfaithful(f"line {want.index(got[b0]) + 1} was repeated after line "
+                                 f"{a0}: {_quote(got[b0])}")
+            if got[b0] in want:
+                raise Unfaithful(f"line {want.index(got[b0]) + 1} came back out of order, "
+                                 f"after line {a0}: {_quote(got[b0])}")
             raise Unfaithful(f"a line was added after line {a0}: {_quote(got[b0])}")
         raise Unfaithful(f"line {a0 + 1} was reworded: {_quote(want[a0])} came back as "
                          f"{_quote(got[b0])}")
