@@ -4,7 +4,6 @@ retries and backoff, the shared rate limit, key errors, caching, long scripts.""
 
 import json
 import multiprocessing
-import time
 
 import pytest
 
@@ -185,14 +184,16 @@ def _prompt_of(script):
 def test_429_and_5xx_are_retried_with_backoff_honouring_retry_after(server, tmp_path, backend):
     server.push(error(429, "Resource has been exhausted", retry_after=0.6), error(500),
                 error(503), error(500))
-    board = analyzer(server, tmp_path, backend).analyze(SCRIPT)
-    assert spoken(board) == LINES
+    llm = analyzer(server, tmp_path, backend)
+    board = llm.analyze(SCRIPT)
+    assert spoken(board) == LINES and len(server.requests) == 5
+    waits = llm.backoffs
+    assert waits[0] >= 0.6  # the Retry-After, not the 0.05 s backoff
+    for attempt, wait in enumerate(waits[1:], start=1):  # full jitter, doubling ceiling
+        assert 0 <= wait <= min(FAST.cap, FAST.base * 2 ** attempt)
     times = [r.time for r in server.requests]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    assert len(times) == 5
-    assert gaps[0] >= 0.6  # the Retry-After, not the 0.05 s backoff
-    for attempt, gap in enumerate(gaps[1:], start=1):  # full jitter under a doubling ceiling
-        assert gap <= min(FAST.cap, FAST.base * 2 ** attempt) + 0.25
+    for wait, earlier, later in zip(waits, times[:-1], times[1:], strict=True):
+        assert later - earlier >= wait  # the server saw each retry only after its wait
 
 
 def test_gemini_retry_info_in_the_body_is_honoured(server, tmp_path):
@@ -307,9 +308,24 @@ def test_a_long_script_is_split_analysed_and_merged_with_one_cast(server, tmp_pa
 
 # ---- the rate limit, shared by processes ----------------------------------------------------
 
+class _RecordingLimiter(FileRateLimiter):
+    """The shared file limiter, noting each admission time (the clock it decided by)."""
+
+    def __init__(self, log_path: str, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.log_path = log_path
+
+    def acquire(self) -> float:
+        admitted = super().acquire()
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            log.write(f"{admitted!r}\n")
+        return admitted
+
+
 def _analyse_in_a_process(url: str, folder: str, index: int) -> None:
     settings = load_settings(llm="openai", llm_cache_dir=folder, llm_model="m")
-    limiter = FileRateLimiter(f"{folder}/shared-limit.json", limit=3, window=1.0)
+    limiter = _RecordingLimiter(f"{folder}/admitted-{index}.txt",
+                                f"{folder}/shared-limit.json", limit=3, window=1.0)
     client = OpenAICompatClient(url + "/v1", "m")
     for round_ in range(3):  # different scripts: no cache hits
         text = f"Process {index} tells story {round_}.\n\nThe end of it."
@@ -325,18 +341,28 @@ def test_the_rate_limit_holds_across_parallel_processes(server, tmp_path):
     for worker in workers:
         worker.join(timeout=60)
     assert [w.exitcode for w in workers] == [0, 0, 0]
-    times = sorted(r.time for r in server.requests)
-    assert len(times) == 9
-    for start in times:  # any 1-second window holds at most 3 arrivals (+ network slack)
-        assert sum(start <= t < start + 0.95 for t in times) <= 3
-    assert times[-1] - times[0] >= 1.9  # 9 requests at 3 per second need two full windows
-    limiter_state = json.loads((tmp_path / "shared-limit.json").read_text())
-    assert len(limiter_state) <= 3
+    assert len(server.requests) == 9
+    admitted = sorted(float(line) for i in range(3)
+                      for line in (tmp_path / f"admitted-{i}.txt").read_text().split())
+    per_process = [len((tmp_path / f"admitted-{i}.txt").read_text().split()) for i in range(3)]
+    assert per_process == [3, 3, 3]
+    # At most 3 admissions in any 1-second window: the 4th after any one is a second later.
+    assert all(later - first >= 1.0 for first, later in zip(admitted, admitted[3:],
+                                                             strict=False))
+    assert admitted[-1] - admitted[0] >= 2.0  # 9 requests at 3 per second
+    assert len(json.loads((tmp_path / "shared-limit.json").read_text())) <= 3
 
 
 def test_the_limiter_blocks_callers_for_the_rest_of_the_window(tmp_path):
-    limiter = FileRateLimiter(tmp_path / "limit.json", limit=2, window=0.5)
-    started = time.time()
-    waits = [limiter.acquire() for _ in range(5)]
-    assert waits[:2] == [0.0, 0.0] and all(w > 0 for w in waits[2:])
-    assert time.time() - started >= 1.0  # 5 requests at 2 per 0.5 s: two full windows
+    clock = [100.0]
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        clock[0] += seconds
+
+    limiter = FileRateLimiter(tmp_path / "limit.json", limit=2, window=0.5,
+                              clock=lambda: clock[0], sleep=sleep)
+    admitted = [limiter.acquire() for _ in range(5)]
+    assert admitted == [100.0, 100.0, 100.5, 100.5, 101.0]
+    assert slept == [0.5, 0.5]

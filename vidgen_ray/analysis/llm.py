@@ -69,6 +69,7 @@ class LLMAnalyzer:
         self.policy = policy or RetryPolicy(retries=settings.llm_retries)
         self.schema = prompts.response_schema()
         self.requests = 0  # sent to the model by this analyser, retries included
+        self.backoffs: list[float] = []  # seconds waited before each retry, in order
 
     def analyze(self, text: str, filename: str | None = None) -> Storyboard:
         reference = analyze_script(text, filename)
@@ -123,6 +124,7 @@ class LLMAnalyzer:
             return self.client.complete(prompt, self.schema)
 
         def note(failure: Failure, delay: float) -> None:
+            self.backoffs.append(delay)
             log.warning("%s: %s; retrying in %.1f s", self.client.name, failure, delay)
 
         try:

@@ -38,30 +38,29 @@ class FileRateLimiter:
         self.clock, self.sleep = clock, sleep
 
     def acquire(self) -> float:
-        """Block until a request may go; returns the seconds waited."""
-        waited = 0.0
+        """Block until a request may go; returns the time it was admitted (``clock()``)."""
         while True:
-            wait = self._try_admit()
+            wait, admitted = self._try_admit()
             if wait <= 0:
-                return waited
+                return admitted
             self.sleep(wait)
-            waited += wait
 
-    def _try_admit(self) -> float:
+    def _try_admit(self) -> tuple[float, float]:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, "a+", encoding="utf-8") as handle:
                 fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
                 handle.seek(0)
                 stamps = _read(handle.read())
-                wait, stamps = admit(stamps, self.clock(), self.limit, self.window)
+                now = self.clock()
+                wait, stamps = admit(stamps, now, self.limit, self.window)
                 if wait <= 0:
                     handle.seek(0)
                     handle.truncate()
                     handle.write(json.dumps(stamps))
                     handle.flush()
                     os.fsync(handle.fileno())
-                return wait
+                return wait, now
         except OSError as exc:
             raise AnalysisError(f"cannot use the rate limiter's file {self.path}: "
                                 f"{exc.strerror}: set --llm-cache-dir to a writable "
