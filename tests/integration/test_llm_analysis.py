@@ -169,6 +169,14 @@ def test_rewrite_allows_reworded_lines(server, tmp_path):
     assert "reword lines lightly" in server.requests[0].prompt
 
 
+@pytest.mark.parametrize("backend", ["gemini", "openai"])
+def test_an_answer_cut_at_the_token_limit_says_to_raise_it(server, tmp_path, backend):
+    server.push(answer('{"title": "Harbour", "scenes": [{"lines": [{"spea', finish="MAX_TOKENS"))
+    with pytest.raises(AnalysisError, match="stopped at the output token limit.*--llm-max-tokens"):
+        analyzer(server, tmp_path, backend).analyze(SCRIPT)
+    assert len(server.requests) == 1  # the same request would be cut again
+
+
 def _prompt_of(script):
     from vidgen_ray.analysis import analyze_script
     from vidgen_ray.analysis.llm_prompt import build_prompt

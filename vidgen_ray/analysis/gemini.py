@@ -12,7 +12,7 @@ import contextlib
 import re
 
 from vidgen_ray.analysis.retry import Failure
-from vidgen_ray.errors import AnalysisKeyError, DependencyError
+from vidgen_ray.errors import AnalysisError, AnalysisKeyError, DependencyError
 
 DEFAULT_MODEL = "gemini-2.5-flash"
 KEY_HELP = ("get a key at https://aistudio.google.com/apikey and set GEMINI_API_KEY "
@@ -71,12 +71,20 @@ class GeminiClient:
             raise Failure(f"Gemini did not answer in time ({type(exc).__name__})" if timeout
                           else f"cannot reach Gemini: {type(exc).__name__}: {exc}",
                           retryable=True) from exc
+        reason = _finish_reason(response)
+        if reason == "MAX_TOKENS":
+            raise AnalysisError(cut_off_message("Gemini", self.model))
         text = response.text
         if not text:
-            reason = _finish_reason(response)
             raise Failure(f"Gemini gave an empty answer (finish reason {reason})",
                           retryable=reason not in ("SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST"))
         return text
+
+
+def cut_off_message(who: str, model: str) -> str:
+    return (f"{who} model {model} stopped at the output token limit before the storyboard was "
+            "complete: raise --llm-max-tokens (scripts are split into parts that fit it; "
+            "thinking models spend part of it thinking)")
 
 
 def _finish_reason(response) -> str:

@@ -63,10 +63,17 @@ class OpenAICompatClient:
             raise Failure(f"{self.url} answered with something that is not JSON: {exc}",
                           retryable=True) from exc
         try:
-            return answer["choices"][0]["message"]["content"] or ""
+            choice = answer["choices"][0]
+            text = choice["message"]["content"] or ""
         except (KeyError, IndexError, TypeError) as exc:
             raise AnalysisError(f"{self.url} answered without choices[0].message.content: "
                                 "is it an OpenAI-compatible chat endpoint?") from exc
+        if choice.get("finish_reason") == "length":
+            raise AnalysisError(
+                f"{self.model} at {self.url} stopped at the output token limit before the "
+                "storyboard was complete: raise --llm-max-tokens (scripts are split into "
+                "parts that fit it; thinking models spend part of it thinking)")
+        return text
 
 
 def _failure(exc: urllib.error.HTTPError) -> Exception:

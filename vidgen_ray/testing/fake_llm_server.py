@@ -36,10 +36,12 @@ class Reply:
     details: list = field(default_factory=list)  # Gemini error details (RetryInfo...)
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0               # seconds before answering (timeouts)
+    finish: str = "STOP"             # Gemini's finishReason; MAX_TOKENS maps to "length"
 
 
-def answer(text: str | dict, delay: float = 0.0) -> Reply:
-    return Reply(text=text if isinstance(text, str) else json.dumps(text), delay=delay)
+def answer(text: str | dict, delay: float = 0.0, finish: str = "STOP") -> Reply:
+    return Reply(text=text if isinstance(text, str) else json.dumps(text), delay=delay,
+                 finish=finish)
 
 
 def error(status: int, message: str = "", retry_after: float | None = None,
@@ -129,10 +131,10 @@ def _handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             if reply.delay:
                 time.sleep(reply.delay)
             if gemini:
-                payload = (_gemini_answer(reply.text or "", gemini[1]) if reply.status == 200
-                           else _gemini_error(reply))
+                payload = (_gemini_answer(reply.text or "", gemini[1], reply.finish)
+                           if reply.status == 200 else _gemini_error(reply))
             else:
-                payload = (_openai_answer(reply.text or "", body.get("model", "?"))
+                payload = (_openai_answer(reply.text or "", body.get("model", "?"), reply.finish)
                            if reply.status == 200 else _openai_error(reply))
             self._send(reply.status, payload, reply.headers)
 
@@ -152,9 +154,9 @@ def _handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _gemini_answer(text: str, model: str) -> dict:
+def _gemini_answer(text: str, model: str, finish: str = "STOP") -> dict:
     return {"candidates": [{"content": {"parts": [{"text": text}], "role": "model"},
-                            "finishReason": "STOP", "index": 0}],
+                            "finishReason": finish, "index": 0}],
             "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": len(text) // 4,
                               "totalTokenCount": 100 + len(text) // 4},
             "modelVersion": model, "responseId": "fake-response"}
@@ -165,9 +167,10 @@ def _gemini_error(reply: Reply) -> dict:
                       "status": STATUS.get(reply.status, "UNKNOWN"), "details": reply.details}}
 
 
-def _openai_answer(text: str, model: str) -> dict:
+def _openai_answer(text: str, model: str, finish: str = "STOP") -> dict:
+    reason = "length" if finish == "MAX_TOKENS" else "stop"
     return {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
-            "model": model, "choices": [{"index": 0, "finish_reason": "stop",
+            "model": model, "choices": [{"index": 0, "finish_reason": reason,
                                          "message": {"role": "assistant", "content": text}}],
             "usage": {"prompt_tokens": 100, "completion_tokens": len(text) // 4,
                       "total_tokens": 100 + len(text) // 4}}
