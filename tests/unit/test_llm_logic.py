@@ -199,12 +199,13 @@ def test_the_prompt_carries_the_lines_the_rules_the_cast_and_the_problem():
 
 def test_an_answer_is_parsed_cleaned_and_validated():
     data = {"title": "T", "characters": [{"name": "MARA", "voice": "deep", "seed": 5,
-                                          "gender": "female", "age": "young"}],
+                                          "gender": "female", "age": "young"},
+                                         {"name": "NARRATOR", "description": "a voice"}],
             "scenes": [{"seed": 9, "mood": "tense", "lines": [{"speaker": "MARA",
                                                                "text": "Hi."}]}],
             "metadata": {"x": "y"}}
     parsed = parse_answer("```json\n" + json.dumps(data) + "\n```")
-    mara = parsed.characters[0]
+    [mara] = parsed.characters
     assert (mara.voice, mara.gender, mara.age) == (None, "female", "young")
     assert mara.seed != 5 and parsed.scenes[0].seed is None and parsed.metadata == {}
 

@@ -111,11 +111,13 @@ def build_prompt(part: Storyboard, *, index: int = 0, parts: int = 1,
 
 def clean_answer(data: dict) -> dict:
     """Drop what the model must not choose: voices (backend ids, chosen by casting), seeds
-    (derived from names and scene numbers, so pictures repeat) and metadata."""
+    (derived from names and scene numbers, so pictures repeat), metadata, and NARRATOR as a
+    character (the narrator is the render's --voice, not a cast member)."""
     data = dict(data)
     data.pop("metadata", None)
     data["characters"] = [{k: v for k, v in c.items() if k not in ("voice", "seed")}
-                          if isinstance(c, dict) else c for c in data.get("characters") or []]
+                          if isinstance(c, dict) else c for c in data.get("characters") or []
+                          if not (isinstance(c, dict) and c.get("name") == NARRATOR)]
     data["scenes"] = [{k: v for k, v in s.items() if k != "seed"} if isinstance(s, dict) else s
                       for s in data.get("scenes") or []]
     return data
