@@ -21,6 +21,7 @@ from vidgen_ray.testing.fake_llm_server import (
     enrich,
     error,
     parsed_script,
+    storyteller,
 )
 
 SCRIPT = """# Harbour
@@ -44,10 +45,22 @@ LINES = ["Waves broke on the harbour wall.", "The boats are late tonight.", "The
 FAST = RetryPolicy(retries=4, base=0.05, cap=0.4)
 
 
-@pytest.fixture()
-def server():
+@pytest.fixture(scope="module")
+def running_server():
     with FakeLLMServer(api_key="test-key") as running:
         yield running
+
+
+@pytest.fixture()
+def server(running_server):
+    """The module's server, with no scripted replies, no requests and the default model."""
+    running_server.replies.clear()
+    running_server.requests.clear()
+    running_server.default = storyteller
+    return running_server
+
+
+_GEMINI_CLIENTS: dict[tuple, GeminiClient] = {}  # ~0.4 s each to build (its SSL context)
 
 
 def analyzer(server, tmp_path, backend="gemini", policy=FAST, timeout=30.0, **overrides):
@@ -55,9 +68,13 @@ def analyzer(server, tmp_path, backend="gemini", policy=FAST, timeout=30.0, **ov
                              llm_model=None if backend == "gemini" else "llama3.1:8b",
                              **overrides)
     if backend == "gemini":
-        client = GeminiClient("test-key", settings.llm_model, base_url=server.url,
-                              temperature=settings.llm_temperature,
-                              max_tokens=settings.llm_max_tokens, timeout=timeout)
+        key = (server.url, settings.llm_temperature, settings.llm_max_tokens, timeout)
+        if key not in _GEMINI_CLIENTS:
+            _GEMINI_CLIENTS[key] = GeminiClient(
+                "test-key", settings.llm_model, base_url=server.url,
+                temperature=settings.llm_temperature, max_tokens=settings.llm_max_tokens,
+                timeout=timeout)
+        client = _GEMINI_CLIENTS[key]
     else:
         client = OpenAICompatClient(server.url + "/v1", settings.llm_model, "local-key",
                                     temperature=settings.llm_temperature,
