@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,8 +158,12 @@ class Limits:
     max_scenes: int = 500
 
 
-def prepare(request: JobRequest, limits: Limits) -> tuple[Storyboard, dict[str, Any]]:
-    """The storyboard and settings to queue, or the 4xx that says what to change."""
+def prepare(request: JobRequest, limits: Limits,
+            limiter_for: Callable[[RenderSettings], Any] | None = None,
+            ) -> tuple[Storyboard, dict[str, Any]]:
+    """The storyboard and settings to queue, or the 4xx that says what to change.
+    ``limiter_for(settings)``: the rate limiter a language model's requests go through (the
+    cluster's; None or absent: the one shared by this machine's processes)."""
     if request.script is not None:
         size = len(request.script.encode("utf-8"))
         if size > limits.max_script_bytes:
@@ -169,7 +174,8 @@ def prepare(request: JobRequest, limits: Limits) -> tuple[Storyboard, dict[str, 
     render_settings = load_settings(**settings)  # cross-field checks; SettingsError names it
     if request.script is not None:
         # --llm gemini|openai: the model is called here, with the server's own key
-        storyboard = analyze_text(request.script, request.filename, render_settings)
+        limiter = limiter_for(render_settings) if limiter_for else None
+        storyboard = analyze_text(request.script, request.filename, render_settings, limiter)
     else:
         storyboard = request.storyboard
     if len(storyboard.scenes) > limits.max_scenes:

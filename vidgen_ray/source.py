@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -10,6 +11,9 @@ from vidgen_ray.analysis import analyze_script
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import ScriptError
 from vidgen_ray.storyboard import Storyboard
+
+if TYPE_CHECKING:
+    from vidgen_ray.analysis.ratelimit import RateLimiter
 
 MAX_SCRIPT_BYTES = 10 * 1024 * 1024  # a feature film is ~250 kB; more is surely a wrong file
 
@@ -44,17 +48,20 @@ def parse_storyboard_json(text: str, origin: str) -> Storyboard:
 
 
 def analyze_text(text: str, filename: str | None = None,
-                 settings: RenderSettings | None = None) -> Storyboard:
-    """Script text to a Storyboard by the analyser settings.llm names (local by default)."""
+                 settings: RenderSettings | None = None,
+                 limiter: RateLimiter | None = None) -> Storyboard:
+    """Script text to a Storyboard by the analyser settings.llm names (local by default);
+    ``limiter`` paces a model's requests (default: shared by this machine's processes)."""
     if settings is None or settings.llm == "local":
         return analyze_script(text, filename=filename)
     from vidgen_ray.analysis.llm import analyze_with_llm  # only when a model is asked for
 
-    return analyze_with_llm(text, filename, settings)
+    return analyze_with_llm(text, filename, settings, limiter)
 
 
 def load_storyboard(source: str | Path | Storyboard,
-                    settings: RenderSettings | None = None) -> Storyboard:
+                    settings: RenderSettings | None = None,
+                    limiter: RateLimiter | None = None) -> Storyboard:
     """A Storyboard from whatever the user gave; .json files are rendered exactly as written.
     Scripts go to the analyser ``settings.llm`` names."""
     if isinstance(source, Storyboard):
@@ -65,8 +72,8 @@ def load_storyboard(source: str | Path | Storyboard,
         text = read_script(source)
         if source.suffix.lower() == ".json":
             return parse_storyboard_json(text, str(source))
-        return analyze_text(text, source.name, settings)
-    return analyze_text(source, None, settings)
+        return analyze_text(text, source.name, settings, limiter)
+    return analyze_text(source, None, settings, limiter)
 
 
 def require_speech(storyboard: Storyboard) -> None:

@@ -22,7 +22,7 @@ from vidgen_ray.analysis import analyze_script
 from vidgen_ray.analysis import llm_prompt as prompts
 from vidgen_ray.analysis.faithful import Unfaithful, check_faithful
 from vidgen_ray.analysis.llm_cache import AnalysisCache, cache_key
-from vidgen_ray.analysis.ratelimit import FileRateLimiter
+from vidgen_ray.analysis.ratelimit import FileRateLimiter, RateLimiter
 from vidgen_ray.analysis.retry import Failure, RetryPolicy, call_with_retries
 from vidgen_ray.config import RenderSettings, llm_api_key, user_cache_dir
 from vidgen_ray.errors import AnalysisError, AnalysisQuotaError
@@ -59,7 +59,7 @@ class LLMAnalyzer:
     """Analyses scripts with one client, one rate limiter, one cache and one retry policy."""
 
     def __init__(self, client: ChatClient, settings: RenderSettings, *,
-                 limiter: FileRateLimiter | None = None, cache: AnalysisCache | None = None,
+                 limiter: RateLimiter | None = None, cache: AnalysisCache | None = None,
                  policy: RetryPolicy | None = None):
         folder = Path(settings.llm_cache_dir or Path(user_cache_dir()) / "llm")
         self.client, self.settings = client, settings
@@ -168,6 +168,9 @@ def describe_problem(exc: Exception) -> str:
     return str(exc)
 
 
-def analyze_with_llm(text: str, filename: str | None, settings: RenderSettings) -> Storyboard:
-    """The storyboard of ``text`` by the model settings.llm names (cached)."""
-    return LLMAnalyzer(create_client(settings), settings).analyze(text, filename)
+def analyze_with_llm(text: str, filename: str | None, settings: RenderSettings,
+                     limiter: RateLimiter | None = None) -> Storyboard:
+    """The storyboard of ``text`` by the model settings.llm names (cached). ``limiter``:
+    the cluster's shared one; without it, the one shared by this machine's processes."""
+    return LLMAnalyzer(create_client(settings), settings, limiter=limiter).analyze(
+        text, filename)

@@ -1,10 +1,10 @@
-"""A client-side rate limit shared by every process on the machine: at most ``limit``
-requests in any sliding ``window`` of seconds.
+"""A client-side rate limit: at most ``limit`` requests in any sliding ``window`` of seconds.
 
 ``admit`` is the pure sliding-window decision. ``FileRateLimiter`` keeps the window's
 timestamps in a small JSON file under an exclusive ``fcntl`` lock, so every process that
-analyses scripts here (CLI renders, the job service's replicas, a farm's driver) draws from
-one budget. Wall-clock time (``time.time``) is the only clock all processes share.
+analyses scripts on this machine (CLI renders, the job service's replicas) draws from one
+budget; wall-clock time (``time.time``) is the clock they share. On a cluster the window
+lives in one named actor instead (``actors/rate_limiter.py``): any ``RateLimiter`` will do.
 """
 
 from __future__ import annotations
@@ -15,8 +15,14 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from vidgen_ray.errors import AnalysisError
+
+
+class RateLimiter(Protocol):
+    def acquire(self) -> float:
+        """Block until a request may go; return the time it was admitted."""
 
 
 def admit(stamps: list[float], now: float, limit: int, window: float) -> tuple[float, list[float]]:
