@@ -131,8 +131,8 @@ LLM_OPTIONS: dict[str, tuple[str, object, object]] = {
     "llm_retries": ("llm_retries", int | None, typer.Option(
         None, help="Retries on 429, 5xx and timeouts (default: 5)", show_default=False)),
     "llm_rewrite": ("llm_rewrite", bool, typer.Option(
-        False, "--llm-rewrite", help="Let the model reword spoken lines (default: every line "
-        "verbatim)")),
+        False, "--llm-rewrite", "--rewrite", help="Let the model reword spoken lines "
+        "(default: every line verbatim)")),
     "llm_cache_dir": ("llm_cache_dir", str | None, typer.Option(
         None, help="Cached analyses and rate-limit state (default: ~/.cache/vidgen/llm)",
         show_default=False)),

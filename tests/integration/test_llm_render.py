@@ -99,3 +99,34 @@ def test_the_service_analyses_with_its_own_key_and_settings(server, tmp_path, mo
     for server_only in ("llm_base_url", "llm_requests_per_minute", "llm_cache_dir"):
         with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
             JobRequest(script=SCRIPT, settings={server_only: "http://elsewhere"})
+
+
+def test_render_analyze_and_plan_list_the_llm_options():
+    env = {**os.environ, "COLUMNS": "200"}
+    for command in ("render", "analyze", "plan"):
+        text = _vidgen(command, "--help", env=env).stdout
+        for option in ("--llm ", "--llm-model", "--llm-base-url", "--llm-temperature",
+                       "--llm-max-tokens", "--llm-requests-per-minute", "--llm-timeout",
+                       "--llm-retries", "--llm-rewrite", "--rewrite", "--llm-cache-dir"):
+            assert option in text, (command, option)
+
+
+def test_analyze_with_a_local_openai_compatible_server(server, tmp_path):
+    script = tmp_path / "keeper.md"
+    script.write_text(SCRIPT, encoding="utf-8")
+    done = _vidgen("analyze", script, "--llm", "openai", "--llm-base-url", server.url + "/v1",
+                   "--llm-model", "llama3.1:8b", "--llm-cache-dir", tmp_path / "cache",
+                   env={**os.environ, "OPENAI_API_KEY": ""})
+    assert done.returncode == 0, done.stderr
+    board = json.loads(done.stdout)
+    assert [c["age"] for c in board["characters"]] == ["adult", "old"]
+    assert server.requests[0].body["model"] == "llama3.1:8b"
+    assert "Authorization" not in server.requests[0].headers  # no key: none sent
+
+
+def test_analyze_with_openai_and_no_server_names_the_flag(tmp_path):
+    script = tmp_path / "keeper.md"
+    script.write_text(SCRIPT, encoding="utf-8")
+    done = _vidgen("analyze", script, "--llm", "openai", "--llm-model", "m", env=os.environ)
+    assert done.returncode == 2
+    assert "needs the server's address: --llm-base-url" in " ".join(done.stderr.split())
