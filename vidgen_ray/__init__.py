@@ -18,11 +18,13 @@ __version__ = "0.1.0"
 __all__ = ["RenderSettings", "Storyboard", "__version__", "analyze", "render"]
 
 
-def analyze(text: str, *, filename: str | None = None) -> Storyboard:
-    """Turn script text into a Storyboard with the local analyser."""
-    from vidgen_ray.analysis import analyze_script
+def analyze(text: str, *, filename: str | None = None,
+            settings: RenderSettings | None = None) -> Storyboard:
+    """Turn script text into a Storyboard with the analyser ``settings.llm`` names (the
+    local one by default; gemini or openai call a language model)."""
+    from vidgen_ray.source import analyze_text
 
-    return analyze_script(text, filename=filename)
+    return analyze_text(text, filename, settings)
 
 
 def render(source: str | Path | Storyboard, out_dir: str | Path,

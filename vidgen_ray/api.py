@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 
 from vidgen_ray import service
 from vidgen_ray.actors.errors import unwrap
+from vidgen_ray.actors.rate_limiter import farm_limiter
 from vidgen_ray.config import FarmSettings, ServiceSettings, user_data_dir
 from vidgen_ray.durable import DurableFarm
 from vidgen_ray.errors import DependencyError, NotFoundError, RenderError, VidgenError
@@ -173,7 +174,8 @@ class JobService:
         """Queue a script or storyboard. 202 with the job and its URL (also in Location);
         429 with Retry-After when the farm's queue is full."""
         caller = self._caller(credentials)
-        storyboard, settings = await asyncio.to_thread(service.prepare, body, self.limits)
+        storyboard, settings = await asyncio.to_thread(service.prepare, body, self.limits,
+                                                       farm_limiter)
         record, created = await self._call(self.farm.enqueue.remote(
             storyboard, settings, body.priority, caller.name, body.idempotency_key))
         view = service.job_view(record, _base(request))

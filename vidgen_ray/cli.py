@@ -106,6 +106,57 @@ def with_image_options(command):
     return wrapper
 
 
+# Script analysis flags shared by render, analyze and plan (README "Script analysis with
+# Gemini or a local model"): flag parameter -> the setting it sets.
+LLM_OPTIONS: dict[str, tuple[str, object, object]] = {
+    "llm": ("llm", str | None, typer.Option(
+        None, help="Script analyser: local, gemini, or openai (an OpenAI-compatible server: "
+        "Ollama, vLLM, LM Studio) (default: local)", show_default=False)),
+    "llm_model": ("llm_model", str | None, typer.Option(
+        None, help="Model of the analyser (default: gemini-2.5-flash for gemini)",
+        show_default=False)),
+    "llm_base_url": ("llm_base_url", str | None, typer.Option(
+        None, help="Server of the analyser, e.g. http://localhost:11434/v1 (needed for "
+        "openai)", show_default=False)),
+    "llm_temperature": ("llm_temperature", float | None, typer.Option(
+        None, help="Analyser temperature, 0-2 (default: 0.3)", show_default=False)),
+    "llm_max_tokens": ("llm_max_tokens", int | None, typer.Option(
+        None, help="Most output tokens per request; longer scripts are split (default: 8192)",
+        show_default=False)),
+    "llm_requests_per_minute": ("llm_requests_per_minute", int | None, typer.Option(
+        None, help="Requests per minute to the model, shared by this machine's processes "
+        "(default: 60)", show_default=False)),
+    "llm_timeout": ("llm_timeout", float | None, typer.Option(
+        None, help="Seconds to wait for one answer (default: 120)", show_default=False)),
+    "llm_retries": ("llm_retries", int | None, typer.Option(
+        None, help="Retries on 429, 5xx and timeouts (default: 5)", show_default=False)),
+    "llm_rewrite": ("llm_rewrite", bool, typer.Option(
+        False, "--llm-rewrite", "--rewrite", help="Let the model reword spoken lines "
+        "(default: every line verbatim)")),
+    "llm_cache_dir": ("llm_cache_dir", str | None, typer.Option(
+        None, help="Cached analyses and rate-limit state (default: ~/.cache/vidgen/llm)",
+        show_default=False)),
+}
+
+
+def with_llm_options(command):
+    """Adds the LLM_OPTIONS flags to a command; it receives them as ``llm_settings``."""
+    signature = inspect.signature(command)
+    kept = [p for p in signature.parameters.values() if p.name != "llm_settings"]
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option,
+                               annotation=kind)
+             for name, (_, kind, option) in LLM_OPTIONS.items()]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs):
+        chosen = {LLM_OPTIONS[name][0]: kwargs.pop(name) for name in LLM_OPTIONS}
+        chosen["llm_rewrite"] = chosen["llm_rewrite"] or None
+        return command(**kwargs, llm_settings=chosen)
+
+    wrapper.__signature__ = signature.replace(parameters=[*kept, *added])
+    return wrapper
+
+
 def parse_assignments(items: list[str]) -> dict[str, object]:
     """``--set NAME=VALUE`` pairs; a VALUE that reads as JSON (a number, true, a list) is
     sent as such, anything else as text. The service checks names and values (422)."""
@@ -142,6 +193,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 @app.command()
 @with_image_options
+@with_llm_options
 def render(
     script: Path = typer.Argument(..., help=SCRIPT_HELP, show_default=False),
     out: Path | None = typer.Option(None, "-o", "--out", help="Output folder"
@@ -207,6 +259,7 @@ def render(
         None, help="Another output WIDTHxHEIGHT, e.g. 1080x1920; repeat for more",
         show_default=False),
     image_settings: dict | None = None,
+    llm_settings: dict | None = None,
 ) -> None:
     """Render SCRIPT into a folder: video.mp4, subtitles.srt/.vtt, storyboard.json and
     manifest.json. Finished parts are kept in OUT/parts: running again resumes."""
@@ -224,7 +277,7 @@ def render(
                                  subtitle_outline=subtitle_outline,
                                  subtitle_position=subtitle_position,
                                  subtitle_box=subtitle_box, renditions=rendition or None,
-                                 **(image_settings or {}))
+                                 **(image_settings or {}), **(llm_settings or {}))
         if cast is not None:
             settings = settings.model_copy(
                 update={"cast": load_cast(cast, settings.tts_model)})
@@ -275,17 +328,19 @@ def cast(
 
 
 @app.command()
+@with_llm_options
 def analyze(
     script: Path = typer.Argument(..., help="A script: prose, Markdown or Fountain.",
                                   show_default=False),
     out: Path | None = typer.Option(None, "-o", "--out", help="Write the storyboard to this "
                                     "file instead of printing it.", show_default=False),
+    llm_settings: dict | None = None,
 ) -> None:
     """Print the storyboard of SCRIPT as JSON: edit it, then 'vidgen render storyboard.json'."""
     from vidgen_ray.source import load_storyboard
 
     try:
-        storyboard = load_storyboard(script)
+        storyboard = load_storyboard(script, load_settings(**(llm_settings or {})))
     except VidgenError as exc:
         _fail(exc)
     text = storyboard.model_dump_json(indent=2)
@@ -297,6 +352,7 @@ def analyze(
 
 
 @app.command()
+@with_llm_options
 def plan(
     script: Path = typer.Argument(..., help=SCRIPT_HELP, show_default=False),
     resolution: Resolution | None = typer.Option(None, help="720p, 1080p, 1440p or 2160p"),
@@ -305,6 +361,7 @@ def plan(
                                        "$RAY_ADDRESS, else this machine's resources)",
                                        show_default=False),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+    llm_settings: dict | None = None,
 ) -> None:
     """Show, without rendering, the work SCRIPT makes (requests, calls, chunks), where it
     would run (workers per kind, GPU share each, FFmpeg nodes) and an estimate of its cost."""
@@ -312,8 +369,9 @@ def plan(
     from vidgen_ray.source import load_storyboard
 
     try:
-        settings = load_settings(resolution=resolution, aspect=aspect, ray_address=address)
-        storyboard = load_storyboard(script)
+        settings = load_settings(resolution=resolution, aspect=aspect, ray_address=address,
+                                 **(llm_settings or {}))
+        storyboard = load_storyboard(script, settings)
         cluster = _cluster_resources(settings.ray_address)
         planned = plan_render(storyboard, settings, cluster)
     except VidgenError as exc:

@@ -40,7 +40,40 @@ class RenderSettings(BaseSettings):
     resolution: Resolution = Field("720p", description="Frame height class of the video.")
     aspect: Aspect = Field("16:9", description="Frame shape: landscape, portrait or square.")
     fps: int = Field(30, ge=12, le=60, description="Frames per second.")
-    llm: Literal["local"] = Field("local", description="Script analyser.")
+    llm: Literal["local", "gemini", "openai"] = Field(
+        "local", description="Script analyser: local (rules), gemini, or openai (any "
+        "OpenAI-compatible server: Ollama, vLLM, LM Studio).")
+    # Language-model analysis (--llm gemini|openai); README "Script analysis with Gemini".
+    llm_model: str | None = Field(
+        None, min_length=1, max_length=200,
+        validation_alias=AliasChoices("llm_model", "VIDGEN_LLM_MODEL", "VIDGEN_GEMINI_MODEL"),
+        description="Model name; empty: gemini-2.5-flash for gemini (openai needs one).")
+    llm_temperature: float = Field(
+        0.3, ge=0.0, le=2.0,
+        validation_alias=AliasChoices("llm_temperature", "VIDGEN_LLM_TEMPERATURE",
+                                      "VIDGEN_GEMINI_TEMPERATURE"),
+        description="Sampling temperature of the analysis: low keeps it steady.")
+    llm_max_tokens: int = Field(
+        8192, ge=1024, le=65536,
+        validation_alias=AliasChoices("llm_max_tokens", "VIDGEN_LLM_MAX_TOKENS",
+                                      "VIDGEN_GEMINI_MAX_TOKENS"),
+        description="Most output tokens per request; long scripts are split to fit.")
+    llm_base_url: str | None = Field(
+        None, pattern=r"^https?://\S+$",
+        description="Server of the analysis: required for openai (e.g. "
+        "http://localhost:11434/v1 for Ollama); for gemini, an override (tests, proxies).")
+    llm_requests_per_minute: int = Field(
+        60, ge=1, le=10_000, description="Requests per minute to the model, shared by every "
+        "process on this machine.")
+    llm_timeout: float = Field(120.0, ge=1.0, le=900.0,
+                               description="Seconds to wait for one answer of the model.")
+    llm_retries: int = Field(5, ge=0, le=20, description="Retries on 429, 5xx and timeouts, "
+                             "with exponential backoff and jitter (Retry-After honoured).")
+    llm_rewrite: bool = Field(False, description="Let the model reword spoken lines; off: "
+                              "every line must come back verbatim and in order.")
+    llm_cache_dir: str | None = Field(
+        None, description="Folder of cached analyses and the rate limiter's state; empty: "
+        "<user cache dir>/vidgen/llm.")
     tts_model: Literal["espeak", "bark"] = Field("espeak", description="Speech backend.")
     tts_voice: str | None = Field(
         None, description="Narrator voice, e.g. 'en+m3' for espeak-ng; the backend's default."
@@ -208,7 +241,8 @@ class RenderSettings(BaseSettings):
 
     def for_manifest(self) -> dict:
         """Settings that shape the output; where and how the work ran does not."""
-        return self.model_dump(exclude=set(FARM_FIELDS) | {"ray_address", "ffmpeg_threads"})
+        return self.model_dump(exclude=set(FARM_FIELDS) | {"ray_address", "ffmpeg_threads",
+                                                           "llm_cache_dir"})
 
 
 def _is_number(text: str) -> bool:
@@ -327,6 +361,19 @@ def ray_runtime_env() -> dict[str, str]:
         "RAY_USAGE_STATS_ENABLED": "0",
         "RAY_ENABLE_AUTO_CONNECT": "0",
     }
+
+
+def llm_api_key(backend: str) -> str | None:
+    """The analysis backend's key, from the SDKs' own variables (never a setting, so never in
+    a settings dump or manifest): GEMINI_API_KEY or GOOGLE_API_KEY; OPENAI_API_KEY."""
+    names = ("GEMINI_API_KEY", "GOOGLE_API_KEY") if backend == "gemini" else ("OPENAI_API_KEY",)
+    return next((os.environ[n] for n in names if os.environ.get(n, "").strip()), None)
+
+
+def user_cache_dir() -> str:
+    """$XDG_CACHE_HOME/vidgen or ~/.cache/vidgen (cached analyses, rate limiter state)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "vidgen")
 
 
 def user_data_dir() -> str:

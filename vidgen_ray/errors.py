@@ -13,6 +13,9 @@ same work again may succeed; ``http_status`` is what the API answers.
     ├── NotFoundError                 (404) no such job or file
     ├── DependencyError               (503) a program or extra is not installed: says how
     ├── OutputError                   (500) the output folder cannot be written
+    ├── AnalysisError                 (502) a language model's analysis failed
+    │   ├── AnalysisKeyError          (503) its API key is missing or rejected
+    │   └── AnalysisQuotaError        (429, retryable) rate limit or quota exhausted
     └── RenderError                   (500) a stage of a render failed; ``stage`` says which
         └── ToolError                 an external program (ffmpeg, espeak-ng) failed
 """
@@ -84,6 +87,21 @@ class DependencyError(VidgenError):
 
 class OutputError(VidgenError):
     pass
+
+
+class AnalysisError(VidgenError):
+    """The language model (Gemini or an OpenAI-compatible server) gave no usable storyboard."""
+
+    http_status = 502
+
+
+class AnalysisKeyError(AnalysisError):
+    http_status = 503  # the server's key, not the caller's: a configuration problem
+
+
+class AnalysisQuotaError(AnalysisError):
+    http_status = 429
+    retryable = True
 
 
 class RenderError(VidgenError):

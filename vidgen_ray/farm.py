@@ -288,7 +288,13 @@ def render(source: str | Path | Storyboard, out_dir: Path, settings: RenderSetti
            progress: Progress | None = None, priority: int = 0) -> RenderResult:
     """Render on a Farm in this process, or on the cluster's Farm when an address is set."""
     started = time.perf_counter()
-    storyboard = load_storyboard(source)
+    limiter = None
+    if settings.ray_address and settings.llm != "local":  # share the cluster's model budget
+        from vidgen_ray.actors.rate_limiter import farm_limiter
+
+        connect(settings.ray_address)
+        limiter = farm_limiter(settings)
+    storyboard = load_storyboard(source, settings, limiter)
     require_speech(storyboard)
     for program in ("ffmpeg", "ffprobe"):  # fail before any work, not after it
         find_tool(program)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,12 +25,16 @@ from vidgen_ray.errors import (
     TooLargeError,
 )
 from vidgen_ray.jobs import STAGES, JobRecord, JobStatus, SceneStatus
-from vidgen_ray.source import require_speech
+from vidgen_ray.source import analyze_text, require_speech
 from vidgen_ray.storyboard import Storyboard
 
 ANONYMOUS = "anonymous"
 # Settings of the shared farm, not of one job: a request may not choose them.
-SERVER_ONLY = (*FARM_FIELDS, "ray_address", "ffmpeg_threads")
+# The model's address, limits and cache are the operator's (a per-job base URL would let any
+# caller make the server send requests anywhere); jobs pick llm, model, temperature, rewrite.
+LLM_SERVER_ONLY = ("llm_base_url", "llm_requests_per_minute", "llm_timeout", "llm_retries",
+                   "llm_cache_dir")
+SERVER_ONLY = (*FARM_FIELDS, "ray_address", "ffmpeg_threads", *LLM_SERVER_ONLY)
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9._:-]{1,128}$"
 
 
@@ -153,17 +158,24 @@ class Limits:
     max_scenes: int = 500
 
 
-def prepare(request: JobRequest, limits: Limits) -> tuple[Storyboard, dict[str, Any]]:
-    """The storyboard and settings to queue, or the 4xx that says what to change."""
+def prepare(request: JobRequest, limits: Limits,
+            limiter_for: Callable[[RenderSettings], Any] | None = None,
+            ) -> tuple[Storyboard, dict[str, Any]]:
+    """The storyboard and settings to queue, or the 4xx that says what to change.
+    ``limiter_for(settings)``: the rate limiter a language model's requests go through (the
+    cluster's; None or absent: the one shared by this machine's processes)."""
     if request.script is not None:
         size = len(request.script.encode("utf-8"))
         if size > limits.max_script_bytes:
             raise TooLargeError(f"the script is {size} bytes; this service takes at most "
                                 f"{limits.max_script_bytes}: split it into several jobs",
                                 field="script")
-        from vidgen_ray.analysis import analyze_script
-
-        storyboard = analyze_script(request.script, filename=request.filename)
+    settings = request.settings.model_dump(exclude_none=True)
+    render_settings = load_settings(**settings)  # cross-field checks; SettingsError names it
+    if request.script is not None:
+        # --llm gemini|openai: the model is called here, with the server's own key
+        limiter = limiter_for(render_settings) if limiter_for else None
+        storyboard = analyze_text(request.script, request.filename, render_settings, limiter)
     else:
         storyboard = request.storyboard
     if len(storyboard.scenes) > limits.max_scenes:
@@ -171,8 +183,6 @@ def prepare(request: JobRequest, limits: Limits) -> tuple[Storyboard, dict[str, 
                             f"at most {limits.max_scenes}: split it into several jobs",
                             field="scenes")
     require_speech(storyboard)  # ScriptError (400): nothing to speak
-    settings = request.settings.model_dump(exclude_none=True)
-    load_settings(**settings)  # the cross-field checks; raises SettingsError naming the field
     return storyboard, settings
 
 

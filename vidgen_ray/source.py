@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from vidgen_ray.analysis import analyze_script
+from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import ScriptError
 from vidgen_ray.storyboard import Storyboard
+
+if TYPE_CHECKING:
+    from vidgen_ray.analysis.ratelimit import RateLimiter
 
 MAX_SCRIPT_BYTES = 10 * 1024 * 1024  # a feature film is ~250 kB; more is surely a wrong file
 
@@ -42,8 +47,23 @@ def parse_storyboard_json(text: str, origin: str) -> Storyboard:
                           "valid storyboard with 'vidgen analyze SCRIPT'") from None
 
 
-def load_storyboard(source: str | Path | Storyboard) -> Storyboard:
-    """A Storyboard from whatever the user gave; .json files are rendered exactly as written."""
+def analyze_text(text: str, filename: str | None = None,
+                 settings: RenderSettings | None = None,
+                 limiter: RateLimiter | None = None) -> Storyboard:
+    """Script text to a Storyboard by the analyser settings.llm names (local by default);
+    ``limiter`` paces a model's requests (default: shared by this machine's processes)."""
+    if settings is None or settings.llm == "local":
+        return analyze_script(text, filename=filename)
+    from vidgen_ray.analysis.llm import analyze_with_llm  # only when a model is asked for
+
+    return analyze_with_llm(text, filename, settings, limiter)
+
+
+def load_storyboard(source: str | Path | Storyboard,
+                    settings: RenderSettings | None = None,
+                    limiter: RateLimiter | None = None) -> Storyboard:
+    """A Storyboard from whatever the user gave; .json files are rendered exactly as written.
+    Scripts go to the analyser ``settings.llm`` names."""
     if isinstance(source, Storyboard):
         return source
     if isinstance(source, str) and "\n" not in source and Path(source).is_file():
@@ -52,8 +72,8 @@ def load_storyboard(source: str | Path | Storyboard) -> Storyboard:
         text = read_script(source)
         if source.suffix.lower() == ".json":
             return parse_storyboard_json(text, str(source))
-        return analyze_script(text, filename=source.name)
-    return analyze_script(source)
+        return analyze_text(text, source.name, settings, limiter)
+    return analyze_text(source, None, settings, limiter)
 
 
 def require_speech(storyboard: Storyboard) -> None:

@@ -42,6 +42,8 @@ class Character(_Model):
     )
     seed: int | None = Field(None, ge=0, description="Stable seed; derived from the name.")
     gender: Literal["female", "male"] | None = None
+    age: Literal["child", "young", "adult", "old"] | None = Field(
+        None, description="Casting hint for the voice and the look; empty: unknown.")
 
     @model_validator(mode="after")
     def _default_seed(self) -> Character:
