@@ -25,7 +25,8 @@ from vidgen_ray.testing.fake_backends import SlowImageBackend
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
 
 ALICE, BOB = "alice-key-0123456789", "bob-key-0123456789ab"
-SETTINGS = {"fps": 12, "chunk_seconds": 2.0}
+SETTINGS = {"fps": 12, "chunk_seconds": 2.0, "x264_preset": "ultrafast"}
+BUSY = "A long slow line to keep the farm busy, said twice. A long slow line to keep it busy."
 SCRIPT = "# Harbour\n\nThe boats come home.\n\n# Night\n\nThe lamps go out."
 FAILING_SCENE = 4  # 1-based: every job with four scenes or more fails there
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -300,20 +301,32 @@ def test_browser_submit_watch_finish_play_and_cancel_another_job(service, chromi
     _, _, record = call(service, "GET", f"/v1/jobs/{job_id}")
     assert record["status"] == "done" and record["owner"] == "alice"
 
-    blocker = submit(service, storyboard=board(3, "A long slow line to keep the farm busy."))
+    blocker = submit(service, storyboard=board(3, BUSY))  # runs while `other` waits
     other = submit(service, storyboard=board(2))
     page.goto(f"http://{service[0]}/#/jobs")
     row = page.locator(f"article.job[data-id='{other['id']}']")
+    row.locator("input.priority").fill("7")
+    row.locator("button.set-priority").click()
+    row.locator(".meta:text('priority 7')").wait_for()
+    assert call(service, "GET", f"/v1/jobs/{other['id']}")[2]["priority"] == 7
     row.locator("button.cancel").click()
     row.locator(".state:text('cancelled')").wait_for()
     page.screenshot(path=ARTIFACTS / "web-jobs.png", full_page=True)
     assert wait(service, other["id"])["status"] == "cancelled"
+    page.select_option("#filter-state", "cancelled")
+    page.wait_for_function("[...document.querySelectorAll('article.job .state')]"
+                           ".every((s) => s.textContent === 'cancelled')")
+    assert row.is_visible() and not page.locator(f"article.job[data-id='{job_id}']").count()
+    row.locator("button.retry").click()  # back in the queue (or running: the blocker ended)
+    page.select_option("#filter-state", "")
+    row.locator(".state:text-matches('queued|running|done')").wait_for()
     page.goto(f"http://{service[0]}/#/farm")
     page.wait_for_selector("#workers tbody tr")
     page.screenshot(path=ARTIFACTS / "web-farm.png", full_page=True)
     assert not [u for u in urls if ALICE in u]  # the key went in headers only
     assert not errors, errors
-    call(service, "DELETE", f"/v1/jobs/{blocker['id']}")
+    for job in (blocker, other):
+        call(service, "DELETE", f"/v1/jobs/{job['id']}")
     context.close()
 
 
@@ -339,7 +352,7 @@ def test_browser_asks_again_for_a_wrong_key_and_sends_it_as_a_bearer_header(serv
 def test_browser_every_view_fits_a_phone(service, chromium):
     job = submit(service, script=SCRIPT)
     assert wait(service, job["id"])["status"] == "done"
-    queued = [submit(service, storyboard=board(3, "A long slow line to keep the farm busy.")),
+    queued = [submit(service, storyboard=board(3, BUSY)),
               submit(service, storyboard=board(2))]
     context, page, urls, errors = open_page(chromium, service, width=390, height=844)
     page.goto(f"http://{service[0]}/#/jobs")

@@ -257,7 +257,13 @@ function chosenSettings() {
 // ---- jobs -------------------------------------------------------------------------------
 
 function jobActions(job, refresh) {
-  const act = async (what, fn) => { try { await fn(); refresh(); } catch (e) { notice(`${what}: ${e.message}`); } };
+  const act = async (what, fn) => {
+    try {
+      await fn();
+      document.activeElement?.blur();  // rows being used are not rebuilt: let this one update
+      refresh();
+    } catch (e) { notice(`${what}: ${e.message}`); }
+  };
   const box = h("span", { class: "job-actions" });
   if (job.status === "queued" || job.status === "running") {
     box.append(h("button", { type: "button", class: "cancel", onclick: () => act("cancel",
