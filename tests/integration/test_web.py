@@ -268,7 +268,9 @@ def give_key(page, key=ALICE):
 def test_browser_submit_watch_finish_play_and_cancel_another_job(service, chromium):
     context, page, urls, errors = open_page(chromium, service)
     page.goto(f"http://{service[0]}/#/submit")
-    page.fill("#script", SCRIPT)
+    page.set_input_files("#script-file", files=[{"name": "harbour.md", "mimeType": "text/markdown",
+                                                 "buffer": SCRIPT.encode()}])
+    page.wait_for_function(f"document.getElementById('script').value === {json.dumps(SCRIPT)}")
     page.select_option("#image-model", "cards")
     page.select_option("#tts-model", "espeak")
     page.fill("#extra", json.dumps(SETTINGS))
