@@ -124,7 +124,7 @@ def cancel_all(service) -> None:
 def test_page_is_served_under_root_and_the_api_keeps_its_routes(service):
     status, headers, html = call(service, "GET", "/", key=None)
     assert status == 200 and headers["Content-Type"].startswith("text/html")
-    assert b'src="/web/app.js"' in html and b'href="/web/style.css"' in html
+    assert b'src="web/app.js"' in html and b'href="web/style.css"' in html
     for asset, media in (("app.js", "text/javascript"), ("style.css", "text/css")):
         status, headers, body = call(service, "GET", f"/web/{asset}", key=None)
         assert status == 200 and headers["Content-Type"].startswith(media) and body

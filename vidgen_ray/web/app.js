@@ -147,7 +147,7 @@ function poll(fn, ms = 1000) {
 
 async function settingsSchema() {
   if (!app.schema) {
-    const doc = await (await fetch("/openapi.json")).json();
+    const doc = await (await fetch("openapi.json")).json();
     app.schema = doc.components.schemas.JobSettings.properties;
   }
   return app.schema;
@@ -202,7 +202,7 @@ async function showSubmit(main) {
 
   async function analyze() {
     try {
-      board = await api("/v1/analyze", { method: "POST",
+      board = await api("v1/analyze", { method: "POST",
         json: { script: $("#script").value, filename } });
       showBoard();
     } catch (e) { notice(e.message); }
@@ -230,7 +230,7 @@ async function showSubmit(main) {
     if (board) body.storyboard = board;
     else Object.assign(body, { script: $("#script").value, filename });
     try {
-      const job = await api("/v1/jobs", { method: "POST", json: body });
+      const job = await api("v1/jobs", { method: "POST", json: body });
       notice(`Job ${job.id} submitted`, "ok");
       location.hash = `#/jobs/${job.id}`;
     } catch (e) { notice(e.message); }
@@ -267,17 +267,17 @@ function jobActions(job, refresh) {
   const box = h("span", { class: "job-actions" });
   if (job.status === "queued" || job.status === "running") {
     box.append(h("button", { type: "button", class: "cancel", onclick: () => act("cancel",
-      () => api(`/v1/jobs/${job.id}`, { method: "DELETE" })) }, "Cancel"));
+      () => api(`v1/jobs/${job.id}`, { method: "DELETE" })) }, "Cancel"));
   }
   if (job.status === "failed" || job.status === "cancelled") {
     box.append(h("button", { type: "button", class: "retry", onclick: () => act("retry",
-      () => api(`/v1/jobs/${job.id}/retry`, { method: "POST" })) }, "Retry"));
+      () => api(`v1/jobs/${job.id}/retry`, { method: "POST" })) }, "Retry"));
   }
   if (job.status === "queued") {
     const input = h("input", { type: "number", class: "priority", min: -100, max: 100,
       value: String(job.priority), "aria-label": "priority" });
     box.append(input, h("button", { type: "button", class: "set-priority", onclick: () => act("priority",
-      () => api(`/v1/jobs/${job.id}/priority`, { method: "POST", json: { priority: Number(input.value) } })) },
+      () => api(`v1/jobs/${job.id}/priority`, { method: "POST", json: { priority: Number(input.value) } })) },
       "Set priority"));
   }
   return box;
@@ -321,7 +321,7 @@ function showJobs(main) {
   const rows = new Map();
   async function refresh() {
     const state = stateFilter.value ? `&state=${stateFilter.value}` : "";
-    const page = await api(`/v1/jobs?limit=200${state}`);
+    const page = await api(`v1/jobs?limit=200${state}`);
     const text = textFilter.value.trim().toLowerCase();
     const jobs = page.jobs.filter((j) => !text ||
       [j.title, j.owner, j.id].some((v) => (v || "").toLowerCase().includes(text)));
@@ -350,10 +350,10 @@ function showJob(main, id) {
   main.append(head, player, files, h("h2", {}, "Scenes"), grid);
   let last = "";
   async function refresh() {
-    const job = await api(`/v1/jobs/${id}`);
+    const job = await api(`v1/jobs/${id}`);
     renderHead(head, job, refresh);
     if (last === "done" && job.status === "done") return;  // nothing changes any more
-    const scenes = await api(`/v1/jobs/${id}/scenes`);
+    const scenes = await api(`v1/jobs/${id}/scenes`);
     renderScenes(grid, scenes);
     if (job.status === "done" && player.hidden) await showResult(job, player, files);
     last = job.status;
@@ -423,7 +423,7 @@ async function showResult(job, player, files) {
     src: await blobUrl(job.links["subtitles.vtt"]) }));
   player.replaceChildren(h("h2", {}, "Video"), video);
   player.hidden = false;
-  const names = await api(`/v1/jobs/${job.id}/files`);
+  const names = await api(`v1/jobs/${job.id}/files`);
   files.replaceChildren(h("h2", {}, "Files"), h("ul", { class: "artifacts" },
     Object.entries(names).map(([name, url]) => h("li", {}, h("a", { href: "#", class: "artifact",
       "data-name": name, onclick: (e) => { e.preventDefault(); download(url, `${job.id}-${name.replace("/", "-")}`).catch((err) => notice(err.message)); } }, name)))));
@@ -444,7 +444,7 @@ function showFarm(main) {
   const box = h("section", { id: "farm" });
   main.append(box);
   poll(async () => {
-    const farm = await api("/v1/farm");
+    const farm = await api("v1/farm");
     const t = farm.throughput;
     box.replaceChildren(
       h("section", { class: "panel" }, h("h2", {}, "Queue and throughput"),
