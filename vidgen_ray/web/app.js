@@ -58,8 +58,8 @@ class ApiError extends Error {
 }
 
 function askKey(message) {
-  return new Promise((resolve) => {
-    app.keyWaiters.push(resolve);
+  return new Promise((resolve, reject) => {
+    app.keyWaiters.push({ resolve, reject });
     const error = $("#key-error");
     error.textContent = message || "";
     error.hidden = !message;
@@ -476,17 +476,25 @@ function showFarm(main) {
 // ---- start ------------------------------------------------------------------------------
 
 function start() {
+  // Calls waiting for a key go on once one is given, and fail (saying so) if none is.
+  const giveUp = () => {
+    for (const waiter of app.keyWaiters.splice(0)) {
+      waiter.reject(new Error("this farm needs an API key: press API key to give one"));
+    }
+  };
   $("#key-form").addEventListener("submit", () => {
     sessionStorage.setItem(KEY, $("#key-input").value.trim());
     $("#key-input").value = "";
-    for (const resolve of app.keyWaiters.splice(0)) resolve();
+    for (const waiter of app.keyWaiters.splice(0)) waiter.resolve();
   });
+  $("#key-dialog").addEventListener("cancel", giveUp);  // Escape
   $("#key-forget").addEventListener("click", () => {
     sessionStorage.removeItem(KEY);
     $("#key-dialog").close();
+    giveUp();
     notice("Key forgotten in this tab.", "ok");
   });
-  $("#key-button").addEventListener("click", () => askKey(""));
+  $("#key-button").addEventListener("click", () => askKey("").catch(() => {}));
   window.addEventListener("hashchange", route);
   route();
 }
