@@ -11,10 +11,15 @@ export RAY_AUTH_MODE := disabled
 export OMP_NUM_THREADS := 1
 unexport RAY_ADDRESS
 
-.PHONY: demo test lint system-deps clean
+.PHONY: demo test lint system-deps browser-deps clean
 
 system-deps:
 	@scripts/install-system-deps.sh
+
+# Chromium from the system's packages for the web monitor's browser tests (Playwright drives
+# it by path: no browser download).
+browser-deps:
+	@scripts/install-system-deps.sh --browser
 
 $(VENV)/.installed: pyproject.toml | system-deps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,7 +42,7 @@ lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check vidgen_ray tests benchmarks
 	$(VENV)/bin/lint-imports
 
-test: lint
+test: lint browser-deps
 	$(VENV)/bin/pytest
 
 clean:

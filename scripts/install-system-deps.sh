@@ -2,9 +2,12 @@
 # The programs VidGen needs beside Python: ffmpeg, espeak-ng, a font, and Python's venv.
 # Installs what is missing with apt-get (through sudo when not root) or brew; elsewhere it
 # names what to install. Does nothing when everything is there.
+# --browser (make test) also installs Chromium, for the web monitor's browser tests.
 set -euo pipefail
 
 missing=()
+browser=0
+if [ "${1:-}" = "--browser" ]; then browser=1; fi
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
@@ -15,22 +18,29 @@ for f in /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /Library/Fonts/DejaVuSa
   [ -f "$f" ] && font=1
 done
 [ "$font" = 1 ] || missing+=(font)
+if [ "$browser" = 1 ]; then
+  command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if command -v apt-get >/dev/null; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
-  echo "installing with apt-get: ffmpeg espeak-ng fonts-dejavu-core python3-venv"
+  packages=(ffmpeg espeak-ng fonts-dejavu-core python3-venv)
+  if [ "$browser" = 1 ]; then packages+=(chromium); fi
+  echo "installing with apt-get: ${packages[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    ffmpeg espeak-ng fonts-dejavu-core python3-venv >/dev/null
+    "${packages[@]}" >/dev/null
 elif command -v brew >/dev/null; then
   echo "installing with brew: ffmpeg espeak-ng font-dejavu"
   brew install ffmpeg espeak-ng
   brew install --cask font-dejavu || true
+  if [ "$browser" = 1 ]; then brew install --cask chromium || true; fi
 else
   echo "VidGen needs these programs, which this script cannot install here:" >&2
   echo "  ffmpeg (with ffprobe), espeak-ng, the DejaVu fonts, and Python 3.10+ with venv" >&2
+  if [ "$browser" = 1 ]; then echo "  chromium (for the browser tests)" >&2; fi
   echo "install them with your system's package manager, then run make again" >&2
   exit 1
 fi

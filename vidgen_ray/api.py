@@ -11,6 +11,7 @@ then resumes its unfinished jobs. Every error answers ``{"error": {"type", "mess
 import asyncio
 import functools
 import logging
+from pathlib import Path
 
 import ray
 from fastapi import FastAPI, Query, Request, Security
@@ -20,7 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ray import serve
 from starlette.exceptions import HTTPException
 
-from vidgen_ray import service
+from vidgen_ray import monitor, service
 from vidgen_ray.actors.errors import unwrap
 from vidgen_ray.actors.rate_limiter import farm_limiter
 from vidgen_ray.config import FarmSettings, ServiceSettings, user_data_dir
@@ -29,13 +30,20 @@ from vidgen_ray.errors import DependencyError, NotFoundError, RenderError, Vidge
 from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE
 from vidgen_ray.home import OUTPUT_FILES, OUTPUT_SUFFIXES, JobHome, check_job_id
 from vidgen_ray.jobs import FarmSaturated, JobRecord, JobStatus
+from vidgen_ray.monitor import AnalyzeRequest, FarmView, PriorityRequest, SceneView
+from vidgen_ray.recipe import PART_SUFFIXES
 from vidgen_ray.service import ErrorBody, JobPage, JobRequest, JobView
+from vidgen_ray.storage import LocalStore
+from vidgen_ray.storyboard import Storyboard
 
 log = logging.getLogger("vidgen.api")
 FARM_TIMEOUT_S = 30.0  # a farm that does not answer in this long is restarting or stuck
 MEDIA = {"video": "video/mp4", "subtitles.srt": "application/x-subrip",
          "subtitles.vtt": "text/vtt", "storyboard": "application/json",
          "manifest": "application/json"}
+# The web monitor: static files shipped in the package, no build step (README: The web monitor).
+WEB = Path(__file__).parent / "web"
+WEB_ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
 
 
 def _errors(*codes: int) -> dict:
@@ -162,6 +170,7 @@ class JobService:
             self.store = open_store(store_url, OUTPUT_SUFFIXES,
                                     endpoint_url=self.settings.s3_endpoint_url)
         self.farm = service_farm(self.settings, factories=factories)
+        self.parts = LocalStore(self.home.parts, PART_SUFFIXES)  # scenes' pictures, speech
 
     # ---- jobs ----------------------------------------------------------------------------
 
@@ -226,6 +235,99 @@ class JobService:
         record = await self._call(self.farm.retry.remote(job_id))
         return service.job_view(record, _base(request))
 
+    @api.post("/v1/jobs/{job_id}/priority", response_model=JobView,
+              summary="Change a queued job's priority", responses=_errors(403, 404, 409, 422))
+    async def set_priority(self, job_id: str, body: PriorityRequest, request: Request,
+                           credentials: HTTPAuthorizationCredentials | None = Security(bearer)
+                           ) -> JobView:
+        """Move a queued job up or down the queue; 409 once it has started."""
+        await self._record(job_id, credentials)
+        record = await self._call(self.farm.set_priority.remote(job_id, body.priority))
+        return service.job_view(record, _base(request))
+
+    @api.post("/v1/analyze", response_model=Storyboard, summary="Analyse a script",
+              responses=_errors(400, 413, 422))
+    async def analyze(self, body: AnalyzeRequest,
+                      credentials: HTTPAuthorizationCredentials | None = Security(bearer)
+                      ) -> Storyboard:
+        """The storyboard a script gives, without rendering it: edit it and submit it as a
+        job's ``storyboard``."""
+        self._caller(credentials)
+        return await asyncio.to_thread(monitor.analyze, body, self.limits.max_script_bytes,
+                                       self.limits.max_scenes)
+
+    @api.get("/v1/farm", response_model=FarmView, summary="Workers, nodes, queue, throughput")
+    async def farm_status(self, credentials: HTTPAuthorizationCredentials | None = Security(
+            bearer)) -> FarmView:
+        """What the farm runs on: one row per worker (node, GPU share, calls, in flight,
+        health, memory), Ray's nodes, queue depth, and jobs finished in the last hour."""
+        self._caller(credentials)
+        stats = await self._call(self.farm.stats.remote())
+        workers = await self._call(self.farm.workers.remote())
+        records = await self._call(self.farm.list_jobs.remote())
+        nodes = monitor.node_rows(await asyncio.to_thread(ray.nodes))
+        return monitor.farm_view(records, stats, workers, nodes)
+
+    # Registered before download below: /v1/jobs/{id}/{output} would take "scenes" and "files".
+    @api.get("/v1/jobs/{job_id}/scenes", response_model=list[SceneView],
+             summary="A job's scenes and their parts", responses=_errors(403, 404))
+    async def scenes(self, job_id: str, request: Request,
+                     credentials: HTTPAuthorizationCredentials | None = Security(bearer)
+                     ) -> list[SceneView]:
+        """Each scene's state, picture and speech links once they exist, timings, error."""
+        record = await self._record(job_id, credentials)
+        board = (await asyncio.to_thread(self.home.load_request, job_id)).storyboard
+        return monitor.scene_views(record, board, f"{_base(request)}/v1/jobs/{job_id}",
+                                   self.parts.has)
+
+    @api.get("/v1/jobs/{job_id}/scenes/{scene}/picture", summary="A scene's picture",
+             response_class=FileResponse, responses=_errors(403, 404))
+    async def picture(self, job_id: str, scene: int,
+                      credentials: HTTPAuthorizationCredentials | None = Security(bearer)):
+        record = await self._record(job_id, credentials)
+        return self._part(monitor.part_key(record, scene, "picture"), "image/png")
+
+    @api.get("/v1/jobs/{job_id}/scenes/{scene}/speech/{line}", summary="A line's speech",
+             response_class=FileResponse, responses=_errors(403, 404))
+    async def speech(self, job_id: str, scene: int, line: int,
+                     credentials: HTTPAuthorizationCredentials | None = Security(bearer)):
+        record = await self._record(job_id, credentials)
+        return self._part(monitor.part_key(record, scene, "speech", line), "audio/wav")
+
+    @api.get("/v1/jobs/{job_id}/files", summary="The files a job wrote",
+             responses=_errors(403, 404))
+    async def files(self, job_id: str, request: Request,
+                    credentials: HTTPAuthorizationCredentials | None = Security(bearer)
+                    ) -> dict[str, str]:
+        """Every artifact (video, renditions, subtitles, storyboard, manifest, cast, mix,
+        stems): name -> download URL."""
+        await self._record(job_id, credentials)
+        names = monitor.artifact_names(self.home.out_dir(job_id))
+        return {name: f"{_base(request)}/v1/jobs/{job_id}/files/{name}" for name in names}
+
+    @api.get("/v1/jobs/{job_id}/files/{name:path}", summary="Download one artifact",
+             response_class=FileResponse, responses=_errors(403, 404))
+    async def file(self, job_id: str, name: str,
+                   credentials: HTTPAuthorizationCredentials | None = Security(bearer)):
+        await self._record(job_id, credentials)
+        path = monitor.artifact_path(self.home.out_dir(job_id), name)
+        return FileResponse(path, media_type=monitor.media_type(name),
+                            filename=f"{job_id}-{name.replace('/', '-')}")
+
+    # ---- the web monitor's page ------------------------------------------------------------
+
+    @api.get("/", include_in_schema=False)
+    async def page(self) -> FileResponse:
+        return FileResponse(WEB / "index.html", media_type="text/html",
+                            headers={"Cache-Control": "no-cache"})
+
+    @api.get("/web/{asset}", include_in_schema=False)
+    async def asset(self, asset: str) -> FileResponse:
+        if asset not in WEB_ASSETS:
+            raise NotFoundError(f"no page asset {asset[:80]!r}")
+        return FileResponse(WEB / asset, media_type=WEB_ASSETS[asset],
+                            headers={"Cache-Control": "no-cache"})
+
     # ---- results -------------------------------------------------------------------------
 
     @api.get("/v1/jobs/{job_id}/{output}", summary="Download a result",
@@ -289,6 +391,12 @@ class JobService:
         record = await self._call(self.farm.status.remote(check_job_id(job_id)))
         service.check_access(caller, record)
         return record
+
+    def _part(self, key: str, media: str) -> FileResponse:
+        path = self.parts.path(key)  # a content key names no path outside the store
+        if not path.is_file():
+            raise NotFoundError("that part is not made yet: see the job's scenes")
+        return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
 
     async def _call(self, ref, timeout: float = FARM_TIMEOUT_S):
         try:

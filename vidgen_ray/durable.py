@@ -164,6 +164,14 @@ class DurableFarm(Farm):
         await self._ready()
         return await super().cancel(job_id)
 
+    async def set_priority(self, job_id: str, priority: int) -> JobRecord:
+        await self._ready()
+        return await super().set_priority(job_id, priority)
+
+    async def workers(self) -> list[dict]:
+        await self._ready()
+        return await super().workers()
+
     async def stats(self) -> dict:
         """What /readyz and /metrics report: queue depth, running jobs, workers per pool."""
         await self._ready()

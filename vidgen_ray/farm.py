@@ -26,7 +26,15 @@ import ray
 from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import FarmSettings, RenderSettings, backend_options, ray_runtime_env
 from vidgen_ray.errors import NotFoundError, OutputError, RenderError, VidgenError
-from vidgen_ray.jobs import JobQueue, JobRecord, JobStatus, check_capacity, new_job_id, save_record
+from vidgen_ray.jobs import (
+    IllegalTransition,
+    JobQueue,
+    JobRecord,
+    JobStatus,
+    check_capacity,
+    new_job_id,
+    save_record,
+)
 from vidgen_ray.recipe import PART_SUFFIXES, JobRun, Pools, RenderResult
 from vidgen_ray.source import load_storyboard, require_speech
 from vidgen_ray.storage import LocalStore
@@ -147,6 +155,18 @@ class Farm:
                 self._cancelled(job)
                 self._save(job.record)
                 self._schedule()
+        return job.record.model_copy(deep=True)
+
+    async def set_priority(self, job_id: str, priority: int) -> JobRecord:
+        """Move a queued job up or down the queue (priority decides only when a job starts)."""
+        job = self._job(job_id)
+        if job.record.status != JobStatus.queued:
+            raise IllegalTransition(
+                f"job {job_id} is {job.record.status.value}: only a queued job can change "
+                "priority (it decides when a job starts)", job.record.status.value, "queued")
+        job.record.priority = priority  # validated first: -100..100
+        self.queue.reprioritize(job_id, priority)
+        self._save(job.record)
         return job.record.model_copy(deep=True)
 
     async def placement(self) -> dict:

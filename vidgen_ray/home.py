@@ -111,6 +111,15 @@ class JobHome:
         _write_atomic(self.root / "requests" / f"{check_job_id(request.id)}.json", text)
         self._put("requests", request.id, text)
 
+    def load_request(self, job_id: str) -> StoredRequest:
+        """What a job asked for (its storyboard: the web monitor's scene grid)."""
+        path = self.root / "requests" / f"{check_job_id(job_id)}.json"
+        try:
+            return StoredRequest.model_validate_json(path.read_bytes())
+        except (OSError, ValidationError) as exc:
+            raise NotFoundError(f"job {job_id} has no readable request in {path.parent}: "
+                                "it was made by another farm home") from exc
+
     def mirror_record(self, record: JobRecord) -> None:
         """Copy a record to the bucket (the farm calls this when a job's state changes)."""
         self._put("jobs", record.id, record.model_dump_json(indent=2) + "\n")

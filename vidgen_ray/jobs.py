@@ -135,6 +135,18 @@ class StageProgress(BaseModel):
         return self
 
 
+class SceneParts(BaseModel):
+    """Where one scene's parts are in the job's parts store (content keys) and when each was
+    ready, so the web monitor can show a scene's picture and speech as soon as they exist."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: str | None = None
+    speech: list[str] = Field(default_factory=list)  # one key per line, in order
+    image_ready: float | None = None
+    speech_ready: float | None = None  # when its last line was stored
+
+
 def _fresh_progress() -> dict[str, StageProgress]:
     return {stage: StageProgress() for stage in STAGES}
 
@@ -161,6 +173,7 @@ class JobRecord(BaseModel):
     # (file name -> content key in the service's store).
     owner: str | None = None
     outputs: dict[str, str] = Field(default_factory=dict)
+    scene_parts: list[SceneParts] = Field(default_factory=list)  # filled as keys are known
 
     @field_validator("progress")
     @classmethod
@@ -303,6 +316,12 @@ class JobQueue:
                 del self._queued[job_id]
                 return job_id
         return None
+
+    def reprioritize(self, job_id: str, priority: int) -> None:
+        """Move a queued job to ``priority``; it goes behind the jobs already waiting there."""
+        if not self.remove(job_id):
+            raise ValueError(f"job {job_id} is not queued")
+        self.push(job_id, priority)
 
     def remove(self, job_id: str) -> bool:
         """Forget a queued job (cancelled); False if it was not queued."""

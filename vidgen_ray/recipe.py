@@ -25,7 +25,7 @@ from vidgen_ray.errors import RenderError, SettingsError, VidgenError
 from vidgen_ray.ffmpeg import ffmpeg, ffmpeg_version
 from vidgen_ray.images import cast, wants_portraits
 from vidgen_ray.images.base import CharacterLook, ImageRequest
-from vidgen_ray.jobs import JobRecord, SceneStatus
+from vidgen_ray.jobs import JobRecord, SceneParts, SceneStatus
 from vidgen_ray.speech import create_speech_backend
 from vidgen_ray.speech.base import Speech, SpeechRequest
 from vidgen_ray.speech.casting import apply_cast, write_cast
@@ -83,6 +83,7 @@ class JobRun:
 
     async def run(self) -> RenderResult:
         voices = self._cast()
+        self.record.scene_parts = []  # this run's keys and times, noted as they are known
         for scene in range(len(self.storyboard.scenes)):
             self._set_scene(scene, SceneStatus.running)
         # Keys name the version the workers run, which may differ from this process's.
@@ -94,6 +95,7 @@ class JobRun:
         children: list[asyncio.Future] = [pictures]
         speech_requests, speech_keys = self._speech_parts(voices, versions["speech"])
         self._speech_keys = speech_keys
+        self._note_parts()
         early = asyncio.ensure_future(self._stream_early_chunks())
         children.append(early)
         try:
@@ -200,6 +202,7 @@ class JobRun:
         self._image_keys = [content_key("image", backend=settings.image_model, version=version,
                                         request=cast.scene_key_fields(r, references))
                             for r in requests]
+        self._note_parts()
         self._pictures = {i: asyncio.Event() for i in range(len(requests))}
         if looks:
             portraits = await self._portraits(looks, side)
@@ -227,6 +230,7 @@ class JobRun:
         for i in set(range(len(keys))) - set(missing):
             if ready is not None:
                 ready[i].set()
+            self._part_ready(stage, i)
         self._report(stage, done, len(keys))
         try:
             async for n, data in pool.map([requests[i] for i in missing]):
@@ -254,6 +258,7 @@ class JobRun:
             ready[index].set()
         if stage == "speech":
             self._speech_changed.set()
+        self._part_ready(stage, index)
         self._report(stage, done + 1, len(keys))
         return done + 1
 
@@ -496,6 +501,32 @@ class JobRun:
     def _report(self, stage: str, done: int, total: int) -> None:
         self.record.report(stage, done, total)
         self.changed(self.record)
+
+    def _note_parts(self) -> None:
+        """Put each scene's part keys in the record (the web monitor serves a scene's
+        picture and speech by them), keeping the ready times this run has noted."""
+        old, parts, at = self.record.scene_parts, [], 0
+        for i, scene in enumerate(self.storyboard.scenes):
+            lines = self._speech_keys[at:at + len(scene.lines)]
+            at += len(scene.lines)
+            image = self._image_keys[i] if self._image_keys else None
+            prev = old[i] if i < len(old) else SceneParts()
+            parts.append(SceneParts(
+                image=image, speech=lines,
+                image_ready=prev.image_ready if prev.image == image else None,
+                speech_ready=prev.speech_ready if prev.speech == lines else None))
+        self.record.scene_parts = parts
+
+    def _part_ready(self, stage: str, index: int) -> None:
+        """Note when a scene's picture, or the last of its lines, was stored."""
+        parts = list(self.record.scene_parts)
+        if stage == "images" and index < len(parts):
+            parts[index] = parts[index].model_copy(update={"image_ready": time.time()})
+        elif stage == "speech" and parts:
+            scene = self._scene_of_line()[index]
+            if all(self.store.has(k) for k in parts[scene].speech):
+                parts[scene] = parts[scene].model_copy(update={"speech_ready": time.time()})
+        self.record.scene_parts = parts
 
     def _set_scene(self, index: int, status: SceneStatus) -> None:
         if self.record.scenes[index] != status:

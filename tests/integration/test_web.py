@@ -1,0 +1,381 @@
+"""The web monitor: its API routes over real HTTP, and its page in a real headless Chromium
+(Debian's package, driven by Playwright by path; skipped only where no chromium exists).
+
+One Ray, one Serve app with API keys required, one DurableFarm. Pictures come from the slow
+fake backend (0.3 s each, one at a time; the 4th scene of any job fails, as a broken model
+would); speech (espeak-ng), FFmpeg, Ray and Serve are real. Screenshots go to
+$VIDGEN_TEST_ARTIFACTS or test-artifacts/ (README: The web monitor)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import time
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from vidgen_ray.storyboard import Line, Scene, Storyboard
+from vidgen_ray.testing.fake_backends import SlowImageBackend
+
+pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
+
+ALICE, BOB = "alice-key-0123456789", "bob-key-0123456789ab"
+SETTINGS = {"fps": 12, "chunk_seconds": 2.0, "x264_preset": "ultrafast"}
+BUSY = "A long slow line to keep the farm busy, said twice. A long slow line to keep it busy."
+SCRIPT = "# Harbour\n\nThe boats come home.\n\n# Night\n\nThe lamps go out."
+FAILING_SCENE = 4  # 1-based: every job with four scenes or more fails there
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+browser = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH: install Debian's "
+                             "chromium package (make test does) to run the browser tests")
+ARTIFACTS = Path(os.environ.get("VIDGEN_TEST_ARTIFACTS")
+                 or Path(__file__).resolve().parents[2] / "test-artifacts")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    """(host:port, home folder)."""
+    import ray
+    from ray import serve
+
+    from vidgen_ray.api import JobService
+    from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE, connect
+
+    home = tmp_path_factory.mktemp("web") / "home"
+    saved = dict(os.environ)
+    os.environ.update(  # read by the replica and the farm: set before Ray starts its workers
+        VIDGEN_API_KEYS=f"alice:{ALICE},bob:{BOB}", VIDGEN_STORAGE=str(home),
+        VIDGEN_MAX_RUNNING_JOBS="1", VIDGEN_MAX_QUEUED_JOBS="4",
+        VIDGEN_IMAGE_WORKERS="1", VIDGEN_IMAGE_BATCH_SIZE="1", VIDGEN_MAX_IN_FLIGHT="1")
+    if ray.is_initialized():
+        ray.shutdown()
+    connect(None)
+    port = _free_port()
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    factories = {"image": partial(SlowImageBackend, latency_s=0.3, fail_scene=FAILING_SCENE)}
+    serve.run(JobService.bind(factories=factories), name="vidgen", route_prefix="/")
+    yield f"127.0.0.1:{port}", home
+    serve.shutdown()
+    ray.kill(ray.get_actor(FARM_NAME, namespace=FARM_NAMESPACE), no_restart=True)
+    ray.shutdown()
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def call(service, method: str, path: str, body=None, key: str | None = ALICE):
+    """(status, headers, parsed JSON or bytes) of one real HTTP request."""
+    conn = http.client.HTTPConnection(service[0], timeout=60)
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    conn.request(method, path, body=None if body is None else json.dumps(body).encode(),
+                 headers=headers)
+    answer = conn.getresponse()
+    content = answer.read()
+    conn.close()
+    if answer.getheader("Content-Type", "").startswith("application/json"):
+        content = json.loads(content)
+    return answer.status, answer.headers, content
+
+
+def submit(service, key=ALICE, **body) -> dict:
+    status, _, job = call(service, "POST", "/v1/jobs", {"settings": SETTINGS, **body}, key)
+    assert status == 202, job
+    return job
+
+
+def wait(service, job_id: str, final=("done", "failed", "cancelled"), timeout=120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, _, job = call(service, "GET", f"/v1/jobs/{job_id}")
+        assert status == 200, job
+        if job["status"] in final:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not reach {final}: {job}")
+
+
+def board(scenes: int, words: str = "The tide turns.") -> dict:
+    return Storyboard(title=f"{scenes} scenes", scenes=[
+        Scene(title=f"S{i + 1}", lines=[Line(text=f"{words} Part {i + 1}.")])
+        for i in range(scenes)]).model_dump()
+
+
+def cancel_all(service) -> None:
+    for key in (ALICE, BOB):
+        _, _, page = call(service, "GET", "/v1/jobs?limit=1000", key=key)
+        for job in page["jobs"]:
+            if job["status"] in ("queued", "running"):
+                call(service, "DELETE", f"/v1/jobs/{job['id']}", key=key)
+
+
+# ---- the API the page uses -------------------------------------------------------------------
+
+def test_page_is_served_under_root_and_the_api_keeps_its_routes(service):
+    status, headers, html = call(service, "GET", "/", key=None)
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert b'src="web/app.js"' in html and b'href="web/style.css"' in html
+    for asset, media in (("app.js", "text/javascript"), ("style.css", "text/css")):
+        status, headers, body = call(service, "GET", f"/web/{asset}", key=None)
+        assert status == 200 and headers["Content-Type"].startswith(media) and body
+    for path in ("/web/index.htm", "/web/..%2Fapi.py", "/web/%2e%2e%2fapi.py"):
+        status, _, body = call(service, "GET", path, key=None)
+        assert status == 404 and b"import" not in json.dumps(body).encode(), path
+    status, _, body = call(service, "GET", "/v1/jobs", key=None)  # still the API, still keyed
+    assert status == 401 and body["error"]["type"] == "AuthError"
+    status, _, doc = call(service, "GET", "/openapi.json", key=None)
+    assert {"/v1/analyze", "/v1/farm", "/v1/jobs/{job_id}/priority", "/v1/jobs/{job_id}/scenes",
+            "/v1/jobs/{job_id}/files", "/v1/jobs/{job_id}/files/{name}"} <= set(doc["paths"])
+    assert "/" not in doc["paths"]
+
+
+def test_analyze_then_render_the_edited_storyboard_with_its_scene_parts(service):
+    status, _, story = call(service, "POST", "/v1/analyze", {"script": SCRIPT})
+    assert status == 200 and [s["title"] for s in story["scenes"]] == ["Harbour", "Night"]
+    assert call(service, "POST", "/v1/analyze", {"script": SCRIPT}, key=None)[0] == 401
+    status, _, body = call(service, "POST", "/v1/analyze", {"script": "   "})
+    assert status == 400 and body["error"]["type"] == "ScriptError"
+    story["scenes"][1]["lines"][0]["text"] = "The lamps burn all night."  # the user's edit
+    job = submit(service, storyboard=story)
+    done = wait(service, job["id"])
+    assert done["status"] == "done", done["error"]
+    status, _, scenes = call(service, "GET", f"/v1/jobs/{job['id']}/scenes")
+    assert status == 200 and [s["status"] for s in scenes] == ["done", "done"]
+    assert scenes[1]["lines"] == ["NARRATOR: The lamps burn all night."]
+    for scene in scenes:
+        assert scene["error"] is None and 0 <= scene["timings"]["picture"] < 60
+        assert 0 <= scene["timings"]["speech"] < 60
+        _, headers, png = call(service, "GET", _path(scene["picture"]))
+        assert headers["Content-Type"] == "image/png" and png.startswith(b"\x89PNG")
+        (speech,) = scene["speech"]
+        _, headers, wav = call(service, "GET", _path(speech))
+        assert headers["Content-Type"] == "audio/wav" and wav[:4] == b"RIFF"
+    status, _, files = call(service, "GET", f"/v1/jobs/{job['id']}/files")
+    assert status == 200
+    assert {"video.mp4", "subtitles.srt", "subtitles.vtt", "storyboard.json", "manifest.json",
+            "cast.json"} <= set(files)
+    _, headers, vtt = call(service, "GET", _path(files["subtitles.vtt"]))
+    assert headers["Content-Type"].startswith("text/vtt") and b"burn all night" in vtt
+    for name in ("../requests/x.json", "..%2F..%2Fsecret", "video.mp4.bak", "stems/../cast.json",
+                 "mix.wav"):
+        status, _, _ = call(service, "GET", f"/v1/jobs/{job['id']}/files/{name}")
+        assert status == 404, name
+    for path in ("scenes/2/picture", "scenes/0/speech/1", "scenes/-1/picture"):
+        assert call(service, "GET", f"/v1/jobs/{job['id']}/{path}")[0] == 404, path
+    assert call(service, "GET", f"/v1/jobs/{job['id']}/scenes", key=BOB)[0] == 403
+    assert call(service, "GET", _path(scenes[0]["picture"]), key=BOB)[0] == 403
+
+
+def test_a_failed_scene_shows_its_error_and_the_parts_made_before_it(service):
+    job = submit(service, storyboard=board(FAILING_SCENE + 1))
+    failed = wait(service, job["id"])
+    assert failed["status"] == "failed"
+    _, _, scenes = call(service, "GET", f"/v1/jobs/{job['id']}/scenes")
+    bad = scenes[FAILING_SCENE - 1]
+    assert bad["status"] == "failed" and f"scene {FAILING_SCENE}" in bad["error"]
+    assert bad["picture"] is None
+    assert [s["error"] for s in scenes if s is not bad] == [None] * FAILING_SCENE
+    assert all(s["picture"] for s in scenes[:FAILING_SCENE - 1])  # made before the failure
+
+
+def test_priority_moves_a_queued_job_and_only_a_queued_one(service):
+    cancel_all(service)
+    first = submit(service, storyboard=board(3))
+    second, third = submit(service, storyboard=board(2)), submit(service, storyboard=board(1))
+    status, _, moved = call(service, "POST", f"/v1/jobs/{third['id']}/priority",
+                            {"priority": 5})
+    assert status == 200 and moved["priority"] == 5 and moved["status"] == "queued"
+    assert call(service, "POST", f"/v1/jobs/{third['id']}/priority", {"priority": 5},
+                key=BOB)[0] == 403
+    status, _, body = call(service, "POST", f"/v1/jobs/{third['id']}/priority",
+                           {"priority": 101})
+    assert status == 422 and body["error"]["field"] == "priority"
+    call(service, "DELETE", f"/v1/jobs/{first['id']}")  # frees the one running slot
+    running = wait(service, third["id"], final=("running", "done"))
+    assert running["status"] in ("running", "done")
+    _, _, waiting = call(service, "GET", f"/v1/jobs/{second['id']}")
+    assert waiting["status"] == "queued"  # it came first, but at priority 0
+    status, _, body = call(service, "POST", f"/v1/jobs/{third['id']}/priority", {"priority": 0})
+    assert status == 409 and body["error"]["type"] == "IllegalTransition"
+    cancel_all(service)
+
+
+def test_farm_shows_workers_nodes_queue_and_recent_throughput(service):
+    job = submit(service, script=SCRIPT)
+    assert wait(service, job["id"])["status"] == "done"
+    status, _, farm = call(service, "GET", "/v1/farm")
+    assert status == 200 and farm["queue_depth"] == 0 and farm["max_running"] == 1
+    pools = {w["pool"] for w in farm["workers"]}
+    assert {"image:cards", "speech:espeak"} <= pools, pools
+    image = next(w for w in farm["workers"] if w["pool"] == "image:cards")
+    assert image["ok"] and image["loaded"] and image["calls"] >= 2 and image["in_flight"] == 0
+    assert image["gpu_share"] == 0.0 and image["node_id"]
+    (node,) = farm["nodes"]
+    assert node["alive"] and node["address"] == "127.0.0.1" and node["workers"] >= 2
+    assert node["node_id"] == image["node_id"]
+    throughput = farm["throughput"]
+    assert throughput["jobs_done"] >= 1 and throughput["scenes_done"] >= 2
+    assert throughput["seconds_per_scene"] > 0 and farm["jobs"]["done"] >= 1
+    assert call(service, "GET", "/v1/farm", key=None)[0] == 401
+
+
+def _path(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+# ---- the page in a browser -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield launched
+        launched.close()
+
+
+def open_page(chromium, service, width=1280, height=900):
+    """A fresh tab (its own sessionStorage: no key yet) and every request URL it makes."""
+    context = chromium.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return context, page, urls, errors
+
+
+def give_key(page, key=ALICE):
+    page.wait_for_selector("#key-dialog[open]")
+    page.fill("#key-input", key)
+    page.click("#key-save")
+
+
+@browser
+def test_browser_submit_watch_finish_play_and_cancel_another_job(service, chromium):
+    context, page, urls, errors = open_page(chromium, service)
+    page.goto(f"http://{service[0]}/#/submit")
+    page.set_input_files("#script-file", files=[{"name": "harbour.md", "mimeType": "text/markdown",
+                                                 "buffer": SCRIPT.encode()}])
+    page.wait_for_function(f"document.getElementById('script').value === {json.dumps(SCRIPT)}")
+    page.select_option("#image-model", "cards")
+    page.select_option("#tts-model", "espeak")
+    page.fill("#extra", json.dumps(SETTINGS))
+    page.click("#analyze")
+    give_key(page)  # the first keyed call asks for it once
+    page.wait_for_selector("#storyboard fieldset")
+    page.fill("textarea[data-scene='1'][data-line='0']", "The lamps go out one by one.")
+    page.screenshot(path=ARTIFACTS / "web-submit.png", full_page=True)
+    page.click("#render")
+    page.wait_for_url("**/#/jobs/job-*")
+    job_id = page.url.rsplit("/", 1)[1]
+    first_seen = page.locator("#job-state").inner_text()
+    page.wait_for_selector("#job-state:text('done')", timeout=120_000)  # no reload between
+    assert first_seen in ("queued", "running"), first_seen
+    page.wait_for_selector("#player")
+    page.wait_for_function("document.querySelectorAll('.scene img').length === 2")
+    page.wait_for_function("document.querySelectorAll('.scene audio').length === 2")
+    page.wait_for_selector("a.artifact[data-name='manifest.json']")
+    assert page.locator(".scene .lines li").nth(1).inner_text().endswith("one by one.")
+    played = page.evaluate("""async () => {
+        const video = document.getElementById('player');
+        video.muted = true;
+        await video.play();
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const track = video.textTracks[0];
+        return {time: video.currentTime, ready: video.readyState, width: video.videoWidth,
+                cues: track.cues ? track.cues.length : 0, mode: track.mode};
+    }""")
+    assert played["time"] > 0.5 and played["ready"] >= 2 and played["width"] == 1280, played
+    assert played["cues"] >= 2 and played["mode"] == "showing", played
+    page.screenshot(path=ARTIFACTS / "web-job.png", full_page=True)
+    _, _, record = call(service, "GET", f"/v1/jobs/{job_id}")
+    assert record["status"] == "done" and record["owner"] == "alice"
+
+    blocker = submit(service, storyboard=board(3, BUSY))  # runs while `other` waits
+    other = submit(service, storyboard=board(2))
+    page.goto(f"http://{service[0]}/#/jobs")
+    row = page.locator(f"article.job[data-id='{other['id']}']")
+    row.locator("input.priority").fill("7")
+    row.locator("button.set-priority").click()
+    row.locator(".meta:text('priority 7')").wait_for()
+    assert call(service, "GET", f"/v1/jobs/{other['id']}")[2]["priority"] == 7
+    row.locator("button.cancel").click()
+    row.locator(".state:text('cancelled')").wait_for()
+    page.screenshot(path=ARTIFACTS / "web-jobs.png", full_page=True)
+    assert wait(service, other["id"])["status"] == "cancelled"
+    page.select_option("#filter-state", "cancelled")
+    page.wait_for_function("[...document.querySelectorAll('article.job .state')]"
+                           ".every((s) => s.textContent === 'cancelled')")
+    assert row.is_visible() and not page.locator(f"article.job[data-id='{job_id}']").count()
+    row.locator("button.retry").click()  # back in the queue (or running: the blocker ended)
+    page.select_option("#filter-state", "")
+    row.locator(".state:text-matches('queued|running|done')").wait_for()
+    page.goto(f"http://{service[0]}/#/farm")
+    page.wait_for_selector("#workers tbody tr")
+    page.screenshot(path=ARTIFACTS / "web-farm.png", full_page=True)
+    assert not [u for u in urls if ALICE in u]  # the key went in headers only
+    assert not errors, errors
+    for job in (blocker, other):
+        call(service, "DELETE", f"/v1/jobs/{job['id']}")
+    context.close()
+
+
+@browser
+def test_browser_asks_again_for_a_wrong_key_and_sends_it_as_a_bearer_header(service, chromium):
+    context, page, urls, errors = open_page(chromium, service)
+    sent = []
+    page.on("request", lambda r: sent.append(r.headers.get("authorization"))
+            if "/v1/jobs" in r.url else None)
+    page.goto(f"http://{service[0]}/#/jobs")
+    page.wait_for_selector("#key-dialog[open]")
+    page.keyboard.press("Escape")  # no key: the page says what it needs, and asks again
+    page.wait_for_selector("#notice:text('needs an API key')")
+    give_key(page, "not-a-key-0123456789")
+    page.wait_for_selector("#key-error:text('not accepted')")
+    give_key(page, BOB)
+    page.wait_for_selector("#jobs-total")
+    page.wait_for_function("document.getElementById('jobs-total').textContent.includes('of')")
+    assert f"Bearer {BOB}" in sent and "Bearer not-a-key-0123456789" in sent
+    assert page.evaluate("sessionStorage.getItem('vidgen-api-key')") == BOB
+    assert not [u for u in urls if BOB in u] and not errors
+    context.close()
+
+
+@browser
+def test_browser_every_view_fits_a_phone(service, chromium):
+    job = submit(service, script=SCRIPT)
+    assert wait(service, job["id"])["status"] == "done"
+    queued = [submit(service, storyboard=board(3, BUSY)),
+              submit(service, storyboard=board(2))]
+    context, page, urls, errors = open_page(chromium, service, width=390, height=844)
+    page.goto(f"http://{service[0]}/#/jobs")
+    give_key(page)
+    views = {"submit": "#render", "jobs": f"article.job[data-id='{queued[1]['id']}'] button",
+             f"jobs/{job['id']}": "#player", "farm": "#farm-stats"}
+    for view, control in views.items():
+        page.goto(f"http://{service[0]}/#/{view}")
+        page.wait_for_selector(control)
+        page.wait_for_timeout(300)  # a poll or two
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (view, overflow)
+        for box in [page.locator(control).first.bounding_box()]:
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (view, box)
+        name = view.split("/")[0] if "/" not in view else "job"
+        page.screenshot(path=ARTIFACTS / f"web-phone-{name}.png", full_page=True)
+    assert not errors, errors
+    cancel_all(service)
+    context.close()
