@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from vidgen_ray import assembly, audio, manifest, subtitles
+from vidgen_ray import assembly, audio, finishing, manifest, subtitles
 from vidgen_ray.actors import ffmpeg_tasks
 from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, SettingsError, VidgenError
-from vidgen_ray.ffmpeg import ffmpeg, ffmpeg_version
+from vidgen_ray.ffmpeg import ffmpeg_version
 from vidgen_ray.images import cast, wants_portraits
 from vidgen_ray.images.base import CharacterLook, ImageRequest
 from vidgen_ray.jobs import JobRecord, SceneParts, SceneStatus
@@ -424,73 +423,44 @@ class JobRun:
 
     async def _finish(self, timeline: Timeline, chunk_keys: dict[tuple[int, int], list[str]],
                       soundtrack: bytes) -> Path:
-        """Mux every size under a job-private name, check, then rename: a failed or cancelled
-        job never leaves a half-made or stale video, and two jobs never share a temporary
-        file. The main size is video.mp4; each rendition video-WIDTHxHEIGHT.mp4."""
         self._report("mux", 0, 1)
-        names = {size: "video.mp4" if n == 0 else f"video-{size[0]}x{size[1]}.mp4"
-                 for n, size in enumerate(self._sizes)}
-        # Private to this run, not only this job: a cancelled run's mux thread can outlive
-        # it and must not touch the files of the job's retry.
-        run = f"{self.record.id}.{secrets.token_hex(4)}"
-        drafts = {size: self.out_dir / f".{run}.{name}" for size, name in names.items()}
-        try:
-            await asyncio.gather(*(asyncio.to_thread(
-                self._mux, self._listing(timeline, chunk_keys[size]), soundtrack, draft)
-                for size, draft in drafts.items()))
-            self.stage, started = "check", time.perf_counter()
-            checks = await asyncio.gather(*(asyncio.to_thread(
-                assembly.check_video, draft, self.settings, timeline.total_frames, size)
-                for size, draft in drafts.items()))
-            self.timings["check"] = time.perf_counter() - started
-            for (size, draft), info in zip(drafts.items(), checks, strict=True):
-                draft.replace(self.out_dir / names[size])
-                if size != self.settings.size:
-                    self.renditions[names[size]] = info
-            self.info = checks[0]
-        finally:
-            for draft in drafts.values():
-                draft.unlink(missing_ok=True)
-        return self.out_dir / "video.mp4"
+        started: list[float] = []
+
+        def checking() -> None:
+            self.stage = "check"
+            started.append(time.perf_counter())
+
+        listings = {size: self._listing(timeline, chunk_keys[size]) for size in self._sizes}
+        checks = await finishing.mux_videos(self.out_dir, self.record.id, listings,
+                                            soundtrack, self.storyboard.title, self.settings,
+                                            timeline.total_frames, checking)
+        self.timings["check"] = time.perf_counter() - started[0]
+        main, *renditions = checks
+        self.info = checks[main]
+        self.renditions = {name: checks[name] for name in renditions}
+        return self.out_dir / main
 
     def _listing(self, timeline: Timeline, keys: list[str]) -> list[tuple[Path, float]]:
         ranges = timeline.chunks(self.settings.chunk_seconds)
         return [(self.store.path(key), (b - a) / timeline.fps)
                 for key, (a, b) in zip(keys, ranges, strict=True)]
 
-    def _mux(self, listing: list[tuple[Path, float]], soundtrack: bytes, video: Path) -> None:
-        wav = video.with_suffix(".soundtrack.wav")  # beside the draft: one per size and job
-        concat = video.with_suffix(".ffconcat")
-        wav.write_bytes(soundtrack)
-        concat.write_text(assembly.concat_list(listing), encoding="utf-8")
-        try:
-            ffmpeg(assembly.mux_args(concat, wav, video, self.storyboard.title))
-        finally:
-            wav.unlink(missing_ok=True)
-            concat.unlink(missing_ok=True)
-
     def _write_manifest(self, video: Path, timeline: Timeline, voices: dict[str, str],
                         speech_keys: list[str], chunk_keys: dict[tuple[int, int], list[str]],
                         loudness: dict, backends: dict[str, str]) -> None:
-        files = {"subtitles.srt": subtitles.format_srt(timeline.cues),
-                 "subtitles.vtt": subtitles.format_vtt(timeline.cues),
-                 "storyboard.json": self.storyboard.model_dump_json(indent=2) + "\n"}
-        for name, text in files.items():
-            (self.out_dir / name).write_text(text, encoding="utf-8")
+        sidecars = finishing.write_sidecars(self.out_dir, timeline, self.storyboard)
         keys = [*speech_keys, *self._portrait_keys.values(), *self._image_keys,
                 *(k for ks in chunk_keys.values() for k in ks), *self._soundtrack_keys]
         info = {**self.info, "scenes": len(timeline.clips), "lines": len(timeline.cues)}
         data = manifest.build_manifest(
-            version=_package_version(), storyboard=self.storyboard, settings=self.settings,
-            backends=backends, voices=voices, video=info, timings=self.timings,
-            artifacts=[video, *(self.out_dir / name for name in self.renditions),
-                       *(self.out_dir / name for name in files)],
+            version=finishing.package_version(), storyboard=self.storyboard,
+            settings=self.settings, backends=backends, voices=voices, video=info,
+            timings=self.timings,
+            artifacts=[video, *(self.out_dir / name for name in self.renditions), *sidecars],
             parts={k: self.store.path(k) for k in keys}, loudness=loudness)
         data["job"] = self.record.id
         if self._exports:
-            data["sound"] = {name: {"sha256": manifest.file_digest(self.out_dir / name),
-                                    "bytes": (self.out_dir / name).stat().st_size}
-                             for name in self._exports}
+            data["sound"] = finishing.sound_exports(self.out_dir, self._exports)
         data["pictures"] = cast.pictures_manifest([self.store.get(k) for k in self._image_keys],
                                              self._portrait_keys)
         data["renditions"] = self.renditions
@@ -532,15 +502,6 @@ class JobRun:
         if self.record.scenes[index] != status:
             self.record.set_scene(index, status)
             self.changed(self.record)
-
-
-def _package_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("vidgen-ray")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "unknown"
 
 
 def _worker_version(pool: WorkerPool) -> str:

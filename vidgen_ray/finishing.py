@@ -1,0 +1,87 @@
+"""A job's last step: its videos muxed, checked and put in place, then its sidecars and
+manifest written. Pure of scheduling: recipe.py calls these with the parts it made."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from pathlib import Path
+
+from vidgen_ray import assembly, manifest, subtitles
+from vidgen_ray.config import RenderSettings
+from vidgen_ray.ffmpeg import ffmpeg
+from vidgen_ray.storyboard import Storyboard
+from vidgen_ray.timeline import Timeline
+
+Size = tuple[int, int]
+Listing = list[tuple[Path, float]]  # chunk file, seconds
+
+
+def video_names(sizes: list[Size]) -> dict[Size, str]:
+    """The main size is video.mp4; each rendition video-WIDTHxHEIGHT.mp4."""
+    return {size: "video.mp4" if n == 0 else f"video-{size[0]}x{size[1]}.mp4"
+            for n, size in enumerate(sizes)}
+
+
+async def mux_videos(out_dir: Path, job_id: str, listings: dict[Size, Listing],
+                     soundtrack: bytes, title: str, settings: RenderSettings, frames: int,
+                     checking=lambda: None) -> dict[str, dict]:
+    """Mux every size under a run-private name, check, then rename: a failed or cancelled
+    job never leaves a half-made or stale video, and two jobs never share a temporary file.
+    ``listings`` holds the main size first. Returns each file name's check, in order;
+    ``checking`` is called when muxing is done and checks begin."""
+    names = video_names(list(listings))
+    # Private to this run, not only this job: a cancelled run's mux thread can outlive it
+    # and must not touch the files of the job's retry.
+    run = f"{job_id}.{secrets.token_hex(4)}"
+    drafts = {size: out_dir / f".{run}.{name}" for size, name in names.items()}
+    try:
+        await asyncio.gather(*(asyncio.to_thread(
+            mux, listings[size], soundtrack, draft, title) for size, draft in drafts.items()))
+        checking()
+        checks = await asyncio.gather(*(asyncio.to_thread(
+            assembly.check_video, draft, settings, frames, size)
+            for size, draft in drafts.items()))
+        for size, draft in drafts.items():
+            draft.replace(out_dir / names[size])
+    finally:
+        for draft in drafts.values():
+            draft.unlink(missing_ok=True)
+    return {names[size]: info for size, info in zip(drafts, checks, strict=True)}
+
+
+def mux(listing: Listing, soundtrack: bytes, video: Path, title: str) -> None:
+    wav = video.with_suffix(".soundtrack.wav")  # beside the draft: one per size and job
+    concat = video.with_suffix(".ffconcat")
+    wav.write_bytes(soundtrack)
+    concat.write_text(assembly.concat_list(listing), encoding="utf-8")
+    try:
+        ffmpeg(assembly.mux_args(concat, wav, video, title))
+    finally:
+        wav.unlink(missing_ok=True)
+        concat.unlink(missing_ok=True)
+
+
+def write_sidecars(out_dir: Path, timeline: Timeline, storyboard: Storyboard) -> list[Path]:
+    """subtitles.srt, subtitles.vtt and storyboard.json beside the video."""
+    files = {"subtitles.srt": subtitles.format_srt(timeline.cues),
+             "subtitles.vtt": subtitles.format_vtt(timeline.cues),
+             "storyboard.json": storyboard.model_dump_json(indent=2) + "\n"}
+    for name, text in files.items():
+        (out_dir / name).write_text(text, encoding="utf-8")
+    return [out_dir / name for name in files]
+
+
+def sound_exports(out_dir: Path, names: list[str]) -> dict[str, dict]:
+    """Digest and size of each sound file written beside the video (--stems)."""
+    return {name: {"sha256": manifest.file_digest(out_dir / name),
+                   "bytes": (out_dir / name).stat().st_size} for name in names}
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vidgen-ray")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
