@@ -90,8 +90,17 @@ def test_nothing_structural_is_spoken(board):
 
 
 def test_transitions(board):
-    # CUT TO: → cut; SMASH CUT TO: → cut; > DISSOLVE TO: → dissolve; FADE OUT. → dissolve.
-    assert [s.transition for s in board.scenes] == ["cut", "cut", "dissolve", "dissolve"]
+    # CUT TO: → cut; SMASH CUT TO: → cut; > DISSOLVE TO: → dissolve; FADE OUT. → fade_black.
+    assert [s.transition for s in board.scenes] == ["cut", "cut", "dissolve", "fade_black"]
+
+
+@pytest.mark.parametrize(("words", "transition"), [
+    ("FADE OUT.", "fade_black"), ("FADE TO BLACK.", "fade_black"), ("FADE TO:", "fade_black"),
+    ("FADE TO WHITE.", "dissolve"), ("DISSOLVE TO:", "dissolve"), ("MATCH CUT TO:", "cut"),
+    ("> WIPE TO:", "dissolve")])
+def test_each_transition_maps_to_the_nearest_one_we_draw(words, transition):
+    board = analyze(f"INT. ROOM - DAY\n\nShe waits.\n\n{words}\n\nEXT. SEA - DAY\n\nWaves.\n")
+    assert [s.transition for s in board.scenes][0] == transition
 
 
 def test_cast_in_order_of_first_line_with_description(board):

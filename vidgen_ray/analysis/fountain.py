@@ -9,7 +9,8 @@ screenplain reads the elements; this module maps them:
   become ``Line.extension``, ``(CONT'D)`` is dropped; dual dialogue → left, then right.
 * parenthetical → ``Line.parenthetical`` of the speech that follows it.
 * transition → the scene's ``transition``: "cut" for any CUT (CUT TO:, SMASH CUT TO:),
-  "dissolve" for the rest (DISSOLVE TO:, FADE OUT.); FADE IN: is an opening and is skipped.
+  "fade_black" for a fade out or to black (FADE OUT., FADE TO BLACK., FADE TO:), "dissolve"
+  for the rest (DISSOLVE TO:, FADE TO WHITE.); FADE IN: is an opening and is skipped.
 * title page → ``Storyboard.title`` (``Title:``) and ``metadata`` (every key); a
   ``Language: fr`` key sets the storyboard's language (default "en").
 * synopsis (``= ...``) → the scene's description instead of its action; not spoken.
@@ -166,8 +167,14 @@ def _add_action(lines: list[str], drafts: list[SceneDraft]) -> None:
 
 def _add_transition(text: str, scene: SceneDraft) -> None:
     text = text.upper()
-    if not text.startswith("FADE IN"):
-        scene.transition = "cut" if "CUT" in text else "dissolve"
+    if text.startswith("FADE IN"):
+        return
+    if "CUT" in text:
+        scene.transition = "cut"
+    elif text.startswith("FADE") and "WHITE" not in text:
+        scene.transition = "fade_black"
+    else:
+        scene.transition = "dissolve"
 
 
 def _add_dialog(dialog: Dialog, scene: SceneDraft) -> None:
