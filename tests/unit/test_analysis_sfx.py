@@ -41,6 +41,12 @@ def test_fountain_sfx_notes_are_cues_and_other_notes_are_not():
     assert [line.text for line in board.scenes[1].lines] == ["Gulls circle."]
 
 
+@pytest.mark.parametrize("heading", ["EXT. SEA - NIGHT", ".THE SEA"])
+def test_a_fountain_cue_right_under_a_heading_belongs_to_that_scene(heading):
+    text = f"INT. ROOM - DAY\n\nShe waits.\n\n{heading}\n[[SFX: thunder]]\nWaves crash.\n"
+    assert cues(text, "s.fountain") == [[], [("thunder", 0)]]
+
+
 @pytest.mark.parametrize(("text", "filename"), [("## A\n\nHi.\n[SFX: gulls]\n", "s.md"),
                                                 ("Hi.\n[SFX: gulls]\n", "s.txt"),
                                                 ("INT. A - DAY\n\nHi.\n\n[[SFX: gulls]]\n",

@@ -100,6 +100,8 @@ def _mark_sound_cues(text: str) -> str:
         while lines and not lines[-1].strip():  # the text's own last newline
             lines.pop()
             blank += 1
+        # A heading with cues right under it: the cues belong to its scene, after it.
+        heading = [lines.pop(0)] if lines and _is_heading_cue(lines[0].strip()) else []
         while lines and sfx.only_cues(lines[0]):
             before += sfx.cues_in(lines.pop(0))
         while lines and sfx.only_cues(lines[-1]):
@@ -107,7 +109,7 @@ def _mark_sound_cues(text: str) -> str:
         before += sfx.cues_in("\n".join(lines))
         body = sfx.strip_cues("\n".join(lines))
         marks = [f"!{_SFX_MARK}{name}" for name in before]
-        parts[i] = "\n\n".join([*marks, *([body] if body.strip() else []),
+        parts[i] = "\n\n".join([*heading, *marks, *([body] if body.strip() else []),
                                  *(f"!{_SFX_MARK}{name}" for name in after)]) + "\n" * blank
     return "".join(parts)
 
