@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vidgen_ray import cli_farm
+from vidgen_ray import cli_cleanup, cli_farm, cli_models
 from vidgen_ray.config import Aspect, Resolution, SubtitlePosition, Transition, load_settings
 from vidgen_ray.errors import InputError, VidgenError
 from vidgen_ray.speech import parse_voice_option
@@ -24,6 +24,8 @@ app = typer.Typer(
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 console = Console(stderr=True)
 app.add_typer(cli_farm.app, name="farm")
+app.add_typer(cli_models.app, name="models")
+app.command(name="cleanup")(cli_cleanup.cleanup)
 
 SCRIPT_HELP = ("A script: prose (.txt), Markdown (.md), a Fountain screenplay (.fountain), "
                "or a storyboard.json from 'vidgen analyze' (rendered exactly as written).")
