@@ -69,13 +69,16 @@ def download(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars."),
     full_precision: bool = typer.Option(False, "--full-precision", help="fp32 weights "
                                         "instead of the fp16 variants (CPU boxes)"),
+    cache_dir: str | None = typer.Option(None, help="With --cluster: the hub cache folder "
+                                         "on the nodes (default: each node's own HF_HOME)",
+                                         show_default=False),
 ) -> None:
     """Download the files the pipelines load (fp16 variants where they exist) through
     huggingface_hub into $HF_HOME, from $HF_ENDPOINT when set (a mirror)."""
     try:
         specs = _specs(name, half_precision=False if full_precision else None)
         if cluster:
-            _download_cluster(specs, address)
+            _download_cluster(specs, address, cache_dir)
             return
         from vidgen_ray.models.hub import download as fetch
 
@@ -87,7 +90,7 @@ def download(
         _fail(exc)
 
 
-def _download_cluster(specs, address: str | None) -> None:
+def _download_cluster(specs, address: str | None, cache_dir: str | None) -> None:
     from vidgen_ray.actors.model_download import download_on_every_node
     from vidgen_ray.farm import connect
 
@@ -96,7 +99,7 @@ def _download_cluster(specs, address: str | None) -> None:
         raise InputError("--cluster needs the cluster: --address ray://head:10001 (or "
                          "RAY_ADDRESS)")
     connect(address)
-    reports = download_on_every_node(specs, hf_endpoint())
+    reports = download_on_every_node(specs, hf_endpoint(), cache_dir)
     sys.stdout.write(json.dumps(reports, indent=2) + "\n")
     failed = [r for r in reports if any(v.startswith("failed") for v in r["models"].values())]
     if failed:

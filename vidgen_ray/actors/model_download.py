@@ -34,7 +34,7 @@ def download_on_every_node(specs, endpoint: str, cache: str | None = None,
     """Run the download on every alive node; one report per node (node id, host, cache,
     per model the files fetched or why it failed)."""
     nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive")]
-    task = ray.remote(_download_here).options(num_cpus=0, max_retries=0)
+    task = ray.remote(num_cpus=0, max_retries=0)(_download_here)
     refs = [task.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False))
             .remote(specs, cache, endpoint) for node in nodes]
     return ray.get(refs, timeout=timeout_s)
