@@ -159,3 +159,28 @@ def test_download_from_a_mirror_then_updates(tmp_path, tiny):
         assert "cannot tell offline" in offline
     gone = run(hf, "updates", "sdxl", HF_ENDPOINT=hub.url).stdout  # the hub is down now
     assert "cannot tell: cannot reach" in gone
+
+
+def test_fp16_only_files_load_through_the_variant_and_full_ones_still_do(tmp_path, tiny):
+    """`download` fetches fp16 files where a repository has them: SDXL on a GPU loads them
+    with variant="fp16"; a model with full-precision files only still loads."""
+    import diffusers
+    import torch
+
+    from vidgen_ray.images.sdxl import _load
+
+    full = tmp_path / "full"
+    for file in tiny[SDXL]:
+        (full / file.path).parent.mkdir(parents=True, exist_ok=True)
+        (full / file.path).write_bytes(file.data)
+    pipe = diffusers.StableDiffusionXLPipeline.from_pretrained(str(full))
+    half = tmp_path / "half"
+    pipe.to(torch.float16).save_pretrained(half, variant="fp16")
+    assert not list(half.rglob("diffusion_pytorch_model.safetensors"))
+    loader = diffusers.StableDiffusionXLPipeline
+    loaded = _load(loader, str(half), True, "SDXL model", "--sdxl-model", "fp16",
+                   dtype=torch.float16)
+    assert loaded.unet.dtype == torch.float16
+    fallback = _load(loader, str(full), True, "SDXL model", "--sdxl-model", "fp16",
+                     dtype=torch.float16)
+    assert fallback.unet.dtype == torch.float16
