@@ -24,8 +24,11 @@ def _fail(exc: VidgenError) -> None:
 
 def default_homes() -> list[Path]:
     """The job service's folder (when it is a folder) and ./out/* render folders."""
-    storage = ServiceSettings().storage
-    homes = [Path(user_data_dir() if not storage or storage.startswith("s3://") else storage)]
+    service = ServiceSettings()
+    storage = service.storage
+    if storage and storage.startswith("s3://"):  # the local working folder holds the parts
+        storage = service.workdir
+    homes = [Path(storage or user_data_dir())]
     out = Path("out")
     homes += sorted(p for p in out.iterdir() if (p / "parts").is_dir()) if out.is_dir() else []
     return [h.expanduser() for h in homes if (h / "parts").is_dir() or (h / "outputs").is_dir()]
@@ -45,7 +48,8 @@ def cleanup(
                                           show_default=False),
     home: list[Path] | None = typer.Option(None, "--home", help="A render output folder or "
                                            "the service's storage folder; repeat for more "
-                                           "(default: $VIDGEN_STORAGE and ./out/*)",
+                                           "(default: $VIDGEN_STORAGE, or $VIDGEN_WORKDIR "
+                                           "with S3, and ./out/*)",
                                            show_default=False),
     yes: bool = typer.Option(False, "--yes", help="Delete (default: only show what would go "
                              "and the space it frees)."),
