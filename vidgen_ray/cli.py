@@ -23,9 +23,6 @@ app = typer.Typer(
     help="VidGen on Ray: turn a written script into a narrated, subtitled video.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 console = Console(stderr=True)
-app.add_typer(cli_farm.app, name="farm")
-app.add_typer(cli_models.app, name="models")
-app.command(name="cleanup")(cli_cleanup.cleanup)
 
 SCRIPT_HELP = ("A script: prose (.txt), Markdown (.md), a Fountain screenplay (.fountain), "
                "or a storyboard.json from 'vidgen analyze' (rendered exactly as written).")
@@ -529,3 +526,10 @@ def fetch(job_id: str = typer.Argument(..., help="A finished job's id."),
     except VidgenError as exc:
         _fail(exc)
     sys.stdout.write(f"{path}\n")
+
+
+# ---- operations: vidgen farm | models | cleanup (docs/DEPLOY.md) ----------------------------
+
+app.add_typer(cli_farm.app, name="farm")
+app.add_typer(cli_models.app, name="models")
+app.command(name="cleanup")(cli_cleanup.cleanup)
