@@ -25,13 +25,7 @@ import ray
 
 from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import FarmSettings, RenderSettings, backend_options, ray_runtime_env
-from vidgen_ray.errors import (
-    NotFoundError,
-    OutputError,
-    RenderError,
-    SettingsError,
-    VidgenError,
-)
+from vidgen_ray.errors import NotFoundError, OutputError, RenderError, SettingsError, VidgenError
 from vidgen_ray.jobs import JobQueue, JobRecord, JobStatus, check_capacity, new_job_id, save_record
 from vidgen_ray.recipe import PART_SUFFIXES, JobRun, Pools, RenderResult
 from vidgen_ray.source import load_storyboard, require_speech
