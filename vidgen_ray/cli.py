@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from vidgen_ray import cli_cleanup, cli_farm, cli_models
 from vidgen_ray.config import Aspect, Resolution, SubtitlePosition, Transition, load_settings
 from vidgen_ray.errors import InputError, VidgenError
 from vidgen_ray.speech import parse_voice_option
@@ -587,3 +588,10 @@ def fetch(job_id: str = typer.Argument(..., help="A finished job's id."),
     except VidgenError as exc:
         _fail(exc)
     sys.stdout.write(f"{path}\n")
+
+
+# ---- operations: vidgen farm | models | cleanup (docs/DEPLOY.md) ----------------------------
+
+app.add_typer(cli_farm.app, name="farm")
+app.add_typer(cli_models.app, name="models")
+app.command(name="cleanup")(cli_cleanup.cleanup)

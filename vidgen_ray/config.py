@@ -382,3 +382,19 @@ def user_data_dir() -> str:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
                                                           "share")
     return os.path.join(base, "vidgen")
+
+
+def hf_hub_cache() -> str:
+    """The Hugging Face hub cache, resolved as huggingface_hub does (HF_HUB_CACHE, else
+    HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub or ~/.cache/huggingface/hub), but at
+    call time: read here because nothing else reads os.environ."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return os.path.expanduser(os.environ["HF_HUB_CACHE"])
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    home = os.environ.get("HF_HOME") or os.path.join(cache, "huggingface")
+    return os.path.join(os.path.expanduser(home), "hub")
+
+
+def hf_endpoint() -> str:
+    """The hub to download from: HF_ENDPOINT (a mirror), else huggingface.co."""
+    return (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")

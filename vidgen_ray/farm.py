@@ -25,7 +25,13 @@ import ray
 
 from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import FarmSettings, RenderSettings, backend_options, ray_runtime_env
-from vidgen_ray.errors import NotFoundError, OutputError, RenderError, VidgenError
+from vidgen_ray.errors import (
+    NotFoundError,
+    OutputError,
+    RenderError,
+    SettingsError,
+    VidgenError,
+)
 from vidgen_ray.jobs import (
     IllegalTransition,
     JobQueue,
@@ -41,7 +47,7 @@ from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.tools import find_tool
 
-__all__ = ["Farm", "RenderResult", "connect", "farm_handle", "render"]
+__all__ = ["Farm", "RenderResult", "connect", "farm_handle", "render", "running_farm"]
 
 FARM_NAME, FARM_NAMESPACE = "farm", "vidgen"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -187,6 +193,12 @@ class Farm:
                              "version": ready.get("backend"), **stats})
         return rows
 
+    async def release(self) -> list[dict]:
+        """Every worker drops its model and frees its GPU memory; each loads it again on its
+        next request (``vidgen farm release``). Returns ``workers()`` afterwards."""
+        await asyncio.gather(*[pool.release() for pool in self.pools.values()])
+        return await self.workers()
+
     async def shutdown(self) -> None:
         """Cancel every job (their finished parts stay), then stop the workers."""
         self._closing = True
@@ -300,6 +312,20 @@ def farm_handle(settings: FarmSettings | None = None):
         num_cpus=0, max_concurrency=1000)
     return remote.remote(max_running=settings.max_running_jobs,
                          max_queued=settings.max_queued_jobs, retry_after=settings.retry_after)
+
+
+def running_farm(address: str | None):
+    """The Farm already running on the cluster at ``address`` (never starts one)."""
+    if not address:
+        raise SettingsError("say which cluster's farm: --address ray://head:10001 (or "
+                            "RAY_ADDRESS); a local render's farm lives only while it runs",
+                            field="ray_address")
+    connect(address)
+    try:
+        return ray.get_actor(FARM_NAME, namespace=FARM_NAMESPACE)
+    except ValueError:
+        raise NotFoundError(f"no farm is running on {address}: it starts with the first "
+                            "'vidgen render --address' or with the job service") from None
 
 
 # ---- the one-call API: render a script into a folder ----------------------------------------

@@ -129,6 +129,12 @@ class WorkerPool:
             return {**info, "in_flight": self._in_flight[index]}
         return list(await asyncio.gather(*[one(i, w) for i, w in enumerate(self._workers)]))
 
+    async def release(self) -> list[dict]:
+        """Every worker drops its model and frees its memory (reloaded on its next call);
+        returns each worker's ``stats()`` afterwards."""
+        return await asyncio.wait_for(
+            asyncio.gather(*[w.release.remote() for w in self._workers]), self.call_timeout_s)
+
     # ---- work ----------------------------------------------------------------------------
 
     async def call(self, requests: list) -> list:

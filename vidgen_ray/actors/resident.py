@@ -6,8 +6,10 @@ backend (and its model) loads inside the actor, after Ray has assigned its GPU.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
+import threading
 from collections.abc import Callable
 
 import ray
@@ -19,6 +21,9 @@ class Resident:
     def __init__(self, build: Callable[[], object]):
         self.served = 0
         self.failure: VidgenError | None = None
+        self.releases = 0
+        self._build = build
+        self._loading = threading.Lock()  # image workers are threaded: one reload at a time
         try:
             self.backend = build()
         except VidgenError as exc:  # kept for ready(): Ray would hide its type
@@ -38,7 +43,7 @@ class Resident:
 
     def health(self) -> dict:
         """ok, calls served, pid; test backends add the log of their calls."""
-        info = {"ok": self.backend is not None, "calls": self.served, "pid": os.getpid()}
+        info = {"ok": self.failure is None, "calls": self.served, "pid": os.getpid()}
         if hasattr(self.backend, "call_log"):
             info["call_log"] = self.backend.call_log()
         return info
@@ -46,11 +51,29 @@ class Resident:
     def stats(self) -> dict:
         """Health plus the memory this worker holds (what ``vidgen farm status`` shows)."""
         return {**self.health(), "loaded": self.backend is not None,
-                "rss_bytes": _rss_bytes(), **_cuda_memory()}
+                "releases": self.releases, "rss_bytes": _rss_bytes(), **_cuda_memory()}
+
+    def release(self) -> dict:
+        """Drop the backend and its model, give the memory back (``vidgen farm release``);
+        the next request loads it again. A call drawing now keeps its own reference and
+        finishes first. Returns ``stats()`` after the release."""
+        with self._loading:
+            if self.backend is not None:
+                self.backend = None
+                self.releases += 1
+        gc.collect()  # the pipeline's modules hold reference cycles
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.cuda.is_available():
+            torch.cuda.empty_cache()  # hand the cached blocks back to the driver
+        return self.stats()
 
     def _loaded(self):
         if self.failure:
             raise self.failure
+        if self.backend is None:  # released: load again on this request
+            with self._loading:
+                if self.backend is None:
+                    self.backend = self._build()
         return self.backend
 
 

@@ -11,6 +11,7 @@ seed; the PNG records the seed used and how many were flagged (``vidgen:*`` text
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -52,10 +53,17 @@ def _modules():
     return torch, diffusers
 
 
-def _load(loader, model: str, offline: bool, what: str, flag: str, **kwargs):
-    """``loader.from_pretrained`` with a clear error when the model is not here."""
+def _load(loader, model: str, offline: bool, what: str, flag: str, variant: str | None = None,
+          **kwargs):
+    """``loader.from_pretrained`` with a clear error when the model is not here. With a
+    ``variant`` (fp16, what `vidgen models download` fetches) it is tried first, then the
+    full-precision files (cast to the dtype on load)."""
     local_only = offline or is_local_path(model)
     try:
+        if variant:
+            with contextlib.suppress(OSError, ValueError):
+                return loader.from_pretrained(model, local_files_only=local_only,
+                                              variant=variant, **kwargs)
         return loader.from_pretrained(model, local_files_only=local_only, **kwargs)
     except (OSError, ValueError) as exc:
         if is_local_path(model):
@@ -81,7 +89,8 @@ class SdxlBackend:
         self.dtype = getattr(torch, self.plan.dtype)
         self.pipe = pipeline or _load(diffusers.StableDiffusionXLPipeline,
                                       check_local(options.model, "sdxl_model"), options.offline,
-                                      "SDXL model", "--sdxl-model", dtype=self.dtype)
+                                      "SDXL model", "--sdxl-model", self._variant(),
+                                      dtype=self.dtype)
         self.pipe.set_progress_bar_config(disable=True)
         self._set_scheduler(diffusers)
         self._set_attention()
@@ -97,6 +106,10 @@ class SdxlBackend:
             self.pipe.unet = torch.compile(self.pipe.unet, fullgraph=True)
 
     # ---- loading -------------------------------------------------------------------------
+
+    def _variant(self) -> str | None:
+        """fp16 weight files where the weights load in half precision."""
+        return "fp16" if self.plan.dtype != "float32" else None
 
     def _set_scheduler(self, diffusers) -> None:
         if self.options.scheduler != "default":
@@ -141,7 +154,7 @@ class SdxlBackend:
             return None
         folder = check_local(self.options.refiner, "sdxl_refiner")
         refiner = _load(diffusers.StableDiffusionXLImg2ImgPipeline, folder, self.options.offline,
-                        "SDXL refiner", "--sdxl-refiner", dtype=self.dtype,
+                        "SDXL refiner", "--sdxl-refiner", self._variant(), dtype=self.dtype,
                         text_encoder_2=self.pipe.text_encoder_2, vae=self.pipe.vae)
         refiner.set_progress_bar_config(disable=True)
         self._place(refiner)

@@ -121,9 +121,9 @@ def check_local(model: str, field: str) -> str:
 
 
 def missing_model_hint(model: str, what: str, flag: str) -> str:
-    """How to get a model that is not here; honest about the `vidgen models` command."""
+    """How to get a model that is not here."""
     return (f"{what} {model!r} is not in the Hugging Face cache and downloads are off "
-            f"(VIDGEN_OFFLINE or HF_HUB_OFFLINE): on a machine with internet run "
-            f"`hf download {model}` (then copy ~/.cache/huggingface here), or pass {flag} "
-            "FOLDER with the model saved in it. `vidgen models download sdxl` will do this "
-            "once the models command exists.")
+            f"(VIDGEN_OFFLINE or HF_HUB_OFFLINE): run `vidgen models download sdxl` on a "
+            "machine with internet (HF_HOME on shared storage, or copy "
+            "~/.cache/huggingface here; `--cluster` fetches it on every node), or pass "
+            f"{flag} FOLDER with the model saved in it.")

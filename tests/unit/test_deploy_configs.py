@@ -1,0 +1,86 @@
+"""cluster.yaml and the KubeRay manifest, checked offline: Ray's own cluster-config schema
+and validation (what `ray up` runs before it launches anything), plus what the farm needs
+from them (NOTES.md: the schema does not look inside node_config nor at per-type bounds)."""
+
+import copy
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import ray.autoscaler
+import yaml
+from ray.autoscaler._private.util import prepare_config, validate_config
+
+from vidgen_ray.actors.placement import assembly_options
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((Path(ray.autoscaler.__file__).parent / "ray-schema.json").read_text())
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((ROOT / name).read_text())
+
+
+def check_cluster_config(raw: dict) -> dict:
+    jsonschema.validate(raw, SCHEMA)  # the raw pass catches fields the defaults would fill
+    config = prepare_config(copy.deepcopy(raw))
+    validate_config(config)
+    return config
+
+
+def test_cluster_yaml_passes_rays_validation():
+    config = check_cluster_config(load("cluster.yaml"))
+    types = config["available_node_types"]
+    assert set(types) == {"head", "gpu", "cpu"} and config["head_node_type"] == "head"
+    for name, node in types.items():
+        assert node.get("min_workers", 0) <= node.get("max_workers", 0) or name == "head"
+    assert sum(t.get("max_workers", 0) for n, t in types.items() if n != "head") \
+        >= config["max_workers"] > 0
+
+
+def test_node_types_do_what_the_farm_expects():
+    types = load("cluster.yaml")["available_node_types"]
+    assert types["head"]["resources"] == {"CPU": 0}  # no model work, no FFmpeg on the head
+    assert types["gpu"]["node_config"]["InstanceType"].startswith("g5.")
+    assert types["gpu"]["min_workers"] == 0
+    # The CPU nodes offer exactly the resource FFmpeg tasks ask for.
+    offered = types["cpu"]["resources"]
+    asked = assembly_options({"CPU": 16.0, **offered}, threads=1)["resources"]
+    assert set(asked) <= set(offered) and offered["assembly"] >= 1
+
+
+def test_setup_installs_the_package_tools_and_model_cache():
+    raw = load("cluster.yaml")
+    setup = "\n".join(raw["setup_commands"])
+    for needed in ("ffmpeg", "espeak-ng", "vidgen-ray[models", "HF_HOME=/mnt/models"):
+        assert needed in setup, needed
+    starts = "\n".join(raw["head_start_ray_commands"] + raw["worker_start_ray_commands"])
+    assert starts.count("HF_HOME=/mnt/models/huggingface") == 2
+    assert 1 <= raw["idle_timeout_minutes"] <= 30
+
+
+def test_validation_rejects_a_broken_config():
+    """The check can fail: without a cluster name, or with an unknown field."""
+    raw = load("cluster.yaml")
+    del raw["cluster_name"]
+    with pytest.raises(jsonschema.ValidationError, match="cluster_name"):
+        check_cluster_config(raw)
+    raw = load("cluster.yaml")
+    raw["available_node_types"]["gpu"]["gpus"] = 1
+    with pytest.raises(jsonschema.ValidationError, match="gpus"):
+        check_cluster_config(raw)
+
+
+def test_kuberay_manifest_serves_the_same_application():
+    manifest = load("docs/kuberay-rayservice.yaml")
+    assert manifest["kind"] == "RayService" and manifest["apiVersion"] == "ray.io/v1"
+    served = yaml.safe_load(manifest["spec"]["serveConfigV2"])
+    assert served["applications"] == load("serve_config.yaml")["applications"]
+    cluster = manifest["spec"]["rayClusterConfig"]
+    assert cluster["headGroupSpec"]["rayStartParams"]["num-cpus"] == "0"
+    groups = {g["groupName"]: g for g in cluster["workerGroupSpecs"]}
+    gpu_limits = groups["gpu"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+    assert gpu_limits["nvidia.com/gpu"] == "1"
+    resources = json.loads(json.loads(groups["cpu"]["rayStartParams"]["resources"]))
+    assert resources["assembly"] >= 1

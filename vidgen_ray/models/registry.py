@@ -1,0 +1,159 @@
+"""Which models the settings refer to, and which of a repository's files each one needs
+(pure). The file choice follows what the pipelines load: SDXL and the x4 upscaler in fp16
+where the repository has an fp16 variant (``*.fp16.safetensors``, loaded with
+``variant="fp16"``), safetensors over pickles, and only the sub-folders the pipeline reads.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from vidgen_ray.errors import SettingsError
+
+if TYPE_CHECKING:
+    from vidgen_ray.config import RenderSettings
+
+# Small files every model needs: configs, tokenizers, schedulers.
+CONFIG_PATTERNS = ("*.json", "*.txt", "*.model", "merges.txt", "vocab.*")
+SDXL_FOLDERS = ("text_encoder", "text_encoder_2", "unet", "vae")
+UPSCALER_FOLDERS = ("text_encoder", "unet", "vae")
+GROUPS = ("sdxl", "bark", "all")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model: a name for the CLI, its repository, the files it needs."""
+
+    name: str
+    repo_id: str
+    role: str  # what it is for, in words
+    weight_folders: tuple[str, ...] = ("",)  # each needs config.json + one weights file
+    configs: tuple[str, ...] = CONFIG_PATTERNS  # small files wanted anywhere in those folders
+    extra: tuple[str, ...] = ()  # further patterns (IP-Adapter weights, voice presets)
+    required: tuple[str, ...] = ()  # files that must be present for the model to be complete
+    group: str = "sdxl"
+    half: bool = True  # prefer fp16 variants
+    only_extra: bool = False  # a model made only of its ``extra`` files (voice presets)
+    shares_repo_with: tuple[str, ...] = field(default_factory=tuple)
+
+    def wanted(self, path: str) -> bool:
+        """Whether a repository file is one this model needs (weights are chosen apart)."""
+        if any(fnmatch.fnmatch(path, p) for p in self.extra):
+            return True
+        if self.only_extra:
+            return False
+        folder, name = posixpath.split(path)
+        return folder in self.weight_folders and any(
+            fnmatch.fnmatch(name, p) for p in self.configs) or path in self.required
+
+
+def is_hub_id(model: str) -> bool:
+    """'org/name' (what the hub serves); folders and other paths are the user's own."""
+    parts = model.split("/")
+    return (len(parts) == 2 and all(parts) and not model.startswith((".", "~", "/"))
+            and "\\" not in model)
+
+
+def models_for(settings: RenderSettings) -> list[ModelSpec]:
+    """Every hub model the settings refer to: SDXL and Bark always (what `--images sdxl` and
+    `--voice bark` would load), the refiner, IP-Adapter, upscaler and safety checker when
+    set. Models given as local folders are not the cache's business and are left out."""
+    half = settings.half_precision is not False
+    specs = [
+        ModelSpec("sdxl", settings.sdxl_model, "SDXL base pipeline", SDXL_FOLDERS,
+                  extra=("scheduler/*.json", "tokenizer/*", "tokenizer_2/*"),
+                  required=("model_index.json",), half=half),
+        ModelSpec("bark", settings.bark_model, "Bark speech model", ("",),
+                  required=("config.json",), group="bark", half=False,
+                  shares_repo_with=("bark-voices",)),
+        ModelSpec("bark-voices", settings.bark_model, "Bark voice presets",
+                  extra=("speaker_embeddings_path.json", "speaker_embeddings/v2/*"),
+                  required=("speaker_embeddings_path.json",), group="bark",
+                  only_extra=True, shares_repo_with=("bark",)),
+    ]
+    if settings.sdxl_refiner:
+        specs.append(ModelSpec("sdxl-refiner", settings.sdxl_refiner, "SDXL refiner",
+                               ("text_encoder_2", "unet", "vae"),
+                               extra=("scheduler/*.json", "tokenizer_2/*"),
+                               required=("model_index.json",), half=half))
+    if settings.ip_adapter:
+        specs.append(ModelSpec("ip-adapter", settings.ip_adapter, "IP-Adapter for SDXL",
+                               ("sdxl_models/image_encoder",),
+                               extra=("sdxl_models/ip-adapter_sdxl.safetensors",),
+                               required=("sdxl_models/ip-adapter_sdxl.safetensors",),
+                               half=False))
+    if settings.upscaler != "lanczos":
+        specs.append(ModelSpec("upscaler", settings.upscaler, "x4 upscaler", UPSCALER_FOLDERS,
+                               extra=("scheduler/*.json", "low_res_scheduler/*.json",
+                                      "tokenizer/*"),
+                               required=("model_index.json",), half=False))  # loads fp32 files
+    if settings.image_safety_checker:
+        specs.append(ModelSpec("safety-checker", settings.safety_checker_model,
+                               "safety checker for SDXL pictures", ("",), half=False,
+                               required=("config.json", "preprocessor_config.json")))
+    return [s for s in specs if is_hub_id(s.repo_id)]
+
+
+def pick(specs: list[ModelSpec], name: str) -> list[ModelSpec]:
+    """The models a CLI name stands for: a group (sdxl: SDXL and its helpers; bark: Bark and
+    its voices; all), or one model's own name."""
+    if name == "all":
+        return list(specs)
+    if name in ("sdxl", "bark"):
+        return [s for s in specs if s.group == name]
+    chosen = [s for s in specs if s.name == name]
+    if not chosen:
+        known = ", ".join([*GROUPS, *(s.name for s in specs if s.name not in GROUPS)])
+        raise SettingsError(f"no model named {name!r} in the current settings: choose one of "
+                            f"{known} (refiner, IP-Adapter and upscaler appear once set, "
+                            "e.g. VIDGEN_IP_ADAPTER=h94/IP-Adapter)", field="model")
+    return chosen
+
+
+def _weight_rank(name: str, half: bool) -> int | None:
+    """Lower is better; None for a file that is not a weights file."""
+    order = ([".fp16.safetensors", ".safetensors", ".fp16.bin", ".bin"] if half
+             else [".safetensors", ".bin", ".fp16.safetensors", ".fp16.bin"])
+    stem_ok = name.startswith(("model", "diffusion_pytorch_model", "pytorch_model"))
+    for rank, suffix in enumerate(order):
+        plain = suffix in (".safetensors", ".bin")
+        if stem_ok and name.endswith(suffix) and (not plain or ".fp16." not in name):
+            return rank
+    return None
+
+
+def select_files(spec: ModelSpec, repo_files: list[str]) -> list[str]:
+    """The files of ``repo_files`` this model needs: its small files, its extras, and per
+    weights folder the best weights format present (all shards of it)."""
+    chosen = {f for f in repo_files if spec.wanted(f)}
+    if not spec.only_extra:
+        for folder in spec.weight_folders:
+            ranked: dict[int, list[str]] = {}
+            for path in repo_files:
+                directory, name = posixpath.split(path)
+                rank = _weight_rank(name, spec.half) if directory == folder else None
+                if rank is not None:
+                    ranked.setdefault(rank, []).append(path)
+            if ranked:
+                chosen.update(ranked[min(ranked)])
+    return sorted(chosen)
+
+
+def missing_files(spec: ModelSpec, present: list[str]) -> list[str]:
+    """What a snapshot lacks for this model to load: required files, and per weights folder
+    its config.json and a weights file (named as folder/what)."""
+    have = set(present)
+    missing = [f for f in spec.required if f not in have]
+    if spec.only_extra:
+        return missing
+    for folder in spec.weight_folders:
+        prefix = f"{folder}/" if folder else ""
+        if f"{prefix}config.json" not in have and f"{prefix}config.json" not in missing:
+            missing.append(f"{prefix}config.json")
+        names = [posixpath.basename(p) for p in have if posixpath.dirname(p) == folder]
+        if not any(_weight_rank(n, spec.half) is not None for n in names):
+            missing.append(f"{prefix}<weights>")
+    return missing
