@@ -30,7 +30,7 @@ from vidgen_ray.errors import DependencyError, NotFoundError, RenderError, Vidge
 from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE
 from vidgen_ray.home import OUTPUT_FILES, OUTPUT_SUFFIXES, JobHome, check_job_id
 from vidgen_ray.jobs import FarmSaturated, JobRecord, JobStatus
-from vidgen_ray.monitor import AnalyzeRequest, FarmView, PriorityRequest, SceneView
+from vidgen_ray.monitor import FarmView, PriorityRequest, SceneView
 from vidgen_ray.recipe import PART_SUFFIXES
 from vidgen_ray.service import ErrorBody, JobPage, JobRequest, JobView
 from vidgen_ray.storage import LocalStore
@@ -247,14 +247,13 @@ class JobService:
 
     @api.post("/v1/analyze", response_model=Storyboard, summary="Analyse a script",
               responses=_errors(400, 413, 422))
-    async def analyze(self, body: AnalyzeRequest,
+    async def analyze(self, body: service.AnalyzeRequest,
                       credentials: HTTPAuthorizationCredentials | None = Security(bearer)
                       ) -> Storyboard:
-        """The storyboard a script gives, without rendering it: edit it and submit it as a
-        job's ``storyboard``."""
+        """The storyboard a script gives with these settings (``llm`` picks the analyser),
+        without rendering it: edit it and submit it as a job's ``storyboard``."""
         self._caller(credentials)
-        return await asyncio.to_thread(monitor.analyze, body, self.limits.max_script_bytes,
-                                       self.limits.max_scenes)
+        return await asyncio.to_thread(service.analyze, body, self.limits, farm_limiter)
 
     @api.get("/v1/farm", response_model=FarmView, summary="Workers, nodes, queue, throughput")
     async def farm_status(self, credentials: HTTPAuthorizationCredentials | None = Security(

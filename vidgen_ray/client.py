@@ -28,6 +28,9 @@ class ServiceError(VidgenError):
             retry_after
 
 
+SUBMIT_TIMEOUT_S = 600.0
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None  # 307s are followed by hand, without our Authorization header
@@ -56,7 +59,9 @@ class ServiceClient:
             body |= {"script": text, "filename": script.name}
         if idempotency_key:
             body["idempotency_key"] = idempotency_key
-        return self._json("POST", "/v1/jobs", body)
+        # The service analyses the script before it answers: with a model (--llm) that can
+        # take minutes, so a submit waits longer than other calls.
+        return self._json("POST", "/v1/jobs", body, max(self.timeout, SUBMIT_TIMEOUT_S))
 
     def status(self, job_id: str) -> dict:
         return self._json("GET", f"/v1/jobs/{_quote(job_id)}")
@@ -105,11 +110,23 @@ class ServiceClient:
         partial.replace(out)
         return out
 
-    def _json(self, method: str, path: str, body: dict | None = None) -> dict:
-        with self._open(method, path, body) as response:
-            return json.loads(response.read())
+    def _json(self, method: str, path: str, body: dict | None = None,
+              timeout: float | None = None) -> dict:
+        try:
+            with self._open(method, path, body, timeout) as response:
+                return json.loads(response.read())
+        except TimeoutError:  # the answer started and then stalled
+            raise self._timed_out(method, timeout) from None
 
-    def _open(self, method: str, path: str, body: dict | None = None):
+    def _timed_out(self, method: str, timeout: float | None) -> ServiceError:
+        hint = ("; the job may still have been queued: list jobs before sending it again, "
+                "and pass --idempotency-key so a resend cannot make a second job"
+                if method == "POST" else ": try again, or raise VIDGEN_TIMEOUT")
+        return ServiceError(f"the job service at {self.url} did not answer within "
+                            f"{timeout or self.timeout:g} s{hint}", 504)
+
+    def _open(self, method: str, path: str, body: dict | None = None,
+              timeout: float | None = None):
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.url + path, data=data, method=method)
         if data is not None:
@@ -117,12 +134,16 @@ class ServiceClient:
         if self.api_key:
             request.add_header("Authorization", f"Bearer {self.api_key}")
         try:
-            return self._opener.open(request, timeout=self.timeout)
+            return self._opener.open(request, timeout=timeout or self.timeout)
+        except TimeoutError:
+            raise self._timed_out(method, timeout) from None
         except urllib.error.HTTPError as exc:
             if exc.code == 307:
                 return exc  # an HTTPError is also the response: headers, body
             raise _service_error(exc) from None
         except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                raise self._timed_out(method, timeout) from None
             raise ServiceError(f"cannot reach the job service at {self.url}: {exc.reason}: "
                                "check --url / VIDGEN_URL and that it runs", 503) from None
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vidgen_ray.errors import NotFoundError, TooLargeError
+from vidgen_ray.errors import NotFoundError
 from vidgen_ray.jobs import JobRecord, JobStatus, SceneParts, SceneStatus
 from vidgen_ray.storyboard import Storyboard
 
@@ -29,35 +29,10 @@ MEDIA = {".mp4": "video/mp4", ".srt": "application/x-subrip", ".vtt": "text/vtt"
          ".mp3": "audio/mpeg", ".m4a": "audio/mp4"}
 
 
-class AnalyzeRequest(BaseModel):
-    """A script to turn into a storyboard, without rendering it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    script: str = Field(description="Script text: prose, Markdown or Fountain.")
-    filename: str | None = Field(None, max_length=255, description="The script's file name; "
-                                 "its extension picks the format (e.g. story.fountain).")
-
-
 class PriorityRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     priority: int = Field(ge=-100, le=100, description="Higher runs first.")
-
-
-def analyze(request: AnalyzeRequest, max_script_bytes: int, max_scenes: int) -> Storyboard:
-    """The storyboard the farm would render, within the service's limits."""
-    size = len(request.script.encode("utf-8"))
-    if size > max_script_bytes:
-        raise TooLargeError(f"the script is {size} bytes; this service takes at most "
-                            f"{max_script_bytes}: split it into several jobs", field="script")
-    from vidgen_ray.analysis import analyze_script
-
-    board = analyze_script(request.script, filename=request.filename)
-    if len(board.scenes) > max_scenes:
-        raise TooLargeError(f"the script has {len(board.scenes)} scenes; this service takes "
-                            f"at most {max_scenes}: split it into several jobs", field="scenes")
-    return board
 
 
 # ---- a job's scenes --------------------------------------------------------------------------

@@ -152,6 +152,18 @@ class JobRequest(BaseModel):
         return self
 
 
+class AnalyzeRequest(BaseModel):
+    """A script to turn into a storyboard, without rendering it: analysed as a job with
+    these settings would be (``llm`` picks the analyser)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    script: str = Field(description="Script text: prose, Markdown or Fountain.")
+    filename: str | None = Field(None, max_length=255, description="The script's file name; "
+                                 "its extension picks the format (e.g. story.fountain).")
+    settings: JobSettings = Field(default_factory=JobSettings)  # type: ignore[valid-type]
+
+
 @dataclass
 class Limits:
     max_script_bytes: int = 1024 * 1024
@@ -184,6 +196,14 @@ def prepare(request: JobRequest, limits: Limits,
                             field="scenes")
     require_speech(storyboard)  # ScriptError (400): nothing to speak
     return storyboard, settings
+
+
+def analyze(request: AnalyzeRequest, limits: Limits,
+            limiter_for: Callable[[RenderSettings], Any] | None = None) -> Storyboard:
+    """The storyboard a job with this script and these settings would render."""
+    job = JobRequest(script=request.script, filename=request.filename,
+                     settings=request.settings)
+    return prepare(job, limits, limiter_for)[0]
 
 
 # ---- answers ---------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def test_render_with_gemini_and_no_key_says_how_to_get_one(tmp_path):
 
 
 def test_the_service_analyses_with_its_own_key_and_settings(server, tmp_path, monkeypatch):
-    from vidgen_ray.service import JobRequest, Limits, prepare
+    from vidgen_ray.service import AnalyzeRequest, JobRequest, Limits, analyze, prepare
 
     monkeypatch.setenv("GEMINI_API_KEY", "render-key")
     monkeypatch.setenv("VIDGEN_LLM_BASE_URL", server.url)  # the operator's, never a job's
@@ -96,6 +96,10 @@ def test_the_service_analyses_with_its_own_key_and_settings(server, tmp_path, mo
     assert storyboard.character("ELIAS").age == "old"
     assert settings["llm"] == "gemini" and len(server.requests) == 1
     assert server.requests[0].body["generationConfig"]["temperature"] == 0.2
+    # The web page's Analyze: the same analyser the job would use, not the local parser.
+    board = analyze(AnalyzeRequest(script=SCRIPT, filename="keeper.md",
+                                   settings={"llm": "gemini"}), Limits())
+    assert board.character("ELIAS").age == "old" and len(server.requests) == 2
     for server_only in ("llm_base_url", "llm_requests_per_minute", "llm_cache_dir"):
         with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
             JobRequest(script=SCRIPT, settings={server_only: "http://elsewhere"})

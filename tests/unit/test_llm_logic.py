@@ -16,7 +16,7 @@ from vidgen_ray.analysis.ratelimit import admit
 from vidgen_ray.analysis.retry import Failure, RetryPolicy, backoff, call_with_retries
 from vidgen_ray.config import RenderSettings, llm_api_key, load_settings
 from vidgen_ray.errors import SettingsError
-from vidgen_ray.storyboard import Character, Line, Scene, Storyboard
+from vidgen_ray.storyboard import NARRATOR, Character, Line, Scene, Storyboard
 
 SCRIPT = """# Harbour
 
@@ -63,6 +63,17 @@ def test_the_first_unfaithful_line_is_quoted(answer, message):
     with pytest.raises(Unfaithful) as caught:
         check_faithful(board("One.", "Two.", "Three."), answer)
     assert str(caught.value) == message
+
+
+def test_a_characters_line_given_to_someone_else_is_unfaithful():
+    reference = Storyboard(characters=[Character(name="MARA"), Character(name="ELIAS")],
+                           scenes=[Scene(lines=[Line(speaker="MARA", text="Late."),
+                                                Line(speaker="ELIAS", text="They come.")])])
+    swapped = reference.model_copy(deep=True)
+    swapped.scenes[0].lines[1].speaker = NARRATOR
+    with pytest.raises(Unfaithful, match="line 2 changed speaker from ELIAS to NARRATOR: "
+                                         "'They come.'"):
+        check_faithful(reference, swapped)
 
 
 # ---- retries --------------------------------------------------------------------------------

@@ -138,15 +138,20 @@ def test_farm_view_counts_recent_throughput_and_workers_per_node():
     assert empty.throughput.seconds_per_scene is None and empty.throughput.jobs_done == 0
 
 
-def test_analyze_keeps_the_service_limits():
-    board = monitor.analyze(monitor.AnalyzeRequest(script="# A\n\nOne.\n\n# B\n\nTwo."),
-                            max_script_bytes=1024, max_scenes=5)
+def test_analyze_keeps_the_service_limits_and_checks_the_settings():
+    from vidgen_ray import service
+    from vidgen_ray.errors import SettingsError
+
+    limits = service.Limits(max_script_bytes=1024, max_scenes=5)
+    script = "# A\n\nOne.\n\n# B\n\nTwo."
+    board = service.analyze(service.AnalyzeRequest(script=script), limits)
     assert [s.title for s in board.scenes] == ["A", "B"]
     with pytest.raises(TooLargeError, match="2 scenes") as error:
-        monitor.analyze(monitor.AnalyzeRequest(script="# A\n\nOne.\n\n# B\n\nTwo."),
-                        max_script_bytes=1024, max_scenes=1)
+        service.analyze(service.AnalyzeRequest(script=script), service.Limits(1024, 1))
     assert error.value.field == "scenes"
     with pytest.raises(TooLargeError, match="at most 16") as error:
-        monitor.analyze(monitor.AnalyzeRequest(script="x" * 17), max_script_bytes=16,
-                        max_scenes=5)
+        service.analyze(service.AnalyzeRequest(script="x" * 17), service.Limits(16, 5))
     assert error.value.field == "script"
+    with pytest.raises(SettingsError):  # a job's settings, checked as a job's are
+        service.analyze(service.AnalyzeRequest(script=script, settings={"llm": "openai"}),
+                        limits)

@@ -1,7 +1,8 @@
 """Faithfulness: a model's storyboard must speak the script's lines verbatim and in order.
 
-The local parser's lines are the reference. Only the words count: the model may regroup
-lines into scenes, name a speaker the parser left to the narrator, or add a parenthetical.
+The local parser's lines are the reference. The words count, and who speaks them: the model
+may regroup lines into scenes, name a speaker the parser left to the narrator, or add a
+parenthetical, but not give a character's line to someone else (a wrong voice, silently).
 Whitespace runs are compared as one space (models re-wrap long lines).
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 
-from vidgen_ray.storyboard import Storyboard
+from vidgen_ray.storyboard import NARRATOR, Storyboard
 
 QUOTE = 90  # characters of a line quoted in an error
 
@@ -23,10 +24,20 @@ def spoken(storyboard: Storyboard) -> list[str]:
     return [" ".join(line.text.split()) for scene in storyboard.scenes for line in scene.lines]
 
 
+def speakers(storyboard: Storyboard) -> list[str]:
+    return [line.speaker for scene in storyboard.scenes for line in scene.lines]
+
+
 def check_faithful(reference: Storyboard, answer: Storyboard) -> None:
-    """Raise Unfaithful naming the first line dropped, added or reworded."""
+    """Raise Unfaithful naming the first line dropped, added, reworded or given to another
+    speaker."""
     want, got = spoken(reference), spoken(answer)
     if want == got:
+        pairs = zip(speakers(reference), speakers(answer), want, strict=True)
+        for number, (was, now, text) in enumerate(pairs, start=1):
+            if was != NARRATOR and now != was:
+                raise Unfaithful(f"line {number} changed speaker from {was} to {now}: "
+                                 f"{_quote(text)}")
         return
     matcher = difflib.SequenceMatcher(a=want, b=got, autojunk=False)
     for tag, a0, _, b0, _ in matcher.get_opcodes():

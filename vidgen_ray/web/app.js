@@ -201,9 +201,12 @@ async function showSubmit(main) {
   }
 
   async function analyze() {
+    let settings;
+    try { settings = chosenSettings(); } catch (e) { notice(e.message); return; }
     try {
+      // The job's settings, so the storyboard comes from the analyser it would use (llm).
       board = await api("v1/analyze", { method: "POST",
-        json: { script: $("#script").value, filename } });
+        json: { script: $("#script").value, filename, settings } });
       showBoard();
     } catch (e) { notice(e.message); }
   }
