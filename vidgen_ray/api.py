@@ -26,7 +26,14 @@ from vidgen_ray.actors.errors import unwrap
 from vidgen_ray.actors.rate_limiter import farm_limiter
 from vidgen_ray.config import FarmSettings, ServiceSettings, user_data_dir
 from vidgen_ray.durable import DurableFarm
-from vidgen_ray.errors import DependencyError, NotFoundError, RenderError, VidgenError
+from vidgen_ray.errors import (
+    AnalysisKeyError,
+    AnalysisQuotaError,
+    DependencyError,
+    NotFoundError,
+    RenderError,
+    VidgenError,
+)
 from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE
 from vidgen_ray.home import OUTPUT_FILES, OUTPUT_SUFFIXES, JobHome, check_job_id
 from vidgen_ray.jobs import FarmSaturated, JobRecord, JobStatus
@@ -98,9 +105,16 @@ async def _vidgen_error(request: Request, exc: VidgenError) -> JSONResponse:
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))
     elif isinstance(exc, FarmUnavailable):
         headers["Retry-After"] = "5"
+    elif isinstance(exc, AnalysisQuotaError):  # the model's quota: a minute is its window
+        headers["Retry-After"] = "60"
     elif exc.http_status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    body = service.error_body(type(exc).__name__, exc.message, getattr(exc, "field", None))
+    message = exc.message
+    if isinstance(exc, AnalysisKeyError):  # the operator's key, which a caller cannot fix
+        message = (f"the service's language-model key does not work, so it cannot analyse "
+                   f"scripts with a model: ask the service's operator ({message}); or submit "
+                   "with the local analyser")
+    body = service.error_body(type(exc).__name__, message, getattr(exc, "field", None))
     return JSONResponse(body, status_code=exc.http_status, headers=headers)
 
 

@@ -45,7 +45,8 @@ class RenderSettings(BaseSettings):
         "OpenAI-compatible server: Ollama, vLLM, LM Studio).")
     # Language-model analysis (--llm gemini|openai); README "Script analysis with Gemini".
     llm_model: str | None = Field(
-        None, min_length=1, max_length=200,
+        # A name, not a path: it goes into the request URL (Gemini: models/NAME).
+        None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][\w:/-]*(\.[\w:/-]+)*$",
         validation_alias=AliasChoices("llm_model", "VIDGEN_LLM_MODEL", "VIDGEN_GEMINI_MODEL"),
         description="Model name; empty: gemini-2.5-flash for gemini (openai needs one).")
     llm_temperature: float = Field(
@@ -59,7 +60,8 @@ class RenderSettings(BaseSettings):
                                       "VIDGEN_GEMINI_MAX_TOKENS"),
         description="Most output tokens per request; long scripts are split to fit.")
     llm_base_url: str | None = Field(
-        None, pattern=r"^https?://\S+$",
+        # No user:password@ and no ?query: keys go in headers, never in a URL that is logged.
+        None, pattern=r"^https?://[^\s@?#]+$",
         description="Server of the analysis: required for openai (e.g. "
         "http://localhost:11434/v1 for Ollama); for gemini, an override (tests, proxies).")
     llm_requests_per_minute: int = Field(
@@ -242,7 +244,7 @@ class RenderSettings(BaseSettings):
     def for_manifest(self) -> dict:
         """Settings that shape the output; where and how the work ran does not."""
         return self.model_dump(exclude=set(FARM_FIELDS) | {"ray_address", "ffmpeg_threads",
-                                                           "llm_cache_dir"})
+                                                           "llm_cache_dir", "llm_base_url"})
 
 
 def _is_number(text: str) -> bool:

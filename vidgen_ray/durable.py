@@ -52,7 +52,8 @@ class DurableFarm(Farm):
         self.store = (open_store(store_url, OUTPUT_SUFFIXES, endpoint_url=endpoint_url)
                       if store_url else None)
         self.home = JobHome(home, mirror=self.store)
-        self._mirrored: dict[str, JobStatus] = {}  # id -> the state the bucket holds
+        # id -> the state and priority the bucket holds
+        self._mirrored: dict[str, tuple[JobStatus, int]] = {}
         self._keys: dict[tuple[str | None, str], str] = {}  # (owner, idempotency key) -> id
         self._recovered: asyncio.Future | None = None
         self.resumed: list[str] = []  # ids put back in the queue at the last start
@@ -131,17 +132,18 @@ class DurableFarm(Farm):
         return await self.status(job_id)
 
     def _save(self, record: JobRecord) -> None:
-        """Locally on every change; to the bucket when the job's state changes (enough to
-        resume: parts are remade where they are missing)."""
+        """Locally on every change; to the bucket when the job's state or priority changes
+        (enough to resume in order: parts are remade where they are missing)."""
         super()._save(record)
-        if self.store is None or self._mirrored.get(record.id) == record.status:
+        mirrored = (record.status, record.priority)
+        if self.store is None or self._mirrored.get(record.id) == mirrored:
             return
         try:
             self.home.mirror_record(record)
         except Exception as exc:  # the bucket is away: the next change tries again
             log.warning("cannot copy job record %s to %s: %s", record.id, self.store.url, exc)
             return
-        self._mirrored[record.id] = record.status
+        self._mirrored[record.id] = mirrored
 
     def _check_capacity(self) -> None:
         running = sum(j.record.status == JobStatus.running for j in self.jobs.values())

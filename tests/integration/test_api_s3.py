@@ -127,3 +127,24 @@ def test_a_new_farm_on_an_empty_folder_takes_the_jobs_up_from_the_bucket(service
     resumed = found[request.id]
     assert resumed.resumed and resumed.record.status == JobStatus.queued
     assert not list(tmp_path.rglob("escape.json"))  # keys that are not job ids are ignored
+
+
+def test_a_priority_change_reaches_the_bucket(service, tmp_path):
+    from vidgen_ray.durable import DurableFarm
+    from vidgen_ray.jobs import JobRecord
+
+    _, _, s3 = service
+    farm = DurableFarm(str(tmp_path / "home"), f"s3://{BUCKET}/prio",
+                       endpoint_url=s3.meta.endpoint_url)
+
+    def in_bucket(job_id: str) -> dict:
+        body = s3.get_object(Bucket=BUCKET, Key=f"prio/jobs/{job_id}.json")["Body"].read()
+        return json.loads(body)
+
+    record = JobRecord(id="job-bbbbbbbbbbbb", out_dir=str(tmp_path), scenes=["queued"],
+                       priority=1)
+    farm._save(record)  # what every change of a job's record goes through
+    assert in_bucket(record.id)["priority"] == 1
+    record.priority = 7  # Farm.set_priority on a queued job: same state, new order
+    farm._save(record)
+    assert in_bucket(record.id)["priority"] == 7  # a farm resuming from the bucket keeps it

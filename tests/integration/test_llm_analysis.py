@@ -262,6 +262,37 @@ def test_a_400_is_not_retried(server, tmp_path):
     assert len(server.requests) == 1
 
 
+def test_a_redirect_is_refused_and_the_key_never_leaves_for_another_host():
+    import http.server
+    import threading
+
+    from vidgen_ray.analysis.retry import Failure
+
+    seen: list[str | None] = []
+
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(302)
+            self.send_header("Location", f"http://localhost:{self.server.server_port}/x")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect) as httpd:
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        client = OpenAICompatClient(f"http://127.0.0.1:{httpd.server_port}/v1", "m",
+                                    api_key="secret", timeout=5)
+        try:
+            with pytest.raises(Failure, match="302: .*give --llm-base-url the final address"):
+                client.complete("prompt", {"type": "object"})
+        finally:
+            httpd.shutdown()
+    assert seen == ["Bearer secret"]  # asked once, and not followed to the other host
+
+
 # ---- keys -----------------------------------------------------------------------------------
 
 def test_a_missing_gemini_key_is_named_before_any_request(server, tmp_path, monkeypatch):

@@ -134,3 +134,18 @@ def test_analyze_with_openai_and_no_server_names_the_flag(tmp_path):
     done = _vidgen("analyze", script, "--llm", "openai", "--llm-model", "m", env=os.environ)
     assert done.returncode == 2
     assert "needs the server's address: --llm-base-url" in " ".join(done.stderr.split())
+
+
+def test_the_service_answers_model_failures_in_its_callers_terms():
+    import asyncio
+
+    from vidgen_ray import api
+    from vidgen_ray.errors import AnalysisKeyError, AnalysisQuotaError
+
+    quota = asyncio.run(api._vidgen_error(None, AnalysisQuotaError("the quota is exhausted")))
+    assert quota.status_code == 429 and quota.headers["Retry-After"] == "60"
+    key = asyncio.run(api._vidgen_error(None, AnalysisKeyError("set GEMINI_API_KEY")))
+    message = json.loads(key.body)["error"]["message"]
+    assert key.status_code == 503
+    assert message.startswith("the service's language-model key does not work")
+    assert "ask the service's operator (set GEMINI_API_KEY)" in message

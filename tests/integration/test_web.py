@@ -30,8 +30,14 @@ BUSY = "A long slow line to keep the farm busy, said twice. A long slow line to 
 SCRIPT = "# Harbour\n\nThe boats come home.\n\n# Night\n\nThe lamps go out."
 FAILING_SCENE = 4  # 1-based: every job with four scenes or more fails there
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-browser = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH: install Debian's "
-                             "chromium package (make test does) to run the browser tests")
+_no_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium on PATH: install Debian's chromium package (make "
+    "test does) to run the browser tests")
+
+
+def browser(test):
+    """Marked ``browser`` (``-m "not browser"`` leaves it out); skipped without chromium."""
+    return pytest.mark.browser(_no_chromium(test))
 ARTIFACTS = Path(os.environ.get("VIDGEN_TEST_ARTIFACTS")
                  or Path(__file__).resolve().parents[2] / "test-artifacts")
 

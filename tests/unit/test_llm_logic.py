@@ -251,6 +251,9 @@ def test_llm_settings_defaults_bounds_and_design_names(monkeypatch):
             settings.llm_requests_per_minute) == ("local", 0.3, 8192, 60)
     for field, value in (("llm", "claude"), ("llm_temperature", 3.0), ("llm_max_tokens", 10),
                          ("llm_requests_per_minute", 0), ("llm_base_url", "localhost:11434"),
+                         ("llm_base_url", "https://user:token@proxy/v1"),
+                         ("llm_base_url", "https://proxy/v1?key=secret"),
+                         ("llm_model", "../../files/x"), ("llm_model", "a model"),
                          ("llm_timeout", 0.1)):
         with pytest.raises(SettingsError, match=field):
             load_settings(**{field: value})
@@ -269,5 +272,7 @@ def test_keys_come_from_the_sdk_variables_and_never_into_dumps(monkeypatch):
     monkeypatch.setenv("GEMINI_API_KEY", "secret-1")
     monkeypatch.setenv("OPENAI_API_KEY", "secret-2")
     assert (llm_api_key("gemini"), llm_api_key("openai")) == ("secret-1", "secret-2")
-    dumped = json.dumps(load_settings(llm="gemini").for_manifest())
+    dumped = json.dumps(load_settings(llm="gemini", llm_base_url="http://models.internal:8080",
+                                      llm_model="models/gemini-2.5-flash").for_manifest())
     assert "secret" not in dumped and '"llm": "gemini"' in dumped
+    assert "models.internal" not in dumped  # the operator's server stays off the manifest

@@ -16,6 +16,18 @@ from vidgen_ray.errors import AnalysisError, AnalysisKeyError, SettingsError
 SYSTEM = "You write storyboards as JSON that matches the given schema exactly."
 
 
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an error: urllib would resend the Authorization header to any host."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise urllib.error.HTTPError(req.full_url, code, f"redirected to {newurl}: give "
+                                     "--llm-base-url the final address", headers, fp)
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 class OpenAICompatClient:
     name = "openai"
 
@@ -46,7 +58,7 @@ class OpenAICompatClient:
         request = urllib.request.Request(self.url, data=json.dumps(body).encode("utf-8"),
                                          headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with _OPENER.open(request, timeout=self.timeout) as response:
                 answer = json.loads(response.read())
         except urllib.error.HTTPError as exc:
             raise _failure(exc) from exc
@@ -83,6 +95,7 @@ def _failure(exc: urllib.error.HTTPError) -> Exception:
         message = error.get("message", text) if isinstance(error, dict) else str(error)
     except (json.JSONDecodeError, AttributeError):
         message = text
+    message = message.strip() or str(exc.reason)  # an empty body: the status line says it
     if exc.code in (401, 403):
         return AnalysisKeyError(f"the server rejected the API key ({exc.code}: {message}): set "
                                 "OPENAI_API_KEY to a key it accepts")
