@@ -72,6 +72,20 @@ def test_model_backend_without_gpus_holds_one_cpu():
     assert worker_options("image", settings, CPU_ONLY)["num_cpus"] == 1
 
 
+@pytest.mark.parametrize(("cpus", "workers", "held"), [
+    (2.0, None, 0),  # a 2-core laptop: one SDXL and one Bark worker would hold both cores
+    (8.0, None, 0),  # four of each: all eight
+    (3.0, 1, 1), (8.0, 2, 1)])  # a core or more stays for FFmpeg
+def test_model_workers_never_take_the_last_cpu_from_ffmpeg(cpus, workers, held):
+    settings = RenderSettings(image_model="sdxl", tts_model="bark", image_workers=workers,
+                              speech_workers=workers)
+    cluster = {"CPU": cpus}
+    options = [worker_options(k, settings, cluster) for k in ("image", "speech")]
+    assert [o["num_cpus"] for o in options] == [held, held]
+    models = pool_size("image", settings, cluster) + pool_size("speech", settings, cluster)
+    assert cpus - held * models >= settings.ffmpeg_threads  # FFmpeg can always be placed
+
+
 def test_pool_size_is_the_setting_when_given():
     settings = RenderSettings(image_workers=7, speech_workers=3)
     assert pool_size("image", settings, CPU_ONLY) == 7

@@ -85,8 +85,15 @@ def test_no_gpus_model_workers_take_a_cpu_each_and_ffmpeg_gets_the_rest():
     assert kinds["ffmpeg"].count == 16 - 8
 
 
-def test_a_small_machine_has_no_cpu_left_for_ffmpeg_and_says_so():
+def test_model_workers_leave_a_small_machine_to_ffmpeg():
     plan = plan_render(board(), _model_backends(), {"CPU": 4.0})
+    assert [by_kind(plan)[k].cpus_each for k in ("image", "speech")] == [0, 0]
+    assert by_kind(plan)["ffmpeg"].count == 4 and plan.estimate.encode_wall_seconds
+
+
+def test_a_machine_too_small_for_one_ffmpeg_task_says_so():
+    settings = _model_backends().model_copy(update={"ffmpeg_threads": 8})
+    plan = plan_render(board(), settings, {"CPU": 4.0})
     assert by_kind(plan)["ffmpeg"].count == 0
     assert plan.estimate.encode_wall_seconds is None
     assert any("no room for an FFmpeg task" in note for note in plan.notes)

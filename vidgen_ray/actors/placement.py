@@ -6,7 +6,9 @@ Rules:
   n workers fill a card exactly and Ray never strands a sliver that fits nobody.
 - On a GPU cluster a model worker reserves no CPU: it spends its time on the GPU, and the
   CPUs of a GPU node stay free for FFmpeg.
-- Without GPUs a worker reserves one CPU (the model runs there).
+- Without GPUs a model worker reserves one CPU (the model runs there), unless the model
+  workers would then leave no CPU for an FFmpeg task (a 2-core laptop with SDXL and Bark):
+  then they reserve none and share the cores, rather than the render waiting forever.
 - Auto-sized pools split GPU memory 2:1 between image and speech workers (an SDXL call
   takes several times a Bark line, and a scene has one picture for several lines); without
   GPUs, each kind gets half the CPUs, 1 to 4 workers.
@@ -80,10 +82,24 @@ def worker_options(kind: Kind, settings: RenderSettings, cluster: dict[str, floa
     if cluster.get("GPU", 0) > 0:
         share = gpu_fraction(_need_gb(kind, settings), gpu_memory_gb(settings, cluster))
         return options | {"num_gpus": share, "num_cpus": 0}
-    backend = settings.image_model if kind == "image" else settings.tts_model
     # The embedded backends spend milliseconds a request: a whole CPU held for each would
     # leave none for FFmpeg on a laptop. Model backends running on CPU hold one each.
-    return options | {"num_cpus": 0 if backend in LIGHT_BACKENDS else 1}
+    return options | {"num_cpus": _cpu_held(kind, settings, cluster)}
+
+
+def _backend(kind: Kind, settings: RenderSettings) -> str:
+    return settings.image_model if kind == "image" else settings.tts_model
+
+
+def _cpu_held(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> int:
+    """1 for a model worker on CPUs, 0 for an embedded backend, and 0 when the model
+    workers of both kinds holding one each would leave fewer CPUs than an FFmpeg task needs
+    (FFmpeg would never be scheduled)."""
+    if _backend(kind, settings) in LIGHT_BACKENDS:
+        return 0
+    models = sum(pool_size(k, settings, cluster) for k in ("image", "speech")
+                 if _backend(k, settings) not in LIGHT_BACKENDS)
+    return 1 if cluster.get("CPU", 0) - models >= settings.ffmpeg_threads else 0
 
 
 def pool_size(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> int:
