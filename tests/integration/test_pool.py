@@ -233,7 +233,8 @@ def test_a_pool_no_node_can_host_says_what_it_asked_for(ray_gpus):
 
 
 def test_pool_sizes_itself_from_the_cluster(ray_gpus):
-    pool = WorkerPool("speech", RenderSettings(gpu_memory_gb=16), cluster={"GPU": 2.0})
+    pool = WorkerPool("speech", RenderSettings(gpu_memory_gb=16, speech_gpu_gb=4),
+                      cluster={"GPU": 2.0})
     assert pool.size == 2 and pool.options["num_gpus"] == 0.25  # 1/3 of 2 cards, 4 GB each
     assert pool.workers == []
 

@@ -113,7 +113,8 @@ def test_offline_render_without_the_model_says_how_to_get_it(script, tmp_path):
     done = vidgen("cast", script, "-o", tmp_path, "--images", "sdxl", "--offline",
                   "--sdxl-model", "nobody/no-such-sdxl", "--no-safety-checker")
     assert done.returncode == 1
-    assert "hf download nobody/no-such-sdxl" in done.stderr
+    text = " ".join(done.stderr.split())  # rich wraps the message
+    assert "VIDGEN_SDXL_MODEL=nobody/no-such-sdxl vidgen models download sdxl" in text
 
 
 @pytest.mark.ray

@@ -108,7 +108,8 @@ def test_missing_folder_and_missing_model_messages_say_how_to_get_it(tmp_path):
         check_local(str(tmp_path / "nope"), "sdxl_model")
     assert check_local("stabilityai/stable-diffusion-xl-base-1.0", "sdxl_model").count("/") == 1
     hint = missing_model_hint("org/model", "SDXL model", "--sdxl-model")
-    assert "vidgen models download sdxl" in hint and "--sdxl-model FOLDER" in hint
+    assert "`VIDGEN_SDXL_MODEL=org/model vidgen models download sdxl`" in hint
+    assert "--sdxl-model FOLDER" in hint
 
 
 def test_output_digest_follows_the_pixels_not_the_speed():

@@ -121,9 +121,11 @@ def check_local(model: str, field: str) -> str:
 
 
 def missing_model_hint(model: str, what: str, flag: str) -> str:
-    """How to get a model that is not here."""
+    """How to get a model that is not here: the download command names it through the
+    setting of the flag (``--sdxl-model`` -> VIDGEN_SDXL_MODEL)."""
+    setting = "VIDGEN_" + flag.lstrip("-").replace("-", "_").upper()
     return (f"{what} {model!r} is not in the Hugging Face cache and downloads are off "
-            f"(VIDGEN_OFFLINE or HF_HUB_OFFLINE): run `vidgen models download sdxl` on a "
-            "machine with internet (HF_HOME on shared storage, or copy "
+            f"(VIDGEN_OFFLINE or HF_HUB_OFFLINE): run `{setting}={model} vidgen models "
+            "download sdxl` on a machine with internet (HF_HOME on shared storage, or copy "
             "~/.cache/huggingface here; `--cluster` fetches it on every node), or pass "
             f"{flag} FOLDER with the model saved in it.")
