@@ -5,7 +5,6 @@ is checked with ffprobe. Only this head is stopped (its process group), never `r
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,20 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from vidgen_ray.testing.net import free_ports
+
 pytestmark = [pytest.mark.cluster, pytest.mark.ffmpeg, pytest.mark.slow]
 
 RAY = str(Path(sys.executable).with_name("ray"))
 SCRIPT = "# Harbour\n\n## Dawn\n\nThe boats come home.\n"
 
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import time
 from functools import partial
@@ -18,6 +17,7 @@ import pytest
 
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.testing.fake_backends import SlowImageBackend
+from vidgen_ray.testing.net import free_port
 
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
 
@@ -26,11 +26,6 @@ SCRIPT = "# Harbour\n\nThe boats come home.\n\n# Night\n\nThe lamps go out."
 SETTINGS = {"fps": 12, "chunk_seconds": 2.0}
 MAX_SCRIPT, MAX_SCENES = 4096, 8
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +50,7 @@ def service(tmp_path_factory):
     if ray.is_initialized():
         ray.shutdown()
     connect(None)
-    port = _free_port()
+    port = free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     factories = {"image": partial(SlowImageBackend, latency_s=0.3, log_path=str(log))}
     serve.run(JobService.bind(factories=factories), name="vidgen", route_prefix="/")

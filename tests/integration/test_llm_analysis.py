@@ -16,6 +16,7 @@ from vidgen_ray.config import load_settings
 from vidgen_ray.errors import AnalysisError, AnalysisKeyError, AnalysisQuotaError
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.testing.fake_llm_server import (
+    SCRIPT,
     FakeLLMServer,
     answer,
     enrich,
@@ -24,22 +25,6 @@ from vidgen_ray.testing.fake_llm_server import (
     storyteller,
 )
 
-SCRIPT = """# Harbour
-
-## Dusk
-
-Waves broke on the harbour wall.
-
-MARA: The boats are late tonight.
-
-ELIAS: They will come.
-
-## Night
-
-Rain hammered the windows.
-
-MARA: Light the lamp.
-"""
 LINES = ["Waves broke on the harbour wall.", "The boats are late tonight.", "They will come.",
          "Rain hammered the windows.", "Light the lamp."]
 FAST = RetryPolicy(retries=4, base=0.05, cap=0.4)

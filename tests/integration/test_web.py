@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import time
 from functools import partial
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.testing.fake_backends import SlowImageBackend
+from vidgen_ray.testing.net import free_port
 
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
 
@@ -42,11 +42,6 @@ ARTIFACTS = Path(os.environ.get("VIDGEN_TEST_ARTIFACTS")
                  or Path(__file__).resolve().parents[2] / "test-artifacts")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
@@ -66,7 +61,7 @@ def service(tmp_path_factory):
     if ray.is_initialized():
         ray.shutdown()
     connect(None)
-    port = _free_port()
+    port = free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     factories = {"image": partial(SlowImageBackend, latency_s=0.3, fail_scene=FAILING_SCENE)}
     serve.run(JobService.bind(factories=factories), name="vidgen", route_prefix="/")

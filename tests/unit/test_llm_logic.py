@@ -17,23 +17,7 @@ from vidgen_ray.analysis.retry import Failure, RetryPolicy, backoff, call_with_r
 from vidgen_ray.config import RenderSettings, llm_api_key, load_settings
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.storyboard import NARRATOR, Character, Line, Scene, Storyboard
-
-SCRIPT = """# Harbour
-
-## Dusk
-
-Waves broke on the harbour wall.
-
-MARA: The boats are late tonight.
-
-ELIAS: They will come.
-
-## Night
-
-Rain hammered the windows.
-
-MARA: Light the lamp.
-"""
+from vidgen_ray.testing.fake_llm_server import SCRIPT
 
 
 def board(*texts: str, speaker: str = "NARRATOR") -> Storyboard:

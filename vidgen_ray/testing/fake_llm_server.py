@@ -21,6 +21,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# A short script of two scenes and two characters that the tests analyse.
+SCRIPT = """# Harbour
+
+## Dusk
+
+Waves broke on the harbour wall.
+
+MARA: The boats are late tonight.
+
+ELIAS: They will come.
+
+## Night
+
+Rain hammered the windows.
+
+MARA: Light the lamp.
+"""
+
 GEMINI_PATH = re.compile(r"^/v1(?:beta)?/models/([^/:]+):generateContent$")  # SDK 3.x: /v1
 OPENAI_PATH = "/v1/chat/completions"
 STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
