@@ -12,9 +12,10 @@ import urllib.request
 from functools import partial
 
 import pytest
-from test_api import SCRIPT, SETTINGS, _free_port, call, wait  # same folder: on sys.path
+from test_api import SCRIPT, SETTINGS, call, wait  # same folder: on sys.path
 
 from vidgen_ray.testing.fake_backends import SlowImageBackend
+from vidgen_ray.testing.net import free_port
 
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.s3, pytest.mark.slow]
 
@@ -48,7 +49,7 @@ def service(tmp_path_factory):
     if ray.is_initialized():
         ray.shutdown()
     connect(None)
-    port = _free_port()
+    port = free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     factories = {"image": partial(SlowImageBackend, latency_s=0.05)}
     serve.run(JobService.bind(factories=factories), name="vidgen", route_prefix="/")
