@@ -32,7 +32,7 @@ TORCH ?= torch==2.13.0
 
 $(VENV)/.test-installed: $(VENV)/.installed
 	$(PIP) install '$(TORCH)'
-	$(PIP) install -e '.[test,models]'
+	$(PIP) install -e '.[test,models,gemini]'
 	@touch $@
 
 demo: $(VENV)/.installed

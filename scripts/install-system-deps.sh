@@ -20,6 +20,8 @@ done
 [ "$font" = 1 ] || missing+=(font)
 if [ "$browser" = 1 ]; then
   command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
+  # Playwright's bundled node driver links libatomic, which a minimal Debian lacks.
+  /sbin/ldconfig -p 2>/dev/null | grep -q 'libatomic\.so\.1' || missing+=(libatomic1)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -27,7 +29,7 @@ if command -v apt-get >/dev/null; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
   packages=(ffmpeg espeak-ng fonts-dejavu-core python3-venv)
-  if [ "$browser" = 1 ]; then packages+=(chromium); fi
+  if [ "$browser" = 1 ]; then packages+=(chromium libatomic1); fi
   echo "installing with apt-get: ${packages[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
