@@ -17,7 +17,7 @@ import pytest
 
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.testing.fake_backends import SlowImageBackend
-from vidgen_ray.testing.net import free_port
+from vidgen_ray.testing.service import job_service
 
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
 
@@ -31,36 +31,18 @@ MAX_SCRIPT, MAX_SCENES = 4096, 8
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     """(base URL, home folder, picture log): one Ray, one Serve app, one DurableFarm."""
-    import ray
-    from ray import serve
-
-    from vidgen_ray.api import JobService
-    from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE, connect
-
     root = tmp_path_factory.mktemp("service")
     home, log = root / "home", root / "pictures.log"
-    saved = dict(os.environ)
-    os.environ.update(  # read by the replica and the farm: set before Ray starts its workers
+    env = dict(
         VIDGEN_API_KEYS=f"alice:{ALICE},bob:{BOB},ops:{OPS}:admin", VIDGEN_STORAGE=str(home),
         VIDGEN_MAX_RUNNING_JOBS="1", VIDGEN_MAX_QUEUED_JOBS="2", VIDGEN_RETRY_AFTER="7",
         VIDGEN_MAX_SCRIPT_BYTES=str(MAX_SCRIPT), VIDGEN_MAX_SCENES=str(MAX_SCENES),
         VIDGEN_PAGE_SIZE="2",
         # One picture at a time (0.3 s each): the kill test stops the farm between two.
         VIDGEN_IMAGE_WORKERS="1", VIDGEN_IMAGE_BATCH_SIZE="1", VIDGEN_MAX_IN_FLIGHT="1")
-    if ray.is_initialized():
-        ray.shutdown()
-    connect(None)
-    port = free_port()
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
     factories = {"image": partial(SlowImageBackend, latency_s=0.3, log_path=str(log))}
-    serve.run(JobService.bind(factories=factories), name="vidgen", route_prefix="/")
-    yield f"127.0.0.1:{port}", home, log
-    serve.shutdown()
-    farm = ray.get_actor(FARM_NAME, namespace=FARM_NAMESPACE)
-    ray.kill(farm, no_restart=True)  # detached: it would outlive serve.shutdown()
-    ray.shutdown()
-    os.environ.clear()
-    os.environ.update(saved)
+    with job_service(env, factories) as address:
+        yield address, home, log
 
 
 def call(service, method: str, path: str, body=None, key: str | None = ALICE,

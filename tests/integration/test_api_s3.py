@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import time
 import urllib.request
@@ -15,7 +14,7 @@ import pytest
 from test_api import SCRIPT, SETTINGS, call, wait  # same folder: on sys.path
 
 from vidgen_ray.testing.fake_backends import SlowImageBackend
-from vidgen_ray.testing.net import free_port
+from vidgen_ray.testing.service import job_service
 
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.s3, pytest.mark.slow]
 
@@ -26,40 +25,25 @@ BUCKET = "vidgen-results"
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     import boto3
-    import ray
     from moto.server import ThreadedMotoServer
-    from ray import serve
 
-    from vidgen_ray.api import JobService
-    from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE, connect
-
-    saved = dict(os.environ)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     endpoint = "http://{}:{}".format(*server.get_host_and_port())
     work = tmp_path_factory.mktemp("s3-service")
-    os.environ.pop("AWS_PROFILE", None)
-    os.environ.update(  # credentials before Ray starts: its workers inherit them
+    env = dict(  # credentials before Ray starts: its workers inherit them
         AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1", VIDGEN_API_KEYS=f"user:{KEY}",
         VIDGEN_STORAGE=f"s3://{BUCKET}/farm", VIDGEN_S3_ENDPOINT_URL=endpoint,
         VIDGEN_WORKDIR=str(work))
-    s3 = boto3.client("s3", endpoint_url=endpoint)
-    s3.create_bucket(Bucket=BUCKET)
-    if ray.is_initialized():
-        ray.shutdown()
-    connect(None)
-    port = free_port()
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
     factories = {"image": partial(SlowImageBackend, latency_s=0.05)}
-    serve.run(JobService.bind(factories=factories), name="vidgen", route_prefix="/")
-    yield f"127.0.0.1:{port}", work, s3
-    serve.shutdown()
-    ray.kill(ray.get_actor(FARM_NAME, namespace=FARM_NAMESPACE), no_restart=True)
-    ray.shutdown()
-    server.stop()
-    os.environ.clear()
-    os.environ.update(saved)
+    try:
+        with job_service(env, factories, unset=("AWS_PROFILE",)) as address:
+            s3 = boto3.client("s3", endpoint_url=endpoint)
+            s3.create_bucket(Bucket=BUCKET)  # the farm reads the bucket at its first call
+            yield address, work, s3
+    finally:
+        server.stop()
 
 
 def test_results_go_to_s3_content_addressed_and_download_by_presigned_link(service, tmp_path):

@@ -20,7 +20,7 @@ import pytest
 
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.testing.fake_backends import SlowImageBackend
-from vidgen_ray.testing.net import free_port
+from vidgen_ray.testing.service import job_service
 
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
 
@@ -46,31 +46,14 @@ ARTIFACTS = Path(os.environ.get("VIDGEN_TEST_ARTIFACTS")
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     """(host:port, home folder)."""
-    import ray
-    from ray import serve
-
-    from vidgen_ray.api import JobService
-    from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE, connect
-
     home = tmp_path_factory.mktemp("web") / "home"
-    saved = dict(os.environ)
-    os.environ.update(  # read by the replica and the farm: set before Ray starts its workers
+    env = dict(
         VIDGEN_API_KEYS=f"alice:{ALICE},bob:{BOB}", VIDGEN_STORAGE=str(home),
         VIDGEN_MAX_RUNNING_JOBS="1", VIDGEN_MAX_QUEUED_JOBS="4",
         VIDGEN_IMAGE_WORKERS="1", VIDGEN_IMAGE_BATCH_SIZE="1", VIDGEN_MAX_IN_FLIGHT="1")
-    if ray.is_initialized():
-        ray.shutdown()
-    connect(None)
-    port = free_port()
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
     factories = {"image": partial(SlowImageBackend, latency_s=0.3, fail_scene=FAILING_SCENE)}
-    serve.run(JobService.bind(factories=factories), name="vidgen", route_prefix="/")
-    yield f"127.0.0.1:{port}", home
-    serve.shutdown()
-    ray.kill(ray.get_actor(FARM_NAME, namespace=FARM_NAMESPACE), no_restart=True)
-    ray.shutdown()
-    os.environ.clear()
-    os.environ.update(saved)
+    with job_service(env, factories) as address:
+        yield address, home
 
 
 def call(service, method: str, path: str, body=None, key: str | None = ALICE):
