@@ -7,7 +7,7 @@ jobs stay listable, unfinished ones are queued again and, since parts are conten
 in the shared parts folder, do only the work that is missing.
 
 It adds to Farm what the service needs: owners, idempotency keys, retry of failed or
-cancelled jobs, counts for /metrics, and publishing outputs to S3 when the store is a bucket.
+cancelled jobs (and of done jobs whose outputs were cleaned), counts for /metrics, and publishing outputs to S3 when the store is a bucket.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from vidgen_ray.config import load_settings
-from vidgen_ray.errors import RenderError, VidgenError
+from vidgen_ray.errors import RenderError, VidgenError, client_message
 from vidgen_ray.farm import Farm, _Job, _pool_label
 from vidgen_ray.home import (
     OUTPUT_FILES,
@@ -76,7 +76,8 @@ class DurableFarm(Farm):
             settings = load_settings()
             if found.resumed:
                 record.start()
-                record.fail(f"its settings are no longer valid: {exc}")
+                record.fail("its settings are no longer valid: "
+                            f"{client_message(exc, [str(self.home.root)])}")
                 found.resumed = False
         job = _Job(record, request.storyboard, settings, Path(record.out_dir),
                    LocalStore(self.home.parts, PART_SUFFIXES))
@@ -116,20 +117,38 @@ class DurableFarm(Farm):
         return await self.status(request.id), True
 
     async def retry(self, job_id: str) -> JobRecord:
-        """Queue a failed or cancelled job again; its stored parts are reused."""
+        """Queue a failed or cancelled job again, or a done one whose outputs were cleaned;
+        its stored parts are reused, so only what is missing is made."""
         await self._ready()
         job = self._job(job_id)
         status = job.record.status
-        if status not in (JobStatus.failed, JobStatus.cancelled):
+        if status == JobStatus.done:
+            if not await asyncio.to_thread(self._outputs_missing, job.record):
+                raise IllegalTransition(f"job {job_id} is done and its outputs exist: download "
+                                        "them; only a done job whose outputs were cleaned can "
+                                        "be retried", status.value, "queued")
+        elif status not in (JobStatus.failed, JobStatus.cancelled):
             raise IllegalTransition(f"job {job_id} is {status.value}: only failed or cancelled "
                                     "jobs can be retried", status.value, "queued")
         self._check_capacity()
         job.record.requeue()
+        job.record.outputs = {}  # published again when it is done
         job.task = job.run = job.result = job.error = None
         self.queue.push(job_id, job.record.priority)
         self._save(job.record)
         self._schedule()
         return await self.status(job_id)
+
+    def _outputs_missing(self, record: JobRecord) -> bool:
+        """Whether any of a done job's outputs is gone: from the bucket when it was
+        published there, else from its outputs folder."""
+        if record.outputs and self.store is not None:
+            return not all(self.store.has(key) for key in record.outputs.values())
+        return not all(self.home.output_path(record.id, name).is_file()
+                       for name in OUTPUT_FILES)
+
+    def _private(self, job: _Job) -> list[str]:
+        return [*super()._private(job), str(self.home.root)]
 
     def _save(self, record: JobRecord) -> None:
         """Locally on every change; to the bucket when the job's state or priority changes

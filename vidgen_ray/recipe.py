@@ -20,7 +20,7 @@ from vidgen_ray import assembly, audio, finishing, manifest, subtitles
 from vidgen_ray.actors import ffmpeg_tasks
 from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.errors import RenderError, SettingsError, VidgenError
+from vidgen_ray.errors import RenderError, SettingsError, VidgenError, client_message
 from vidgen_ray.ffmpeg import ffmpeg_version
 from vidgen_ray.images import cast, wants_portraits
 from vidgen_ray.images.base import CharacterLook, ImageRequest
@@ -83,8 +83,9 @@ class JobRun:
     async def run(self) -> RenderResult:
         voices = self._cast()
         self.record.scene_parts = []  # this run's keys and times, noted as they are known
-        for scene in range(len(self.storyboard.scenes)):
-            self._set_scene(scene, SceneStatus.running)
+        for scene, status in enumerate(self.record.scenes):
+            if status != SceneStatus.done:  # done: a retry that only remakes the outputs
+                self._set_scene(scene, SceneStatus.running)
         # Keys name the version the workers run, which may differ from this process's.
         versions = {"speech": _worker_version(self.pools.speech),
                     "images": _worker_version(self.pools.image)}
@@ -246,9 +247,10 @@ class JobRun:
                 done = self._store(stage, keys, index, data, ready, done)
             if failures:  # none: alone every request worked (a flaky batch), the job goes on
                 index, exc = failures[0]
-                self._set_scene(scene_of[index], SceneStatus.failed)
-                raise RenderError(f"scene {scene_of[index] + 1} failed in {stage}: {exc}",
-                                  stage=stage) from exc
+                scene, what = scene_of[index], f"scene {scene_of[index] + 1} failed in {stage}"
+                self._set_scene(scene, SceneStatus.failed)
+                raise RenderError(f"{what}: {exc}", stage=stage, scene=scene,
+                                  public=f"{what}: {client_message(exc)}") from exc
 
     def _store(self, stage: str, keys: list[str], index: int, data: bytes,
                ready: dict[int, asyncio.Event] | None, done: int) -> int:
@@ -330,9 +332,12 @@ class JobRun:
             mp4, node = await ffmpeg_tasks.encode_chunk(
                 timeline, a, b, stills, self.settings, self.pools.cluster, size,
                 self._burned(timeline, a, b, size))
-        except VidgenError as exc:
-            raise RenderError(f"frames {a}-{b} at {size[0]}x{size[1]}: {exc}",
-                              stage="video") from exc
+        except VidgenError as exc:  # named by its first scene, the one the chunk starts in
+            first = scenes[0] if scenes else None
+            what = f"frames {a}-{b} at {size[0]}x{size[1]}"
+            what = what if first is None else f"scene {first + 1} ({what})"
+            raise RenderError(f"{what}: {exc}", stage="video", scene=first,
+                              public=f"{what}: {client_message(exc)}") from exc
         self.store.put(key, mp4)
         self.placement["chunk"].append(node)
         self._chunks_done += 1
@@ -367,7 +372,7 @@ class JobRun:
         await asyncio.wait([waiter, self._pictures_task], return_when=asyncio.FIRST_COMPLETED)
         if not ready.is_set():
             waiter.cancel()
-            raise RenderError(f"scene {scene + 1} has no picture", stage="video")
+            raise RenderError(f"scene {scene + 1} has no picture", stage="video", scene=scene)
 
     def _chunk_key(self, timeline: Timeline, start: int, end: int,
                    size: tuple[int, int]) -> str:
@@ -400,7 +405,8 @@ class JobRun:
                 Speech(track, rate).to_wav(), self.storyboard, timeline, self.settings,
                 self.pools.cluster)
         except VidgenError as exc:
-            raise RenderError(f"soundtrack: {exc}", stage="audio") from exc
+            raise RenderError(f"soundtrack: {exc}", stage="audio",
+                              public=f"soundtrack: {client_message(exc)}") from exc
         self.timings["audio"] = seconds  # it ran beside the video, not after it
         self.placement["mix"].append(node)
         for name, data in exports.items():  # mix.<ext> and stems/<bus>.<ext>, when asked for
