@@ -7,7 +7,8 @@ jobs stay listable, unfinished ones are queued again and, since parts are conten
 in the shared parts folder, do only the work that is missing.
 
 It adds to Farm what the service needs: owners, idempotency keys, retry of failed or
-cancelled jobs (and of done jobs whose outputs were cleaned), counts for /metrics, and publishing outputs to S3 when the store is a bucket.
+cancelled jobs (and of done jobs whose outputs were cleaned), counts for /metrics, and
+publishing outputs to S3 when the store is a bucket.
 """
 
 from __future__ import annotations

@@ -146,10 +146,7 @@ def client_message(exc: BaseException, private: list[str] = ()) -> str:
     """What a client of the job service may read about ``exc``: its ``public`` message, else
     its message, without tracebacks, exception class names or the ``private`` folders
     (storage root, temporary folder): a path under one is cut to its last name."""
-    if isinstance(exc, VidgenError):
-        text = exc.public or exc.message
-    else:
-        text = str(exc)
+    text = (exc.public or exc.message) if isinstance(exc, VidgenError) else str(exc)
     return scrub(text, private) or "an unexpected error stopped the job"
 
 
