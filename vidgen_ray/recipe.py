@@ -10,6 +10,7 @@ is missing. The Farm (farm.py) decides when a job runs; this module decides what
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import time
 from collections.abc import Callable
@@ -332,11 +333,11 @@ class JobRun:
             mp4, node = await ffmpeg_tasks.encode_chunk(
                 timeline, a, b, stills, self.settings, self.pools.cluster, size,
                 self._burned(timeline, a, b, size))
-        except VidgenError as exc:  # named by its first scene, the one the chunk starts in
-            first = scenes[0] if scenes else None
+        except VidgenError as exc:
+            scene = _blame(stills)
             what = f"frames {a}-{b} at {size[0]}x{size[1]}"
-            what = what if first is None else f"scene {first + 1} ({what})"
-            raise RenderError(f"{what}: {exc}", stage="video", scene=first,
+            what = what if scene is None else f"scene {scene + 1} ({what})"
+            raise RenderError(f"{what}: {exc}", stage="video", scene=scene,
                               public=f"{what}: {client_message(exc)}") from exc
         self.store.put(key, mp4)
         self.placement["chunk"].append(node)
@@ -508,6 +509,20 @@ class JobRun:
         if self.record.scenes[index] != status:
             self.record.set_scene(index, status)
             self.changed(self.record)
+
+
+def _blame(stills: dict[int, bytes]) -> int | None:
+    """The scene a failed chunk fails for: the one whose picture does not decode, else the
+    first it shows (a chunk showing two scenes fails for either)."""
+    from PIL import Image, UnidentifiedImageError
+
+    for scene, data in stills.items():
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            return scene
+    return min(stills, default=None)
 
 
 def _worker_version(pool: WorkerPool) -> str:
