@@ -35,6 +35,7 @@ from vidgen_ray.errors import (
     VidgenError,
 )
 from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE
+from vidgen_ray.ffmpeg import check_ffmpeg
 from vidgen_ray.home import OUTPUT_FILES, OUTPUT_SUFFIXES, JobHome, check_job_id
 from vidgen_ray.jobs import FarmSaturated, JobRecord, JobStatus
 from vidgen_ray.monitor import FarmView, PriorityRequest, SceneView
@@ -171,6 +172,7 @@ def service_farm(settings: ServiceSettings, farm: FarmSettings | None = None,
 class JobService:
     def __init__(self, factories: dict | None = None):
         self.settings = ServiceSettings()
+        check_ffmpeg()  # an unfit FFmpeg is named when the service starts, not per job
         self.keys = service.load_keys(self.settings)
         if not self.keys:
             log.warning("VIDGEN_API_OPEN is set: the job service answers anyone, without keys")

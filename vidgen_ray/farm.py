@@ -35,6 +35,7 @@ from vidgen_ray.errors import (
     VidgenError,
     client_message,
 )
+from vidgen_ray.ffmpeg import check_ffmpeg
 from vidgen_ray.jobs import (
     IllegalTransition,
     JobQueue,
@@ -368,6 +369,7 @@ def render(source: str | Path | Storyboard, out_dir: Path, settings: RenderSetti
     require_speech(storyboard)
     for program in ("ffmpeg", "ffprobe"):  # fail before any work, not after it
         find_tool(program)
+    check_ffmpeg()  # new enough, with every filter the renders use
     out_dir = _prepare_output(out_dir)
     analyze_seconds = time.perf_counter() - started
     if not settings.ray_address:
