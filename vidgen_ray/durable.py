@@ -148,6 +148,13 @@ class DurableFarm(Farm):
         return not all(self.home.output_path(record.id, name).is_file()
                        for name in OUTPUT_FILES)
 
+    def _failure(self, job: _Job, exc: VidgenError) -> VidgenError:
+        """The client reads the record; the operator's detail (program output, paths) goes
+        to the log."""
+        log.warning("job %s failed (parts are kept in %s): %s", job.record.id, job.store.root,
+                    exc)
+        return super()._failure(job, exc)
+
     def _private(self, job: _Job) -> list[str]:
         return [*super()._private(job), str(self.home.root)]
 

@@ -260,14 +260,12 @@ class Farm:
 
     def _failure(self, job: _Job, exc: VidgenError) -> VidgenError:
         """Record the failure for clients (no paths, no program output; the scene whose part
-        failed is marked) and log it whole for the operator. Returns what ``wait`` raises:
-        the client's message, with the operator's kept as its cause."""
+        failed is marked). Returns what ``wait`` raises: the client's message, with the
+        operator's whole story as ``detail`` (a local render prints it; the service logs it)."""
         stage = getattr(exc, "stage", None) or (job.run.stage if job.run else "setup")
         scene = getattr(exc, "scene", None)
         if scene is None:  # a part failed and marked its scene before the error was raised
             scene = next((i for i, s in enumerate(job.record.scenes) if s == "failed"), None)
-        log.warning("job %s failed in the %s stage (parts kept in %s): %s", job.record.id,
-                    stage, job.store.root, exc)
         message = client_message(exc, self._private(job))
         if isinstance(exc, RenderError):
             message = f"the {stage} stage failed: {message}"
