@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vidgen_ray import cli_cleanup, cli_farm, cli_models
+from vidgen_ray import cli_cleanup, cli_farm, cli_models, cli_qc
 from vidgen_ray.config import Aspect, Resolution, SubtitlePosition, Transition, load_settings
 from vidgen_ray.errors import InputError, VidgenError
 from vidgen_ray.speech import parse_voice_option
@@ -259,6 +259,8 @@ def render(
     rendition: list[str] | None = typer.Option(
         None, help="Another output WIDTHxHEIGHT, e.g. 1080x1920; repeat for more",
         show_default=False),
+    qc_strict: bool | None = typer.Option(None, "--qc-strict", help="Fail when qc.json "
+                                          "finds a violation (default: report only)"),
     image_settings: dict | None = None,
     llm_settings: dict | None = None,
 ) -> None:
@@ -278,6 +280,7 @@ def render(
                                  subtitle_outline=subtitle_outline,
                                  subtitle_position=subtitle_position,
                                  subtitle_box=subtitle_box, renditions=rendition or None,
+                                 qc_strict=qc_strict,
                                  **(image_settings or {}), **(llm_settings or {}))
         if cast is not None:
             settings = settings.model_copy(
@@ -449,6 +452,7 @@ def _print_summary(result) -> None:
     console.print(table)
     console.print(f"[green]video:[/] {result.video}  ({result.duration:.1f} s, "
                   f"{len(result.storyboard.scenes)} scenes)", highlight=False)
+    cli_qc.print_render_report(result.out_dir)
     sys.stdout.write(f"{result.video}\n")
 
 
@@ -595,3 +599,4 @@ def fetch(job_id: str = typer.Argument(..., help="A finished job's id."),
 app.add_typer(cli_farm.app, name="farm")
 app.add_typer(cli_models.app, name="models")
 app.command(name="cleanup")(cli_cleanup.cleanup)
+app.command(name="qc")(cli_qc.qc)

@@ -125,6 +125,8 @@ class RenderSettings(BaseSettings):
         3.0, ge=0.0, le=20.0, description="Burn-in outline width in pixels of a 1080-line frame.")
     subtitle_position: SubtitlePosition = Field("bottom", description="Burn-in: bottom or top.")
     subtitle_box: bool = Field(False, description="Burn-in on a dark background box.")
+    qc_strict: bool = Field(False, description="Fail the job when the QC report (qc.json) "
+                            "finds a violation.")
     renditions: list[str] = Field(
         default_factory=list, max_length=8,
         description="More outputs besides the main one, each WIDTHxHEIGHT, e.g. 1080x1920.")

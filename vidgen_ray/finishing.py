@@ -9,7 +9,9 @@ from pathlib import Path
 
 from vidgen_ray import assembly, manifest, subtitles
 from vidgen_ray.config import RenderSettings
+from vidgen_ray.errors import RenderError
 from vidgen_ray.ffmpeg import ffmpeg
+from vidgen_ray.qc import measure
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline
 
@@ -70,6 +72,21 @@ def write_sidecars(out_dir: Path, timeline: Timeline, storyboard: Storyboard) ->
     for name, text in files.items():
         (out_dir / name).write_text(text, encoding="utf-8")
     return [out_dir / name for name in files]
+
+
+def write_qc(out_dir: Path, video: Path, timeline: Timeline, settings: RenderSettings) -> dict:
+    """qc.json beside the video, judged against the render's own loudness target; with
+    qc_strict a violation fails the job. Scene cuts fall mid-transition."""
+    cuts = tuple((c.start + c.fade_in / 2) / timeline.fps for c in timeline.clips[1:])
+    speech = next(iter(sorted(out_dir.glob("stems/speech.*"))), None)  # written by --stems
+    found = measure.run_qc(video, subtitles=out_dir / "subtitles.srt", target=settings.loudness,
+                           scene_cuts=cuts, speech=speech)
+    measure.write_report(found, out_dir / "qc.json")
+    if settings.qc_strict and not found["passed"]:
+        problems = [f"{v['check']}: {v['message']}" for v in found["violations"]]
+        raise RenderError(f"the QC report (qc.json) found {len(problems)} problem(s): "
+                          + "; ".join(problems[:3]), stage="qc")
+    return found
 
 
 def sound_exports(out_dir: Path, names: list[str]) -> dict[str, dict]:

@@ -125,6 +125,8 @@ class JobRun:
         self._write_manifest(video, timeline, voices, speech_keys, chunk_keys, loudness,
                              {"analysis": "local", **versions, "audio": audio.AUDIO_VERSION,
                               "ffmpeg": ffmpeg_version()})
+        await self._timed("qc", asyncio.to_thread(
+            finishing.write_qc, self.out_dir, video, timeline, self.settings))
         return RenderResult(self.out_dir, video, self.storyboard, timeline.duration,
                             self.timings, self.placement)
 
