@@ -7,7 +7,7 @@ import asyncio
 import secrets
 from pathlib import Path
 
-from vidgen_ray import assembly, manifest, subtitles
+from vidgen_ray import assembly, manifest, subtitle_rules, subtitles
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.ffmpeg import ffmpeg
 from vidgen_ray.storyboard import Storyboard
@@ -62,14 +62,27 @@ def mux(listing: Listing, soundtrack: bytes, video: Path, title: str) -> None:
         concat.unlink(missing_ok=True)
 
 
-def write_sidecars(out_dir: Path, timeline: Timeline, storyboard: Storyboard) -> list[Path]:
+def write_sidecars(out_dir: Path, timeline: Timeline, storyboard: Storyboard,
+                   settings: RenderSettings) -> list[Path]:
     """subtitles.srt, subtitles.vtt and storyboard.json beside the video."""
-    files = {"subtitles.srt": subtitles.format_srt(timeline.cues),
-             "subtitles.vtt": subtitles.format_vtt(timeline.cues),
+    shown = subtitles.timeline_captions(timeline, settings)
+    files = {"subtitles.srt": subtitles.format_srt(shown),
+             "subtitles.vtt": subtitles.format_vtt(shown),
              "storyboard.json": storyboard.model_dump_json(indent=2) + "\n"}
     for name, text in files.items():
         (out_dir / name).write_text(text, encoding="utf-8")
     return [out_dir / name for name in files]
+
+
+def subtitle_report(timeline: Timeline, settings: RenderSettings) -> dict:
+    """For manifest.json: how many cues the subtitles have, and every rule one still breaks."""
+    shown = subtitles.timeline_captions(timeline, settings)
+    issues = subtitle_rules.check_cues(shown, fps=timeline.fps,
+                                       max_cps=settings.subtitle_max_cps,
+                                       scene_cuts=subtitles.scene_cuts(timeline))
+    return {"cues": len(shown), "max_cps": settings.subtitle_max_cps,
+            "issues": [{"cue": i.index + 1, "rule": i.rule, "message": i.message}
+                       for i in issues]}
 
 
 def sound_exports(out_dir: Path, names: list[str]) -> dict[str, dict]:
