@@ -256,6 +256,12 @@ def render(
     subtitle_box: bool | None = typer.Option(
         None, "--subtitle-box/--no-subtitle-box", help="Burn-in on a dark box (default: no)",
         show_default=False),
+    subtitle_max_cps: str | None = typer.Option(
+        None, help="Subtitle reading speed in characters a second, or adult (17) or "
+        "children (13) (default: 17)", show_default=False),
+    subtitle_speakers: bool | None = typer.Option(
+        None, "--subtitle-speakers/--no-subtitle-speakers", help="Name speakers in the "
+        "subtitles where their turn begins, SDH style (default: no)", show_default=False),
     rendition: list[str] | None = typer.Option(
         None, help="Another output WIDTHxHEIGHT, e.g. 1080x1920; repeat for more",
         show_default=False),
@@ -279,7 +285,10 @@ def render(
                                  subtitle_size=subtitle_size,
                                  subtitle_outline=subtitle_outline,
                                  subtitle_position=subtitle_position,
-                                 subtitle_box=subtitle_box, renditions=rendition or None,
+                                 subtitle_box=subtitle_box,
+                                 subtitle_max_cps=subtitle_max_cps,
+                                 subtitle_speakers=subtitle_speakers,
+                                 renditions=rendition or None,
                                  qc_strict=qc_strict,
                                  **(image_settings or {}), **(llm_settings or {}))
         if cast is not None:

@@ -20,6 +20,8 @@ def qc(
         "for silence while a cue is shown", show_default=False),
     target: str = typer.Option("podcast", help="Loudness target: web (-14), podcast (-16), "
                                "broadcast (-23) or a number of LUFS"),
+    max_cps: float = typer.Option(17.0, "--max-cps", help="Subtitle reading speed limit, "
+                                  "characters a second (13 for children's content)"),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when there is a violation"),
     out: Path | None = typer.Option(None, "-o", "--out", help="Write the report (JSON) here",
                                     show_default=False),
@@ -29,7 +31,7 @@ def qc(
     from vidgen_ray.qc import measure
 
     try:
-        report = measure.run_qc(video, subtitles=subtitles, target=target)
+        report = measure.run_qc(video, subtitles=subtitles, target=target, max_cps=max_cps)
     except VidgenError as exc:
         console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
         raise typer.Exit(2 if isinstance(exc, InputError) else 1) from None

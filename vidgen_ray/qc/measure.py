@@ -73,7 +73,8 @@ def subtitle_issues(cues: list[SrtCue], fps: float, scene_cuts: tuple[float, ...
     """The timed-text rules (subtitle_rules.check_cues) broken by the cues."""
     from vidgen_ray.subtitle_rules import check_cues
 
-    found = check_cues(cues, fps=fps, max_cps=max_cps, scene_cuts=scene_cuts)
+    found = check_cues([(c.start, c.end, c.text) for c in cues], fps=fps, max_cps=max_cps,
+                       scene_cuts=scene_cuts)
     return [{"cue": cues[i.index].index if i.index < len(cues) else i.index + 1,
              "rule": i.rule, "message": i.message} for i in found]
 
