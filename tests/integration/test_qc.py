@@ -132,3 +132,8 @@ def test_a_render_writes_qc_json_prints_it_and_passes_vidgen_qc(tmp_path):
     assert "QC passed (target podcast -16 LUFS)" in " ".join(done.stderr.split())
     again, _ = qc(out / "video.mp4", "--subtitles", out / "subtitles.srt")
     assert again.returncode == 0, again.stderr
+    # Again from the same parts, with a reading speed no spoken line meets: the job fails.
+    strict = vidgen("render", script, "-o", out, "--qc-strict", "--subtitle-max-cps", "5")
+    assert strict.returncode == 1
+    assert "QC report (qc.json) found" in " ".join(strict.stderr.split())
+    assert not json.loads((out / "qc.json").read_text())["passed"]
