@@ -124,6 +124,16 @@ def test_a_card_draws_arabic_joined_and_from_the_right():
     assert np.nonzero(layer[250:600].max(axis=0))[0].max() > 0.9 * 1280
 
 
+@needs_noto
+def test_mixed_scripts_are_drawn_in_runs_each_with_a_font_that_covers_it():
+    text = "प्रकाशस्तंभ said OK। ประภาคาร ユキ"  # no single installed font has all of these
+    runs = fonts.font_runs(text, False, cards.find_fonts()[0])
+    assert "".join(run for run, _ in runs) == text and len(runs) == 5
+    assert all(fonts.covers(face, run) for run, face in runs)
+    assert runs[2][0] == "। " and runs[2][1] == runs[0][1]  # the danda stays Devanagari
+    assert fonts.font_runs("المنارة Mara", True, cards.find_fonts()[1])[0][0] == "المنارة Mara"
+
+
 def test_japanese_wraps_between_characters_but_never_before_closing_marks():
     font = ImageFont.load_default(size=20)
     text = "灯台の光が「夜の海」を照らしている。船はゆっくりと港へ戻った、そして朝が来た。" * 3

@@ -26,7 +26,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, features
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.images import linebreak
 from vidgen_ray.images.base import ImageRequest
-from vidgen_ray.images.fonts import NOTO, face_for, find_noto, language_of
+from vidgen_ray.images.fonts import NOTO, face_for, find_noto, font_runs, language_of
 from vidgen_ray.images.linebreak import ellipsise, is_rtl, wrap_text
 
 DRAWING_VERSION = "cards-2"  # 2: a font, language and line breaking per writing system
@@ -92,6 +92,41 @@ def font_for(text: str, bold: bool, size: int,
     """A font that covers the text's script (the given regular/bold one when it does)."""
     face = face_for(text, bold, fonts[bold])
     return load_font(face.path if face else None, size, face.index if face else 0)
+
+
+def runs_of(text: str, bold: bool, size: int,
+            fonts: tuple[Path | None, Path | None]) -> list[tuple[str, ImageFont.FreeTypeFont]]:
+    """The text in runs, each with a font of ``size`` that covers it (one run, usually)."""
+    return [(run, load_font(face.path if face else None, size, face.index if face else 0))
+            for run, face in font_runs(text, bold, fonts[bold])]
+
+
+def text_width(text: str, bold: bool, size: int, fonts: tuple[Path | None, Path | None],
+               rtl: bool = False) -> float:
+    runs = runs_of(text, bold, size, fonts)
+    if len(runs) == 1:
+        return runs[0][1].getlength(text, **text_options(text, rtl))
+    return sum(font.getlength(run, **text_options(run, is_rtl(run))) for run, font in runs)
+
+
+def draw_text(draw: ImageDraw.ImageDraw, x: float, middle: float, text: str, bold: bool,
+              size: int, fonts: tuple[Path | None, Path | None], fill, rtl: bool) -> None:
+    """Draw text from x, centred on the line ``middle``: as one shaped string when one font
+    covers it, else run by run on a shared baseline (runs in reverse in a right-to-left
+    paragraph, each shaped in its own direction)."""
+    runs = runs_of(text, bold, size, fonts)
+    if len(runs) == 1:
+        draw.text((x, middle), text, font=runs[0][1], fill=fill, anchor="lm",
+                  **text_options(text, rtl))
+        return
+    ascent, descent = runs[0][1].getmetrics()
+    baseline = middle + (ascent - descent) / 2
+    for run, font in reversed(runs) if rtl else runs:
+        if is_rtl(run) != rtl:  # its trailing space belongs between it and the next run
+            run = run[len(run.rstrip()):] + run.rstrip()
+        options = text_options(run, is_rtl(run))
+        draw.text((x, baseline), run, font=font, fill=fill, anchor="ls", **options)
+        x += font.getlength(run, **options)
 
 
 def text_options(text: str, rtl: bool) -> dict:
@@ -191,30 +226,30 @@ class _Card:
         """Title, accent rule and description as one block, a little below centre."""
         u, request = self.unit, self.request
         width = (self.right - self.left) * (0.72 if self.landscape else 1.0)  # short measure
-        title_font = self.font(True, 7.2, request.title)
-        text_font = self.font(False, 3.9, request.description)
+        title_size, text_size = round(7.2 * u), round(3.9 * u)
         title_step, text_step, rule = 8.5 * u, 5.5 * u, 3.2 * u
-        title = wrap_text(request.title, title_font.getlength, width, 2 if self.landscape else 3)
+        title = wrap_text(request.title, lambda t: text_width(t, True, title_size, self.fonts),
+                          width, 2 if self.landscape else 3)
         title_height = len(title) * title_step + (rule if title else 0)
         room = int((bottom - top - title_height) // text_step)
-        text = wrap_text(request.description, text_font.getlength, width,
+        text = wrap_text(request.description,
+                         lambda t: text_width(t, False, text_size, self.fonts), width,
                          max(0, min(room, 7 if self.landscape else 12)))
         y = top + max(0.0, bottom - top - title_height - len(text) * text_step) * 0.62
         rtl = is_rtl(request.title)
-        y = self.lines(title, y, title_font, title_step, (255, 255, 255, 255), rtl)
+        y = self.lines(title, y, True, title_size, title_step, (255, 255, 255, 255), rtl)
         if title:
             x = self.right - 9 * u if rtl else self.left
             self.draw.rectangle((x, y + 0.9 * u, x + 9 * u, y + 1.3 * u), fill=self.accent)
             y += rule
-        self.lines(text, y, text_font, text_step, (255, 255, 255, 225),
+        self.lines(text, y, False, text_size, text_step, (255, 255, 255, 225),
                    is_rtl(request.description))
 
-    def lines(self, lines: list[str], y: float, font, step: float, fill, rtl: bool) -> float:
+    def lines(self, lines: list[str], y: float, bold: bool, size: int, step: float, fill,
+              rtl: bool) -> float:
         for line in lines:  # right-to-left paragraphs hang from the right edge
-            options = text_options(line, rtl)
-            x = self.right - font.getlength(line, **options) if rtl else self.left
-            self.draw.text((x, y + step / 2), line, font=font, fill=fill, anchor="lm",
-                           **options)
+            x = self.right - text_width(line, bold, size, self.fonts, rtl) if rtl else self.left
+            draw_text(self.draw, x, y + step / 2, line, bold, size, self.fonts, fill, rtl)
             y += step
         return y
 
@@ -241,7 +276,7 @@ class _Card:
 
         rows: list[list[str]] = [[]]
         for name in names:
-            name = ellipsise(name, self.fit(font, name).getlength, room * 0.45)
+            name = ellipsise(name, lambda t: self.name_width(t, font), room * 0.45)
             if rows[-1] and row_width([*rows[-1], name]) > room:
                 rows.append([])
             rows[-1].append(name)
@@ -255,12 +290,10 @@ class _Card:
 
     def chip_width(self, name: str, font, height: float) -> float:
         dot = 0 if name.startswith("+") else height * 0.61  # the initial's dot and its gap
-        return height + dot + self.fit(font, name).getlength(name, **text_options(name,
-                                                                                  is_rtl(name)))
+        return height + dot + self.name_width(name, font)
 
-    def fit(self, font: ImageFont.FreeTypeFont, text: str) -> ImageFont.FreeTypeFont:
-        """A bold font of font's size that covers text's script."""
-        return font_for(text, True, round(font.size), self.fonts)
+    def name_width(self, name: str, font: ImageFont.FreeTypeFont) -> float:
+        return text_width(name, True, round(font.size), self.fonts, is_rtl(name))
 
     def chip(self, name: str, x: float, y: float, font, height: float) -> float:
         width = self.chip_width(name, font, height)
@@ -276,8 +309,8 @@ class _Card:
             self.draw.text((x + inset + dot / 2, y + height / 2), initial, anchor="mm",
                            font=self.font(True, 2.6, initial), fill=(255, 255, 255, 255))
             text_x = x + inset + dot + height * 0.25
-        self.draw.text((text_x, y + height / 2), name, font=self.fit(font, name), anchor="lm",
-                       fill=(255, 255, 255, 240), **text_options(name, is_rtl(name)))
+        draw_text(self.draw, text_x, y + height / 2, name, True, round(font.size), self.fonts,
+                  (255, 255, 255, 240), is_rtl(name))
         return width
 
     def spaced(self, x: float, y: float, text: str, font, fill) -> float:

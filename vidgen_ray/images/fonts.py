@@ -149,3 +149,37 @@ def face_for(text: str, bold: bool, base: Path | None) -> FontFace | None:
         if covers(face, text):
             return face
     return found[0] if found else None
+
+
+def _run_script(char: str) -> str | None:
+    """The script a character ties its run to; None for spaces, digits, punctuation and
+    marks, which go with the run they are in. One CJK font draws kana, Han and Hangul."""
+    script = _script_of_char(char)
+    if script == "latin" or script is None:  # a script's own signs (the danda) keep theirs
+        script = None if unicodedata.category(char)[0] in "MNPSZC" else script
+    return "cjk" if script in ("kana", "han", "hangul") else script
+
+
+def font_runs(text: str, bold: bool, base: Path | None) -> list[tuple[str, FontFace | None]]:
+    """The text in runs, each with a face that covers it: one run when one font covers the
+    whole text (so it is shaped as one), else a run per change of script (Hindi with an
+    English word in it: Noto Sans Devanagari has no Latin letters)."""
+    whole = face_for(text, bold, base)
+    if whole is None or covers(whole, text):
+        return [(text, whole)]
+    pieces: list[list] = []  # [text, script]
+    for char in text:
+        script = _run_script(char)
+        if pieces and (script is None or pieces[-1][1] in (None, script)):
+            pieces[-1][0] += char
+            pieces[-1][1] = pieces[-1][1] or script
+        else:
+            pieces.append([char, script])
+    runs: list[tuple[str, FontFace | None]] = []
+    for piece, _ in pieces:
+        face = face_for(piece, bold, base)
+        if runs and runs[-1][1] == face:
+            runs[-1] = (runs[-1][0] + piece, face)
+        else:
+            runs.append((piece, face))
+    return runs
