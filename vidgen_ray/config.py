@@ -30,6 +30,8 @@ _SHORT_SIDE = {"720p": 720, "1080p": 1080, "1440p": 1440, "2160p": 2160}
 _ASPECT = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
 # Integrated loudness targets by name: web platforms, podcasts (our default), EBU R128.
 LOUDNESS_PRESETS = {"web": -14.0, "podcast": -16.0, "default": -16.0, "broadcast": -23.0}
+# Subtitle reading speeds (characters a second) by audience: the streaming services' rules.
+READING_SPEEDS = {"adult": 17.0, "default": 17.0, "children": 13.0}
 
 
 class RenderSettings(BaseSettings):
@@ -125,6 +127,14 @@ class RenderSettings(BaseSettings):
         3.0, ge=0.0, le=20.0, description="Burn-in outline width in pixels of a 1080-line frame.")
     subtitle_position: SubtitlePosition = Field("bottom", description="Burn-in: bottom or top.")
     subtitle_box: bool = Field(False, description="Burn-in on a dark background box.")
+    subtitle_max_cps: float = Field(
+        17.0, ge=5.0, le=40.0, description="Subtitle reading speed, characters a second at "
+        "most, or a preset: adult/default (17), children (13).")
+    subtitle_speakers: bool = Field(
+        False, description="Name the speaker in the subtitles where their turn begins "
+        "(SDH style: 'MARA: ...', a dash for each speaker in a two-speaker cue).")
+    qc_strict: bool = Field(False, description="Fail the job when the QC report (qc.json) "
+                            "finds a violation.")
     renditions: list[str] = Field(
         default_factory=list, max_length=8,
         description="More outputs besides the main one, each WIDTHxHEIGHT, e.g. 1080x1920.")
@@ -204,6 +214,18 @@ class RenderSettings(BaseSettings):
                 raise ValueError(f"loudness {value!r} is neither a number of LUFS nor a preset: "
                                  f"use one of {', '.join(LOUDNESS_PRESETS)} or e.g. -16")
             return LOUDNESS_PRESETS[name]
+        return value
+
+    @field_validator("subtitle_max_cps", mode="before")
+    @classmethod
+    def _reading_speed_preset(cls, value: object) -> object:
+        name = value.strip().lower() if isinstance(value, str) else None
+        if name is not None and not _is_number(name):
+            if name not in READING_SPEEDS:
+                raise ValueError(f"subtitle reading speed {value!r} is neither a number of "
+                                 f"characters a second nor a preset: use one of "
+                                 f"{', '.join(READING_SPEEDS)} or e.g. 15")
+            return READING_SPEEDS[name]
         return value
 
     @field_validator("renditions")

@@ -127,6 +127,8 @@ class JobRun:
         self._write_manifest(video, timeline, voices, speech_keys, chunk_keys, loudness,
                              {"analysis": "local", **versions, "audio": audio.AUDIO_VERSION,
                               "ffmpeg": ffmpeg_version()})
+        await self._timed("qc", asyncio.to_thread(
+            finishing.write_qc, self.out_dir, video, timeline, self.settings))
         return RenderResult(self.out_dir, video, self.storyboard, timeline.duration,
                             self.timings, self.placement)
 
@@ -348,7 +350,8 @@ class JobRun:
         """The ASS script burned into frames [a, b), or None without burn-in."""
         if not self.settings.burn_subtitles:
             return None
-        return subtitles.burn_script(timeline.cues, timeline.fps, a, b, self.settings, size)
+        return subtitles.burn_script(timeline.cues, timeline.fps, a, b, self.settings, size,
+                                     subtitles.scene_cuts(timeline))
 
     async def _make_video(self, timeline: Timeline) -> dict[tuple[int, int], list[str]]:
         """Every size's chunk keys, in order."""
@@ -455,7 +458,8 @@ class JobRun:
     def _write_manifest(self, video: Path, timeline: Timeline, voices: dict[str, str],
                         speech_keys: list[str], chunk_keys: dict[tuple[int, int], list[str]],
                         loudness: dict, backends: dict[str, str]) -> None:
-        sidecars = finishing.write_sidecars(self.out_dir, timeline, self.storyboard)
+        sidecars = finishing.write_sidecars(self.out_dir, timeline, self.storyboard,
+                                              self.settings)
         keys = [*speech_keys, *self._portrait_keys.values(), *self._image_keys,
                 *(k for ks in chunk_keys.values() for k in ks), *self._soundtrack_keys]
         info = {**self.info, "scenes": len(timeline.clips), "lines": len(timeline.cues)}
@@ -466,6 +470,7 @@ class JobRun:
             artifacts=[video, *(self.out_dir / name for name in self.renditions), *sidecars],
             parts={k: self.store.path(k) for k in keys}, loudness=loudness)
         data["job"] = self.record.id
+        data["subtitles"] = finishing.subtitle_report(timeline, self.settings)
         if self._exports:
             data["sound"] = finishing.sound_exports(self.out_dir, self._exports)
         data["pictures"] = cast.pictures_manifest([self.store.get(k) for k in self._image_keys],

@@ -147,7 +147,9 @@ def test_analyze_then_render_the_edited_storyboard_with_its_scene_parts(service)
     status, _, files = call(service, "GET", f"/v1/jobs/{job['id']}/files")
     assert status == 200
     assert {"video.mp4", "subtitles.srt", "subtitles.vtt", "storyboard.json", "manifest.json",
-            "cast.json"} <= set(files)
+            "cast.json", "qc.json"} <= set(files)
+    _, headers, qc = call(service, "GET", _path(files["qc.json"]))
+    assert headers["Content-Type"] == "application/json" and qc["file"] == "video.mp4"
     _, headers, vtt = call(service, "GET", _path(files["subtitles.vtt"]))
     assert headers["Content-Type"].startswith("text/vtt") and b"burn all night" in vtt
     for name in ("../requests/x.json", "..%2F..%2Fsecret", "video.mp4.bak", "stems/../cast.json",
@@ -273,6 +275,7 @@ def test_browser_submit_watch_finish_play_and_cancel_another_job(service, chromi
     page.wait_for_function("document.querySelectorAll('.scene img').length === 2")
     page.wait_for_function("document.querySelectorAll('.scene audio').length === 2")
     page.wait_for_selector("a.artifact[data-name='manifest.json']")
+    assert "LUFS" in page.locator("#qc-loudness").inner_text()  # the QC report's section
     assert page.locator(".scene .lines li").nth(1).inner_text().endswith("one by one.")
     played = page.evaluate("""async () => {
         const video = document.getElementById('player');
