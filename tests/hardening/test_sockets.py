@@ -25,8 +25,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+import yaml
 
 from vidgen_ray.client import ServiceClient
+from vidgen_ray.testing.net import free_port
 from vidgen_ray.testing.service import job_service
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
@@ -118,19 +120,43 @@ def test_serve_run_listens_on_loopback_only(tmp_path):
     loopback."""
     if not _port_free(SERVE_PORT):
         pytest.skip(f"port {SERVE_PORT} is in use: `serve run serve_app:app` always takes it")
-    test_only = ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "__RAY_WORKER_PROCESS_SETUP_HOOK_ENV_VAR")
-    env = {k: v for k, v in os.environ.items() if k not in test_only}
+    env = _user_env(tmp_path, keep_single_machine=False)
+    _serve_run_and_check(["serve_app:app"], SERVE_PORT, env, tmp_path)
+
+
+def test_serve_run_of_the_config_listens_on_loopback_only(tmp_path):
+    """`RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 serve run serve_config.yaml` as the README says
+    (the CLI never imports serve_app here): the replica, importing the app, keeps its gRPC
+    server off the wildcard address."""
+    config = yaml.safe_load((REPO / "serve_config.yaml").read_text())
+    port = free_port()
+    config["http_options"]["port"] = port
+    path = tmp_path / "serve_config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    env = _user_env(tmp_path, keep_single_machine=True)
+    _serve_run_and_check([str(path)], port, env, tmp_path)
+
+
+def _user_env(tmp_path: Path, keep_single_machine: bool) -> dict[str, str]:
+    """This environment without what vidgen itself sets before Ray starts (so the test sees
+    what a user's shell gives `serve run`), plus the service's settings."""
+    dropped = () if keep_single_machine else ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER",)
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    return env | {"VIDGEN_API_KEYS": f"alice:{KEY}", "VIDGEN_STORAGE": str(tmp_path / "home"),
+                  "PYTHONPATH": str(REPO)}
+
+
+def _serve_run_and_check(args: list[str], port: int, env: dict[str, str], tmp_path: Path):
     # Ray's socket paths must stay under 107 bytes: a short folder of its own, not tmp_path.
     ray_tmp = Path(tempfile.mkdtemp(prefix="vg-sock-", dir="/tmp"))
-    env |= {"VIDGEN_API_KEYS": f"alice:{KEY}", "VIDGEN_STORAGE": str(tmp_path / "home"),
-            "RAY_TMPDIR": str(ray_tmp), "PYTHONPATH": str(REPO)}
     serve = Path(sys.executable).with_name("serve")
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([str(serve), "run", "serve_app:app"], cwd=REPO, env=env,
+        proc = subprocess.Popen([str(serve), "run", *args], cwd=REPO,
+                                env=env | {"RAY_TMPDIR": str(ray_tmp)},
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait_ready(proc, f"http://127.0.0.1:{SERVE_PORT}/readyz", log, timeout=180)
+        _wait_ready(proc, f"http://127.0.0.1:{port}/readyz", log, timeout=180)
         found = assert_loopback_only(session_pids(proc.pid, str(ray_tmp)))
         assert any(name.startswith("ray::ServeReplica") for _, name, _ in found), found
     finally:
