@@ -104,6 +104,35 @@ def test_job_service_listens_on_loopback_only(tmp_path):
     assert any(name.startswith("ray::ServeReplica") for name in names), names
 
 
+LOCAL_RAY = """
+import sys, ray
+from vidgen_ray.farm import connect
+connect(None)
+ray.get(ray.remote(lambda: 1).remote())
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_local_render_ray_listens_on_loopback_only(tmp_path):
+    """`vidgen render` and `make demo` start Ray through connect(None) after `ray` is
+    imported, from a shell without the suite's Ray variables."""
+    env = _user_env(tmp_path, keep_single_machine=False)
+    ray_tmp = Path(tempfile.mkdtemp(prefix="vg-sock-", dir="/tmp"))
+    proc = subprocess.Popen([sys.executable, "-c", LOCAL_RAY], cwd=REPO,
+                            env=env | {"RAY_TMPDIR": str(ray_tmp)}, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        assert proc.stdout.readline() == b"ready\n"  # blocks until Ray and a worker are up
+        found = assert_loopback_only(session_pids(proc.pid, str(ray_tmp)))
+        assert {"raylet", "gcs_server"} <= {name for _, name, _ in found}, found
+    finally:
+        proc.stdin.close()  # the script returns and Ray shuts down with it
+        _stop(proc)
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: TIME_WAIT is free
