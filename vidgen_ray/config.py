@@ -374,17 +374,25 @@ def load_settings(**overrides) -> RenderSettings:
         ) from None
 
 
-def ray_runtime_env() -> dict[str, str]:
-    """Environment for a Ray this process starts: loopback only, no telemetry, no token auth.
+def ray_runtime_env(local: bool = True) -> dict[str, str]:
+    """Environment for Ray in this process and the processes it starts, no telemetry.
 
+    ``local``: a Ray this process starts for itself. Every Ray server then listens on
+    127.0.0.1 (Ray's single-machine mode) and token auth is off unless RAY_AUTH_MODE says
+    otherwise (nothing off loopback can reach it). Joining a cluster, Ray's own auth settings
+    (RAY_AUTH_MODE, RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH) pass through untouched.
     Read here because nothing else reads os.environ.
     """
-    return {
-        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
-        "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled"),
-        "RAY_USAGE_STATS_ENABLED": "0",
-        "RAY_ENABLE_AUTO_CONNECT": "0",
-    }
+    env = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_AUTO_CONNECT": "0"}
+    if local:
+        env |= {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+                "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled")}
+    return env
+
+
+def ray_address_from_env() -> str | None:
+    """Ray's own RAY_ADDRESS, when set: the cluster a Ray tool (``serve run``) will join."""
+    return os.environ.get("RAY_ADDRESS", "").strip() or None
 
 
 def llm_api_key(backend: str) -> str | None:

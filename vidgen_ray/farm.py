@@ -25,6 +25,7 @@ from pathlib import Path
 
 import ray
 
+from vidgen_ray.actors.listen import prepare_local_start
 from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import FarmSettings, RenderSettings, backend_options, ray_runtime_env
 from vidgen_ray.errors import (
@@ -63,12 +64,13 @@ def connect(address: str | None) -> None:
     """Join the cluster at ``address``, or start a Ray on this machine, on loopback only."""
     if ray.is_initialized():
         return
-    os.environ.update(ray_runtime_env())  # workers inherit the driver's environment
     if address:
+        os.environ.update(ray_runtime_env(local=False))  # workers inherit the driver's environment
         ray.init(address=address, namespace=FARM_NAMESPACE, logging_level="WARNING",
                  log_to_driver=False)
         return
     os.environ.pop("RAY_ADDRESS", None)  # a stale address makes a local start hang
+    prepare_local_start()
     ray.init(address="local", namespace=FARM_NAMESPACE, include_dashboard=False,
              logging_level="WARNING", log_to_driver=False, _node_ip_address="127.0.0.1",
              object_store_memory=_object_store_bytes())
