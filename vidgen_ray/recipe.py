@@ -451,6 +451,10 @@ class JobRun:
                         loudness: dict, backends: dict[str, str]) -> None:
         sidecars = finishing.write_sidecars(self.out_dir, timeline, self.storyboard,
                                               self.settings)
+        sidecars += finishing.write_edit_timelines(
+            self.out_dir, self.storyboard, timeline, self.settings,
+            [self.store.path(k) for k in self._image_keys],
+            [self.store.path(k) for k in speech_keys], self._exports)
         keys = [*speech_keys, *self._portrait_keys.values(), *self._image_keys,
                 *(k for ks in chunk_keys.values() for k in ks), *self._soundtrack_keys]
         info = {**self.info, "scenes": len(timeline.clips), "lines": len(timeline.cues)}
