@@ -39,7 +39,7 @@ def rendered(ray_local, tmp_path_factory):
     script.write_text(SCRIPT, encoding="utf-8")
     out = tmp_path_factory.mktemp("render")
     settings = RenderSettings(resolution="720p", timeline_formats=["otio", "fcpxml", "edl"],
-                              stems="wav", chunk_seconds=5.0)
+                              stems="wav", chunk_seconds=5.0, subtitle_speakers=True)
     return render(script, out, settings)
 
 
@@ -90,3 +90,12 @@ def test_fcpxml_and_edl_read_back(rendered):
         otio.adapters.read_from_file(str(out / "timeline.otio")).find_clips()))
     edl = otio.adapters.read_from_file(str(out / "timeline.edl"), rate=30)
     assert [c.name for c in edl.find_clips()] == [s.title for s in rendered.storyboard.scenes]
+
+
+def test_the_subtitles_meet_the_rules_and_name_the_speakers(rendered):
+    out = rendered.out_dir
+    report = json.loads((out / "manifest.json").read_text())["subtitles"]
+    assert report["issues"] == [] and report["max_cps"] == 17.0
+    srt = (out / "subtitles.srt").read_text()
+    assert srt.count(" --> ") == report["cues"] and "MARA: The boats are late." in srt
+    assert "NARRATOR: Waves broke on the wall." in srt
