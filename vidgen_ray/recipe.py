@@ -30,7 +30,7 @@ from vidgen_ray.speech.base import Speech, SpeechRequest
 from vidgen_ray.speech.casting import apply_cast, write_cast
 from vidgen_ray.storage import LocalStore, content_key
 from vidgen_ray.storyboard import Storyboard
-from vidgen_ray.timeline import Pacing, Timeline, plan_timeline
+from vidgen_ray.timeline import OVERLAPPING, Pacing, Timeline, plan_timeline, transition_after
 
 PART_SUFFIXES = {"speech": ".wav", "image": ".png", "portrait": ".png", "chunk": ".mp4",
                  "soundtrack": ".wav", "loudness": ".json"}
@@ -269,9 +269,11 @@ class JobRun:
         for scene in board.scenes:
             seconds.append(durations[at:at + len(scene.lines)])
             at += len(scene.lines)
-        pacing = Pacing(fps=self.settings.fps, crossfade=self.settings.crossfade,
-                        transition=self.settings.transition)
-        return plan_timeline(board, seconds, pacing, seed=self.settings.seed)
+        return plan_timeline(board, seconds, self._pacing(), seed=self.settings.seed)
+
+    def _pacing(self) -> Pacing:
+        return Pacing(fps=self.settings.fps, crossfade=self.settings.crossfade,
+                      transition=self.settings.transition)
 
     async def _stream_early_chunks(self) -> None:
         """Start chunks while speech is still being made. A scene's place in the timeline
@@ -343,7 +345,16 @@ class JobRun:
         if not self.settings.burn_subtitles:
             return None
         return subtitles.burn_script(timeline.cues, timeline.fps, a, b, self.settings, size,
-                                     subtitles.scene_cuts(timeline))
+                                     subtitles.scene_cuts(timeline, self._next_fade(timeline)))
+
+    def _next_fade(self, timeline: Timeline) -> int | None:
+        """Frames the transition after the timeline's last scene will overlap it, when the
+        timeline stops short of the storyboard (chunks made while later scenes are voiced)."""
+        last = len(timeline.clips) - 1
+        if last + 1 >= len(self.storyboard.scenes):
+            return None
+        kind = transition_after(self.storyboard, last, self._pacing())
+        return round(self.settings.crossfade * timeline.fps) if kind in OVERLAPPING else 0
 
     async def _make_video(self, timeline: Timeline) -> dict[tuple[int, int], list[str]]:
         """Every size's chunk keys, in order."""
