@@ -461,7 +461,7 @@ class JobRun:
                         speech_keys: list[str], chunk_keys: dict[tuple[int, int], list[str]],
                         loudness: dict, backends: dict[str, str]) -> None:
         sidecars = finishing.write_sidecars(self.out_dir, timeline, self.storyboard,
-                                              self.settings)
+                                            self.settings)
         sidecars += finishing.write_edit_timelines(
             self.out_dir, self.storyboard, timeline, self.settings,
             [self.store.path(k) for k in self._image_keys],
