@@ -338,10 +338,12 @@ def _lengthen(cues: list[Timed], rules: Rules, cuts: list[float]) -> None:
     for n, cue in enumerate(cues):
         lo, hi = _region(cue.start, cuts)
         need = _needs(cue, rules)
-        if cue.end - cue.start >= need:
-            continue
         later = cues[n + 1].start - rules.min_gap if n + 1 < len(cues) else math.inf
-        cue.end = max(cue.end, min(cue.start + need, later, hi))
+        # Counted up to the 2 frames before the next cue: time the gap will take back
+        # does not count.
+        if min(cue.end, later) - cue.start >= need - EPS:
+            continue
+        cue.end = min(max(cue.end, min(cue.start + need, hi)), later)
         earlier = cues[n - 1].end + rules.min_gap if n else 0.0
         cue.start = min(cue.start, max(cue.end - need, earlier, lo, cue.start - MAX_LEAD))
 

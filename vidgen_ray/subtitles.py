@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from vidgen_ray import subtitle_rules
 from vidgen_ray.config import RenderSettings
+from vidgen_ray.storyboard import NARRATOR
 from vidgen_ray.timeline import Cue, Timeline
 
 LINE_WIDTH = subtitle_rules.MAX_CHARS  # characters per subtitle line
@@ -59,8 +60,10 @@ def plan(cues: Cues, *, fps: float = 30, max_cps: float = subtitle_rules.MAX_CPS
         for n, piece in enumerate(pieces):
             done += len(piece) + 1
             end = cue.start + (cue.end - cue.start) * done / total
-            # SDH style: a speaker is named where their turn begins.
-            label = {0} if speakers and n == 0 and cue.speaker != previous else set()
+            # SDH style: a character is named where their turn begins (narration is not
+            # dialogue: it goes unnamed).
+            label = ({0} if speakers and n == 0 and cue.speaker not in (previous, NARRATOR)
+                     else set())
             timed.append(subtitle_rules.Timed(start, end, [(cue.speaker, piece)], cue.scene,
                                               label))
             start = end
