@@ -54,18 +54,18 @@ def plan(cues: Cues, *, fps: float = 30, max_cps: float = subtitle_rules.MAX_CPS
     previous = None
     for cue in sorted(cues, key=lambda c: c.start):
         text = " ".join(cue.text.split()) or cue.text
-        pieces = subtitle_rules.split_text(text, cue.end - cue.start, rules)
+        # SDH style: a character is named where their turn begins (narration is not
+        # dialogue: it goes unnamed); the name takes room on the first cue.
+        named = speakers and cue.speaker not in (previous, NARRATOR)
+        pieces = subtitle_rules.split_text(text, cue.end - cue.start, rules,
+                                           f"{cue.speaker}: " if named else "")
         total = sum(len(p) + 1 for p in pieces)
         start, done = cue.start, 0
         for n, piece in enumerate(pieces):
             done += len(piece) + 1
             end = cue.start + (cue.end - cue.start) * done / total
-            # SDH style: a character is named where their turn begins (narration is not
-            # dialogue: it goes unnamed).
-            label = ({0} if speakers and n == 0 and cue.speaker not in (previous, NARRATOR)
-                     else set())
             timed.append(subtitle_rules.Timed(start, end, [(cue.speaker, piece)], cue.scene,
-                                              label))
+                                              {0} if named and n == 0 else set()))
             start = end
         previous = cue.speaker
     return [Caption(t.start, t.end, tuple(t.shown(rules)))

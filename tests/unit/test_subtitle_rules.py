@@ -150,6 +150,12 @@ def test_speaker_labels_name_each_turn_sdh_style():
     lines = [c.lines for c in plan(turn, speakers=True)]
     assert lines[0][0].startswith("HANS: ") and not lines[1][0].startswith("HANS")
     assert check_cues(plan(turn, speakers=True), fps=FPS) == []
+    # The name takes room: a long first cue is split so that it still fits two lines.
+    long = Cue(0, 0, 0.0, 7.5, "CAPTAIN HOLLOWAY", "Thirty years I have kept this light, "
+               "and not one ship lost to the sea or the rocks.")
+    shown = plan([long], speakers=True)
+    assert shown[0].lines[0].startswith("CAPTAIN HOLLOWAY:")
+    assert check_cues(shown, fps=FPS) == []
     # Narration is not dialogue: never named.
     narration = Cue(0, 0, 0.0, 3.0, "NARRATOR", "The sea was calm.")
     assert plan([narration], speakers=True)[0].lines == ("The sea was calm.",)
