@@ -259,6 +259,9 @@ def render(
     subtitle_max_cps: str | None = typer.Option(
         None, help="Subtitle reading speed in characters a second, or adult (17) or "
         "children (13) (default: 17)", show_default=False),
+    timeline_formats: str | None = typer.Option(
+        None, help="Editable timelines beside the video, comma-separated: otio, fcpxml, "
+        "edl; '' writes none (default: otio)", show_default=False),
     subtitle_speakers: bool | None = typer.Option(
         None, "--subtitle-speakers/--no-subtitle-speakers", help="Name speakers in the "
         "subtitles where their turn begins, SDH style (default: no)", show_default=False),
@@ -288,6 +291,7 @@ def render(
                                  subtitle_box=subtitle_box,
                                  subtitle_max_cps=subtitle_max_cps,
                                  subtitle_speakers=subtitle_speakers,
+                                 timeline_formats=timeline_formats,
                                  renditions=rendition or None,
                                  qc_strict=qc_strict,
                                  **(image_settings or {}), **(llm_settings or {}))

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from vidgen_ray.errors import SettingsError
 
@@ -130,6 +130,11 @@ class RenderSettings(BaseSettings):
     subtitle_max_cps: float = Field(
         17.0, ge=5.0, le=40.0, description="Subtitle reading speed, characters a second at "
         "most, or a preset: adult/default (17), children (13).")
+    # NoDecode: the environment gives "otio,fcpxml" as a flag does, not JSON.
+    timeline_formats: Annotated[list[Literal["otio", "fcpxml", "edl"]], NoDecode] = Field(
+        default_factory=lambda: ["otio"], max_length=3,
+        description="Editable timelines written beside the video: otio (timeline.otio), "
+        "fcpxml (timeline.fcpxml), edl (timeline.edl, pictures only); empty writes none.")
     subtitle_speakers: bool = Field(
         False, description="Name the speaker in the subtitles where their turn begins "
         "(SDH style: 'MARA: ...', a dash for each speaker in a two-speaker cue).")
@@ -214,6 +219,14 @@ class RenderSettings(BaseSettings):
                 raise ValueError(f"loudness {value!r} is neither a number of LUFS nor a preset: "
                                  f"use one of {', '.join(LOUDNESS_PRESETS)} or e.g. -16")
             return LOUDNESS_PRESETS[name]
+        return value
+
+    @field_validator("timeline_formats", mode="before")
+    @classmethod
+    def _formats_list(cls, value: object) -> object:
+        # "otio,fcpxml" from a flag or the environment, as well as a list.
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("subtitle_max_cps", mode="before")

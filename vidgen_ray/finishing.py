@@ -91,6 +91,22 @@ def write_qc(out_dir: Path, video: Path, timeline: Timeline, settings: RenderSet
     return found
 
 
+def write_edit_timelines(out_dir: Path, storyboard: Storyboard, timeline: Timeline,
+                         settings: RenderSettings, stills: list[Path], speech: list[Path],
+                         exports: list[str]) -> list[Path]:
+    """timeline.otio (and .fcpxml, .edl) beside the video, as settings.timeline_formats asks,
+    referencing the stills, speech files and stems (``exports``) from the output folder."""
+    if not settings.timeline_formats:
+        return []
+    from vidgen_ray import edit_timeline  # OpenTimelineIO: loaded only to write one
+
+    stems = {Path(name).stem: name for name in exports if name.startswith("stems/")}
+    return edit_timeline.write(
+        out_dir, storyboard, timeline, settings.timeline_formats,
+        stills=[edit_timeline.relative(p, out_dir) for p in stills],
+        speech=[edit_timeline.relative(p, out_dir) for p in speech], stems=stems)
+
+
 def subtitle_report(timeline: Timeline, settings: RenderSettings) -> dict:
     """For manifest.json: how many cues the subtitles have, and every rule one still breaks."""
     shown = subtitles.timeline_captions(timeline, settings)

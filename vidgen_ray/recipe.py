@@ -31,7 +31,7 @@ from vidgen_ray.speech.base import Speech, SpeechRequest
 from vidgen_ray.speech.casting import apply_cast, write_cast
 from vidgen_ray.storage import LocalStore, content_key
 from vidgen_ray.storyboard import Storyboard
-from vidgen_ray.timeline import Pacing, Timeline, plan_timeline
+from vidgen_ray.timeline import OVERLAPPING, Pacing, Timeline, plan_timeline, transition_after
 
 PART_SUFFIXES = {"speech": ".wav", "image": ".png", "portrait": ".png", "chunk": ".mp4",
                  "soundtrack": ".wav", "loudness": ".json"}
@@ -274,9 +274,11 @@ class JobRun:
         for scene in board.scenes:
             seconds.append(durations[at:at + len(scene.lines)])
             at += len(scene.lines)
-        pacing = Pacing(fps=self.settings.fps, crossfade=self.settings.crossfade,
-                        transition=self.settings.transition)
-        return plan_timeline(board, seconds, pacing, seed=self.settings.seed)
+        return plan_timeline(board, seconds, self._pacing(), seed=self.settings.seed)
+
+    def _pacing(self) -> Pacing:
+        return Pacing(fps=self.settings.fps, crossfade=self.settings.crossfade,
+                      transition=self.settings.transition)
 
     async def _stream_early_chunks(self) -> None:
         """Start chunks while speech is still being made. A scene's place in the timeline
@@ -351,7 +353,16 @@ class JobRun:
         if not self.settings.burn_subtitles:
             return None
         return subtitles.burn_script(timeline.cues, timeline.fps, a, b, self.settings, size,
-                                     subtitles.scene_cuts(timeline))
+                                     subtitles.scene_cuts(timeline, self._next_fade(timeline)))
+
+    def _next_fade(self, timeline: Timeline) -> int | None:
+        """Frames the transition after the timeline's last scene will overlap it, when the
+        timeline stops short of the storyboard (chunks made while later scenes are voiced)."""
+        last = len(timeline.clips) - 1
+        if last + 1 >= len(self.storyboard.scenes):
+            return None
+        kind = transition_after(self.storyboard, last, self._pacing())
+        return round(self.settings.crossfade * timeline.fps) if kind in OVERLAPPING else 0
 
     async def _make_video(self, timeline: Timeline) -> dict[tuple[int, int], list[str]]:
         """Every size's chunk keys, in order."""
@@ -459,7 +470,11 @@ class JobRun:
                         speech_keys: list[str], chunk_keys: dict[tuple[int, int], list[str]],
                         loudness: dict, backends: dict[str, str]) -> None:
         sidecars = finishing.write_sidecars(self.out_dir, timeline, self.storyboard,
-                                              self.settings)
+                                            self.settings)
+        sidecars += finishing.write_edit_timelines(
+            self.out_dir, self.storyboard, timeline, self.settings,
+            [self.store.path(k) for k in self._image_keys],
+            [self.store.path(k) for k in speech_keys], self._exports)
         keys = [*speech_keys, *self._portrait_keys.values(), *self._image_keys,
                 *(k for ks in chunk_keys.values() for k in ks), *self._soundtrack_keys]
         info = {**self.info, "scenes": len(timeline.clips), "lines": len(timeline.cues)}

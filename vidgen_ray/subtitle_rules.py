@@ -200,8 +200,9 @@ def wrap_any(text: str, width: int = MAX_CHARS) -> list[str]:
 
 # Splitting a spoken line into cues ---------------------------------------------------------
 
-def _piece_cost(words: list[str], is_last: bool, seconds: float, rules: Rules) -> float:
-    text = " ".join(words)
+def _piece_cost(words: list[str], is_last: bool, seconds: float, rules: Rules,
+                lead: str = "") -> float:
+    text = lead + " ".join(words)
     lines = break_lines(text, rules.max_chars)
     if lines is None:
         return math.inf
@@ -225,10 +226,11 @@ def _piece_cost(words: list[str], is_last: bool, seconds: float, rules: Rules) -
     return cost
 
 
-def split_text(text: str, seconds: float, rules: Rules = Rules()) -> list[str]:
+def split_text(text: str, seconds: float, rules: Rules = Rules(), lead: str = "") -> list[str]:
     """``text``, spoken over ``seconds``, as the pieces that make the best cues: each fits two
     lines, lasts between the shortest and the longest time on screen if it can (cues share
-    the time in proportion to their characters), and ends where a sentence or clause ends."""
+    the time in proportion to their characters), and ends where a sentence or clause ends.
+    ``lead`` ("MARA: ") is shown before the first piece, so it takes room there."""
     words = words_of(text, rules.max_chars)
     if not words:
         return [text]
@@ -237,7 +239,7 @@ def split_text(text: str, seconds: float, rules: Rules = Rules()) -> list[str]:
     prefix = [0]
     for w in weight:
         prefix.append(prefix[-1] + w)
-    limit = 2 * rules.max_chars + 1
+    limit = 2 * rules.max_chars + 1  # what two lines can hold (the lead comes on top)
     best = [0.0] + [math.inf] * len(words)  # best[j]: cost of the first j words
     back = [0] * (len(words) + 1)
     for j in range(1, len(words) + 1):
@@ -247,7 +249,8 @@ def split_text(text: str, seconds: float, rules: Rules = Rules()) -> list[str]:
             if best[i] == math.inf:
                 continue
             share = seconds * (prefix[j] - prefix[i]) / total
-            cost = best[i] + _piece_cost(words[i:j], j == len(words), share, rules)
+            cost = best[i] + _piece_cost(words[i:j], j == len(words), share, rules,
+                                         lead if i == 0 else "")
             if cost < best[j]:
                 best[j], back[j] = cost, i
     pieces, j = [], len(words)
@@ -338,10 +341,12 @@ def _lengthen(cues: list[Timed], rules: Rules, cuts: list[float]) -> None:
     for n, cue in enumerate(cues):
         lo, hi = _region(cue.start, cuts)
         need = _needs(cue, rules)
-        if cue.end - cue.start >= need:
-            continue
         later = cues[n + 1].start - rules.min_gap if n + 1 < len(cues) else math.inf
-        cue.end = max(cue.end, min(cue.start + need, later, hi))
+        # Counted up to the 2 frames before the next cue: time the gap will take back
+        # does not count.
+        if min(cue.end, later) - cue.start >= need - EPS:
+            continue
+        cue.end = min(max(cue.end, min(cue.start + need, hi)), later)
         earlier = cues[n - 1].end + rules.min_gap if n else 0.0
         cue.start = min(cue.start, max(cue.end - need, earlier, lo, cue.start - MAX_LEAD))
 

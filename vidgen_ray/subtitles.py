@@ -9,10 +9,11 @@ short cues kept up longer, and no cue runs across a scene cut.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vidgen_ray import subtitle_rules
 from vidgen_ray.config import RenderSettings
+from vidgen_ray.storyboard import NARRATOR
 from vidgen_ray.timeline import Cue, Timeline
 
 LINE_WIDTH = subtitle_rules.MAX_CHARS  # characters per subtitle line
@@ -30,10 +31,16 @@ class Caption:
     lines: tuple[str, ...]
 
 
-def scene_cuts(timeline: Timeline) -> list[float]:
+def scene_cuts(timeline: Timeline, next_fade: int | None = None) -> list[float]:
     """Where each scene gives way to the next (seconds): the middle of a transition, where
-    the pictures are half and half, or the frame after a cut or a fade to black."""
-    return [(clip.start + clip.fade_in / 2) / timeline.fps for clip in timeline.clips[1:]]
+    the pictures are half and half, or the frame after a cut or a fade to black.
+    ``next_fade``: for a timeline of the first scenes only (chunks made while later scenes
+    are voiced), the frames the next scene's transition will overlap its last clip, so its
+    last cut is known, and its captions are those of the whole timeline."""
+    cuts = [(clip.start + clip.fade_in / 2) / timeline.fps for clip in timeline.clips[1:]]
+    if next_fade is not None and timeline.clips:
+        cuts.append((timeline.clips[-1].end - next_fade + next_fade / 2) / timeline.fps)
+    return cuts
 
 
 def plan(cues: Cues, *, fps: float = 30, max_cps: float = subtitle_rules.MAX_CPS,
@@ -47,16 +54,18 @@ def plan(cues: Cues, *, fps: float = 30, max_cps: float = subtitle_rules.MAX_CPS
     previous = None
     for cue in sorted(cues, key=lambda c: c.start):
         text = " ".join(cue.text.split()) or cue.text
-        pieces = subtitle_rules.split_text(text, cue.end - cue.start, rules)
+        # SDH style: a character is named where their turn begins (narration is not
+        # dialogue: it goes unnamed); the name takes room on the first cue.
+        named = speakers and cue.speaker not in (previous, NARRATOR)
+        pieces = subtitle_rules.split_text(text, cue.end - cue.start, rules,
+                                           f"{cue.speaker}: " if named else "")
         total = sum(len(p) + 1 for p in pieces)
         start, done = cue.start, 0
         for n, piece in enumerate(pieces):
             done += len(piece) + 1
             end = cue.start + (cue.end - cue.start) * done / total
-            # SDH style: a speaker is named where their turn begins.
-            label = {0} if speakers and n == 0 and cue.speaker != previous else set()
             timed.append(subtitle_rules.Timed(start, end, [(cue.speaker, piece)], cue.scene,
-                                              label))
+                                              {0} if named and n == 0 else set()))
             start = end
         previous = cue.speaker
     return [Caption(t.start, t.end, tuple(t.shown(rules)))
@@ -149,10 +158,13 @@ def format_ass(cues: Sequence[Caption] | Cues, settings: RenderSettings,
 
 def burn_script(cues: Cues, fps: int, start: int, end: int, settings: RenderSettings,
                 size: tuple[int, int], scene_cuts: Iterable[float] = ()) -> str:
-    """The ASS script for frames [start, end): only the captions shown there. A scene's
-    captions depend only on its own lines and cuts, so a chunk made before later scenes were
-    voiced is the same chunk, with the same key, as one made after."""
-    shown = [c for c in plan(cues, fps=fps, max_cps=settings.subtitle_max_cps,
-                             scene_cuts=scene_cuts, speakers=settings.subtitle_speakers)
+    """The ASS script for frames [start, end): only the captions shown there, cut to them.
+    A scene's captions depend only on its own lines and cuts (see ``scene_cuts``), so a
+    chunk made before later scenes were voiced is the same chunk, with the same key, as
+    one made after."""
+    lo, hi = start / fps, end / fps
+    shown = [replace(c, start=max(c.start, lo), end=min(c.end, hi))
+             for c in plan(cues, fps=fps, max_cps=settings.subtitle_max_cps,
+                           scene_cuts=scene_cuts, speakers=settings.subtitle_speakers)
              if c.start * fps < end and c.end * fps > start]
     return format_ass(shown, settings, size)

@@ -150,6 +150,15 @@ def test_speaker_labels_name_each_turn_sdh_style():
     lines = [c.lines for c in plan(turn, speakers=True)]
     assert lines[0][0].startswith("HANS: ") and not lines[1][0].startswith("HANS")
     assert check_cues(plan(turn, speakers=True), fps=FPS) == []
+    # The name takes room: a long first cue is split so that it still fits two lines.
+    long = Cue(0, 0, 0.0, 7.5, "CAPTAIN HOLLOWAY", "Thirty years I have kept this light, "
+               "and not one ship lost to the sea or the rocks.")
+    shown = plan([long], speakers=True)
+    assert shown[0].lines[0].startswith("CAPTAIN HOLLOWAY:")
+    assert check_cues(shown, fps=FPS) == []
+    # Narration is not dialogue: never named.
+    narration = Cue(0, 0, 0.0, 3.0, "NARRATOR", "The sea was calm.")
+    assert plan([narration], speakers=True)[0].lines == ("The sea was calm.",)
 
 
 def test_a_very_slow_line_is_split_or_cut_to_seven_seconds():
@@ -195,3 +204,18 @@ def test_reading_speed_setting_takes_a_number_or_an_audience():
     assert load_settings(subtitle_max_cps="15").subtitle_max_cps == 15.0
     with pytest.raises(SettingsError, match="use one of adult, default, children"):
         load_settings(subtitle_max_cps="toddler")
+
+
+def test_chained_cues_count_the_two_frames_the_gap_takes():
+    # From the demo: each half of this line reads at just under 17 characters a second
+    # back to back; the 2 frames between them push the first over unless it starts earlier.
+    text = ("A knock at the door, at midnight. A young man stood on the step, soaked and "
+            "shivering.")
+    cues = [Cue(0, 0, 8.41, 12.83, "NARRATOR", "The lamp flickered. Somewhere in the dark, "
+                "a bell rang out across the waves."),
+            Cue(1, 0, 13.8, 18.7727, "NARRATOR", text)]
+    shown = captions(cues, scene_cuts=[13.15])
+    assert [c.lines[0] for c in shown][1:] == ["A knock at the door, at midnight.",
+                                               "A young man stood on the step,"]
+    assert 13.15 <= shown[1].start < 13.8
+    assert check_cues(shown, fps=FPS, scene_cuts=[13.15]) == []

@@ -97,3 +97,30 @@ def test_ass_script_is_styled_in_frame_pixels():
     assert events[0].startswith("Dialogue: 0,0:00:00.40,0:00:02.22,Default,")
     assert events[1].endswith("Thirty years I have kept this light,\\Nand not one ship lost "
                               "to the sea.")
+
+
+def test_a_burned_chunk_is_the_same_before_and_after_later_scenes_are_voiced():
+    from vidgen_ray.storyboard import Line, Scene, Storyboard
+    from vidgen_ray.subtitles import burn_script, scene_cuts
+    from vidgen_ray.timeline import Pacing, plan_timeline
+
+    fast = "A line far too long to read in the short time it takes to say it."
+    board = Storyboard(title="t", scenes=[Scene(lines=[Line(text=fast)]),
+                                          Scene(lines=[Line(text="Later.")])])
+    settings = RenderSettings(burn_subtitles=True)
+    early = plan_timeline(board.model_copy(update={"scenes": board.scenes[:1]}), [[1.0]],
+                          Pacing())
+    full = plan_timeline(board, [[1.0], [1.0]], Pacing())
+    fade = round(Pacing().crossfade * Pacing().fps)
+
+    def chunk(timeline, a, b, next_fade=None):
+        return burn_script(timeline.cues, timeline.fps, a, b, settings, (1280, 720),
+                           scene_cuts(timeline, next_fade))
+
+    # The first scene alone, knowing the dissolve after it, has the whole timeline's cut.
+    assert scene_cuts(early, fade) == scene_cuts(full)
+    # Frames the streaming of early chunks may encode: up to a dissolve before the end.
+    safe_end = early.total_frames - fade
+    assert chunk(early, 0, safe_end, fade) == chunk(full, 0, safe_end)
+    # The fast line is kept up to the cut, and shown a little before it is heard.
+    assert "Dialogue: 0,0:00:00.00," in chunk(full, 0, safe_end)

@@ -11,7 +11,8 @@ no name, any other extension) by content, first match wins:
 1. Fountain: a title page key (``Title:``, ``Author:`` ...) on the first line, or a scene
    heading (``INT.``/``EXT.`` ..., or a forced ``.HEADING`` standing alone);
 2. Markdown: a ``#`` heading;
-3. Fountain: at least two upper-case character cues, each followed by its dialogue;
+3. Fountain: at least two character cues (in capitals, or forced with ``@``), each followed
+   by its dialogue;
 4. prose.
 
 Title: the Fountain title page's ``Title:``, the Markdown title heading, else the file name's
@@ -61,10 +62,13 @@ def detect_format(text: str, filename: str | None = None) -> Format:
 
 
 def _is_cue(line: str) -> bool:
-    name = line.strip().lstrip("@").split("(", 1)[0].strip()
+    line = line.strip()
+    name = line.lstrip("@").split("(", 1)[0].strip()
     words = name.split()
-    return (name.isupper() and 1 <= len(words) <= 4 and not name.endswith(":")
-            and words[0] not in NOT_SPEAKERS)
+    # "@" forces a cue (mixed case, or a script without case); a name needs a letter.
+    named = any(c.isalpha() for c in name) and (name.isupper() or line.startswith("@"))
+    return (named and 1 <= len(words) <= 4 and not name.endswith(":")
+            and words[0].upper() not in NOT_SPEAKERS)
 
 
 def analyze_script(text: str, filename: str | None = None) -> Storyboard:
