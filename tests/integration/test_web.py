@@ -147,9 +147,11 @@ def test_analyze_then_render_the_edited_storyboard_with_its_scene_parts(service)
     status, _, files = call(service, "GET", f"/v1/jobs/{job['id']}/files")
     assert status == 200
     assert {"video.mp4", "subtitles.srt", "subtitles.vtt", "storyboard.json", "manifest.json",
-            "cast.json", "qc.json"} <= set(files)
+            "cast.json", "qc.json", "timeline.otio"} <= set(files)
     _, headers, qc = call(service, "GET", _path(files["qc.json"]))
     assert headers["Content-Type"] == "application/json" and qc["file"] == "video.mp4"
+    _, headers, otio = call(service, "GET", _path(files["timeline.otio"]))
+    assert otio["OTIO_SCHEMA"].startswith("Timeline.") and len(otio["tracks"]["children"]) >= 2
     _, headers, vtt = call(service, "GET", _path(files["subtitles.vtt"]))
     assert headers["Content-Type"].startswith("text/vtt") and b"burn all night" in vtt
     for name in ("../requests/x.json", "..%2F..%2Fsecret", "video.mp4.bak", "stems/../cast.json",
