@@ -26,13 +26,14 @@ import unicodedata
 from pathlib import PurePath
 from typing import Literal
 
+from vidgen_ray.analysis.budget import Budget
 from vidgen_ray.analysis.fountain import analyze_fountain, is_title_page_line
 from vidgen_ray.analysis.keywords import NOT_SPEAKERS
 from vidgen_ray.analysis.local import analyze_markdown, analyze_prose
 from vidgen_ray.errors import ScriptError
 from vidgen_ray.storyboard import Storyboard
 
-__all__ = ["analyze_script", "detect_format"]
+__all__ = ["Budget", "analyze_script", "detect_format"]
 
 Format = Literal["prose", "markdown", "fountain"]
 
@@ -67,16 +68,22 @@ def _is_cue(line: str) -> bool:
             and words[0] not in NOT_SPEAKERS)
 
 
-def analyze_script(text: str, filename: str | None = None) -> Storyboard:
+def analyze_script(text: str, filename: str | None = None,
+                   budget: Budget | None = None) -> Storyboard:
     """Turn script text into a Storyboard with the local analyser.
 
-    Raises ScriptError for an empty or binary text, or one with nothing to speak.
+    Raises ScriptError for an empty or binary text, or one with nothing to speak, and
+    TooLargeError as soon as the script passes a limit of ``budget`` (then the rest is not
+    read).
     """
     text = _normalise(text)
     title = PurePath(filename).stem if filename else "Untitled"
     analyze = {"prose": analyze_prose, "markdown": analyze_markdown,
                "fountain": analyze_fountain}[detect_format(text, filename)]
-    return analyze(text, default_title=title or "Untitled")
+    if budget is None:
+        return analyze(text, default_title=title or "Untitled")
+    with budget.charging():
+        return analyze(text, default_title=title or "Untitled")
 
 
 def _normalise(text: str) -> str:

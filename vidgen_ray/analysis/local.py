@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from vidgen_ray.analysis import sfx
+from vidgen_ray.analysis import budget, sfx
 from vidgen_ray.analysis.keywords import ambience_of, mood_of, setting_of, speaker_cue
 from vidgen_ray.errors import ScriptError
 from vidgen_ray.storyboard import (
@@ -77,14 +77,24 @@ class SceneDraft:
         text = clean_spaces(text)
         if text:
             self.action.append(text)
-            self.lines += [Line(text=part) for part in chunk_for_speech(text)]
+            for part in chunk_for_speech(text):
+                self._add(Line(text=part))
 
     def say(self, speaker: str, text: str, parenthetical: str | None = None,
             extension: str | None = None) -> None:
         for part in chunk_for_speech(clean_spaces(text)):
-            self.lines.append(Line(speaker=speaker, text=part, parenthetical=parenthetical,
-                                   extension=extension))
+            self._add(Line(speaker=speaker, text=part, parenthetical=parenthetical,
+                           extension=extension))
             parenthetical = None  # the delivery note goes with the first part only
+
+    def _add(self, line: Line) -> None:
+        # Counted as it is made: a script over a job's limits stops here (analysis/budget.py)
+        job = budget.current()
+        if job is not None:
+            if not self.lines:
+                job.scene()
+            job.line(line.text)
+        self.lines.append(line)
 
 
 # --- text ---------------------------------------------------------------------------------
