@@ -282,6 +282,11 @@ def render(
         if cast is not None:
             settings = settings.model_copy(
                 update={"cast": load_cast(cast, settings.tts_model)})
+        if not settings.ray_address:  # on a cluster, its nodes have what they have
+            from vidgen_ray import preflight
+
+            preflight.check_backends(settings, for_client=False)  # before Ray starts
+            preflight.check_paths(settings)
         from vidgen_ray.farm import render as run_render  # imports ray: only when rendering
 
         out_dir = out or Path("out") / script.stem
