@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -174,7 +175,8 @@ def parse_assignments(items: list[str]) -> dict[str, object]:
 
 
 def _fail(exc: VidgenError) -> None:
-    console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    # escape: a message's brackets are text (pip install 'vidgen-ray[models]'), not markup
+    console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
     raise typer.Exit(2 if isinstance(exc, InputError) else 1)
 
 
