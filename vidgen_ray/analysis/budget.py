@@ -48,15 +48,16 @@ class Budget:
     def scene(self) -> None:
         self.scenes += 1
         if self.max_scenes is not None and self.scenes > self.max_scenes:
-            self._refuse("max_scenes", f"more than {self.max_scenes} scenes", "scenes")
+            self._refuse("max_scenes", f"more than {_count(self.max_scenes, 'scene')}",
+                         "scenes")
 
     def line(self, text: str) -> None:
         self.lines += 1
         self.words += len(text.split())
         if self.max_lines is not None and self.lines > self.max_lines:
-            self._refuse("max_lines", f"more than {self.max_lines} spoken lines")
+            self._refuse("max_lines", f"more than {_count(self.max_lines, 'spoken line')}")
         if self.max_words is not None and self.words > self.max_words:
-            self._refuse("max_words", f"more than {self.max_words} spoken words")
+            self._refuse("max_words", f"more than {_count(self.max_words, 'spoken word')}")
         if self.max_minutes is not None and self.minutes > self.max_minutes:
             self._refuse("max_minutes", f"more than about {self.max_minutes:g} minutes of "
                          f"narration (at {WORDS_PER_MINUTE} words a minute)")
@@ -78,6 +79,10 @@ class Budget:
             yield self
         finally:
             _CURRENT.reset(token)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def current() -> Budget | None:
