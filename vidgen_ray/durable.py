@@ -102,8 +102,8 @@ class DurableFarm(Farm):
         if earlier is not None:
             return await self.status(earlier), False
         parsed = load_settings(**settings)
-        self._check_capacity(owner, owner_quota)  # before anything is written: a refused
-        # job leaves no trace
+        # Before anything is written: a refused job leaves no trace.
+        self._check_capacity(owner, owner_quota)
         request = StoredRequest(id=new_job_id(), storyboard=storyboard, settings=settings,
                                 priority=priority, owner=owner, idempotency_key=idempotency_key)
         self.home.save_request(request)  # first: a record without its request cannot resume
