@@ -22,7 +22,6 @@ or in Markdown and prose a first line ``<!-- language: fr -->``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import PurePath
 from typing import Literal
 
@@ -44,6 +43,7 @@ _SCENE_HEADING = re.compile(r"^[ \t]*(?:INT|EXT|EST|INT\.?/EXT|I/E)[. ]", re.MUL
 _FORCED_HEADING = re.compile(r"(?:\A|\n[ \t]*\n)[ \t]*\.[^.\s][^\n]*(?:\n[ \t]*\n|\n?\Z)")
 _MARKDOWN_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+\S", re.MULTILINE)
 _CUE_AND_SPEECH = re.compile(r"(?:\A|\n[ \t]*\n)[ \t]*([^\n]+)\n[ \t]*\S")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _CONTROL_SHARE = 0.01  # a text file has next to no control characters; binaries have many
 
 
@@ -97,5 +97,6 @@ def _normalise(text: str) -> str:
 
 
 def _control_share(text: str) -> float:
-    controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f")
-    return controls / max(len(text), 1)
+    # Unicode's control characters (category Cc) but tab, newlines and form feed, counted
+    # by a regex: a loop in Python took 0.7 s for a 1 MB script.
+    return len(_CONTROLS.findall(text)) / max(len(text), 1)
