@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import uuid
 from functools import partial
 
 import pytest
@@ -147,7 +148,8 @@ def test_script_and_settings_strings_never_crash_and_read_back(service, drawn, v
     settings_ = {"subtitle_font": v["font"], "image_negative_prompt": v["negative"],
                  "cast": {v["cast_name"]: "en+m7"}, **({"tts_voice": voice} if voice else {})}
     body = {"script": "The boats come home. " + v["script"], "filename": v["filename"],
-            "settings": settings_, **({"idempotency_key": key} if key else {})}
+            # unique: the same key again would answer the earlier job (with its settings)
+            "settings": settings_, **({"idempotency_key": key + uuid.uuid4().hex} if key else {})}
     status, answer = call(service[0], "POST", "/v1/jobs", body)
     accepted = checked(status, answer)
     assert not (accepted and victim and has_surrogate(v[victim])), answer
