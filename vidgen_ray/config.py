@@ -339,6 +339,17 @@ class ServiceSettings(BaseSettings):
                                   description="Largest script a request may carry.")
     max_scenes: int = Field(500, ge=1, le=10_000, description="Most scenes in one job.")
     page_size: int = Field(50, ge=1, le=1000, description="Jobs per page when listing.")
+    # Work one job may ask for, counted while its script is read (analysis/budget.py): a
+    # 1 MB script is ~4,000 lines and ~21 hours of narration.
+    max_lines: int = Field(1000, ge=1, le=100_000, description="Most spoken lines in one job.")
+    max_words: int = Field(60_000, ge=1, le=10_000_000,
+                           description="Most spoken words in one job.")
+    max_minutes: float = Field(120.0, gt=0, le=10_000, description="Most minutes of narration "
+                               "in one job, estimated at 150 words a minute.")
+    max_queued_per_key: int = Field(8, ge=1, le=100_000, description="Most unfinished jobs "
+                                    "(queued or running) of one non-admin key; past it, 429.")
+    max_tenant_priority: int = Field(10, ge=-100, le=100, description="Highest priority a "
+                                     "non-admin key may give a job.")
 
 
 class ClientSettings(BaseSettings):
