@@ -23,6 +23,7 @@ from pathlib import Path
 
 import ray
 
+from vidgen_ray import scratch
 from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import FarmSettings, RenderSettings, backend_options, ray_runtime_env
 from vidgen_ray.errors import (
@@ -237,6 +238,8 @@ class Farm:
         except Exception as exc:  # a bug, not the user's fault: keep the job record honest
             job.error = self._failure(job, RenderError(f"{type(exc).__name__}: {exc}"))
         finally:
+            # Whatever its tasks on this node left (a killed task cannot clean up itself).
+            scratch.remove_job_root(job.record.id)
             with contextlib.suppress(VidgenError):  # its folder went away: never stall others
                 self._save(job.record)
             self._schedule()
