@@ -10,6 +10,7 @@ older versions).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -65,12 +66,24 @@ def _own_root(job_id: str) -> Path:
 @contextmanager
 def task_folder(job_id: str, kind: str) -> Iterator[Path]:
     """A fresh folder for one task of the job (``kind``: chunk, mix, mux), removed when the
-    task ends: returned, failed, or cancelled (Ray raises KeyboardInterrupt in it)."""
-    path = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=_own_root(job_id)))
+    task ends: returned, failed, or cancelled (Ray raises KeyboardInterrupt in it). The last
+    task out removes the root too, so a task that outlives its job leaves nothing behind."""
+    path = None
+    for _ in range(5):  # another task of the job may remove the root between two steps
+        try:
+            path = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=_own_root(job_id)))
+            break
+        except FileNotFoundError:
+            continue
+    if path is None:
+        raise OutputError(f"cannot make a scratch folder in {job_root(job_id)}: it keeps "
+                          "disappearing; check what cleans the temp folder (TMPDIR)")
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+        with contextlib.suppress(OSError):  # not empty: other tasks of the job still work
+            path.parent.rmdir()
 
 
 def remove_job_root(job_id: str) -> None:

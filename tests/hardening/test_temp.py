@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from vidgen_ray import scratch
 from vidgen_ray.cli import app
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.errors import RenderError
+from vidgen_ray.errors import OutputError, RenderError
 from vidgen_ray.farm import Farm
 from vidgen_ray.jobs import JobRecord, JobStatus, save_record
 from vidgen_ray.storyboard import Line, Scene, Storyboard
@@ -146,3 +146,23 @@ def test_cleanup_temp_finds_left_roots_but_not_a_running_jobs(tmp_path, monkeypa
     assert done.exit_code == 0, done.output
     assert not stale.exists() and not legacy.exists()
     assert live.exists() and fresh.exists() and other.exists()
+
+
+def test_a_root_is_private_never_a_link_and_a_job_id_cannot_point_it_elsewhere(
+        tmp_path, monkeypatch):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    assert scratch.job_root("../../etc").parent == temp
+    assert "/" not in scratch.root_name("../../etc") and ".." not in scratch.root_name("..")
+    with scratch.task_folder("job-0123456789ab", "chunk") as work:
+        assert work.parent == scratch.job_root("job-0123456789ab")
+        assert (work.parent.stat().st_mode & 0o777) == 0o700
+    assert not scratch.job_root("job-0123456789ab").exists()  # the last task out removes it
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (temp / scratch.root_name("job-aaaaaaaaaaaa")).symlink_to(elsewhere)  # planted in /tmp
+    with pytest.raises(OutputError, match="not this user's own folder"), \
+            scratch.task_folder("job-aaaaaaaaaaaa", "mix"):
+        pass
+    assert list(elsewhere.iterdir()) == []
