@@ -55,11 +55,12 @@ def _own_root(job_id: str) -> Path:
         root.mkdir(mode=0o700, exist_ok=True)
         info = root.lstat()
     except OSError as exc:
-        raise OutputError(f"cannot make the scratch folder {root}: {exc.strerror}: free or "
-                          "fix the temp folder (TMPDIR)") from exc
+        raise OutputError(f"cannot make the job's scratch folder in the temp folder: "
+                          f"{exc.strerror}: free space there or point TMPDIR elsewhere") from exc
+    # No path in these messages: they may reach an API client (issue 15, point 8).
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-        raise OutputError(f"the scratch folder {root} exists and is not this user's own "
-                          "folder: remove it, or set TMPDIR to a private folder")
+        raise OutputError(f"the job's scratch folder {root.name} in the temp folder is not "
+                          "this user's own folder: remove it, or point TMPDIR elsewhere")
     return root
 
 
@@ -76,8 +77,8 @@ def task_folder(job_id: str, kind: str) -> Iterator[Path]:
         except FileNotFoundError:
             continue
     if path is None:
-        raise OutputError(f"cannot make a scratch folder in {job_root(job_id)}: it keeps "
-                          "disappearing; check what cleans the temp folder (TMPDIR)")
+        raise OutputError("cannot make a scratch folder for the job: its root in the temp "
+                          "folder keeps disappearing; check what cleans that folder")
     try:
         yield path
     finally:
