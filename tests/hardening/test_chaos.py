@@ -38,7 +38,7 @@ from vidgen_ray.testing.service import job_service
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
 
 KEY = "chaos-key-0123456789"
-SETTINGS = {"fps": 12, "chunk_seconds": 1.0}
+SETTINGS = {"fps": 12, "chunk_seconds": 2.0}
 TITLES = {"farm": "ray::DurableFarm", "image": "ray::ImageWorker",
           "speech": "ray::SpeechWorker", "chunk": "ray::_encode_chunk"}
 PART_KINDS = ("image", "speech", "chunk", "soundtrack", "loudness")
@@ -195,7 +195,7 @@ def parts(home: Path) -> dict[Path, tuple[int, int]]:
 def board(case: str) -> dict:
     # Lines and seeds of their own: no part of this job exists before it starts.
     return Storyboard(scenes=[Scene(title=f"{case} {i}", lines=[Line(text=f"{case} line {i}.")])
-                              for i in range(5)]).model_dump()
+                              for i in range(4)]).model_dump()
 
 
 def at_work(home: Path, before: dict, target: str) -> list[int] | None:
