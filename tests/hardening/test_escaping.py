@@ -2,7 +2,8 @@
 filtergraph.py, must reach the filter exactly as written, whatever it holds.
 
 The oracle is real ffmpeg on a tiny lavfi input. ``metadata`` echoes an option value back
-(mode=print writes ``key=value`` to a file), so a value is checked byte for byte; paths
+(mode=print writes ``key=value`` to a file), so a value is checked byte for byte, and
+``drawtext`` must take the same value as its text; paths
 are checked by what ffmpeg opens: ``ass`` reads a subtitle file (the burn-in filter, with
 its fonts folder) and ``metadata`` writes a file, each named with the random text.
 """
@@ -41,6 +42,7 @@ PlayResY: 64
 Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
 Dialogue: 0,0:00:00.00,0:00:01.00,Default,,0,0,0,,Hi
 """
+FONT = Path(RenderSettings().subtitle_fonts_dir) / "DejaVuSans.ttf"
 EXAMPLES = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
@@ -60,9 +62,12 @@ def test_any_option_value_reaches_the_filter_unchanged(values, tmp_path):
     echoes = [(f"k{k}", value, tmp_path / f"echo{k}.txt") for k, value in enumerate(values)]
     for _, _, out in echoes:
         out.unlink(missing_ok=True)
+    # drawtext takes the same value as text (expansion off: %{...} is drawtext's own level).
     done = run_graph(",".join(
         f"metadata=mode=add:key={key}:value={option_value(value)},"
-        f"metadata=mode=print:key={key}:file={path_value(out)}" for key, value, out in echoes))
+        f"metadata=mode=print:key={key}:file={path_value(out)},"
+        f"drawtext=fontfile={path_value(FONT)}:expansion=none:text={option_value(value)}"
+        for key, value, out in echoes))
     assert done.returncode == 0, done.stderr
     for key, value, out in echoes:
         # The file holds a frame line, then key=value and a newline.
