@@ -3,9 +3,9 @@ filtergraph.py, must reach the filter exactly as written, whatever it holds.
 
 The oracle is real ffmpeg on a tiny lavfi input. ``metadata`` echoes an option value back
 (mode=print writes ``key=value`` to a file), so a value is checked byte for byte, and
-``drawtext`` must take the same value as its text; paths
-are checked by what ffmpeg opens: ``ass`` reads a subtitle file (the burn-in filter, with
-its fonts folder) and ``metadata`` writes a file, each named with the random text.
+``drawtext`` must accept the same escaped value as its text. Paths are checked by what
+ffmpeg opens: ``ass`` reads a subtitle file (the burn-in filter, with its fonts folder) and
+``metadata`` writes a file, each named with the random text.
 """
 
 import subprocess
