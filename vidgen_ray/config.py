@@ -241,6 +241,16 @@ class RenderSettings(BaseSettings):
             return READING_SPEEDS[name]
         return value
 
+    @field_validator("subtitle_font")
+    @classmethod
+    def _font_name(cls, name: str) -> str:
+        # The name goes into the ASS script's style line: a comma or a line break there
+        # would shift or add fields.
+        if any(ch in name for ch in ",\r\n{}\\") or not name.isprintable():
+            raise ValueError(f"subtitle font {name!r} holds a comma, brace, backslash or "
+                             "control character: give a font family name such as DejaVu Sans")
+        return name
+
     @field_validator("renditions")
     @classmethod
     def _rendition_sizes(cls, renditions: list[str]) -> list[str]:

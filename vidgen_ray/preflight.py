@@ -19,6 +19,7 @@ from pathlib import Path
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import DependencyError, SettingsError
+from vidgen_ray.filtergraph import path_value
 from vidgen_ray.storyboard import Storyboard
 
 log = logging.getLogger("vidgen.preflight")
@@ -77,6 +78,8 @@ def check_paths(settings: RenderSettings) -> None:
         raise SettingsError(f"subtitle_fonts_dir {settings.subtitle_fonts_dir!r} is not a "
                             "folder: give the folder holding the subtitle font",
                             field="settings.subtitle_fonts_dir")
+    if settings.burn_subtitles:  # refused now, not when the first chunk is burned
+        path_value(settings.subtitle_fonts_dir, "settings.subtitle_fonts_dir")
 
 
 def _looks_like_path(value: str) -> bool:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vidgen_ray import assembly, audio, filtergraph
-from vidgen_ray.config import RenderSettings
+from vidgen_ray.config import RenderSettings, load_settings
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.images import cards
 from vidgen_ray.storyboard import Line, Scene, Storyboard
@@ -168,3 +168,27 @@ def test_text_that_cannot_reach_a_program_is_refused():
 def test_a_concat_list_refuses_a_path_with_a_line_break():
     with pytest.raises(SettingsError, match="line break"):
         assembly.concat_list([(Path("/x/a\nfile '/etc/passwd'"), 1.0)])
+
+
+@pytest.mark.parametrize("name", ["fonts\nrm", "fonts\r"])
+def test_paths_no_escaping_can_carry_are_refused_before_the_job_runs(name, tmp_path):
+    """A real folder whose name holds a line break is refused at submit (preflight), not
+    when the first chunk burns."""
+    from vidgen_ray.preflight import check_paths
+
+    folder = tmp_path / name
+    folder.mkdir()
+    settings = RenderSettings(burn_subtitles=True, subtitle_fonts_dir=str(folder))
+    with pytest.raises(SettingsError, match="line break") as info:
+        check_paths(settings)
+    assert info.value.field == "settings.subtitle_fonts_dir"
+    check_paths(RenderSettings(burn_subtitles=True, subtitle_fonts_dir=str(tmp_path)))
+
+
+@pytest.mark.parametrize("bad", ["Sans,Bold", "Sans\nStyle: x", "{\\b1}Sans", "Sans\\N"])
+def test_a_subtitle_font_that_would_break_the_ass_style_line_is_refused(bad):
+    """The family name is a field of the ASS style line: a comma or line break would shift
+    or add fields."""
+    with pytest.raises(SettingsError, match="subtitle_font"):
+        load_settings(subtitle_font=bad)
+    assert load_settings(subtitle_font="Noto Sans CJK JP").subtitle_font == "Noto Sans CJK JP"
