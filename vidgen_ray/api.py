@@ -16,7 +16,13 @@ from pathlib import Path
 import ray
 from fastapi import FastAPI, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+)
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ray import serve
 from starlette.exceptions import HTTPException
@@ -24,6 +30,7 @@ from starlette.exceptions import HTTPException
 from vidgen_ray import monitor, service
 from vidgen_ray.actors.errors import unwrap
 from vidgen_ray.actors.rate_limiter import farm_limiter
+from vidgen_ray.api_guard import Guard, docs_page, internal_error, json_error_message
 from vidgen_ray.config import FarmSettings, ServiceSettings, user_data_dir
 from vidgen_ray.durable import DurableFarm
 from vidgen_ray.errors import (
@@ -53,8 +60,17 @@ WEB = Path(__file__).parent / "web"
 WEB_ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
 
 
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
+                               "schema": {"type": "string"}}}
+ERROR_HEADERS = {429: RETRY_AFTER, 503: RETRY_AFTER, 401: {"WWW-Authenticate": {
+    "description": "Bearer", "schema": {"type": "string"}}}}
+
+
 def _errors(*codes: int) -> dict:
-    return {code: {"model": ErrorBody} for code in codes}
+    """The error answers of a route, each with the headers the server sends with it."""
+    return {code: {"model": ErrorBody, **({"headers": ERROR_HEADERS[code]}
+                                          if code in ERROR_HEADERS else {})}
+            for code in codes}
 
 
 api = FastAPI(
@@ -64,8 +80,11 @@ api = FastAPI(
                 "subtitles, storyboard and manifest. Authenticate with 'Authorization: "
                 "Bearer <key>'. Every error answers {\"error\": {\"type\", \"message\", "
                 "\"field\"}}.",
-    responses=_errors(401, 500, 503))
+    responses=_errors(401, 500, 503), docs_url=None, redoc_url=None)
 bearer = HTTPBearer(auto_error=False, description="An API key from VIDGEN_API_KEYS.")
+# /readyz and /metrics answer without a key (probes, Prometheus) unless the operator sets
+# VIDGEN_PROBES_NEED_KEY: the document says a key is optional there ({} is "no auth").
+PROBE_SECURITY = {"security": [{}, {"HTTPBearer": []}]}
 
 
 # Registered before serve.ingress(api) below, which takes the app as it is then.
@@ -80,40 +99,36 @@ def _base(request: Request) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _body_cap_bytes() -> int:
+    """Far beyond the script limit (JSON escaping may double a script's size, and settings
+    and a storyboard come with it), and counted as the body is read (api_guard.Guard)."""
     return 2 * ServiceSettings().max_script_bytes + 1024 * 1024
 
 
-@api.middleware("http")
-async def _body_cap(request: Request, call_next):
-    """Refuse a body far beyond the script limit before it is read (JSON escaping may
-    double a script's size, and settings and a storyboard come with it)."""
-    cap = _body_cap_bytes()
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > cap:
-        return JSONResponse(service.error_body(
-            "TooLargeError", f"the request body is {int(length)} bytes; this service takes "
-            f"at most {cap}: split the script into several jobs", "body"), status_code=413)
-    return await call_next(request)
+api.add_middleware(Guard, cap=_body_cap_bytes)
 
 
-# ---- errors: one shape for all --------------------------------------------------------------
+# ---- errors: one shape for all, with no server detail (paths, classes, operator settings) ---
 
 @api.exception_handler(VidgenError)
 async def _vidgen_error(request: Request, exc: VidgenError) -> JSONResponse:
     headers = {}
+    message = exc.message
     if isinstance(exc, FarmSaturated):
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        message = (f"the farm's queue is full: retry in {headers['Retry-After']} s "
+                   "(Retry-After)")
+        log.info("refused a job: %s", exc.message)
     elif isinstance(exc, FarmUnavailable):
         headers["Retry-After"] = "5"
     elif isinstance(exc, AnalysisQuotaError):  # the model's quota: a minute is its window
         headers["Retry-After"] = "60"
     elif exc.http_status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    message = exc.message
     if isinstance(exc, AnalysisKeyError):  # the operator's key, which a caller cannot fix
-        message = (f"the service's language-model key does not work, so it cannot analyse "
-                   f"scripts with a model: ask the service's operator ({message}); or submit "
-                   "with the local analyser")
+        log.error("the language-model key does not work: %s", exc.message)
+        message = ("the service's language-model key does not work, so it cannot analyse "
+                   "scripts with a model: ask the service's operator; or submit with the "
+                   "local analyser")
     body = service.error_body(type(exc).__name__, message, getattr(exc, "field", None))
     return JSONResponse(body, status_code=exc.http_status, headers=headers)
 
@@ -121,6 +136,11 @@ async def _vidgen_error(request: Request, exc: VidgenError) -> JSONResponse:
 @api.exception_handler(RequestValidationError)
 async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
     error = exc.errors()[0]
+    if error.get("type") == "json_invalid":  # loc is ("body", offset): name line and column
+        doc = exc.body if isinstance(exc.body, str) else ""
+        message = json_error_message(error.get("ctx", {}).get("error", "cannot parse it"),
+                                     doc, int(error["loc"][-1]))
+        return JSONResponse(service.error_body("ValidationError", message), status_code=422)
     loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
     field = ".".join(loc) or None
     given = f" (got {error['input']!r:.80})" if "input" in error and loc else ""
@@ -131,18 +151,34 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
 @api.exception_handler(HTTPException)
 async def _http(request: Request, exc: HTTPException) -> JSONResponse:
     kind = "NotFoundError" if exc.status_code == 404 else "HTTPError"
-    message = (f"no such endpoint: {request.method} {request.url.path}: see /docs"
-               if exc.status_code in (404, 405) else str(exc.detail))
+    headers = dict(getattr(exc, "headers", None) or {})
+    message = str(exc.detail)
+    if exc.status_code == 404:
+        message = f"no such endpoint: {request.url.path[:200]}: see /openapi.json"
+    elif exc.status_code == 405:  # Allow names every route on this path, not only the first
+        allowed = _allowed_methods(request.url.path)
+        headers["Allow"] = ", ".join(allowed)
+        message = (f"{request.method[:20]} is not allowed on {request.url.path[:200]}: use "
+                   f"{' or '.join(allowed)}")
+    elif exc.status_code == 400 and "parsing the body" in message:  # e.g. not UTF-8
+        message = "the request body is not valid JSON text (UTF-8): send a JSON object"
     return JSONResponse(service.error_body(kind, message), status_code=exc.status_code,
-                        headers=getattr(exc, "headers", None))
+                        headers=headers)
+
+
+def _allowed_methods(path: str) -> list[str]:
+    methods: set[str] = set()
+    for route in api.routes:
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path) and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)
 
 
 @api.exception_handler(Exception)
 async def _bug(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return JSONResponse(service.error_body("InternalError", f"{type(exc).__name__}: {exc}"),
-                        status_code=500)
-
+    message = internal_error(request.method, request.url.path, exc)
+    return JSONResponse(service.error_body("InternalError", message), status_code=500)
 
 
 def service_farm(settings: ServiceSettings, farm: FarmSettings | None = None,
@@ -191,6 +227,8 @@ class JobService:
     @api.post("/v1/jobs", status_code=202, response_model=JobView, summary="Submit a job",
               responses={200: {"model": JobView, "description": "This idempotency key was "
                                "sent before: the job it made."},
+                         202: {"description": "Queued.", "headers": {"Location": {
+                             "description": "The job's path.", "schema": {"type": "string"}}}},
                          **_errors(400, 403, 413, 422, 429)})
     async def submit(self, body: JobRequest, request: Request,
                      credentials: HTTPAuthorizationCredentials | None = Security(bearer)):
@@ -202,8 +240,9 @@ class JobService:
         record, created = await self._call(self.farm.enqueue.remote(
             storyboard, settings, body.priority, caller.name, body.idempotency_key))
         view = service.job_view(record, _base(request))
+        # A path, not a URL built from the Host header a client sent.
         return JSONResponse(view.model_dump(mode="json"), status_code=202 if created else 200,
-                            headers={"Location": view.url})
+                            headers={"Location": f"/v1/jobs/{view.id}"})
 
     @api.get("/v1/jobs", response_model=JobPage, summary="List jobs",
              responses=_errors(422))
@@ -250,7 +289,8 @@ class JobService:
         return service.job_view(record, _base(request))
 
     @api.post("/v1/jobs/{job_id}/priority", response_model=JobView,
-              summary="Change a queued job's priority", responses=_errors(403, 404, 409, 422))
+              summary="Change a queued job's priority",
+              responses=_errors(400, 403, 404, 409, 413, 422))
     async def set_priority(self, job_id: str, body: PriorityRequest, request: Request,
                            credentials: HTTPAuthorizationCredentials | None = Security(bearer)
                            ) -> JobView:
@@ -260,7 +300,7 @@ class JobService:
         return service.job_view(record, _base(request))
 
     @api.post("/v1/analyze", response_model=Storyboard, summary="Analyse a script",
-              responses=_errors(400, 413, 422))
+              responses=_errors(400, 413, 422, 429))
     async def analyze(self, body: service.AnalyzeRequest,
                       credentials: HTTPAuthorizationCredentials | None = Security(bearer)
                       ) -> Storyboard:
@@ -341,6 +381,16 @@ class JobService:
         return FileResponse(WEB / asset, media_type=WEB_ASSETS[asset],
                             headers={"Cache-Control": "no-cache"})
 
+    @api.get("/docs", include_in_schema=False)
+    async def docs(self) -> HTMLResponse:
+        """Swagger UI, only when the operator turns it on (VIDGEN_API_DOCS): it runs scripts
+        from a CDN on the origin where keys are typed. /openapi.json is always there."""
+        if not self.settings.api_docs:
+            raise NotFoundError("the interactive API page is off on this service: read "
+                                "/openapi.json")
+        html, headers = docs_page()
+        return HTMLResponse(html, headers=headers)
+
     # ---- results -------------------------------------------------------------------------
 
     @api.get("/v1/jobs/{job_id}/{output}", summary="Download a result",
@@ -362,15 +412,18 @@ class JobService:
         filename = f"{job_id}-{OUTPUT_FILES[output]}"
         if record.outputs:
             if self.store is None:
-                raise DependencyError("this job's results are in S3 but VIDGEN_STORAGE is "
-                                      "not an s3:// location on this replica")
+                log.error("job %s has results in S3, but VIDGEN_STORAGE is not an s3:// "
+                          "location on this replica", job_id)
+                raise DependencyError("this job's results are in storage this service cannot "
+                                      "reach now: ask the service's operator")
             url = await asyncio.to_thread(self.store.presigned_url, record.outputs[output],
                                           self.settings.presign_seconds, filename)
             return RedirectResponse(url, status_code=307)
         path = self.home.output_path(job_id, output)
         if not path.is_file() or not path.resolve().is_relative_to(self.home.root):
-            raise NotFoundError(f"job {job_id} has no {output} in {self.home.root}: the "
-                                "outputs folder was cleaned; retry the job to make it again")
+            log.warning("job %s: %s is missing (outputs cleaned?)", job_id, path)
+            raise NotFoundError(f"job {job_id} has no {output} any more: its outputs were "
+                                "cleaned; retry the job to make it again")
         return FileResponse(path, media_type=MEDIA[output], filename=filename)
 
     # ---- health --------------------------------------------------------------------------
@@ -379,13 +432,21 @@ class JobService:
     async def healthz(self) -> dict:
         return {"status": "ok"}
 
-    @api.get("/readyz", summary="The farm answers", responses=_errors(503))
-    async def readyz(self) -> dict:
+    @api.get("/readyz", summary="The farm answers", responses=_errors(503),
+             openapi_extra=PROBE_SECURITY)
+    async def readyz(self, credentials: HTTPAuthorizationCredentials | None = Security(
+            bearer)) -> dict:
+        """Without a key, unless the operator sets VIDGEN_PROBES_NEED_KEY."""
+        self._probe(credentials)
         stats = await self._call(self.farm.stats.remote(), timeout=5.0)
         return {"status": "ready", **stats}
 
-    @api.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
-    async def metrics(self) -> PlainTextResponse:
+    @api.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse,
+             openapi_extra=PROBE_SECURITY)
+    async def metrics(self, credentials: HTTPAuthorizationCredentials | None = Security(
+            bearer)) -> PlainTextResponse:
+        """Without a key, unless the operator sets VIDGEN_PROBES_NEED_KEY."""
+        self._probe(credentials)
         stats = await self._call(self.farm.stats.remote())
         records = await self._call(self.farm.list_jobs.remote())
         return PlainTextResponse(service.metrics_text(records, stats),
@@ -396,6 +457,10 @@ class JobService:
     def _caller(self, credentials: HTTPAuthorizationCredentials | None) -> service.Caller:
         header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
         return service.authenticate(header, self.keys)
+
+    def _probe(self, credentials: HTTPAuthorizationCredentials | None) -> None:
+        if self.settings.probes_need_key:
+            self._caller(credentials)
 
     async def _record(self, job_id: str, credentials) -> JobRecord:
         """The job, if it exists and the caller may see it; the id is checked first, so a

@@ -304,6 +304,13 @@ class ServiceSettings(BaseSettings):
                                   description="Largest script a request may carry.")
     max_scenes: int = Field(500, ge=1, le=10_000, description="Most scenes in one job.")
     page_size: int = Field(50, ge=1, le=1000, description="Jobs per page when listing.")
+    api_keys_file: str | None = Field(None, description="A file of keys, one 'name:key' or "
+                                      "'name:key:admin' per line (# comments): keeps keys "
+                                      "out of env_vars, which the Ray dashboard shows.")
+    api_docs: bool = Field(False, description="Serve Swagger UI at /docs (scripts from a CDN, "
+                           "pinned and hash-checked); /openapi.json is always served.")
+    probes_need_key: bool = Field(False, description="/readyz and /metrics ask for a key too "
+                                  "(by default they answer anyone, for probes and Prometheus).")
 
 
 class ClientSettings(BaseSettings):
