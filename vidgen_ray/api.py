@@ -156,7 +156,7 @@ async def _http(request: Request, exc: HTTPException) -> JSONResponse:
     if exc.status_code == 404:
         message = f"no such endpoint: {request.url.path[:200]}: see /openapi.json"
     elif exc.status_code == 405:  # Allow names every route on this path, not only the first
-        allowed = _allowed_methods(request.url.path)
+        allowed = _allowed_methods(request.app.routes, request.url.path)
         headers["Allow"] = ", ".join(allowed)
         message = (f"{request.method[:20]} is not allowed on {request.url.path[:200]}: use "
                    f"{' or '.join(allowed)}")
@@ -166,9 +166,15 @@ async def _http(request: Request, exc: HTTPException) -> JSONResponse:
                         headers=headers)
 
 
-def _allowed_methods(path: str) -> list[str]:
+def _allowed_methods(routes: list, path: str) -> list[str]:
+    """The methods of every route matching ``path`` (the app's routes in the replica: Serve
+    binds them to the deployment's instance)."""
     methods: set[str] = set()
-    for route in api.routes:
+    for route in routes:
+        inner = getattr(route, "original_router", None)  # FastAPI's include_router node
+        if inner is not None:
+            methods.update(_allowed_methods(inner.routes, path))
+            continue
         regex = getattr(route, "path_regex", None)
         if regex is not None and regex.match(path) and getattr(route, "methods", None):
             methods |= set(route.methods)
