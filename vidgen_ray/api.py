@@ -124,13 +124,17 @@ async def _vidgen_error(request: Request, exc: VidgenError) -> JSONResponse:
         headers["Retry-After"] = "60"
     elif exc.http_status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, AnalysisKeyError):  # the operator's key, which a caller cannot fix
+    field, status = getattr(exc, "field", None), exc.http_status
+    if isinstance(exc, AnalysisKeyError):
+        # The operator's key is missing or refused: the detail (which variable) is theirs, in
+        # the log; the caller can still choose the local analyser, so it is the request's 422.
         log.error("the language-model key does not work: %s", exc.message)
-        message = ("the service's language-model key does not work, so it cannot analyse "
-                   "scripts with a model: ask the service's operator; or submit with the "
-                   "local analyser")
-    body = service.error_body(type(exc).__name__, message, getattr(exc, "field", None))
-    return JSONResponse(body, status_code=exc.http_status, headers=headers)
+        message = ("this service's language-model key is missing or refused, so it cannot "
+                   "analyse scripts with a model now: set settings.llm to local, or ask the "
+                   "service's operator")
+        field, status = "settings.llm", 422
+    body = service.error_body(type(exc).__name__, message, field)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 @api.exception_handler(RequestValidationError)
@@ -167,18 +171,23 @@ async def _http(request: Request, exc: HTTPException) -> JSONResponse:
 
 
 def _allowed_methods(routes: list, path: str) -> list[str]:
-    """The methods of every route matching ``path`` (the app's routes in the replica: Serve
-    binds them to the deployment's instance)."""
-    methods: set[str] = set()
+    """The methods of the routes with the path template that takes ``path`` first (the
+    first match in routing order, as Starlette picks), e.g. GET and POST on /v1/jobs."""
+    matching = [r for r in _flat(routes) if getattr(r, "methods", None)
+                and getattr(r, "path_regex", None) is not None and r.path_regex.match(path)]
+    if not matching:
+        return []
+    return sorted({m for r in matching if r.path == matching[0].path for m in r.methods})
+
+
+def _flat(routes: list) -> list:
+    """The routes in order, with FastAPI's include_router nodes (how Serve binds the class's
+    routes in the replica) opened."""
+    flat = []
     for route in routes:
-        inner = getattr(route, "original_router", None)  # FastAPI's include_router node
-        if inner is not None:
-            methods.update(_allowed_methods(inner.routes, path))
-            continue
-        regex = getattr(route, "path_regex", None)
-        if regex is not None and regex.match(path) and getattr(route, "methods", None):
-            methods |= set(route.methods)
-    return sorted(methods)
+        inner = getattr(route, "original_router", None)
+        flat.extend(_flat(inner.routes) if inner is not None else [route])
+    return flat
 
 
 @api.exception_handler(Exception)

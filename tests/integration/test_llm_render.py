@@ -146,6 +146,6 @@ def test_the_service_answers_model_failures_in_its_callers_terms():
     assert quota.status_code == 429 and quota.headers["Retry-After"] == "60"
     key = asyncio.run(api._vidgen_error(None, AnalysisKeyError("set GEMINI_API_KEY")))
     message = json.loads(key.body)["error"]["message"]
-    assert key.status_code == 503
-    assert message.startswith("the service's language-model key does not work")
-    assert "ask the service's operator (set GEMINI_API_KEY)" in message
+    assert key.status_code == 422 and json.loads(key.body)["error"]["field"] == "settings.llm"
+    assert message.startswith("this service's language-model key is missing or refused")
+    assert "GEMINI_API_KEY" not in message  # the operator's variable: in the log only
