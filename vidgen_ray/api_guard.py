@@ -43,7 +43,7 @@ class Guard:
     """Pure ASGI middleware. Counts the body bytes the app reads and answers 413 as soon as
     they pass ``cap()`` (the app then sees a disconnect and its own answer is dropped); a
     declared Content-Length over the cap is refused before anything is read. Adds the common
-    headers to every answer and the page's (CSP, X-Frame-Options) to /, /web/* and /docs."""
+    headers to every answer and the page's (CSP, X-Frame-Options) to / and /web/*."""
 
     def __init__(self, app, cap: Callable[[], int]):
         self.app, self.cap = app, cap
