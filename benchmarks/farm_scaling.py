@@ -37,8 +37,9 @@ from pathlib import Path
 import ray
 from machine import machine  # benchmarks/machine.py (a script's folder is on sys.path)
 
+from vidgen_ray.actors.listen import prepare_local_start
 from vidgen_ray.actors.pool import WorkerPool
-from vidgen_ray.config import RenderSettings, ray_runtime_env
+from vidgen_ray.config import RenderSettings
 from vidgen_ray.images.base import ImageRequest
 from vidgen_ray.speech.base import SpeechRequest
 from vidgen_ray.testing import SlowImageBackend, SlowSpeechBackend
@@ -158,7 +159,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4,8")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
-    os.environ.update(ray_runtime_env())  # loopback only, before Ray starts (NOTES.md)
+    prepare_local_start()  # loopback only, even though ray is imported already (NOTES.md)
     os.environ.pop("RAY_ADDRESS", None)
     ray.init(address="local", num_cpus=int(CLUSTER["CPU"]), num_gpus=int(CLUSTER["GPU"]),
              include_dashboard=False, _node_ip_address="127.0.0.1", logging_level="WARNING",

@@ -39,6 +39,7 @@ from vidgen_ray.errors import (
     RenderError,
 )
 from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE
+from vidgen_ray.ffmpeg import check_ffmpeg
 from vidgen_ray.home import OUTPUT_FILES, OUTPUT_SUFFIXES, JobHome, check_job_id
 from vidgen_ray.jobs import JobRecord, JobStatus
 from vidgen_ray.monitor import FarmView, PriorityRequest, SceneView
@@ -112,10 +113,11 @@ def service_farm(settings: ServiceSettings, farm: FarmSettings | None = None,
 class JobService:
     def __init__(self, factories: dict | None = None):
         self.settings = ServiceSettings()
+        check_ffmpeg()  # an unfit FFmpeg is named when the service starts, not per job
         self.keys = service.load_keys(self.settings)
         if not self.keys:
             log.warning("VIDGEN_API_OPEN is set: the job service answers anyone, without keys")
-        self.limits = service.Limits(self.settings.max_script_bytes, self.settings.max_scenes)
+        self.limits = service.Limits.from_settings(self.settings)
         home, store_url = service.storage_locations(self.settings, user_data_dir())
         self.home = JobHome(home)
         self.store = None
@@ -141,9 +143,10 @@ class JobService:
         429 with Retry-After when the farm's queue is full."""
         caller = self._caller(credentials)
         storyboard, settings = await asyncio.to_thread(service.prepare, body, self.limits,
-                                                       farm_limiter)
+                                                       farm_limiter, caller)
         record, created = await self._call(self.farm.enqueue.remote(
-            storyboard, settings, body.priority, caller.name, body.idempotency_key))
+            storyboard, settings, body.priority, caller.name, body.idempotency_key,
+            self.limits.queued_quota(caller)))
         view = service.job_view(record, _base(request))
         # A path, not a URL built from the Host header a client sent.
         return JSONResponse(view.model_dump(mode="json"), status_code=202 if created else 200,
@@ -201,6 +204,7 @@ class JobService:
                            ) -> JobView:
         """Move a queued job up or down the queue; 409 once it has started."""
         await self._record(job_id, credentials)
+        service.check_priority(self._caller(credentials), body.priority, self.limits)
         record = await self._call(self.farm.set_priority.remote(job_id, body.priority))
         return service.job_view(record, _base(request))
 
@@ -211,8 +215,9 @@ class JobService:
                       ) -> Storyboard:
         """The storyboard a script gives with these settings (``llm`` picks the analyser),
         without rendering it: edit it and submit it as a job's ``storyboard``."""
-        self._caller(credentials)
-        return await asyncio.to_thread(service.analyze, body, self.limits, farm_limiter)
+        caller = self._caller(credentials)
+        return await asyncio.to_thread(service.analyze, body, self.limits, farm_limiter,
+                                       caller)
 
     @api.get("/v1/farm", response_model=FarmView, summary="Workers, nodes, queue, throughput")
     async def farm_status(self, credentials: HTTPAuthorizationCredentials | None = Security(

@@ -48,9 +48,6 @@ async def vidgen_error(request: Request, exc: VidgenError) -> JSONResponse:
     message = exc.message
     if isinstance(exc, FarmSaturated):
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))
-        message = (f"the farm's queue is full: retry in {headers['Retry-After']} s "
-                   "(Retry-After)")
-        log.info("refused a job: %s", exc.message)
     elif isinstance(exc, FarmUnavailable):
         headers["Retry-After"] = "5"
     elif isinstance(exc, AnalysisQuotaError):  # the model's quota: a minute is its window

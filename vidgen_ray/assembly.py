@@ -239,7 +239,8 @@ def check_video(video: Path, settings: RenderSettings, frames: int,
         info = probe(video)
         errors = decode_errors(video)
     except ToolError as exc:
-        raise RenderError(f"{video} failed its check: {exc}", stage="check") from exc
+        raise RenderError(f"{video} failed its check: {exc}", stage="check",
+                          public=f"the finished video failed its check: {exc.public}") from exc
     streams = {s["codec_type"]: s for s in info["streams"]}
     v, a = streams.get("video", {}), streams.get("audio", {})
     width, height = size or settings.size
@@ -260,6 +261,8 @@ def check_video(video: Path, settings: RenderSettings, frames: int,
     if errors:
         problems.append(f"decoding reports: {errors.splitlines()[0]}")
     if problems:
-        raise RenderError(f"{video} failed its check: " + "; ".join(problems), stage="check")
+        found = "; ".join(problems)
+        raise RenderError(f"{video} failed its check: {found}", stage="check",
+                          public=f"the finished video failed its check: {found}")
     return {"width": width, "height": height, "fps": settings.fps,
             "frames": frames, "duration": round(duration, 3)}

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vidgen_ray import cli_cleanup, cli_farm, cli_models
+from vidgen_ray import cli_cleanup, cli_farm, cli_models, cli_qc
 from vidgen_ray.config import Aspect, Resolution, SubtitlePosition, Transition, load_settings
 from vidgen_ray.errors import InputError, VidgenError
 from vidgen_ray.speech import parse_voice_option
@@ -174,7 +175,8 @@ def parse_assignments(items: list[str]) -> dict[str, object]:
 
 
 def _fail(exc: VidgenError) -> None:
-    console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    # escape: a message's brackets are text (pip install 'vidgen-ray[models]'), not markup
+    console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
     raise typer.Exit(2 if isinstance(exc, InputError) else 1)
 
 
@@ -256,9 +258,20 @@ def render(
     subtitle_box: bool | None = typer.Option(
         None, "--subtitle-box/--no-subtitle-box", help="Burn-in on a dark box (default: no)",
         show_default=False),
+    subtitle_max_cps: str | None = typer.Option(
+        None, help="Subtitle reading speed in characters a second, or adult (17) or "
+        "children (13) (default: 17)", show_default=False),
+    timeline_formats: str | None = typer.Option(
+        None, help="Editable timelines beside the video, comma-separated: otio, fcpxml, "
+        "edl; '' writes none (default: otio)", show_default=False),
+    subtitle_speakers: bool | None = typer.Option(
+        None, "--subtitle-speakers/--no-subtitle-speakers", help="Name speakers in the "
+        "subtitles where their turn begins, SDH style (default: no)", show_default=False),
     rendition: list[str] | None = typer.Option(
         None, help="Another output WIDTHxHEIGHT, e.g. 1080x1920; repeat for more",
         show_default=False),
+    qc_strict: bool | None = typer.Option(None, "--qc-strict", help="Fail when qc.json "
+                                          "finds a violation (default: report only)"),
     image_settings: dict | None = None,
     llm_settings: dict | None = None,
 ) -> None:
@@ -277,11 +290,21 @@ def render(
                                  subtitle_size=subtitle_size,
                                  subtitle_outline=subtitle_outline,
                                  subtitle_position=subtitle_position,
-                                 subtitle_box=subtitle_box, renditions=rendition or None,
+                                 subtitle_box=subtitle_box,
+                                 subtitle_max_cps=subtitle_max_cps,
+                                 subtitle_speakers=subtitle_speakers,
+                                 timeline_formats=timeline_formats,
+                                 renditions=rendition or None,
+                                 qc_strict=qc_strict,
                                  **(image_settings or {}), **(llm_settings or {}))
         if cast is not None:
             settings = settings.model_copy(
                 update={"cast": load_cast(cast, settings.tts_model)})
+        if not settings.ray_address:  # on a cluster, its nodes have what they have
+            from vidgen_ray import preflight
+
+            preflight.check_backends(settings, for_client=False)  # before Ray starts
+            preflight.check_paths(settings)
         from vidgen_ray.farm import render as run_render  # imports ray: only when rendering
 
         out_dir = out or Path("out") / script.stem
@@ -449,6 +472,7 @@ def _print_summary(result) -> None:
     console.print(table)
     console.print(f"[green]video:[/] {result.video}  ({result.duration:.1f} s, "
                   f"{len(result.storyboard.scenes)} scenes)", highlight=False)
+    cli_qc.print_render_report(result.out_dir)
     sys.stdout.write(f"{result.video}\n")
 
 
@@ -595,3 +619,4 @@ def fetch(job_id: str = typer.Argument(..., help="A finished job's id."),
 app.add_typer(cli_farm.app, name="farm")
 app.add_typer(cli_models.app, name="models")
 app.command(name="cleanup")(cli_cleanup.cleanup)
+app.command(name="qc")(cli_qc.qc)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from vidgen_ray.errors import SettingsError
 
@@ -30,6 +30,8 @@ _SHORT_SIDE = {"720p": 720, "1080p": 1080, "1440p": 1440, "2160p": 2160}
 _ASPECT = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
 # Integrated loudness targets by name: web platforms, podcasts (our default), EBU R128.
 LOUDNESS_PRESETS = {"web": -14.0, "podcast": -16.0, "default": -16.0, "broadcast": -23.0}
+# Subtitle reading speeds (characters a second) by audience: the streaming services' rules.
+READING_SPEEDS = {"adult": 17.0, "default": 17.0, "children": 13.0}
 
 
 class RenderSettings(BaseSettings):
@@ -125,6 +127,19 @@ class RenderSettings(BaseSettings):
         3.0, ge=0.0, le=20.0, description="Burn-in outline width in pixels of a 1080-line frame.")
     subtitle_position: SubtitlePosition = Field("bottom", description="Burn-in: bottom or top.")
     subtitle_box: bool = Field(False, description="Burn-in on a dark background box.")
+    subtitle_max_cps: float = Field(
+        17.0, ge=5.0, le=40.0, description="Subtitle reading speed, characters a second at "
+        "most, or a preset: adult/default (17), children (13).")
+    # NoDecode: the environment gives "otio,fcpxml" as a flag does, not JSON.
+    timeline_formats: Annotated[list[Literal["otio", "fcpxml", "edl"]], NoDecode] = Field(
+        default_factory=lambda: ["otio"], max_length=3,
+        description="Editable timelines written beside the video: otio (timeline.otio), "
+        "fcpxml (timeline.fcpxml), edl (timeline.edl, pictures only); empty writes none.")
+    subtitle_speakers: bool = Field(
+        False, description="Name the speaker in the subtitles where their turn begins "
+        "(SDH style: 'MARA: ...', a dash for each speaker in a two-speaker cue).")
+    qc_strict: bool = Field(False, description="Fail the job when the QC report (qc.json) "
+                            "finds a violation.")
     renditions: list[str] = Field(
         default_factory=list, max_length=8,
         description="More outputs besides the main one, each WIDTHxHEIGHT, e.g. 1080x1920.")
@@ -204,6 +219,26 @@ class RenderSettings(BaseSettings):
                 raise ValueError(f"loudness {value!r} is neither a number of LUFS nor a preset: "
                                  f"use one of {', '.join(LOUDNESS_PRESETS)} or e.g. -16")
             return LOUDNESS_PRESETS[name]
+        return value
+
+    @field_validator("timeline_formats", mode="before")
+    @classmethod
+    def _formats_list(cls, value: object) -> object:
+        # "otio,fcpxml" from a flag or the environment, as well as a list.
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("subtitle_max_cps", mode="before")
+    @classmethod
+    def _reading_speed_preset(cls, value: object) -> object:
+        name = value.strip().lower() if isinstance(value, str) else None
+        if name is not None and not _is_number(name):
+            if name not in READING_SPEEDS:
+                raise ValueError(f"subtitle reading speed {value!r} is neither a number of "
+                                 f"characters a second nor a preset: use one of "
+                                 f"{', '.join(READING_SPEEDS)} or e.g. 15")
+            return READING_SPEEDS[name]
         return value
 
     @field_validator("renditions")
@@ -304,6 +339,17 @@ class ServiceSettings(BaseSettings):
                                   description="Largest script a request may carry.")
     max_scenes: int = Field(500, ge=1, le=10_000, description="Most scenes in one job.")
     page_size: int = Field(50, ge=1, le=1000, description="Jobs per page when listing.")
+    # Work one job may ask for, counted while its script is read (analysis/budget.py): a
+    # 1 MB script is ~4,000 lines and ~21 hours of narration.
+    max_lines: int = Field(1000, ge=1, le=100_000, description="Most spoken lines in one job.")
+    max_words: int = Field(60_000, ge=1, le=10_000_000,
+                           description="Most spoken words in one job.")
+    max_minutes: float = Field(120.0, gt=0, le=10_000, description="Most minutes of narration "
+                               "in one job, estimated at 150 words a minute.")
+    max_queued_per_key: int = Field(8, ge=1, le=100_000, description="Most unfinished jobs "
+                                    "(queued or running) of one non-admin key; past it, 429.")
+    max_tenant_priority: int = Field(10, ge=-100, le=100, description="Highest priority a "
+                                     "non-admin key may give a job.")
     api_keys_file: str | None = Field(None, description="A file of keys, one 'name:key' or "
                                       "'name:key:admin' per line (# comments): keeps keys "
                                       "out of env_vars, which the Ray dashboard shows.")
@@ -359,17 +405,25 @@ def load_settings(**overrides) -> RenderSettings:
         ) from None
 
 
-def ray_runtime_env() -> dict[str, str]:
-    """Environment for a Ray this process starts: loopback only, no telemetry, no token auth.
+def ray_runtime_env(local: bool = True) -> dict[str, str]:
+    """Environment for Ray in this process and the processes it starts, no telemetry.
 
+    ``local``: a Ray this process starts for itself. Every Ray server then listens on
+    127.0.0.1 (Ray's single-machine mode) and token auth is off unless RAY_AUTH_MODE says
+    otherwise (nothing off loopback can reach it). Joining a cluster, Ray's own auth settings
+    (RAY_AUTH_MODE, RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH) pass through untouched.
     Read here because nothing else reads os.environ.
     """
-    return {
-        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
-        "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled"),
-        "RAY_USAGE_STATS_ENABLED": "0",
-        "RAY_ENABLE_AUTO_CONNECT": "0",
-    }
+    env = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_AUTO_CONNECT": "0"}
+    if local:
+        env |= {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+                "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled")}
+    return env
+
+
+def ray_address_from_env() -> str | None:
+    """Ray's own RAY_ADDRESS, when set: the cluster a Ray tool (``serve run``) will join."""
+    return os.environ.get("RAY_ADDRESS", "").strip() or None
 
 
 def llm_api_key(backend: str) -> str | None:

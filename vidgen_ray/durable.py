@@ -7,7 +7,8 @@ jobs stay listable, unfinished ones are queued again and, since parts are conten
 in the shared parts folder, do only the work that is missing.
 
 It adds to Farm what the service needs: owners, idempotency keys, retry of failed or
-cancelled jobs, counts for /metrics, and publishing outputs to S3 when the store is a bucket.
+cancelled jobs (and of done jobs whose outputs were cleaned), counts for /metrics, and
+publishing outputs to S3 when the store is a bucket.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from vidgen_ray.config import load_settings
-from vidgen_ray.errors import RenderError, VidgenError
+from vidgen_ray.errors import RenderError, VidgenError, client_message
 from vidgen_ray.farm import Farm, _Job, _pool_label
 from vidgen_ray.home import (
     OUTPUT_FILES,
@@ -29,6 +30,7 @@ from vidgen_ray.home import (
     output_key,
 )
 from vidgen_ray.jobs import (
+    FarmSaturated,
     IllegalTransition,
     JobRecord,
     JobStatus,
@@ -76,7 +78,8 @@ class DurableFarm(Farm):
             settings = load_settings()
             if found.resumed:
                 record.start()
-                record.fail(f"its settings are no longer valid: {exc}")
+                record.fail("its settings are no longer valid: "
+                            f"{client_message(exc, [str(self.home.root)])}")
                 found.resumed = False
         job = _Job(record, request.storyboard, settings, Path(record.out_dir),
                    LocalStore(self.home.parts, PART_SUFFIXES))
@@ -91,16 +94,18 @@ class DurableFarm(Farm):
         self._save(record)
 
     async def enqueue(self, storyboard: Storyboard, settings: dict, priority: int = 0,
-                      owner: str | None = None, idempotency_key: str | None = None
-                      ) -> tuple[JobRecord, bool]:
+                      owner: str | None = None, idempotency_key: str | None = None,
+                      owner_quota: int | None = None) -> tuple[JobRecord, bool]:
         """Queue a job; (its record, True), or (the earlier job's record, False) when this
-        owner already sent this idempotency key. FarmSaturated when the farm is full."""
+        owner already sent this idempotency key. FarmSaturated when the farm is full, or
+        when ``owner`` already has ``owner_quota`` unfinished jobs (None: no quota)."""
         await self._ready()
         earlier = self._keys.get((owner, idempotency_key)) if idempotency_key else None
         if earlier is not None:
             return await self.status(earlier), False
         parsed = load_settings(**settings)
-        self._check_capacity()  # before anything is written: a refused job leaves no trace
+        # Before anything is written: a refused job leaves no trace.
+        self._check_capacity(owner, owner_quota)
         request = StoredRequest(id=new_job_id(), storyboard=storyboard, settings=settings,
                                 priority=priority, owner=owner, idempotency_key=idempotency_key)
         self.home.save_request(request)  # first: a record without its request cannot resume
@@ -116,20 +121,45 @@ class DurableFarm(Farm):
         return await self.status(request.id), True
 
     async def retry(self, job_id: str) -> JobRecord:
-        """Queue a failed or cancelled job again; its stored parts are reused."""
+        """Queue a failed or cancelled job again, or a done one whose outputs were cleaned;
+        its stored parts are reused, so only what is missing is made."""
         await self._ready()
         job = self._job(job_id)
         status = job.record.status
-        if status not in (JobStatus.failed, JobStatus.cancelled):
+        if status == JobStatus.done:
+            if not await asyncio.to_thread(self._outputs_missing, job.record):
+                raise IllegalTransition(f"job {job_id} is done and its outputs exist: download "
+                                        "them; only a done job whose outputs were cleaned can "
+                                        "be retried", status.value, "queued")
+        elif status not in (JobStatus.failed, JobStatus.cancelled):
             raise IllegalTransition(f"job {job_id} is {status.value}: only failed or cancelled "
                                     "jobs can be retried", status.value, "queued")
         self._check_capacity()
         job.record.requeue()
+        job.record.outputs = {}  # published again when it is done
         job.task = job.run = job.result = job.error = None
         self.queue.push(job_id, job.record.priority)
         self._save(job.record)
         self._schedule()
         return await self.status(job_id)
+
+    def _outputs_missing(self, record: JobRecord) -> bool:
+        """Whether any of a done job's outputs is gone: from the bucket when it was
+        published there, else from its outputs folder."""
+        if record.outputs and self.store is not None:
+            return not all(self.store.has(key) for key in record.outputs.values())
+        return not all(self.home.output_path(record.id, name).is_file()
+                       for name in OUTPUT_FILES)
+
+    def _failure(self, job: _Job, exc: VidgenError) -> VidgenError:
+        """The client reads the record; the operator's detail (program output, paths) goes
+        to the log."""
+        log.warning("job %s failed (parts are kept in %s): %s", job.record.id, job.store.root,
+                    exc)
+        return super()._failure(job, exc)
+
+    def _private(self, job: _Job) -> list[str]:
+        return [*super()._private(job), str(self.home.root)]
 
     def _save(self, record: JobRecord) -> None:
         """Locally on every change; to the bucket when the job's state or priority changes
@@ -145,10 +175,21 @@ class DurableFarm(Farm):
             return
         self._mirrored[record.id] = mirrored
 
-    def _check_capacity(self) -> None:
+    def _check_capacity(self, owner: str | None = None, owner_quota: int | None = None
+                        ) -> None:
         running = sum(j.record.status == JobStatus.running for j in self.jobs.values())
         check_capacity(len(self.queue), running, self.max_queued, self.max_running,
                        self.retry_after)
+        if owner_quota is None:
+            return
+        # Checked here, in the farm's one event loop, so two submits at once cannot both
+        # take the last place of a key's quota.
+        unfinished = sum(j.record.owner == owner and j.record.status in (
+            JobStatus.queued, JobStatus.running) for j in self.jobs.values())
+        if unfinished >= owner_quota:
+            raise FarmSaturated(f"this API key already has {unfinished} jobs queued or "
+                                f"running, the most one key may have: wait for one to finish "
+                                "or cancel one, then submit again", self.retry_after)
 
     async def status(self, job_id: str) -> JobRecord:
         await self._ready()

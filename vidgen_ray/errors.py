@@ -1,7 +1,9 @@
 """One exception tree for the whole project.
 
 Every error names the problem and the fix. ``retryable`` tells the farm whether running the
-same work again may succeed; ``http_status`` is what the API answers.
+same work again may succeed; ``http_status`` is what the API answers. ``public`` is the
+message for a client of the job service when it differs from the operator's (no server
+paths, no program output); ``client_message`` gives it for any exception.
 
     VidgenError                       (500, not retryable)
     ├── InputError                    (400) the user's input is wrong
@@ -22,10 +24,13 @@ same work again may succeed; ``http_status`` is what the API answers.
 
 from __future__ import annotations
 
+import re
+
 
 class VidgenError(Exception):
     retryable: bool = False
     http_status: int = 500
+    public: str | None = None  # the client's message, when it differs from ``message``
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -105,9 +110,12 @@ class AnalysisQuotaError(AnalysisError):
 
 
 class RenderError(VidgenError):
-    def __init__(self, message: str, stage: str | None = None):
+    """``scene`` (0-based): the scene whose part failed, when one did."""
+
+    def __init__(self, message: str, stage: str | None = None, scene: int | None = None,
+                 public: str | None = None):
         super().__init__(message)
-        self.stage = stage
+        self.stage, self.scene, self.public = stage, scene, public
 
 
 class ToolError(RenderError):
@@ -116,7 +124,43 @@ class ToolError(RenderError):
     def __init__(self, tool: str, args: list[str], returncode: int, stderr: str):
         tail = "\n".join(stderr.strip().splitlines()[-12:])
         super().__init__(f"{tool} failed (exit {returncode}): {tail}")
+        # Its output names temporary files and server folders: the operator's, not a client's.
+        self.public = f"{tool} failed (exit {returncode})" if returncode >= 0 else \
+            f"{tool} did not finish in time"
         self.tool = tool
         self.command = args
         self.returncode = returncode
         self.stderr = stderr
+
+
+# ---- messages for a client ------------------------------------------------------------------
+
+_TRACEBACK = "Traceback (most recent call last)"
+# A Python exception's class name, maybe dotted or wrapped (RayTaskError(ValueError)), with
+# the colon that follows it: what a client has no use for.
+_CLASS_NAME = re.compile(r"\b(?:\w+\.)*[A-Z]\w*(?:Error|Exception|Exit|Interrupt)\b"
+                         r"(?:\([\w.]*\))?:?[ \t]*")
+
+
+def client_message(exc: BaseException, private: list[str] = ()) -> str:
+    """What a client of the job service may read about ``exc``: its ``public`` message, else
+    its message, without tracebacks, exception class names or the ``private`` folders
+    (storage root, temporary folder): a path under one is cut to its last name."""
+    text = (exc.public or exc.message) if isinstance(exc, VidgenError) else str(exc)
+    return scrub(text, private) or "an unexpected error stopped the job"
+
+
+def scrub(text: str, private: list[str] = ()) -> str:
+    """``text`` without a traceback, exception class names and paths under ``private``."""
+    text = text.split(_TRACEBACK)[0]
+    text = _CLASS_NAME.sub("", text)
+    for root in sorted({r.rstrip("/") for r in private if r.strip("/")}, key=len,
+                       reverse=True):
+        text = re.sub(re.escape(root) + r"(/[^\s'\"]*|(?![\w.-]))", _last_name, text)
+    return text.strip()
+
+
+def _last_name(match: re.Match) -> str:
+    """A path under a private folder: only its last name (the root itself: none)."""
+    names = [name for name in match.group(1).split("/") if name]
+    return names[-1] if names else "a server folder"

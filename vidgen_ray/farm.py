@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import ray
 
+from vidgen_ray.actors.listen import prepare_local_start
 from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import FarmSettings, RenderSettings, backend_options, ray_runtime_env
 from vidgen_ray.errors import (
@@ -31,7 +34,9 @@ from vidgen_ray.errors import (
     RenderError,
     SettingsError,
     VidgenError,
+    client_message,
 )
+from vidgen_ray.ffmpeg import check_ffmpeg
 from vidgen_ray.jobs import (
     IllegalTransition,
     JobQueue,
@@ -50,6 +55,7 @@ from vidgen_ray.tools import find_tool
 __all__ = ["Farm", "RenderResult", "connect", "farm_handle", "render", "running_farm"]
 
 FARM_NAME, FARM_NAMESPACE = "farm", "vidgen"
+log = logging.getLogger("vidgen.farm")
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 POLL_SECONDS = 0.25
 
@@ -58,12 +64,13 @@ def connect(address: str | None) -> None:
     """Join the cluster at ``address``, or start a Ray on this machine, on loopback only."""
     if ray.is_initialized():
         return
-    os.environ.update(ray_runtime_env())  # workers inherit the driver's environment
     if address:
+        os.environ.update(ray_runtime_env(local=False))  # workers inherit the driver's environment
         ray.init(address=address, namespace=FARM_NAMESPACE, logging_level="WARNING",
                  log_to_driver=False)
         return
     os.environ.pop("RAY_ADDRESS", None)  # a stale address makes a local start hang
+    prepare_local_start()
     ray.init(address="local", namespace=FARM_NAMESPACE, include_dashboard=False,
              logging_level="WARNING", log_to_driver=False, _node_ip_address="127.0.0.1",
              object_store_memory=_object_store_bytes())
@@ -235,7 +242,11 @@ class Farm:
         except VidgenError as exc:
             job.error = self._failure(job, exc)
         except Exception as exc:  # a bug, not the user's fault: keep the job record honest
-            job.error = self._failure(job, RenderError(f"{type(exc).__name__}: {exc}"))
+            log.exception("job %s: unexpected error in the %s stage", job.record.id,
+                          job.run.stage if job.run else "setup")
+            job.error = self._failure(job, RenderError(
+                f"{type(exc).__name__}: {exc}",
+                public="an unexpected error stopped it (the farm's log has the details)"))
         finally:
             with contextlib.suppress(VidgenError):  # its folder went away: never stall others
                 self._save(job.record)
@@ -246,18 +257,32 @@ class Farm:
 
     def _cancelled(self, job: _Job) -> None:
         job.record.cancel()
-        job.error = RenderError(f"job {job.record.id} was cancelled; finished parts are kept "
-                                f"in {job.store.root}", stage="cancelled")
+        job.error = RenderError(f"job {job.record.id} was cancelled; its finished parts are "
+                                "kept for a retry", stage="cancelled")
 
     def _failure(self, job: _Job, exc: VidgenError) -> VidgenError:
+        """Record the failure for clients (no paths, no program output; the scene whose part
+        failed is marked). Returns what ``wait`` raises: the client's message, with the
+        operator's whole story as ``detail`` (a local render prints it; the service logs it)."""
         stage = getattr(exc, "stage", None) or (job.run.stage if job.run else "setup")
-        scene = next((i for i, s in enumerate(job.record.scenes) if s == "failed"), None)
+        scene = getattr(exc, "scene", None)
+        if scene is None:  # a part failed and marked its scene before the error was raised
+            scene = next((i for i, s in enumerate(job.record.scenes) if s == "failed"), None)
+        message = client_message(exc, self._private(job))
         if isinstance(exc, RenderError):
-            exc = RenderError(f"the {stage} stage failed: {exc}\nFinished parts are kept in "
-                              f"{job.store.root}: run the same command again to resume.",
-                              stage=stage)
-        job.record.fail(str(exc), scene=scene)
-        return exc
+            message = f"the {stage} stage failed: {message}"
+            failure = RenderError(message, stage=stage, scene=scene)
+            failure.detail = f"the {stage} stage failed: {exc}"  # for a local render's user
+        else:  # typed errors (settings, dependencies) keep their type for the API's status
+            failure = exc
+            failure.public = message
+        job.record.fail(message, scene=scene)
+        return failure
+
+    def _private(self, job: _Job) -> list[str]:
+        """Folders a client must not see in a message: the parts store, the job's folder,
+        the temporary folder."""
+        return [str(job.store.root), str(job.out_dir), tempfile.gettempdir()]
 
     async def _pools_for(self, settings: RenderSettings) -> Pools:
         """The pools for these backends, started once and shared by every job (the first
@@ -344,16 +369,20 @@ def render(source: str | Path | Storyboard, out_dir: Path, settings: RenderSetti
     require_speech(storyboard)
     for program in ("ffmpeg", "ffprobe"):  # fail before any work, not after it
         find_tool(program)
+    check_ffmpeg()  # new enough, with every filter the renders use
     out_dir = _prepare_output(out_dir)
     analyze_seconds = time.perf_counter() - started
     if not settings.ray_address:
         _refuse_running_loop()  # before starting Ray, not after
     connect(settings.ray_address)
     report = progress or (lambda stage, done, total: None)
-    if settings.ray_address:
-        result = _on_cluster(storyboard, out_dir, settings, priority, report)
-    else:
-        result = asyncio.run(_locally(storyboard, out_dir, settings, priority, report))
+    try:
+        if settings.ray_address:
+            result = _on_cluster(storyboard, out_dir, settings, priority, report)
+        else:
+            result = asyncio.run(_locally(storyboard, out_dir, settings, priority, report))
+    except RenderError as exc:
+        raise _with_resume_hint(exc, out_dir) from None
     result.timings = {"analyze": analyze_seconds, **result.timings}
     return result
 
@@ -391,6 +420,16 @@ def _on_cluster(storyboard, out_dir, settings, priority, report) -> RenderResult
     except KeyboardInterrupt:  # Ctrl-C stops the job on the shared farm too, not just us
         ray.get(farm.cancel.remote(job_id), timeout=30)
         raise
+
+
+def _with_resume_hint(exc: RenderError, out_dir: Path) -> RenderError:
+    """A failed job's error as this machine's user needs it: the whole story (program
+    output, paths), where the finished parts are and how to resume."""
+    if exc.stage is None:  # not a job's failure (the farm is shutting down, ...)
+        return exc
+    detail = getattr(exc, "detail", None) or exc.message
+    return RenderError(f"{detail}\nFinished parts are kept in {out_dir / 'parts'}: run the "
+                       "same command again to resume.", stage=exc.stage, scene=exc.scene)
 
 
 def _refuse_running_loop() -> None:

@@ -7,9 +7,11 @@ import asyncio
 import secrets
 from pathlib import Path
 
-from vidgen_ray import assembly, manifest, subtitles
+from vidgen_ray import assembly, manifest, subtitle_rules, subtitles
 from vidgen_ray.config import RenderSettings
+from vidgen_ray.errors import RenderError
 from vidgen_ray.ffmpeg import ffmpeg
+from vidgen_ray.qc import measure
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline
 
@@ -62,14 +64,58 @@ def mux(listing: Listing, soundtrack: bytes, video: Path, title: str) -> None:
         concat.unlink(missing_ok=True)
 
 
-def write_sidecars(out_dir: Path, timeline: Timeline, storyboard: Storyboard) -> list[Path]:
+def write_sidecars(out_dir: Path, timeline: Timeline, storyboard: Storyboard,
+                   settings: RenderSettings) -> list[Path]:
     """subtitles.srt, subtitles.vtt and storyboard.json beside the video."""
-    files = {"subtitles.srt": subtitles.format_srt(timeline.cues),
-             "subtitles.vtt": subtitles.format_vtt(timeline.cues),
+    shown = subtitles.timeline_captions(timeline, settings)
+    files = {"subtitles.srt": subtitles.format_srt(shown),
+             "subtitles.vtt": subtitles.format_vtt(shown),
              "storyboard.json": storyboard.model_dump_json(indent=2) + "\n"}
     for name, text in files.items():
         (out_dir / name).write_text(text, encoding="utf-8")
     return [out_dir / name for name in files]
+
+
+def write_qc(out_dir: Path, video: Path, timeline: Timeline, settings: RenderSettings) -> dict:
+    """qc.json beside the video, judged against the render's own loudness target; with
+    qc_strict a violation fails the job."""
+    cuts = tuple(subtitles.scene_cuts(timeline))
+    speech = next(iter(sorted(out_dir.glob("stems/speech.*"))), None)  # written by --stems
+    found = measure.run_qc(video, subtitles=out_dir / "subtitles.srt", target=settings.loudness,
+                           scene_cuts=cuts, speech=speech, max_cps=settings.subtitle_max_cps)
+    measure.write_report(found, out_dir / "qc.json")
+    if settings.qc_strict and not found["passed"]:
+        problems = [f"{v['check']}: {v['message']}" for v in found["violations"]]
+        raise RenderError(f"the QC report (qc.json) found {len(problems)} problem(s): "
+                          + "; ".join(problems[:3]), stage="qc")
+    return found
+
+
+def write_edit_timelines(out_dir: Path, storyboard: Storyboard, timeline: Timeline,
+                         settings: RenderSettings, stills: list[Path], speech: list[Path],
+                         exports: list[str]) -> list[Path]:
+    """timeline.otio (and .fcpxml, .edl) beside the video, as settings.timeline_formats asks,
+    referencing the stills, speech files and stems (``exports``) from the output folder."""
+    if not settings.timeline_formats:
+        return []
+    from vidgen_ray import edit_timeline  # OpenTimelineIO: loaded only to write one
+
+    stems = {Path(name).stem: name for name in exports if name.startswith("stems/")}
+    return edit_timeline.write(
+        out_dir, storyboard, timeline, settings.timeline_formats,
+        stills=[edit_timeline.relative(p, out_dir) for p in stills],
+        speech=[edit_timeline.relative(p, out_dir) for p in speech], stems=stems)
+
+
+def subtitle_report(timeline: Timeline, settings: RenderSettings) -> dict:
+    """For manifest.json: how many cues the subtitles have, and every rule one still breaks."""
+    shown = subtitles.timeline_captions(timeline, settings)
+    issues = subtitle_rules.check_cues(shown, fps=timeline.fps,
+                                       max_cps=settings.subtitle_max_cps,
+                                       scene_cuts=subtitles.scene_cuts(timeline))
+    return {"cues": len(shown), "max_cps": settings.subtitle_max_cps,
+            "issues": [{"cue": i.index + 1, "rule": i.rule, "message": i.message}
+                       for i in issues]}
 
 
 def sound_exports(out_dir: Path, names: list[str]) -> dict[str, dict]:

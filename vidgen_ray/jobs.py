@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import math
 import os
 import secrets
@@ -40,6 +41,7 @@ from vidgen_ray.errors import OutputError, VidgenError
 
 JOB_ID = r"^[a-z0-9][a-z0-9-]{5,63}$"
 STAGES = ("speech", "images", "video", "mux")
+log = logging.getLogger("vidgen.farm")
 
 
 class JobStatus(str, Enum):
@@ -56,6 +58,7 @@ class SceneStatus(str, Enum):
     done = "done"
     failed = "failed"
     cancelled = "cancelled"
+    stopped = "stopped"  # not finished because another part of its job failed
 
 
 JOB_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
@@ -65,17 +68,21 @@ JOB_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
                                   JobStatus.queued}),
     JobStatus.failed: frozenset({JobStatus.queued}),  # retry
     JobStatus.cancelled: frozenset({JobStatus.queued}),  # resume
-    JobStatus.done: frozenset(),
+    # done -> queued: made again after its outputs were cleaned (DurableFarm.retry allows it
+    # only when they are missing; its stored parts are reused).
+    JobStatus.done: frozenset({JobStatus.queued}),
 }
 SCENE_TRANSITIONS: dict[SceneStatus, frozenset[SceneStatus]] = {
     # queued -> done: every part of the scene is already stored, nothing to run.
     SceneStatus.queued: frozenset({SceneStatus.running, SceneStatus.done,
-                                   SceneStatus.cancelled}),
+                                   SceneStatus.cancelled, SceneStatus.stopped}),
     # running -> queued: its worker died, or the job was put back after a farm restart.
     SceneStatus.running: frozenset({SceneStatus.done, SceneStatus.failed,
-                                    SceneStatus.cancelled, SceneStatus.queued}),
+                                    SceneStatus.cancelled, SceneStatus.stopped,
+                                    SceneStatus.queued}),
     SceneStatus.failed: frozenset({SceneStatus.queued}),
     SceneStatus.cancelled: frozenset({SceneStatus.queued}),
+    SceneStatus.stopped: frozenset({SceneStatus.queued}),
     SceneStatus.done: frozenset(),
 }
 _State = TypeVar("_State", JobStatus, SceneStatus)
@@ -197,23 +204,26 @@ class JobRecord(BaseModel):
         self.finished = time.time()
 
     def fail(self, message: str, scene: int | None = None) -> None:
-        """Failed, with the message; ``scene`` (0-based) is marked failed if it was running.
-        Its other unfinished scenes are cancelled: nothing of a failed job runs on."""
+        """Failed, with the message (meant for a client: no server paths); ``scene`` (0-based)
+        is the scene whose part failed, marked failed if it was running. The other
+        unfinished scenes are stopped: nothing of a failed job runs on."""
         self.status = advance(self.status, JobStatus.failed)
+        # A bad index is not recorded: raising here would lose the failure being reported.
+        if scene is not None and not 0 <= scene < len(self.scenes):
+            scene = None
         self.finished, self.error, self.failed_scene = time.time(), message, scene
-        # A bad index is only recorded: raising here would lose the failure being reported.
-        if scene is not None and scene < len(self.scenes) \
-                and self.scenes[scene] is SceneStatus.running:
+        if scene is not None and self.scenes[scene] is SceneStatus.running:
             self.set_scene(scene, SceneStatus.failed)
-        self._cancel_scenes()
+        self._end_scenes(SceneStatus.stopped)
 
     def cancel(self) -> None:
         self.status = advance(self.status, JobStatus.cancelled)
         self.finished = time.time()
-        self._cancel_scenes()
+        self._end_scenes(SceneStatus.cancelled)
 
     def requeue(self) -> None:
-        """Back in the queue (retry, resume, farm restart); done scenes stay done."""
+        """Back in the queue (retry, resume, farm restart, a done job whose outputs were
+        cleaned); done scenes stay done (their parts are stored)."""
         self.status = advance(self.status, JobStatus.queued)
         self.started = self.finished = self.error = self.failed_scene = None
         for index, scene in enumerate(self.scenes):
@@ -230,10 +240,10 @@ class JobRecord(BaseModel):
             raise ValueError(f"unknown stage {stage!r}: stages are {', '.join(STAGES)}")
         self.progress = {**self.progress, stage: StageProgress(done=done, total=total)}
 
-    def _cancel_scenes(self) -> None:
+    def _end_scenes(self, status: SceneStatus) -> None:
         for index, scene in enumerate(self.scenes):
             if scene in (SceneStatus.queued, SceneStatus.running):
-                self.set_scene(index, SceneStatus.cancelled)
+                self.set_scene(index, status)
 
 
 # ---- persistence ---------------------------------------------------------------------------
@@ -354,7 +364,11 @@ def check_capacity(queued: int, running: int, max_queued: int, max_running: int,
     free = max(0, max_running - running)
     if queued < max_queued + free:
         return
+    # The client hears when to come back; the operator (the log) how to make room.
+    log.warning("the farm refused a job: %d queued, %d running (limits %d, %d): raise "
+                "VIDGEN_MAX_QUEUED_JOBS or VIDGEN_MAX_RUNNING_JOBS if this is common",
+                queued, running, max_queued, max_running)
     raise FarmSaturated(
         f"the farm has {queued} jobs queued and {running} running, its limits are "
-        f"{max_queued} queued and {max_running} running: retry in {math.ceil(retry_after)} s or "
-        "raise VIDGEN_MAX_QUEUED_JOBS", retry_after)
+        f"{max_queued} queued and {max_running} running: retry in {math.ceil(retry_after)} s",
+        retry_after)

@@ -23,10 +23,12 @@ THROUGHPUT_WINDOW_S = 3600.0  # "recent" throughput: jobs finished in the last h
 # the only names the artifact route serves, so a request can never name another path.
 ARTIFACT = re.compile(
     r"(video(-\d{2,4}x\d{2,4})?\.mp4|subtitles\.(srt|vtt)|storyboard\.json|manifest\.json"
-    r"|cast\.json|(mix|stems/(speech|music|ambience|effects))\.(wav|flac|mp3|m4a))")
+    r"|qc\.json|cast\.json|timeline\.(otio|fcpxml|edl)"
+    r"|(mix|stems/(speech|music|ambience|effects))\.(wav|flac|mp3|m4a))")
 MEDIA = {".mp4": "video/mp4", ".srt": "application/x-subrip", ".vtt": "text/vtt",
          ".json": "application/json", ".wav": "audio/wav", ".flac": "audio/flac",
-         ".mp3": "audio/mpeg", ".m4a": "audio/mp4"}
+         ".mp3": "audio/mpeg", ".m4a": "audio/mp4",
+         ".otio": "application/json", ".fcpxml": "application/xml", ".edl": "text/plain"}
 
 
 class PriorityRequest(BaseModel):

@@ -10,6 +10,7 @@ is missing. The Farm (farm.py) decides when a job runs; this module decides what
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import time
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from vidgen_ray import assembly, audio, finishing, manifest, subtitles
 from vidgen_ray.actors import ffmpeg_tasks
 from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.errors import RenderError, SettingsError, VidgenError
+from vidgen_ray.errors import RenderError, SettingsError, VidgenError, client_message
 from vidgen_ray.ffmpeg import ffmpeg_version
 from vidgen_ray.images import cast, wants_portraits
 from vidgen_ray.images.base import CharacterLook, ImageRequest
@@ -30,7 +31,7 @@ from vidgen_ray.speech.base import Speech, SpeechRequest
 from vidgen_ray.speech.casting import apply_cast, write_cast
 from vidgen_ray.storage import LocalStore, content_key
 from vidgen_ray.storyboard import Storyboard
-from vidgen_ray.timeline import Pacing, Timeline, plan_timeline
+from vidgen_ray.timeline import OVERLAPPING, Pacing, Timeline, plan_timeline, transition_after
 
 PART_SUFFIXES = {"speech": ".wav", "image": ".png", "portrait": ".png", "chunk": ".mp4",
                  "soundtrack": ".wav", "loudness": ".json"}
@@ -83,8 +84,9 @@ class JobRun:
     async def run(self) -> RenderResult:
         voices = self._cast()
         self.record.scene_parts = []  # this run's keys and times, noted as they are known
-        for scene in range(len(self.storyboard.scenes)):
-            self._set_scene(scene, SceneStatus.running)
+        for scene, status in enumerate(self.record.scenes):
+            if status != SceneStatus.done:  # done: a retry that only remakes the outputs
+                self._set_scene(scene, SceneStatus.running)
         # Keys name the version the workers run, which may differ from this process's.
         versions = {"speech": _worker_version(self.pools.speech),
                     "images": _worker_version(self.pools.image)}
@@ -125,6 +127,8 @@ class JobRun:
         self._write_manifest(video, timeline, voices, speech_keys, chunk_keys, loudness,
                              {"analysis": "local", **versions, "audio": audio.AUDIO_VERSION,
                               "ffmpeg": ffmpeg_version()})
+        await self._timed("qc", asyncio.to_thread(
+            finishing.write_qc, self.out_dir, video, timeline, self.settings))
         return RenderResult(self.out_dir, video, self.storyboard, timeline.duration,
                             self.timings, self.placement)
 
@@ -246,9 +250,10 @@ class JobRun:
                 done = self._store(stage, keys, index, data, ready, done)
             if failures:  # none: alone every request worked (a flaky batch), the job goes on
                 index, exc = failures[0]
-                self._set_scene(scene_of[index], SceneStatus.failed)
-                raise RenderError(f"scene {scene_of[index] + 1} failed in {stage}: {exc}",
-                                  stage=stage) from exc
+                scene, what = scene_of[index], f"scene {scene_of[index] + 1} failed in {stage}"
+                self._set_scene(scene, SceneStatus.failed)
+                raise RenderError(f"{what}: {exc}", stage=stage, scene=scene,
+                                  public=f"{what}: {client_message(exc)}") from exc
 
     def _store(self, stage: str, keys: list[str], index: int, data: bytes,
                ready: dict[int, asyncio.Event] | None, done: int) -> int:
@@ -269,9 +274,11 @@ class JobRun:
         for scene in board.scenes:
             seconds.append(durations[at:at + len(scene.lines)])
             at += len(scene.lines)
-        pacing = Pacing(fps=self.settings.fps, crossfade=self.settings.crossfade,
-                        transition=self.settings.transition)
-        return plan_timeline(board, seconds, pacing, seed=self.settings.seed)
+        return plan_timeline(board, seconds, self._pacing(), seed=self.settings.seed)
+
+    def _pacing(self) -> Pacing:
+        return Pacing(fps=self.settings.fps, crossfade=self.settings.crossfade,
+                      transition=self.settings.transition)
 
     async def _stream_early_chunks(self) -> None:
         """Start chunks while speech is still being made. A scene's place in the timeline
@@ -331,8 +338,11 @@ class JobRun:
                 timeline, a, b, stills, self.settings, self.pools.cluster, size,
                 self._burned(timeline, a, b, size))
         except VidgenError as exc:
-            raise RenderError(f"frames {a}-{b} at {size[0]}x{size[1]}: {exc}",
-                              stage="video") from exc
+            scene = _blame(stills)
+            what = f"frames {a}-{b} at {size[0]}x{size[1]}"
+            what = what if scene is None else f"scene {scene + 1} ({what})"
+            raise RenderError(f"{what}: {exc}", stage="video", scene=scene,
+                              public=f"{what}: {client_message(exc)}") from exc
         self.store.put(key, mp4)
         self.placement["chunk"].append(node)
         self._chunks_done += 1
@@ -342,7 +352,17 @@ class JobRun:
         """The ASS script burned into frames [a, b), or None without burn-in."""
         if not self.settings.burn_subtitles:
             return None
-        return subtitles.burn_script(timeline.cues, timeline.fps, a, b, self.settings, size)
+        return subtitles.burn_script(timeline.cues, timeline.fps, a, b, self.settings, size,
+                                     subtitles.scene_cuts(timeline, self._next_fade(timeline)))
+
+    def _next_fade(self, timeline: Timeline) -> int | None:
+        """Frames the transition after the timeline's last scene will overlap it, when the
+        timeline stops short of the storyboard (chunks made while later scenes are voiced)."""
+        last = len(timeline.clips) - 1
+        if last + 1 >= len(self.storyboard.scenes):
+            return None
+        kind = transition_after(self.storyboard, last, self._pacing())
+        return round(self.settings.crossfade * timeline.fps) if kind in OVERLAPPING else 0
 
     async def _make_video(self, timeline: Timeline) -> dict[tuple[int, int], list[str]]:
         """Every size's chunk keys, in order."""
@@ -367,7 +387,7 @@ class JobRun:
         await asyncio.wait([waiter, self._pictures_task], return_when=asyncio.FIRST_COMPLETED)
         if not ready.is_set():
             waiter.cancel()
-            raise RenderError(f"scene {scene + 1} has no picture", stage="video")
+            raise RenderError(f"scene {scene + 1} has no picture", stage="video", scene=scene)
 
     def _chunk_key(self, timeline: Timeline, start: int, end: int,
                    size: tuple[int, int]) -> str:
@@ -400,7 +420,8 @@ class JobRun:
                 Speech(track, rate).to_wav(), self.storyboard, timeline, self.settings,
                 self.pools.cluster)
         except VidgenError as exc:
-            raise RenderError(f"soundtrack: {exc}", stage="audio") from exc
+            raise RenderError(f"soundtrack: {exc}", stage="audio",
+                              public=f"soundtrack: {client_message(exc)}") from exc
         self.timings["audio"] = seconds  # it ran beside the video, not after it
         self.placement["mix"].append(node)
         for name, data in exports.items():  # mix.<ext> and stems/<bus>.<ext>, when asked for
@@ -448,7 +469,12 @@ class JobRun:
     def _write_manifest(self, video: Path, timeline: Timeline, voices: dict[str, str],
                         speech_keys: list[str], chunk_keys: dict[tuple[int, int], list[str]],
                         loudness: dict, backends: dict[str, str]) -> None:
-        sidecars = finishing.write_sidecars(self.out_dir, timeline, self.storyboard)
+        sidecars = finishing.write_sidecars(self.out_dir, timeline, self.storyboard,
+                                            self.settings)
+        sidecars += finishing.write_edit_timelines(
+            self.out_dir, self.storyboard, timeline, self.settings,
+            [self.store.path(k) for k in self._image_keys],
+            [self.store.path(k) for k in speech_keys], self._exports)
         keys = [*speech_keys, *self._portrait_keys.values(), *self._image_keys,
                 *(k for ks in chunk_keys.values() for k in ks), *self._soundtrack_keys]
         info = {**self.info, "scenes": len(timeline.clips), "lines": len(timeline.cues)}
@@ -459,6 +485,7 @@ class JobRun:
             artifacts=[video, *(self.out_dir / name for name in self.renditions), *sidecars],
             parts={k: self.store.path(k) for k in keys}, loudness=loudness)
         data["job"] = self.record.id
+        data["subtitles"] = finishing.subtitle_report(timeline, self.settings)
         if self._exports:
             data["sound"] = finishing.sound_exports(self.out_dir, self._exports)
         data["pictures"] = cast.pictures_manifest([self.store.get(k) for k in self._image_keys],
@@ -502,6 +529,20 @@ class JobRun:
         if self.record.scenes[index] != status:
             self.record.set_scene(index, status)
             self.changed(self.record)
+
+
+def _blame(stills: dict[int, bytes]) -> int | None:
+    """The scene a failed chunk fails for: the one whose picture does not decode, else the
+    first it shows (a chunk showing two scenes fails for either)."""
+    from PIL import Image, UnidentifiedImageError
+
+    for scene, data in stills.items():
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            return scene
+    return min(stills, default=None)
 
 
 def _worker_version(pool: WorkerPool) -> str:

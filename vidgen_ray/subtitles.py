@@ -1,22 +1,25 @@
 """Pure: subtitle cues to SRT, WebVTT and ASS (for burning in) text.
 
-A cue shows at most two lines of about 42 characters; a longer spoken line becomes several
-cues over its time, split at sentence or clause ends where it can, each lasting in
-proportion to its characters.
+Captions follow the timed-text rules (subtitle_rules.py): at most two lines of 42
+characters; a longer spoken line becomes several cues over its time, split at sentence or
+clause ends where it can, each lasting in proportion to its characters; orphans are merged,
+short cues kept up longer, and no cue runs across a scene cut.
 """
 
 from __future__ import annotations
 
-import textwrap
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
+from vidgen_ray import subtitle_rules
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.timeline import Cue
+from vidgen_ray.storyboard import NARRATOR
+from vidgen_ray.timeline import Cue, Timeline
 
-LINE_WIDTH = 42  # characters per subtitle line: the common broadcast guideline
-MAX_LINES = 2
-CLAUSE_ENDS = ".!?;:,"
+LINE_WIDTH = subtitle_rules.MAX_CHARS  # characters per subtitle line
+MAX_LINES = subtitle_rules.MAX_LINES
 ASS_HEIGHT = 1080  # subtitle sizes are given in pixels of a 1080-line frame
+Cues = list[Cue] | tuple[Cue, ...]
 
 
 @dataclass(frozen=True)
@@ -28,43 +31,56 @@ class Caption:
     lines: tuple[str, ...]
 
 
-def _wrap(text: str) -> list[str]:
-    return textwrap.wrap(text, LINE_WIDTH, break_long_words=True) or [text]
+def scene_cuts(timeline: Timeline, next_fade: int | None = None) -> list[float]:
+    """Where each scene gives way to the next (seconds): the middle of a transition, where
+    the pictures are half and half, or the frame after a cut or a fade to black.
+    ``next_fade``: for a timeline of the first scenes only (chunks made while later scenes
+    are voiced), the frames the next scene's transition will overlap its last clip, so its
+    last cut is known, and its captions are those of the whole timeline."""
+    cuts = [(clip.start + clip.fade_in / 2) / timeline.fps for clip in timeline.clips[1:]]
+    if next_fade is not None and timeline.clips:
+        cuts.append((timeline.clips[-1].end - next_fade + next_fade / 2) / timeline.fps)
+    return cuts
 
 
-def _pieces(text: str) -> list[str]:
-    """Split text into pieces of at most MAX_LINES wrapped lines, at a clause end when one
-    falls in the second half of what fits."""
-    words, pieces = text.split(), []
-    while words:
-        fits = 1
-        while fits < len(words) and len(_wrap(" ".join(words[:fits + 1]))) <= MAX_LINES:
-            fits += 1
-        if fits < len(words):
-            fits = next((j for j in range(fits, 0, -1)
-                         if words[j - 1][-1] in CLAUSE_ENDS and j * 2 >= fits), fits)
-        pieces.append(" ".join(words[:fits]))
-        words = words[fits:]
-    return pieces
-
-
-def captions(cues: list[Cue] | tuple[Cue, ...]) -> list[Caption]:
-    """Every cue as one or more captions of at most two lines, tiling the cue's time."""
-    out = []
-    for cue in cues:
-        pieces = _pieces(" ".join(cue.text.split()) or cue.text)
-        total = sum(len(p) for p in pieces)
+def plan(cues: Cues, *, fps: float = 30, max_cps: float = subtitle_rules.MAX_CPS,
+         scene_cuts: Iterable[float] = (), speakers: bool = False) -> list[Caption]:
+    """The captions for spoken lines, to the timed-text rules (subtitle_rules.py): each line
+    split into cues of at most two lines, sharing its time in proportion to their
+    characters; orphans merged, short cues kept up longer, 2 frames between cues. What the
+    rules still find wrong is for ``check_cues`` to report."""
+    rules = subtitle_rules.Rules(fps=fps, max_cps=max_cps)
+    timed: list[subtitle_rules.Timed] = []
+    previous = None
+    for cue in sorted(cues, key=lambda c: c.start):
+        text = " ".join(cue.text.split()) or cue.text
+        # SDH style: a character is named where their turn begins (narration is not
+        # dialogue: it goes unnamed); the name takes room on the first cue.
+        named = speakers and cue.speaker not in (previous, NARRATOR)
+        pieces = subtitle_rules.split_text(text, cue.end - cue.start, rules,
+                                           f"{cue.speaker}: " if named else "")
+        total = sum(len(p) + 1 for p in pieces)
         start, done = cue.start, 0
-        for piece in pieces:
-            done += len(piece)
+        for n, piece in enumerate(pieces):
+            done += len(piece) + 1
             end = cue.start + (cue.end - cue.start) * done / total
-            # A word longer than a line still wraps to more: cut it, never drop text.
-            lines = _wrap(piece)
-            if len(lines) > MAX_LINES:
-                lines = [lines[0], " ".join(lines[1:])]
-            out.append(Caption(start, end, tuple(lines)))
+            timed.append(subtitle_rules.Timed(start, end, [(cue.speaker, piece)], cue.scene,
+                                              {0} if named and n == 0 else set()))
             start = end
-    return out
+        previous = cue.speaker
+    return [Caption(t.start, t.end, tuple(t.shown(rules)))
+            for t in subtitle_rules.retime(timed, rules, scene_cuts)]
+
+
+def captions(cues: Cues, **options) -> list[Caption]:
+    """Every cue as one or more captions of at most two lines (``plan``'s options)."""
+    return plan(cues, **options)
+
+
+def timeline_captions(timeline: Timeline, settings: RenderSettings) -> list[Caption]:
+    """A render's captions, with its frame rate, scene cuts and subtitle settings."""
+    return plan(timeline.cues, fps=timeline.fps, max_cps=settings.subtitle_max_cps,
+                scene_cuts=scene_cuts(timeline), speakers=settings.subtitle_speakers)
 
 
 def _stamp(seconds: float, separator: str) -> str:
@@ -75,18 +91,23 @@ def _stamp(seconds: float, separator: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{separator}{ms:03d}"
 
 
-def format_srt(cues: list[Cue] | tuple[Cue, ...]) -> str:
+def _shown(items: Sequence[Caption] | Cues) -> Sequence[Caption]:
+    """Captions as given, or made from spoken-line cues with the default rules."""
+    return captions(items) if items and isinstance(items[0], Cue) else items
+
+
+def format_srt(cues: Sequence[Caption] | Cues) -> str:
     blocks = [
         f"{n}\n{_stamp(c.start, ',')} --> {_stamp(c.end, ',')}\n" + "\n".join(c.lines) + "\n"
-        for n, c in enumerate(captions(cues), 1)
+        for n, c in enumerate(_shown(cues), 1)
     ]
     return "\n".join(blocks)
 
 
-def format_vtt(cues: list[Cue] | tuple[Cue, ...]) -> str:
+def format_vtt(cues: Sequence[Caption] | Cues) -> str:
     blocks = [
         f"{_stamp(c.start, '.')} --> {_stamp(c.end, '.')}\n" + "\n".join(c.lines) + "\n"
-        for c in captions(cues)
+        for c in _shown(cues)
     ]
     return "WEBVTT\n\n" + "\n".join(blocks)
 
@@ -104,7 +125,7 @@ def _ass_text(line: str) -> str:
     return line.replace("\\", "\u29f5").replace("{", "(").replace("}", ")")
 
 
-def format_ass(cues: list[Cue] | tuple[Cue, ...], settings: RenderSettings,
+def format_ass(cues: Sequence[Caption] | Cues, settings: RenderSettings,
                size: tuple[int, int]) -> str:
     """An ASS script in the frame's own pixels, styled by the subtitle_* settings."""
     width, height = size
@@ -121,7 +142,7 @@ def format_ass(cues: list[Cue] | tuple[Cue, ...], settings: RenderSettings,
              f"{outline_colour},&H80000000,0,0,0,0,100,100,0,0,{border},{outline},0,"
              f"{alignment},{margin},{margin},{margin},1")
     events = [f"Dialogue: 0,{_ass_time(c.start)},{_ass_time(c.end)},Default,,0,0,0,,"
-              + "\\N".join(_ass_text(line) for line in c.lines) for c in captions(cues)]
+              + "\\N".join(_ass_text(line) for line in c.lines) for c in _shown(cues)]
     return "\n".join([
         "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}",
         "WrapStyle: 2", "ScaledBorderAndShadow: yes", "",
@@ -135,9 +156,15 @@ def format_ass(cues: list[Cue] | tuple[Cue, ...], settings: RenderSettings,
         *events, ""])
 
 
-def burn_script(cues: list[Cue] | tuple[Cue, ...], fps: int, start: int, end: int,
-                settings: RenderSettings, size: tuple[int, int]) -> str:
-    """The ASS script for frames [start, end): only the lines shown there, so a chunk made
-    before later scenes were voiced is the same chunk, with the same key, as one made after."""
-    shown = [c for c in cues if c.start * fps < end and c.end * fps > start]
+def burn_script(cues: Cues, fps: int, start: int, end: int, settings: RenderSettings,
+                size: tuple[int, int], scene_cuts: Iterable[float] = ()) -> str:
+    """The ASS script for frames [start, end): only the captions shown there, cut to them.
+    A scene's captions depend only on its own lines and cuts (see ``scene_cuts``), so a
+    chunk made before later scenes were voiced is the same chunk, with the same key, as
+    one made after."""
+    lo, hi = start / fps, end / fps
+    shown = [replace(c, start=max(c.start, lo), end=min(c.end, hi))
+             for c in plan(cues, fps=fps, max_cps=settings.subtitle_max_cps,
+                           scene_cuts=scene_cuts, speakers=settings.subtitle_speakers)
+             if c.start * fps < end and c.end * fps > start]
     return format_ass(shown, settings, size)

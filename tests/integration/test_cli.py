@@ -134,7 +134,8 @@ def test_picture_options_are_listed_and_a_bad_rendition_is_named(tmp_path):
     text = vidgen("render", "--help", env={**os.environ, "COLUMNS": "200"}).stdout
     for option in ("--transition", "--burn-subtitles", "--subtitle-font", "--subtitle-size",
                    "--subtitle-outline", "--subtitle-position", "--subtitle-box",
-                   "--subtitle-fonts-dir", "--rendition"):
+                   "--subtitle-fonts-dir", "--subtitle-max-cps", "--subtitle-speakers",
+                   "--rendition"):
         assert option in text
     done = vidgen("render", EXAMPLE, "-o", tmp_path, "--rendition", "1080p")
     assert done.returncode == 2

@@ -147,7 +147,11 @@ def test_analyze_then_render_the_edited_storyboard_with_its_scene_parts(service)
     status, _, files = call(service, "GET", f"/v1/jobs/{job['id']}/files")
     assert status == 200
     assert {"video.mp4", "subtitles.srt", "subtitles.vtt", "storyboard.json", "manifest.json",
-            "cast.json"} <= set(files)
+            "cast.json", "qc.json", "timeline.otio"} <= set(files)
+    _, headers, qc = call(service, "GET", _path(files["qc.json"]))
+    assert headers["Content-Type"] == "application/json" and qc["file"] == "video.mp4"
+    _, headers, otio = call(service, "GET", _path(files["timeline.otio"]))
+    assert otio["OTIO_SCHEMA"].startswith("Timeline.") and len(otio["tracks"]["children"]) >= 2
     _, headers, vtt = call(service, "GET", _path(files["subtitles.vtt"]))
     assert headers["Content-Type"].startswith("text/vtt") and b"burn all night" in vtt
     for name in ("../requests/x.json", "..%2F..%2Fsecret", "video.mp4.bak", "stems/../cast.json",
@@ -284,6 +288,7 @@ def test_browser_submit_watch_finish_play_and_cancel_another_job(service, chromi
     wait_until(page, "document.querySelectorAll('.scene img').length === 2")
     wait_until(page, "document.querySelectorAll('.scene audio').length === 2")
     page.wait_for_selector("a.artifact[data-name='manifest.json']")
+    assert "LUFS" in page.locator("#qc-loudness").inner_text()  # the QC report's section
     assert page.locator(".scene .lines li").nth(1).inner_text().endswith("one by one.")
     played = page.evaluate("""async () => {
         const video = document.getElementById('player');

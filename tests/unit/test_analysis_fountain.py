@@ -313,3 +313,84 @@ def test_gap_lyrics_keep_their_tilde():
     text = "INT. ROOM - DAY\n\n~Row, row, row your boat\n"
     assert str(screenplain.parse(io.StringIO(text)).paragraphs[1].lines[0]).startswith("~")
     assert spoken(analyze(text)) == [(NARRATOR, "Row, row, row your boat")]
+
+
+# --- the Fountain syntax page's own character examples (fountain.io/syntax) -----------------
+
+SYNTAX_PAGE_CHARACTERS = """INT. BRICK'S PATIO - DAY
+
+STEEL
+The man's a myth!
+
+MOM (O. S.)
+Luke! Come down for supper!
+
+HANS (on the radio)
+What was it you said?
+
+@McCLANE
+Yippie ki-yay! I got my lower-case C back!
+
+R2D2
+Beep.
+
+STEEL
+(starting the engine)
+So much for retirement!
+
+BRICK
+Screw retirement.
+
+STEEL ^
+Screw retirement.
+"""
+
+
+def test_the_syntax_page_character_examples_are_all_dialogue():
+    board = analyze(SYNTAX_PAGE_CHARACTERS)
+    lines = [(ln.speaker, ln.extension, ln.parenthetical, ln.text)
+             for ln in board.scenes[0].lines]
+    assert lines == [
+        ("STEEL", None, None, "The man's a myth!"),
+        ("MOM", "O.S.", None, "Luke! Come down for supper!"),
+        ("HANS", "ON THE RADIO", None, "What was it you said?"),
+        ("MCCLANE", None, None, "Yippie ki-yay! I got my lower-case C back!"),
+        ("R2D2", None, None, "Beep."),
+        ("STEEL", None, "starting the engine", "So much for retirement!"),
+        ("BRICK", None, None, "Screw retirement."),
+        ("STEEL", None, None, "Screw retirement."),
+    ]
+    # MOM is off screen however the extension is spaced; HANS, on the radio, is in view.
+    assert "MOM" not in board.scenes[0].characters and "HANS" in board.scenes[0].characters
+
+
+def test_a_name_needs_a_letter():
+    # The syntax page: "R2D2" works, but "23" does not.
+    board = analyze("INT. ROOM - DAY\n\n23\nSkidoo.\n")
+    assert spoken(board) == [(NARRATOR, "23 Skidoo.")]
+
+
+@pytest.mark.parametrize(("cue", "speaker", "extension"), [
+    ("MOM (O. S.)", "MOM", "O.S."),
+    ("MOM (o. s.)", "MOM", "O.S."),
+    ("DAD (V . O)", "DAD", "V.O."),
+    ("HANS (on the radio...)", "HANS", "ON THE RADIO..."),
+    ("DISPATCH (over the radio: unit 7)", "DISPATCH", "OVER THE RADIO: UNIT 7"),
+    ("MARA (whispering) (V.O.)", "MARA", "WHISPERING, V.O."),
+    ("@JOLENE (cont'd)", "JOLENE", None),
+    ("BRICK & STEEL", "BRICK & STEEL", None),
+    ("VARIOUS", "VARIOUS", None),
+    ("CROWD (various)", "CROWD", "VARIOUS"),
+    ("MR. & MRS. SMITH (in unison)", "MR. & MRS. SMITH", "IN UNISON"),
+])
+def test_any_extension_and_group_cues_are_speakers(cue, speaker, extension):
+    board = analyze(f"INT. ROOM - DAY\n\n{cue}\nHello there.\n")
+    [line] = board.scenes[0].lines
+    assert (line.speaker, line.extension, line.text) == (speaker, extension, "Hello there.")
+    assert speaker in [c.name for c in board.characters]
+
+
+def test_sniffed_as_fountain_from_forced_and_lowercase_extension_cues():
+    assert detect_format("MOM (O. S.)\nLuke!\n\nHANS (on the radio)\nWhat?\n") == "fountain"
+    assert detect_format("@McCLANE\nYippie ki-yay!\n\n@DeVITO\nNo.\n") == "fountain"
+    assert detect_format("23\nSkidoo.\n\n42\nHike.\n") == "prose"

@@ -4,6 +4,7 @@ from them (NOTES.md: the schema does not look inside node_config nor at per-type
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -84,3 +85,28 @@ def test_kuberay_manifest_serves_the_same_application():
     assert gpu_limits["nvidia.com/gpu"] == "1"
     resources = json.loads(json.loads(groups["cpu"]["rayStartParams"]["resources"]))
     assert resources["assembly"] >= 1
+
+
+def test_cluster_yaml_turns_on_ray_token_auth_from_a_file():
+    """Every node starts Ray with RAY_AUTH_MODE=token, the token comes from the operator's
+    own file (copied to Ray's default path), and no token is written in the config."""
+    raw = load("cluster.yaml")
+    starts = raw["head_start_ray_commands"] + raw["worker_start_ray_commands"]
+    ray_starts = [c for c in starts if "ray start" in c]
+    assert ray_starts and all("RAY_AUTH_MODE=token" in c for c in ray_starts), ray_starts
+    assert raw["file_mounts"]["~/.ray/auth_token"] == "~/.ray/auth_token"
+    assert any("export RAY_AUTH_MODE=token" in c for c in raw["setup_commands"])
+    assert not re.search(r"RAY_AUTH_TOKEN\s*=", (ROOT / "cluster.yaml").read_text())
+
+
+def test_kuberay_manifest_turns_on_ray_token_auth_from_a_secret():
+    manifest = load("docs/kuberay-rayservice.yaml")
+    cluster = manifest["spec"]["rayClusterConfig"]
+    assert cluster["authOptions"] == {"mode": "token"}  # the operator keeps it in a Secret
+    assert tuple(map(int, cluster["rayVersion"].split("."))) >= (2, 52)
+    groups = [cluster["headGroupSpec"], *cluster["workerGroupSpecs"]]
+    for group in groups:
+        for container in group["template"]["spec"]["containers"]:
+            for var in container.get("env", []):
+                if var["name"].startswith("RAY_AUTH"):  # if ever set by hand: never a literal
+                    assert "value" not in var and "secretKeyRef" in var["valueFrom"], var

@@ -34,11 +34,13 @@ def record(**fields):
 
 # ---- state machines ------------------------------------------------------------------------
 
-def test_every_state_has_a_row_and_done_is_final():
+def test_every_state_has_a_row_and_done_is_final_but_for_a_job_made_again():
     for kind, table in TABLES:
         assert set(table) == set(kind)
-        assert table[kind.done] == frozenset()
-    assert len(LEGAL) == 8 + 9 and len(ILLEGAL) == 2 * 25 - len(LEGAL)
+    # A done job goes back to the queue only to remake cleaned outputs; a done scene never moves.
+    assert JOB_TRANSITIONS[JobStatus.done] == {JobStatus.queued}
+    assert SCENE_TRANSITIONS[SceneStatus.done] == frozenset()
+    assert len(LEGAL) == 9 + 12 and len(ILLEGAL) == 25 + 36 - len(LEGAL)
 
 
 @pytest.mark.parametrize(("current", "new"), LEGAL, ids=lambda s: f"{type(s).__name__}.{s.value}")
@@ -97,21 +99,21 @@ def test_lifecycle_stamps_times_and_goes_through_the_table():
     job.finish()
     assert job.status is JobStatus.done and not job.unfinished
     assert job.created <= job.started <= job.finished
-    with pytest.raises(IllegalTransition, match="from done to queued"):
-        job.requeue()
+    with pytest.raises(IllegalTransition, match="from done to running"):
+        job.start()
     with pytest.raises(IllegalTransition, match="a scene cannot go from done to running"):
         job.set_scene(0, SceneStatus.running)
 
 
-def test_fail_marks_the_scene_and_cancels_the_rest_then_requeue_resets_them():
+def test_fail_marks_the_scene_and_stops_the_rest_then_requeue_resets_them():
     job = record(scenes=[SceneStatus.done, SceneStatus.running, SceneStatus.running,
                          SceneStatus.queued])
     job.start()
     job.fail("ffmpeg failed", scene=1)
     assert job.status is JobStatus.failed and job.error == "ffmpeg failed"
     assert job.failed_scene == 1 and job.finished is not None
-    assert job.scenes == [SceneStatus.done, SceneStatus.failed, SceneStatus.cancelled,
-                          SceneStatus.cancelled]
+    assert job.scenes == [SceneStatus.done, SceneStatus.failed, SceneStatus.stopped,
+                          SceneStatus.stopped]
     job.requeue()
     assert job.status is JobStatus.queued
     assert (job.error, job.failed_scene, job.started, job.finished) == (None, None, None, None)
@@ -269,13 +271,14 @@ def test_capacity_counts_jobs_that_will_wait(queued, running, accepted):
             check_capacity(**args)
 
 
-def test_saturation_names_the_cap_and_the_fix():
+def test_saturation_tells_the_client_when_and_the_operator_log_the_fix(caplog):
     with pytest.raises(FarmSaturated) as caught:
         check_capacity(queued=16, running=4, max_queued=16, max_running=4, retry_after=29.2)
     error = caught.value
     assert error.retry_after == 29.2 and error.http_status == 429 and error.retryable
     assert str(error) == ("the farm has 16 jobs queued and 4 running, its limits are 16 queued "
-                          "and 4 running: retry in 30 s or raise VIDGEN_MAX_QUEUED_JOBS")
+                          "and 4 running: retry in 30 s")
+    assert "raise VIDGEN_MAX_QUEUED_JOBS" in caplog.text
 
 
 def test_with_no_queue_only_jobs_that_can_start_are_accepted():
@@ -287,3 +290,11 @@ def test_with_no_queue_only_jobs_that_can_start_are_accepted():
 def test_capacity_refuses_nonsense_counts():
     with pytest.raises(ValueError):
         check_capacity(queued=-1, running=0, max_queued=1, max_running=1, retry_after=1)
+
+
+def test_a_failure_outside_any_scene_stops_every_unfinished_scene_and_names_none():
+    job = record(scenes=[SceneStatus.done, SceneStatus.running, SceneStatus.queued])
+    job.start()
+    job.fail("the mux stage failed", scene=7)  # an index out of range is not recorded
+    assert job.failed_scene is None
+    assert job.scenes == [SceneStatus.done, SceneStatus.stopped, SceneStatus.stopped]

@@ -9,7 +9,7 @@ from vidgen_ray.timeline import Cue
 CUES = (Cue(0, 0, 0.4, 1.25, "NARRATOR", "Rain lashed the old lighthouse."),
         Cue(1, 0, 3661.5, 3663.001, "MARA", "Thirty years I have kept this light, and not "
                                             "one ship lost to the sea."))
-LONG = Cue(2, 0, 10.0, 22.0, "NARRATOR",
+LONG = Cue(2, 0, 10.0, 24.0, "NARRATOR",
            "The keeper climbed the spiral stair one hundred and twelve steps to the lamp room. "
            "Outside, the storm tore at the glass, and far below the sea threw itself against "
            "the rocks; somewhere in the dark a bell was ringing, slow and patient.")
@@ -17,15 +17,17 @@ LONG = Cue(2, 0, 10.0, 22.0, "NARRATOR",
 
 def test_srt():
     text = format_srt(CUES)
-    assert text.startswith("1\n00:00:00,400 --> 00:00:01,250\nRain lashed the old lighthouse.\n")
-    assert "2\n01:01:01,500 --> 01:01:03,001\n" in text
-    # Wrapped at 42 characters.
-    assert "Thirty years I have kept this light, and\nnot one ship lost to the sea." in text
+    # Spoken in 0.85 s, shown for 31 characters / 17 a second: the reading-speed rule keeps
+    # a fast line up longer, into the silence after it.
+    assert text.startswith("1\n00:00:00,400 --> 00:00:02,224\nRain lashed the old lighthouse.\n")
+    assert "2\n01:01:01,500 --> 01:01:05,559\n" in text
+    # Two balanced lines of at most 42 characters, broken before the conjunction.
+    assert "Thirty years I have kept this light,\nand not one ship lost to the sea." in text
 
 
 def test_vtt():
     text = format_vtt(CUES)
-    assert text.startswith("WEBVTT\n\n00:00:00.400 --> 00:00:01.250\n")
+    assert text.startswith("WEBVTT\n\n00:00:00.400 --> 00:00:02.224\n")
     assert text.count(" --> ") == 2
 
 
@@ -38,11 +40,11 @@ def test_a_long_line_becomes_cues_of_two_lines_at_clause_ends_tiling_its_time():
     assert " ".join(w for c in shown for line in c.lines for w in line.split()) == LONG.text
     # Split where the sentence ends.
     assert shown[0].lines[-1].endswith("lamp room.") and shown[1].lines[0].startswith("Outside")
-    # Back to back over the cue's time, each in proportion to its characters.
+    # Over the cue's time, each in proportion to its characters, 2 frames apart.
     assert shown[0].start == LONG.start and shown[-1].end == pytest.approx(LONG.end)
     for a, b in zip(shown, shown[1:], strict=False):
-        assert a.end == b.start
-    per_char = [(c.end - c.start) / len(" ".join(c.lines)) for c in shown]
+        assert b.start - a.end == pytest.approx(2 / 30)
+    per_char = [(c.end - c.start + 2 / 30) / len(" ".join(c.lines)) for c in shown]
     assert max(per_char) / min(per_char) < 1.1
 
 
@@ -72,9 +74,10 @@ def test_independent_parsers_read_our_sidecars_with_the_cue_timings(tmp_path):
         assert abs(_vtt_seconds(v.start) - want.start) < 0.0006
         assert abs(_vtt_seconds(v.end) - want.end) < 0.0006
         assert s.text.splitlines() == v.text.splitlines() == list(want.lines)
-    # The first and the last line of the script are where the timeline put them.
+    # In time order; the first line starts, and the long line ends, where the timeline put
+    # them (the long line comes before the one an hour in).
     assert parsed_srt[0].start.ordinal == 400
-    assert abs(_vtt_seconds(parsed_vtt[-1].end) - LONG.end) < 0.0006
+    assert abs(_vtt_seconds(parsed_vtt[-2].end) - LONG.end) < 0.0006
 
 
 def _vtt_seconds(stamp: str) -> float:
@@ -91,6 +94,33 @@ def test_ass_script_is_styled_in_frame_pixels():
     # Name, Font, Size 54 px at 1080 lines -> 36 at 720, BorderStyle 3 (box), Alignment 8.
     assert style[1:3] == ["DejaVu Serif", "36"] and style[15] == "3" and style[18] == "8"
     events = [line for line in text.splitlines() if line.startswith("Dialogue:")]
-    assert events[0].startswith("Dialogue: 0,0:00:00.40,0:00:01.25,Default,")
-    assert events[1].endswith("Thirty years I have kept this light, and\\Nnot one ship lost "
+    assert events[0].startswith("Dialogue: 0,0:00:00.40,0:00:02.22,Default,")
+    assert events[1].endswith("Thirty years I have kept this light,\\Nand not one ship lost "
                               "to the sea.")
+
+
+def test_a_burned_chunk_is_the_same_before_and_after_later_scenes_are_voiced():
+    from vidgen_ray.storyboard import Line, Scene, Storyboard
+    from vidgen_ray.subtitles import burn_script, scene_cuts
+    from vidgen_ray.timeline import Pacing, plan_timeline
+
+    fast = "A line far too long to read in the short time it takes to say it."
+    board = Storyboard(title="t", scenes=[Scene(lines=[Line(text=fast)]),
+                                          Scene(lines=[Line(text="Later.")])])
+    settings = RenderSettings(burn_subtitles=True)
+    early = plan_timeline(board.model_copy(update={"scenes": board.scenes[:1]}), [[1.0]],
+                          Pacing())
+    full = plan_timeline(board, [[1.0], [1.0]], Pacing())
+    fade = round(Pacing().crossfade * Pacing().fps)
+
+    def chunk(timeline, a, b, next_fade=None):
+        return burn_script(timeline.cues, timeline.fps, a, b, settings, (1280, 720),
+                           scene_cuts(timeline, next_fade))
+
+    # The first scene alone, knowing the dissolve after it, has the whole timeline's cut.
+    assert scene_cuts(early, fade) == scene_cuts(full)
+    # Frames the streaming of early chunks may encode: up to a dissolve before the end.
+    safe_end = early.total_frames - fade
+    assert chunk(early, 0, safe_end, fade) == chunk(full, 0, safe_end)
+    # The fast line is kept up to the cut, and shown a little before it is heard.
+    assert "Dialogue: 0,0:00:00.00," in chunk(full, 0, safe_end)

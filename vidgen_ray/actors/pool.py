@@ -22,6 +22,7 @@ running finishes there: a cancelled job wastes at most N * K calls of work.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 
 import ray
@@ -34,6 +35,7 @@ from vidgen_ray.backpressure import Backpressure
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError
 
+log = logging.getLogger("vidgen.farm")
 _WORKERS = {"image": (ImageWorker, "generate"), "speech": (SpeechWorker, "synthesize")}
 
 
@@ -124,8 +126,11 @@ class WorkerPool:
         async def one(index: int, worker) -> dict:
             try:
                 info = await asyncio.wait_for(worker.stats.remote(), 10.0)
-            except (asyncio.TimeoutError, ray.exceptions.RayError) as exc:
-                info = {"ok": False, "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+            except asyncio.TimeoutError:
+                info = {"ok": False, "error": "did not answer within 10 s (busy or stuck)"}
+            except ray.exceptions.RayError as exc:  # shown to API clients: Ray's text is logged
+                log.warning("%s worker %d is not answering: %s", self.kind, index, exc)
+                info = {"ok": False, "error": "its process is gone (it may be restarting)"}
             return {**info, "in_flight": self._in_flight[index]}
         return list(await asyncio.gather(*[one(i, w) for i, w in enumerate(self._workers)]))
 

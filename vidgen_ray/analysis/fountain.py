@@ -5,8 +5,12 @@ screenplain reads the elements; this module maps them:
 * scene heading (INT./EXT., forced ``.HEADING``) → a new Scene titled with the heading;
   the heading also gives the setting ("interior, lighthouse, night").
 * action, centered text, lyrics → NARRATOR lines, and the scene's visual description.
-* character cue → the speaker, upper case, without its extension; ``(V.O.)``/``(O.S.)``
-  become ``Line.extension``, ``(CONT'D)`` is dropped; dual dialogue → left, then right.
+* character cue (a line in capitals, or forced with ``@``, with dialogue under it) → the
+  speaker, upper case, without its extension; group cues ("BRICK & STEEL") and "various"
+  cues are speakers like any other. The extension in parentheses may hold any text
+  (``(O. S.)``, ``(on the radio)``): it becomes ``Line.extension`` in capitals, a dotted
+  abbreviation compacted however it is spaced ("O. S." → "O.S."), ``(CONT'D)`` dropped;
+  dual dialogue → left, then right.
 * parenthetical → ``Line.parenthetical`` of the speech that follows it.
 * transition → the scene's ``transition``: "cut" for any CUT (CUT TO:, SMASH CUT TO:),
   "fade_black" for a fade out or to black (FADE OUT., FADE TO BLACK., FADE TO:), "dissolve"
@@ -44,6 +48,8 @@ _NOTE = re.compile(r"\[\[.*?\]\]", re.DOTALL)
 _UNFORCED_TRANSITION = re.compile(r"^(?:FADE IN|FADE OUT|FADE TO BLACK|FADE TO WHITE)[.:]?$")
 _CONTINUED = re.compile(r"^(?:CONT['’]?D\.?|CONT\.?|CONTINUED|CONTINUING)$", re.IGNORECASE)
 _CUE_TAG = re.compile(r"\(([^)]*)\)")
+# An extension of single letters with dots, however spaced: "O. S.", "v.o.", "O.S".
+_ABBREVIATION = re.compile(r"^(?:[A-Z]\s*\.\s*)+[A-Z]?\.?$")
 # A sound cue after prepare(): a forced action line screenplain passes through as it is.
 _SFX_MARK = "VIDGEN-SFX:"
 _PARAGRAPHS = re.compile(r"(\n[ \t]*\n)")
@@ -179,11 +185,21 @@ def _add_transition(text: str, scene: SceneDraft) -> None:
         scene.transition = "dissolve"
 
 
+def _extension(tag: str) -> str:
+    """One cue extension, in capitals, as the spec allows it to be written in any case and
+    spacing: "O. S." and "o.s" are both "O.S.", so off-screen voices are known as such;
+    other text ("on the radio") keeps its words."""
+    tag = " ".join(tag.split()).upper()
+    if "." in tag and _ABBREVIATION.match(tag):
+        return ".".join(re.findall(r"[A-Z]", tag)) + "."
+    return tag
+
+
 def _add_dialog(dialog: Dialog, scene: SceneDraft) -> None:
     # screenplain keeps "^" on a dual cue when no dialogue comes right before it to pair with.
     cue = str(dialog.character).strip().removesuffix("^").strip()
     name = cue.split("(", 1)[0].strip().upper() or NARRATOR
-    tags = [tag.strip().upper() for tag in _CUE_TAG.findall(cue)]
+    tags = [_extension(tag) for tag in _CUE_TAG.findall(cue)]
     extension = ", ".join(t for t in tags if t and not _CONTINUED.match(t)) or None
     note = None
     blocks = ((is_note, str(text).strip()) for is_note, text in dialog.blocks)

@@ -4,6 +4,10 @@ A card is a mood-coloured gradient with soft seeded shapes (so a Ken Burns move 
 something to move over), the scene number and title, the description and the characters
 as name chips. Every size is a fraction of the frame, and nothing is drawn outside the
 central 90%, so a 10% zoom never cuts text. Same request, same PNG bytes.
+
+Every writing system: each piece of text gets a font that covers its script (fonts.py),
+is shaped by raqm (HarfBuzz + FriBiDi) with its language and direction, and wraps where
+its script allows (linebreak.py). Right-to-left paragraphs hang from the right margin.
 """
 
 from __future__ import annotations
@@ -13,8 +17,6 @@ import functools
 import hashlib
 import io
 import random
-import unicodedata
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +24,12 @@ import PIL
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, features
 
 from vidgen_ray.errors import SettingsError
+from vidgen_ray.images import linebreak
 from vidgen_ray.images.base import ImageRequest
+from vidgen_ray.images.fonts import NOTO, face_for, find_noto, font_runs, language_of
+from vidgen_ray.images.linebreak import ellipsise, is_rtl, wrap_text
 
-DRAWING_VERSION = "cards-1"
+DRAWING_VERSION = "cards-2"  # 2: a font, language and line breaking per writing system
 SAFE_FRACTION = 0.90  # a 10% Ken Burns zoom keeps this central part in view
 MARGIN = 0.07  # content box inset per side, as a fraction of width/height: inside the 5%
 Rgb = tuple[int, int, int]
@@ -75,69 +80,60 @@ def layout_engine() -> ImageFont.Layout:
 
 
 @functools.lru_cache(maxsize=64)
-def load_font(path: Path | None, size: int) -> ImageFont.FreeTypeFont:
+def load_font(path: Path | None, size: int, index: int = 0) -> ImageFont.FreeTypeFont:
     size = max(8, size)
     if path is None:
         return ImageFont.load_default(size=size)
-    return ImageFont.truetype(str(path), size, layout_engine=layout_engine())
+    return ImageFont.truetype(str(path), size, index=index, layout_engine=layout_engine())
 
 
-def is_rtl(text: str) -> bool:
-    """Whether the first strongly directional character reads right to left."""
-    for char in text:
-        kind = unicodedata.bidirectional(char)
-        if kind in ("R", "AL"):
-            return True
-        if kind == "L":
-            return False
-    return False
+def font_for(text: str, bold: bool, size: int,
+             fonts: tuple[Path | None, Path | None]) -> ImageFont.FreeTypeFont:
+    """A font that covers the text's script (the given regular/bold one when it does)."""
+    face = face_for(text, bold, fonts[bold])
+    return load_font(face.path if face else None, size, face.index if face else 0)
 
 
-def wrap_text(text: str, measure: Callable[[str], float], max_width: float,
-              max_lines: int) -> list[str]:
-    """Greedy word wrap into at most max_lines lines no wider than max_width; words wider
-    than a line are split by character (scripts without spaces), cut text ends with '…'."""
-    if max_lines <= 0:
-        return []
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        for piece in _split_long(word, measure, max_width):
-            candidate = f"{current} {piece}" if current else piece
-            if measure(candidate) <= max_width:
-                current = candidate
-                continue
-            lines.append(current)
-            current = piece
-        if len(lines) > max_lines:  # enough to know it will be cut
-            break
-    if current:
-        lines.append(current)
-    lines = [line for line in lines if line]
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        lines[-1] = ellipsise(lines[-1] + " …", measure, max_width)
-    return lines
+def runs_of(text: str, bold: bool, size: int,
+            fonts: tuple[Path | None, Path | None]) -> list[tuple[str, ImageFont.FreeTypeFont]]:
+    """The text in runs, each with a font of ``size`` that covers it (one run, usually)."""
+    return [(run, load_font(face.path if face else None, size, face.index if face else 0))
+            for run, face in font_runs(text, bold, fonts[bold])]
 
 
-def ellipsise(text: str, measure: Callable[[str], float], max_width: float) -> str:
-    """The text if it fits, else as much as fits followed by '…'."""
-    if measure(text) <= max_width:
-        return text
-    text = text.rstrip(" …")
-    while text and measure(text + "…") > max_width:
-        text = text[:-1].rstrip()
-    return text + "…"
+def text_width(text: str, bold: bool, size: int, fonts: tuple[Path | None, Path | None],
+               rtl: bool = False) -> float:
+    runs = runs_of(text, bold, size, fonts)
+    if len(runs) == 1:
+        return runs[0][1].getlength(text, **text_options(text, rtl))
+    return sum(font.getlength(run, **text_options(run, is_rtl(run))) for run, font in runs)
 
 
-def _split_long(word: str, measure: Callable[[str], float], max_width: float) -> list[str]:
-    pieces, current = [], ""
-    for char in word:
-        if current and measure(current + char) > max_width:
-            pieces.append(current)
-            current = ""
-        current += char
-    return [*pieces, current]
+def draw_text(draw: ImageDraw.ImageDraw, x: float, middle: float, text: str, bold: bool,
+              size: int, fonts: tuple[Path | None, Path | None], fill, rtl: bool) -> None:
+    """Draw text from x, centred on the line ``middle``: as one shaped string when one font
+    covers it, else run by run on a shared baseline (runs in reverse in a right-to-left
+    paragraph, each shaped in its own direction)."""
+    runs = runs_of(text, bold, size, fonts)
+    if len(runs) == 1:
+        draw.text((x, middle), text, font=runs[0][1], fill=fill, anchor="lm",
+                  **text_options(text, rtl))
+        return
+    ascent, descent = runs[0][1].getmetrics()
+    baseline = middle + (ascent - descent) / 2
+    for run, font in reversed(runs) if rtl else runs:
+        if is_rtl(run) != rtl:  # its trailing space belongs between it and the next run
+            run = run[len(run.rstrip()):] + run.rstrip()
+        options = text_options(run, is_rtl(run))
+        draw.text((x, baseline), run, font=font, fill=fill, anchor="ls", **options)
+        x += font.getlength(run, **options)
+
+
+def text_options(text: str, rtl: bool) -> dict:
+    """Pillow text() options that make raqm shape text in its language and direction."""
+    if layout_engine() != ImageFont.Layout.RAQM:
+        return {}
+    return {"direction": "rtl" if rtl else "ltr", "language": language_of(text)}
 
 
 def render_background(width: int, height: int, mood: str, seed: int) -> Image.Image:
@@ -206,8 +202,8 @@ class _Card:
         self.layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
         self.draw = ImageDraw.Draw(self.layer, "RGBA")
 
-    def font(self, bold: bool, size: float) -> ImageFont.FreeTypeFont:
-        return load_font(self.fonts[bold], round(size * self.unit))
+    def font(self, bold: bool, size: float, text: str = "") -> ImageFont.FreeTypeFont:
+        return font_for(text, bold, round(size * self.unit), self.fonts)
 
     def render(self) -> Image.Image:
         header_bottom = self.header()
@@ -230,27 +226,30 @@ class _Card:
         """Title, accent rule and description as one block, a little below centre."""
         u, request = self.unit, self.request
         width = (self.right - self.left) * (0.72 if self.landscape else 1.0)  # short measure
-        title_font, text_font = self.font(True, 7.2), self.font(False, 3.9)
+        title_size, text_size = round(7.2 * u), round(3.9 * u)
         title_step, text_step, rule = 8.5 * u, 5.5 * u, 3.2 * u
-        title = wrap_text(request.title, title_font.getlength, width, 2 if self.landscape else 3)
+        title = wrap_text(request.title, lambda t: text_width(t, True, title_size, self.fonts),
+                          width, 2 if self.landscape else 3)
         title_height = len(title) * title_step + (rule if title else 0)
         room = int((bottom - top - title_height) // text_step)
-        text = wrap_text(request.description, text_font.getlength, width,
+        text = wrap_text(request.description,
+                         lambda t: text_width(t, False, text_size, self.fonts), width,
                          max(0, min(room, 7 if self.landscape else 12)))
         y = top + max(0.0, bottom - top - title_height - len(text) * text_step) * 0.62
         rtl = is_rtl(request.title)
-        y = self.lines(title, y, title_font, title_step, (255, 255, 255, 255), rtl)
+        y = self.lines(title, y, True, title_size, title_step, (255, 255, 255, 255), rtl)
         if title:
             x = self.right - 9 * u if rtl else self.left
             self.draw.rectangle((x, y + 0.9 * u, x + 9 * u, y + 1.3 * u), fill=self.accent)
             y += rule
-        self.lines(text, y, text_font, text_step, (255, 255, 255, 225),
+        self.lines(text, y, False, text_size, text_step, (255, 255, 255, 225),
                    is_rtl(request.description))
 
-    def lines(self, lines: list[str], y: float, font, step: float, fill, rtl: bool) -> float:
+    def lines(self, lines: list[str], y: float, bold: bool, size: int, step: float, fill,
+              rtl: bool) -> float:
         for line in lines:  # right-to-left paragraphs hang from the right edge
-            x = self.right - font.getlength(line) if rtl else self.left
-            self.draw.text((x, y + step / 2), line, font=font, fill=fill, anchor="lm")
+            x = self.right - text_width(line, bold, size, self.fonts, rtl) if rtl else self.left
+            draw_text(self.draw, x, y + step / 2, line, bold, size, self.fonts, fill, rtl)
             y += step
         return y
 
@@ -277,7 +276,7 @@ class _Card:
 
         rows: list[list[str]] = [[]]
         for name in names:
-            name = ellipsise(name, font.getlength, room * 0.45)
+            name = ellipsise(name, lambda t: self.name_width(t, font), room * 0.45)
             if rows[-1] and row_width([*rows[-1], name]) > room:
                 rows.append([])
             rows[-1].append(name)
@@ -291,7 +290,10 @@ class _Card:
 
     def chip_width(self, name: str, font, height: float) -> float:
         dot = 0 if name.startswith("+") else height * 0.61  # the initial's dot and its gap
-        return height + dot + font.getlength(name)
+        return height + dot + self.name_width(name, font)
+
+    def name_width(self, name: str, font: ImageFont.FreeTypeFont) -> float:
+        return text_width(name, True, round(font.size), self.fonts, is_rtl(name))
 
     def chip(self, name: str, x: float, y: float, font, height: float) -> float:
         width = self.chip_width(name, font, height)
@@ -303,11 +305,12 @@ class _Card:
             dot, inset = height * 0.72, height * 0.14
             box = (x + inset, y + inset, x + inset + dot, y + inset + dot)
             self.draw.ellipse(box, fill=(*_name_colour(name), 255))
-            self.draw.text((x + inset + dot / 2, y + height / 2), name[:1].upper(), anchor="mm",
-                           font=self.font(True, 2.6), fill=(255, 255, 255, 255))
+            initial = linebreak.clusters(name)[0].upper()  # a whole cluster, marks and all
+            self.draw.text((x + inset + dot / 2, y + height / 2), initial, anchor="mm",
+                           font=self.font(True, 2.6, initial), fill=(255, 255, 255, 255))
             text_x = x + inset + dot + height * 0.25
-        self.draw.text((text_x, y + height / 2), name, font=font, anchor="lm",
-                       fill=(255, 255, 255, 240))
+        draw_text(self.draw, text_x, y + height / 2, name, True, round(font.size), self.fonts,
+                  (255, 255, 255, 240), is_rtl(name))
         return width
 
     def spaced(self, x: float, y: float, text: str, font, fill) -> float:
@@ -375,7 +378,11 @@ class CardsBackend:
         regular, bold = self.fonts
         font = f"{regular.name}+{bold.name}" if regular and bold else "pillow-default-font"
         engine = "raqm" if layout_engine() == ImageFont.Layout.RAQM else "basic"
-        return f"{DRAWING_VERSION} pillow-{PIL.__version__} {font} {engine}"
+        # The script fonts found here draw part of the picture: a node without them differs.
+        scripts = sorted({face.name for script in NOTO for bold in (False, True)
+                          if (face := find_noto(script, bold))})
+        noto = hashlib.sha256(" ".join(scripts).encode()).hexdigest()[:8] if scripts else "none"
+        return f"{DRAWING_VERSION} pillow-{PIL.__version__} {font} {engine} noto-{noto}"
 
     def generate(self, requests: list[ImageRequest]) -> list[bytes]:
         return [self._png(request) for request in requests]

@@ -4,18 +4,20 @@ newer revision is published. Every network failure becomes a DependencyError say
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidgen_ray.errors import DependencyError
 from vidgen_ray.models.hf_cache import read_repo
 from vidgen_ray.models.registry import ModelSpec, select_files
+from vidgen_ray.models.space import check_space, free_bytes
 
 
 @dataclass(frozen=True)
 class Revision:
     commit: str
     files: dict[str, str]  # path -> recorded hash (LFS sha256, else git blob sha1)
+    sizes: dict[str, int] = field(default_factory=dict)  # path -> bytes, where the hub says
 
 
 def _api(endpoint: str):
@@ -42,8 +44,19 @@ def published(repo_id: str, endpoint: str, revision: str = "main") -> Revision:
         raise
     except Exception as exc:  # httpx, hub and offline errors alike: the hub is not reachable
         raise _hub_error(exc, repo_id, endpoint) from None
-    files = {s.rfilename: (s.lfs.sha256 if s.lfs else s.blob_id) for s in info.siblings or []}
-    return Revision(info.sha, files)
+    siblings = info.siblings or []
+    files = {s.rfilename: (s.lfs.sha256 if s.lfs else s.blob_id) for s in siblings}
+    sizes = {s.rfilename: s.lfs.size if s.lfs else s.size for s in siblings
+             if (s.lfs.size if s.lfs else s.size) is not None}
+    return Revision(info.sha, files, sizes)
+
+
+def bytes_to_fetch(repo_id: str, revision: Revision, wanted: list[str], cache: Path) -> int:
+    """What downloading ``wanted`` adds to ``cache``: the listed size of each file whose
+    blob (named by its hash) is not there yet."""
+    blobs = Path(cache) / ("models--" + repo_id.replace("/", "--")) / "blobs"
+    return sum(revision.sizes.get(path, 0) for path in wanted
+               if not (blobs / revision.files.get(path, "?")).is_file())
 
 
 def download(spec: ModelSpec, cache: Path, endpoint: str, progress: bool = True) -> list[str]:
@@ -57,6 +70,8 @@ def download(spec: ModelSpec, cache: Path, endpoint: str, progress: bool = True)
     if not wanted:
         raise DependencyError(f"{spec.repo_id!r} at {endpoint} holds none of the files "
                               f"{spec.name} needs: is it the right model id?")
+    check_space(spec.name, bytes_to_fetch(spec.repo_id, revision, wanted, cache),
+                free_bytes(cache), cache)  # before a byte is fetched
     (disable_progress_bars if not progress else enable_progress_bars)()
     try:
         snapshot_download(spec.repo_id, revision=revision.commit, cache_dir=str(cache),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 import time
 from functools import lru_cache
 
@@ -117,3 +118,38 @@ def _png(width: int, height: int, shade: int) -> bytes:
 def _tone(seconds: float, rate: int) -> Speech:
     t = np.arange(max(1, int(seconds * rate))) / rate
     return Speech((np.sin(2 * np.pi * 220 * t) * 3000).astype(np.int16), rate)
+
+
+# ---- backends that fail on cue, as broken models do --------------------------------------------
+
+CRASH, SMUDGE, STAMMER = "CRASH", "SMUDGE", "STAMMER"
+
+
+class FlakyImageBackend(SlowImageBackend):
+    """A scene whose title holds CRASH makes the model crash the way third-party code does
+    (a plain Python error naming a temporary file); one holding SMUDGE gets bytes that are
+    no PNG, so FFmpeg fails when it encodes that scene's chunk."""
+
+    name = "flaky-image"
+
+    def generate(self, requests: list[ImageRequest]) -> list[bytes]:
+        for request in requests:
+            if CRASH in request.title:
+                raise self._reject(len(requests), ValueError(
+                    f"cannot load weights from {tempfile.gettempdir()}/unet/model.bin"))
+        pngs = super().generate(requests)
+        return [b"not a png" if SMUDGE in r.title else png
+                for r, png in zip(requests, pngs, strict=True)]
+
+
+class FlakySpeechBackend(SlowSpeechBackend):
+    """A line holding STAMMER makes the model fail with an OSError naming a temporary file."""
+
+    name = "flaky-speech"
+
+    def synthesize(self, requests: list[SpeechRequest]) -> list[Speech]:
+        for request in requests:
+            if STAMMER in request.text:
+                raise self._reject(len(requests), OSError(
+                    f"voice cache {tempfile.gettempdir()}/voices/fake.npz is unreadable"))
+        return super().synthesize(requests)

@@ -72,11 +72,15 @@ def write_cache(cache: Path, repo_id: str, files: list[RepoFile],
 
 
 class LocalHub:
-    """Serves repositories {repo_id: files} at one commit each; ``publish`` replaces one."""
+    """Serves repositories {repo_id: files} at one commit each; ``publish`` replaces one.
+    ``stated_sizes`` ({path: bytes}) makes the listings state other sizes for those files,
+    as a hub listing a model of many gigabytes would (the files served stay small)."""
 
-    def __init__(self, repos: dict[str, list[RepoFile]]):
+    def __init__(self, repos: dict[str, list[RepoFile]],
+                 stated_sizes: dict[str, int] | None = None):
         self.repos = {r: (commit_of(files), {f.path: f for f in files})
                       for r, files in repos.items()}
+        self.stated_sizes = stated_sizes or {}
         self.requests: list[str] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -131,16 +135,18 @@ class LocalHub:
                     return self._send(404, b'{"error": "Repository not found"}',
                                       {"X-Error-Code": "RepoNotFound"})
                 commit, files = found
+                size = {f.path: hub.stated_sizes.get(f.path, len(f.data))
+                        for f in files.values()}
                 if tail[:1] == ["tree"]:
-                    body = [{"type": "file", "oid": f.blob_id, "size": len(f.data),
-                             "path": f.path, **({"lfs": {"oid": f.etag, "size": len(f.data),
+                    body = [{"type": "file", "oid": f.blob_id, "size": size[f.path],
+                             "path": f.path, **({"lfs": {"oid": f.etag, "size": size[f.path],
                                                          "pointerSize": 134}} if f.lfs else {})}
                             for f in files.values()]
                 else:
                     body = {"id": repo_id, "modelId": repo_id, "sha": commit, "private": False,
-                            "siblings": [{"rfilename": f.path, "size": len(f.data),
+                            "siblings": [{"rfilename": f.path, "size": size[f.path],
                                           "blobId": f.blob_id,
-                                          **({"lfs": {"sha256": f.etag, "size": len(f.data),
+                                          **({"lfs": {"sha256": f.etag, "size": size[f.path],
                                                       "pointerSize": 134}} if f.lfs else {})}
                                          for f in files.values()]}
                 self._send(200, json.dumps(body).encode(), {"Content-Type": "application/json"})

@@ -349,8 +349,9 @@ function showJob(main, id) {
   const head = h("section", { class: "panel", id: "job-head" });
   const player = h("section", { class: "panel", id: "player-box", hidden: true });
   const files = h("section", { class: "panel", id: "files", hidden: true });
+  const qc = h("section", { class: "panel", id: "qc", hidden: true });
   const grid = h("section", { class: "scenes", id: "scenes" });
-  main.append(head, player, files, h("h2", {}, "Scenes"), grid);
+  main.append(head, player, qc, files, h("h2", {}, "Scenes"), grid);
   let last = "";
   async function refresh() {
     const job = await api(`v1/jobs/${id}`);
@@ -358,7 +359,7 @@ function showJob(main, id) {
     if (last === "done" && job.status === "done") return;  // nothing changes any more
     const scenes = await api(`v1/jobs/${id}/scenes`);
     renderScenes(grid, scenes);
-    if (job.status === "done" && player.hidden) await showResult(job, player, files);
+    if (job.status === "done" && player.hidden) await showResult(job, player, files, qc);
     last = job.status;
   }
   poll(refresh);
@@ -419,7 +420,7 @@ function renderScenes(grid, scenes) {
   });
 }
 
-async function showResult(job, player, files) {
+async function showResult(job, player, files, qc) {
   const video = h("video", { id: "player", controls: true, playsinline: true, preload: "auto" });
   video.src = await blobUrl(job.links.video);
   video.append(h("track", { kind: "subtitles", label: "Subtitles", srclang: "und", default: true,
@@ -431,6 +432,26 @@ async function showResult(job, player, files) {
     Object.entries(names).map(([name, url]) => h("li", {}, h("a", { href: "#", class: "artifact",
       "data-name": name, onclick: (e) => { e.preventDefault(); download(url, `${job.id}-${name.replace("/", "-")}`).catch((err) => notice(err.message)); } }, name)))));
   files.hidden = false;
+  if (names["qc.json"]) renderQc(qc, await api(`v1/jobs/${job.id}/files/qc.json`));
+}
+
+// The delivery QC report (qc.json): verdict, loudness against each platform, violations.
+function renderQc(box, report) {
+  const num = (v, unit) => (v === null || v === undefined ? "–" : `${v.toFixed(1)} ${unit}`);
+  const loud = report.loudness || {};
+  const targets = Object.entries(loud.targets || {}).map(([name, t]) =>
+    h("li", { "data-target": name }, `${name} ${t.lufs} LUFS: ${t.ok ? "meets" : "misses"}`));
+  const verdict = report.passed ? "passed" : `${report.violations.length} violation(s)`;
+  box.replaceChildren(
+    h("h2", {}, "Quality check ", h("span", { class: `state state-${report.passed ? "done" : "failed"}`,
+      id: "qc-verdict" }, verdict)),
+    h("p", { class: "meta", id: "qc-loudness" }, [`loudness ${num(loud.integrated, "LUFS")}`,
+      `range ${num(loud.range, "LU")}`, `true peak ${num(loud.true_peak, "dBTP")}`,
+      `target ${report.target.name} ${report.target.lufs} LUFS`].join(" · ")),
+    h("ul", { class: "meta", id: "qc-targets" }, targets),
+    report.violations.length ? h("ul", { class: "error", id: "qc-violations" },
+      report.violations.map((v) => h("li", {}, `${v.check}: ${v.message}`))) : "");
+  box.hidden = false;
 }
 
 // ---- farm -------------------------------------------------------------------------------
