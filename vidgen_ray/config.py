@@ -360,6 +360,13 @@ class ServiceSettings(BaseSettings):
                                     "(queued or running) of one non-admin key; past it, 429.")
     max_tenant_priority: int = Field(10, ge=-100, le=100, description="Highest priority a "
                                      "non-admin key may give a job.")
+    api_keys_file: str | None = Field(None, description="A file of keys, one 'name:key' or "
+                                      "'name:key:admin' per line (# comments): keeps keys "
+                                      "out of env_vars, which the Ray dashboard shows.")
+    api_docs: bool = Field(False, description="Serve Swagger UI at /docs (scripts from a CDN, "
+                           "pinned and hash-checked); /openapi.json is always served.")
+    probes_need_key: bool = Field(False, description="/readyz and /metrics ask for a key too "
+                                  "(by default they answer anyone, for probes and Prometheus).")
 
 
 class ClientSettings(BaseSettings):

@@ -11,11 +11,22 @@ from __future__ import annotations
 import hmac
 import math
 import time
+import types
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    Strict,
+    create_model,
+    model_validator,
+)
 
 from vidgen_ray import preflight, tenancy
 from vidgen_ray.analysis.budget import Budget, charge_storyboard
@@ -77,10 +88,24 @@ def parse_api_keys(text: str) -> list[ApiKey]:
 
 
 def load_keys(settings: ServiceSettings) -> list[ApiKey]:
-    """The keys to accept; none only when the service is explicitly open."""
-    keys = parse_api_keys(settings.api_keys)
+    """The keys to accept (VIDGEN_API_KEYS and the lines of VIDGEN_API_KEYS_FILE); none only
+    when the service is explicitly open."""
+    text = settings.api_keys
+    if settings.api_keys_file:
+        try:
+            lines = Path(settings.api_keys_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise SettingsError(f"cannot read VIDGEN_API_KEYS_FILE={settings.api_keys_file}: "
+                                f"{reason}: give a readable file with one name:key per line",
+                                field="api_keys_file") from None
+        entries = [line.strip() for line in lines if line.strip()
+                   and not line.lstrip().startswith("#")]
+        text = ",".join(filter(None, [text, *entries]))
+    keys = parse_api_keys(text)
     if not keys and not settings.api_open:
-        raise SettingsError("the job service has no API keys: set VIDGEN_API_KEYS="
+        raise SettingsError("the job service has no API keys: set VIDGEN_API_KEYS_FILE to a "
+                            "file of 'name:secret' lines, or VIDGEN_API_KEYS="
                             "'name:secret,...' (or VIDGEN_API_OPEN=true on a machine nobody "
                             "else can reach)", field="api_keys")
     return keys
@@ -113,6 +138,30 @@ def check_access(caller: Caller, record: JobRecord) -> None:
 
 # ---- job requests ----------------------------------------------------------------------------
 
+def _strict(annotation: Any) -> Any:
+    """A scalar type made strict (no "12" for 12, no true for 1, no 1 for true): what JSON
+    sends must already be the type the OpenAPI document names."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        annotation = args[0]
+    if annotation in (int, float, bool, str):
+        return Annotated[annotation, Strict()]
+    return annotation
+
+
+def _number_or_name(value: Any) -> float | str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError("give a number (LUFS, e.g. -16) or a preset name (e.g. web)")
+
+
+# One check, so an error names the field itself (a union would name its members too).
+Loudness = Annotated[float | str | None, PlainValidator(
+    _number_or_name, json_schema_input_type=float | str | None)]
+
+
 def _request_settings_model() -> type[BaseModel]:
     """RenderSettings' per-job fields, each optional (the service's default when absent),
     with the same bounds and descriptions, so OpenAPI lists them and FastAPI checks them."""
@@ -124,9 +173,9 @@ def _request_settings_model() -> type[BaseModel]:
         copy.default, copy.default_factory = None, None
         copy.validation_alias = None
         if name == "loudness":  # also a preset name (web, broadcast): load_settings checks it
-            fields[name] = (float | str | None, Field(None, description=info.description))
+            fields[name] = (Loudness, Field(None, description=info.description))
             continue
-        fields[name] = (info.annotation | None, copy)
+        fields[name] = (_strict(info.annotation) | None, copy)
     return create_model("JobSettings", __config__=ConfigDict(extra="forbid"), **fields)
 
 
@@ -136,19 +185,26 @@ JobSettings = _request_settings_model()
 class JobRequest(BaseModel):
     """A job: a script (text in any format the analyser reads) or a storyboard."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"script": "# The lighthouse\n\nThe keeper climbs the stairs.",
-         "settings": {"resolution": "720p", "fps": 24}, "priority": 0,
-         "idempotency_key": "lighthouse-2026-11-25"}]})
+    # The one-of rule is in the schema too, so clients and fuzzers know it. script and
+    # storyboard have no null: absent is the only way to leave one out.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": ["script"]}, {"required": ["storyboard"]}],
+        "examples": [
+            {"script": "# The lighthouse\n\nThe keeper climbs the stairs.",
+             "settings": {"resolution": "720p", "fps": 24}, "priority": 0,
+             "idempotency_key": "lighthouse-2026-11-25"}]})
 
-    script: str | None = Field(None, description="Script text: prose, Markdown or Fountain.")
-    filename: str | None = Field(None, max_length=255, description="The script's file name; "
-                                 "its extension picks the format (e.g. story.fountain).")
-    storyboard: Storyboard | None = Field(None, description="A storyboard, rendered as is.")
+    script: str = Field(None, strict=True, description=(  # type: ignore[assignment]
+        "Script text: prose, Markdown or Fountain. Give script or storyboard, not both."))
+    filename: str | None = Field(None, max_length=255, strict=True, description=(
+        "The script's file name; its extension picks the format (e.g. story.fountain)."))
+    storyboard: Storyboard = Field(None, description=(  # type: ignore[assignment]
+        "A storyboard, rendered as is. Give script or storyboard, not both."))
     settings: JobSettings = Field(default_factory=JobSettings)  # type: ignore[valid-type]
-    priority: int = Field(0, ge=-100, le=100, description="Higher runs first.")
-    idempotency_key: str | None = Field(None, pattern=IDEMPOTENCY_KEY, description=(
-        "Sending the same key again returns the same job instead of a new one."))
+    priority: int = Field(0, ge=-100, le=100, strict=True, description="Higher runs first.")
+    idempotency_key: str | None = Field(None, pattern=IDEMPOTENCY_KEY, strict=True,
+                                        description=("Sending the same key again returns the "
+                                                     "same job instead of a new one."))
 
     @model_validator(mode="after")
     def _one_source(self) -> JobRequest:
@@ -163,9 +219,9 @@ class AnalyzeRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    script: str = Field(description="Script text: prose, Markdown or Fountain.")
-    filename: str | None = Field(None, max_length=255, description="The script's file name; "
-                                 "its extension picks the format (e.g. story.fountain).")
+    script: str = Field(strict=True, description="Script text: prose, Markdown or Fountain.")
+    filename: str | None = Field(None, max_length=255, strict=True, description=(
+        "The script's file name; its extension picks the format (e.g. story.fountain)."))
     settings: JobSettings = Field(default_factory=JobSettings)  # type: ignore[valid-type]
 
 
