@@ -187,13 +187,17 @@ class JobService:
         return service.job_view(record, _base(request))
 
     @api.post("/v1/jobs/{job_id}/retry", status_code=202, response_model=JobView,
-              summary="Retry a failed or cancelled job", responses=_errors(403, 404, 409, 429))
+              summary="Retry a failed or cancelled job, or a done one whose outputs were "
+              "cleaned", responses=_errors(403, 404, 409, 429))
     async def retry(self, job_id: str, request: Request,
                     credentials: HTTPAuthorizationCredentials | None = Security(bearer)
                     ) -> JobView:
-        """Queue it again; only the parts that are missing are made."""
+        """Queue it again; only the parts that are missing are made. Counts against the
+        key's quota of queued jobs, like a submit."""
         await self._record(job_id, credentials)
-        record = await self._call(self.farm.retry.remote(job_id))
+        caller = self._caller(credentials)
+        record = await self._call(self.farm.retry.remote(job_id,
+                                                         self.limits.queued_quota(caller)))
         return service.job_view(record, _base(request))
 
     @api.post("/v1/jobs/{job_id}/priority", response_model=JobView,

@@ -120,7 +120,7 @@ class DurableFarm(Farm):
             self._keys[(owner, idempotency_key)] = request.id
         return await self.status(request.id), True
 
-    async def retry(self, job_id: str) -> JobRecord:
+    async def retry(self, job_id: str, owner_quota: int | None = None) -> JobRecord:
         """Queue a failed or cancelled job again, or a done one whose outputs were cleaned;
         its stored parts are reused, so only what is missing is made."""
         await self._ready()
@@ -134,7 +134,7 @@ class DurableFarm(Farm):
         elif status not in (JobStatus.failed, JobStatus.cancelled):
             raise IllegalTransition(f"job {job_id} is {status.value}: only failed or cancelled "
                                     "jobs can be retried", status.value, "queued")
-        self._check_capacity()
+        self._check_capacity(job.record.owner, owner_quota)
         job.record.requeue()
         job.record.outputs = {}  # published again when it is done
         job.task = job.run = job.result = job.error = None

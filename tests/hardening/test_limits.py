@@ -145,6 +145,10 @@ def test_a_key_has_a_quota_of_unfinished_jobs_and_admins_none(service):
     assert call(service, "POST", "/v1/jobs", body, key=OPS)[0] == 202  # admin: no quota
     call(service, "DELETE", f"/v1/jobs/{first[0]['id']}")
     assert call(service, "POST", "/v1/jobs", body)[0] == 202  # a place again
+    # A retry takes a place like a submit: the cancelled job cannot come back past the quota.
+    status, headers, answer = call(service, "POST", f"/v1/jobs/{first[0]['id']}/retry")
+    assert status == 429 and headers["Retry-After"] == "9", answer
+    assert "2 jobs queued or running" in answer["error"]["message"]
     cancel_all(service)
 
 

@@ -36,7 +36,8 @@ TENANT_SETTINGS = (
     "llm_rewrite", "tts_model", "tts_voice", "tts_speed", "cast", "tts_temperature",
     "image_model", "loudness", "stems", "crossfade", "transition", "burn_subtitles",
     "subtitle_font", "subtitle_size", "subtitle_outline", "subtitle_position", "subtitle_box",
-    "renditions", "chunk_seconds", "crf", "x264_preset", "seed", "image_resolution",
+    "subtitle_max_cps", "timeline_formats", "subtitle_speakers", "qc_strict", "renditions",
+    "chunk_seconds", "crf", "x264_preset", "seed", "image_resolution",
     "image_guidance_scale", "image_inference_steps", "image_preset", "image_scheduler",
     "image_negative_prompt", "image_style", "refiner_start", "ip_adapter_scale",
 )
