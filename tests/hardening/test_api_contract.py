@@ -5,11 +5,9 @@ also runs with VIDGEN_PROBES_NEED_KEY: /readyz and /metrics then ask for a key."
 
 from __future__ import annotations
 
-import http.client
-import json
-
 import pytest
 
+from vidgen_ray.testing.http import request
 from vidgen_ray.testing.service import job_service
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
@@ -29,18 +27,7 @@ def service(tmp_path_factory):
 
 def call(address: str, method: str, path: str, body=None, key: str | None = KEY,
          raw: bytes | None = None):
-    conn = http.client.HTTPConnection(address, timeout=60)
-    headers = {"Content-Type": "application/json"}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    conn.request(method, path, data, headers)
-    answer = conn.getresponse()
-    content = answer.read()
-    conn.close()
-    if answer.getheader("Content-Type", "").startswith("application/json"):
-        content = json.loads(content)
-    return answer.status, answer.headers, content
+    return request(address, method, path, body, key=key, raw=raw)
 
 
 @pytest.mark.parametrize(("path", "body", "field"), [

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.client
 import json
 import logging
 import re
@@ -23,6 +22,7 @@ from vidgen_ray.config import ServiceSettings
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.service import load_keys
 from vidgen_ray.testing.fake_backends import SlowImageBackend
+from vidgen_ray.testing.http import request
 from vidgen_ray.testing.service import job_service
 
 KEY = "file-key-0123456789abcdef"
@@ -43,17 +43,7 @@ def service(tmp_path_factory):
 
 def call(address: str, method: str, path: str, body=None, key: str | None = KEY,
          headers: dict | None = None):
-    conn = http.client.HTTPConnection(address, timeout=60)
-    sent = {"Content-Type": "application/json", **(headers or {})}
-    if key:
-        sent["Authorization"] = f"Bearer {key}"
-    conn.request(method, path, json.dumps(body).encode() if body is not None else None, sent)
-    answer = conn.getresponse()
-    data = answer.read()
-    conn.close()
-    if answer.getheader("Content-Type", "").startswith("application/json"):
-        data = json.loads(data)
-    return answer.status, answer.headers, data
+    return request(address, method, path, body, key=key, headers=headers)
 
 
 # ---- over HTTP -------------------------------------------------------------------------------

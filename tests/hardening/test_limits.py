@@ -4,8 +4,6 @@ in the analyser and through the running service."""
 
 from __future__ import annotations
 
-import http.client
-import json
 from functools import partial
 
 import pytest
@@ -15,6 +13,7 @@ from vidgen_ray.analysis.budget import WORDS_PER_MINUTE, charge_storyboard
 from vidgen_ray.errors import TooLargeError
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.testing.fake_backends import SlowImageBackend
+from vidgen_ray.testing.http import request
 from vidgen_ray.testing.service import job_service
 
 ALICE, BOB, OPS = "alice-key-0123456789", "bob-key-0123456789ab", "ops-key-0123456789abc"
@@ -89,13 +88,7 @@ def service(tmp_path_factory):
 
 
 def call(address, method, path, body=None, key=ALICE):
-    conn = http.client.HTTPConnection(address, timeout=60)
-    conn.request(method, path, body=json.dumps(body).encode() if body is not None else None,
-                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
-    answer = conn.getresponse()
-    content = json.loads(answer.read() or b"null")
-    conn.close()
-    return answer.status, answer.headers, content
+    return request(address, method, path, body, key=key)
 
 
 def cancel_all(address) -> None:

@@ -4,9 +4,6 @@ through the real service."""
 
 from __future__ import annotations
 
-import http.client
-import json
-
 import pytest
 
 from vidgen_ray.config import RenderSettings
@@ -22,6 +19,7 @@ from vidgen_ray.service import (
     prepare,
     tenant_settings,
 )
+from vidgen_ray.testing.http import request
 from vidgen_ray.testing.service import job_service
 
 ALICE, OPS = "alice-key-0123456789", "ops-key-0123456789abc"
@@ -102,13 +100,8 @@ def service(tmp_path_factory):
 
 
 def call(address, method, path, body=None, key=ALICE):
-    conn = http.client.HTTPConnection(address, timeout=60)
-    conn.request(method, path, body=json.dumps(body).encode() if body is not None else None,
-                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
-    answer = conn.getresponse()
-    content = json.loads(answer.read() or b"null")
-    conn.close()
-    return answer.status, content
+    status, _, content = request(address, method, path, body, key=key)
+    return status, content
 
 
 

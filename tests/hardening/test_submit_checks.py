@@ -8,14 +8,13 @@ unimportable), so find_spec finds nothing, as on a machine without the models ex
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import subprocess
 import sys
 
 import pytest
 
+from vidgen_ray.testing.http import request
 from vidgen_ray.testing.service import job_service
 
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg]
@@ -45,13 +44,8 @@ def service(tmp_path_factory):
 
 
 def call(address, method, path, body=None, key=ALICE):
-    conn = http.client.HTTPConnection(address, timeout=60)
-    conn.request(method, path, body=json.dumps(body).encode() if body is not None else None,
-                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
-    answer = conn.getresponse()
-    content = json.loads(answer.read() or b"null")
-    conn.close()
-    return answer.status, content
+    status, _, content = request(address, method, path, body, key=key)
+    return status, content
 
 
 def board(language="en", voice=None, line_language=None) -> dict:

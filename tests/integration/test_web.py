@@ -8,7 +8,6 @@ $VIDGEN_TEST_ARTIFACTS or test-artifacts/ (README: The web monitor)."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ import pytest
 
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.testing.fake_backends import SlowImageBackend
+from vidgen_ray.testing.http import request
 from vidgen_ray.testing.service import job_service
 
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
@@ -58,18 +58,7 @@ def service(tmp_path_factory):
 
 def call(service, method: str, path: str, body=None, key: str | None = ALICE):
     """(status, headers, parsed JSON or bytes) of one real HTTP request."""
-    conn = http.client.HTTPConnection(service[0], timeout=60)
-    headers = {"Content-Type": "application/json"}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    conn.request(method, path, body=None if body is None else json.dumps(body).encode(),
-                 headers=headers)
-    answer = conn.getresponse()
-    content = answer.read()
-    conn.close()
-    if answer.getheader("Content-Type", "").startswith("application/json"):
-        content = json.loads(content)
-    return answer.status, answer.headers, content
+    return request(service[0], method, path, body, key=key)
 
 
 def submit(service, key=ALICE, **body) -> dict:
