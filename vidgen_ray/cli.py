@@ -13,12 +13,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vidgen_ray import cli_cleanup, cli_farm, cli_models, cli_qc
+from vidgen_ray import cli_cleanup, cli_farm, cli_help, cli_models, cli_qc, cli_write
 from vidgen_ray.config import Aspect, Resolution, SubtitlePosition, Transition, load_settings
 from vidgen_ray.errors import InputError, VidgenError
 from vidgen_ray.speech import parse_voice_option
 from vidgen_ray.speech.casting import load_cast
 
+cli_help.install()
 app = typer.Typer(
     help="VidGen on Ray: turn a written script into a narrated, subtitled video.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -196,11 +197,27 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 @with_image_options
 @with_llm_options
 def render(
-    script: Path = typer.Argument(..., help=SCRIPT_HELP, show_default=False),
+    script: Path | None = typer.Argument(None, metavar="SCRIPT", help=SCRIPT_HELP + " Or "
+                                         "--topic instead.", show_default=False),
     out: Path | None = typer.Option(None, "-o", "--out", help="Output folder"
                                     " (default: out/<script name>)", show_default=False),
-    resolution: Resolution | None = typer.Option(None, help="720p, 1080p, 1440p or 2160p"
-                                                 " (default: 720p)", show_default=False),
+    resolution: Resolution | None = typer.Option(None, help="360p, 480p, 720p, 1080p, 1440p "
+                                                 "or 2160p (default: 720p)",
+                                                 show_default=False),
+    preview: bool | None = typer.Option(None, "--preview", help="A fast draft: 360p, 15 fps, "
+                                        "fastest encode, no renditions or stems (a "
+                                        "--resolution or --fps given is kept)",
+                                        show_default=False),
+    topic: str | None = typer.Option(None, help="Write the script from this topic first "
+                                     "(needs --llm gemini or openai); it is saved as "
+                                     "OUT/script.md and reused when run again",
+                                     show_default=False),
+    scenes: int | None = typer.Option(None, help="With --topic: " + cli_write.SCENES_HELP,
+                                      show_default=False),
+    minutes: float | None = typer.Option(None, help="With --topic: " + cli_write.MINUTES_HELP,
+                                         show_default=False),
+    writing_style: str | None = typer.Option(None, help="With --topic: " +
+                                             cli_write.STYLE_HELP, show_default=False),
     aspect: Aspect | None = typer.Option(None, help="16:9, 9:16 or 1:1 (default: 16:9)",
                                          show_default=False),
     fps: int | None = typer.Option(None, help="Frames per second, 12-60 (default: 30)",
@@ -276,9 +293,14 @@ def render(
     """Render SCRIPT into a folder: video.mp4, subtitles.srt/.vtt, storyboard.json and
     manifest.json. Finished parts are kept in OUT/parts: running again resumes."""
     try:
+        if (script is None) == (topic is None):
+            raise InputError("give a SCRIPT file or --topic \"...\" (one of them): e.g. "
+                             "vidgen render story.md, or vidgen render --topic \"how "
+                             "lighthouses work\" --llm gemini")
         backend, narrator = parse_voice_option(voice) if voice else (None, None)
         settings = load_settings(resolution=resolution, aspect=aspect, fps=fps,
-                                 tts_model=backend, tts_voice=narrator, tts_speed=speed,
+                                 preview=preview, tts_model=backend, tts_voice=narrator,
+                                 tts_speed=speed,
                                  seed=seed, loudness=loudness, stems=stems, ray_address=address,
                                  tts_temperature=temperature, bark_model=bark_model,
                                  bark_decoding=bark_decoding,
@@ -300,12 +322,32 @@ def render(
                 update={"cast": load_cast(cast, settings.tts_model)})
         from vidgen_ray.farm import render as run_render  # imports ray: only when rendering
 
-        out_dir = out or Path("out") / script.stem
+        out_dir = out or Path("out") / (script.stem if script else cli_write.topic_folder(topic))
+        if topic is not None:
+            script = _script_from_topic(topic, scenes, minutes, writing_style, out_dir,
+                                        llm_settings)
         with _progress() as bars:
             result = run_render(script, out_dir, settings, progress=bars)
     except VidgenError as exc:
         _fail(exc)
     _print_summary(result)
+
+
+def _script_from_topic(topic: str, scenes: int | None, minutes: float | None,
+                       style: str | None, out_dir: Path, llm_settings: dict | None) -> Path:
+    """OUT/script.md, written from the topic; one written before is reused, so running the
+    same command again resumes the same video instead of writing a new script."""
+    from vidgen_ray.analysis.writer import save_script
+
+    path = out_dir / "script.md"
+    if path.is_file():
+        console.print(f"using the script written before: {path} (delete it to write a new "
+                      "one)", highlight=False)
+        return path
+    request = cli_write.write_request(topic, scenes, minutes, style, None)
+    save_script(cli_write.write_from_topic(request, llm_settings), path)
+    console.print(f"script written to {path}", highlight=False)
+    return path
 
 
 @app.command()
@@ -613,3 +655,4 @@ app.add_typer(cli_farm.app, name="farm")
 app.add_typer(cli_models.app, name="models")
 app.command(name="cleanup")(cli_cleanup.cleanup)
 app.command(name="qc")(cli_qc.qc)
+app.command(name="write")(with_llm_options(cli_write.write))

@@ -1,0 +1,107 @@
+"""``vidgen write`` against the local fake LLM servers (the real google-genai SDK for Gemini,
+plain HTTP for the OpenAI-compatible one): the script is checked by the local analyser, a
+wrong length is corrected once, a second miss is a clear error; the checks themselves."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from vidgen_ray.analysis import analyze_script
+from vidgen_ray.analysis.writer import WriteRequest, build_write_prompt, check_script
+from vidgen_ray.errors import InputError, SettingsError
+from vidgen_ray.testing.fake_llm_server import FakeLLMServer, answer, written_script
+
+
+@pytest.fixture(scope="module")
+def server():
+    with FakeLLMServer(api_key="write-key") as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _fresh(server):
+    server.replies.clear()
+    server.requests.clear()
+
+
+def _vidgen(*args, backend="gemini", server=None, tmp_path=None):
+    env = {**os.environ, "GEMINI_API_KEY": "write-key", "OPENAI_API_KEY": "local-key"}
+    llm = ["--llm", backend, "--llm-cache-dir", str(tmp_path / "cache"), "--llm-retries", "0"]
+    if backend == "gemini":
+        llm += ["--llm-base-url", server.url]
+    elif backend == "openai":
+        llm += ["--llm-base-url", server.url + "/v1", "--llm-model", "llama3.1:8b"]
+    return subprocess.run([sys.executable, "-m", "vidgen_ray", "write", *map(str, args), *llm],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.mark.parametrize("backend", ["gemini", "openai"])
+def test_write_makes_a_script_the_analyser_reads_with_the_scenes_and_length_asked(
+        server, tmp_path, backend):
+    out = tmp_path / "lighthouse.md"
+    done = _vidgen("how lighthouses work", "--scenes", 4, "--minutes", 1, "--style",
+                   "documentary", "-o", out, backend=backend, server=server, tmp_path=tmp_path)
+    assert done.returncode == 0, done.stderr
+    board = analyze_script(out.read_text(encoding="utf-8"), out.name)
+    assert board.title == "How Lighthouses Work"
+    assert [s.title for s in board.scenes] == ["Part 1", "Part 2", "Part 3", "Part 4"]
+    assert {c.name for c in board.characters} == {"ANNA", "BEN"}
+    assert len(server.requests) == 1
+    prompt = server.requests[0].prompt
+    assert "Scenes: 4" in prompt and "about 150 spoken words" in prompt
+    assert "Style: documentary" in prompt and "Topic: how lighthouses work" in prompt
+    path = server.requests[0].path
+    assert path.endswith(":generateContent") if backend == "gemini" else "chat/completions" in path
+
+
+def test_write_prints_the_script_on_stdout_without_o(server, tmp_path):
+    done = _vidgen("tides", "--scenes", 2, "--minutes", 0.5, server=server, tmp_path=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("# Tides\n") and done.stdout.count("\n## ") == 2
+
+
+def test_a_script_of_the_wrong_length_is_asked_for_again_with_the_problem(server, tmp_path):
+    first = WriteRequest("tides", scenes=3, minutes=2)
+    server.push(answer({"script": written_script(build_write_prompt(first), words=60)}))
+    done = _vidgen("tides", "--scenes", 3, "--minutes", 2, server=server, tmp_path=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert len(server.requests) == 2
+    correction = server.requests[1].prompt
+    assert "Your previous script was rejected" in correction
+    assert "about 2 minutes (300 words) were asked for" in correction
+
+
+def test_two_unusable_scripts_are_a_clear_error(server, tmp_path):
+    server.push(answer({"script": "# Tides\n\n## One\n\nThe sea.\n"}),
+                answer("not json at all"))
+    done = _vidgen("tides", "--scenes", 3, server=server, tmp_path=tmp_path)
+    assert done.returncode == 1
+    said = " ".join(done.stderr.split())  # rich wraps long lines
+    assert "wrote no usable script, even when told what was wrong" in said
+    assert "not valid JSON" in said
+    assert "Traceback" not in done.stderr
+
+
+def test_write_without_a_model_says_which_to_use(server, tmp_path):
+    done = _vidgen("tides", backend="local", server=server, tmp_path=tmp_path)
+    assert done.returncode == 2
+    assert "needs a language model: --llm gemini" in " ".join(done.stderr.split())
+    assert server.requests == []
+
+
+def test_the_checks_name_what_is_wrong():
+    request = WriteRequest("tides", scenes=2, minutes=0.5)
+    good = written_script(build_write_prompt(request))
+    assert len(check_script(good, request).scenes) == 2
+    with pytest.raises(ValueError, match="has 3 scenes"):
+        check_script(written_script(build_write_prompt(request), scenes=3), request)
+    with pytest.raises(ValueError, match="no character speaks"):
+        check_script("# T\n\n## A\n\n" + "word " * 40 + "\n\n## B\n\n" + "word " * 35, request)
+    with pytest.raises(ValueError, match='start with a "# " title'):
+        check_script("## A\n\nNo title.\n", request)
+    with pytest.raises(SettingsError, match="scenes=0"):
+        WriteRequest("tides", scenes=0)
+    with pytest.raises(InputError, match="the topic is empty"):
+        WriteRequest("  ")
