@@ -13,7 +13,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vidgen_ray import cli_cleanup, cli_farm, cli_help, cli_models, cli_qc, cli_write
+from vidgen_ray import (
+    cli_cleanup,
+    cli_farm,
+    cli_help,
+    cli_interrupt,
+    cli_jobs,
+    cli_models,
+    cli_qc,
+    cli_write,
+)
 from vidgen_ray.config import Aspect, Resolution, SubtitlePosition, Transition, load_settings
 from vidgen_ray.errors import InputError, VidgenError
 from vidgen_ray.speech import parse_voice_option
@@ -326,7 +335,7 @@ def render(
         if topic is not None:
             script = _script_from_topic(topic, scenes, minutes, writing_style, out_dir,
                                         llm_settings)
-        with _progress() as bars:
+        with cli_interrupt.resumable(out_dir), _progress() as bars:
             result = run_render(script, out_dir, settings, progress=bars)
     except VidgenError as exc:
         _fail(exc)
@@ -517,19 +526,14 @@ def main() -> None:
 
 # ---- the job service's client: vidgen submit | status | jobs | cancel | fetch ---------------
 
-URL_HELP = "The job service (default: $VIDGEN_URL, else http://127.0.0.1:8000)"
+URL_HELP = cli_jobs.URL_HELP
 
 
-def _client(url: str | None):
-    from vidgen_ray.client import ServiceClient
-    from vidgen_ray.config import ClientSettings
-
-    settings = ClientSettings()
-    return ServiceClient(url or settings.url, settings.api_key, settings.timeout)
+_client = cli_jobs.client
 
 
 def _print_job(job: dict) -> None:
-    sys.stdout.write(json.dumps(job, indent=2) + "\n")
+    cli_jobs.print_json(job)
 
 
 @app.command()
@@ -591,48 +595,9 @@ def submit(
         _fail(exc)
 
 
-@app.command()
-def status(job_id: str = typer.Argument(..., help="A job id from 'vidgen submit'."),
-           url: str | None = typer.Option(None, help=URL_HELP, show_default=False)) -> None:
-    """Print a job's state, progress, errors and result links."""
-    try:
-        _print_job(_client(url).status(job_id))
-    except VidgenError as exc:
-        _fail(exc)
-
-
-@app.command()
-def jobs(url: str | None = typer.Option(None, help=URL_HELP, show_default=False),
-         state: str | None = typer.Option(None, help="queued, running, done, failed or "
-                                          "cancelled", show_default=False),
-         limit: int = typer.Option(50, help="Jobs per page"),
-         offset: int = typer.Option(0, help="Skip this many (the last page's next_offset)"),
-         ) -> None:
-    """List your jobs, newest first."""
-    try:
-        page = _client(url).jobs(state, offset, limit)
-    except VidgenError as exc:
-        _fail(exc)
-    table = Table(show_header=True, header_style="bold")
-    for column in ("id", "status", "title", "scenes done", "error"):
-        table.add_column(column)
-    for job in page["jobs"]:
-        done = sum(s == "done" for s in job["scenes"])
-        table.add_row(job["id"], job["status"], job["title"], f"{done}/{len(job['scenes'])}",
-                      (job["error"] or "")[:60])
-    Console().print(table)
-    if page["next_offset"] is not None:
-        console.print(f"more: --offset {page['next_offset']}")
-
-
-@app.command()
-def cancel(job_id: str = typer.Argument(..., help="A job id."),
-           url: str | None = typer.Option(None, help=URL_HELP, show_default=False)) -> None:
-    """Cancel a job; its finished parts are kept for a retry."""
-    try:
-        _print_job(_client(url).cancel(job_id))
-    except VidgenError as exc:
-        _fail(exc)
+app.command(name="status")(cli_jobs.status)
+app.command(name="jobs")(cli_jobs.jobs)
+app.command(name="cancel")(cli_jobs.cancel)
 
 
 @app.command()

@@ -148,8 +148,8 @@ class ScriptWriter:
         client = self.analyzer.client
         raise AnalysisError(
             f"{client.name} model {client.model} wrote no usable script, even when told what "
-            f"was wrong: {problem}. Try again, try another --llm-model, or ask for a length "
-            "closer to what the scenes can hold (--scenes, --minutes)")
+            f"was wrong: {problem}. Try again, try another model, or ask for a length that "
+            "suits the number of scenes")
 
 
 def _with_language(script: str, language: str) -> str:
