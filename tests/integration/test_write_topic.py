@@ -105,3 +105,95 @@ def test_the_checks_name_what_is_wrong():
         WriteRequest("tides", scenes=0)
     with pytest.raises(InputError, match="the topic is empty"):
         WriteRequest("  ")
+
+
+# ---- through the job service: POST /v1/write, and the page's "Write from a topic" ----------
+
+KEY = "alice-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def service(server, tmp_path_factory):
+    """host:port of a JobService whose operator's model is the fake Gemini server."""
+    from vidgen_ray.testing.service import job_service
+
+    root = tmp_path_factory.mktemp("write-service")
+    env = dict(VIDGEN_API_KEYS=f"alice:{KEY}", VIDGEN_STORAGE=str(root / "home"),
+               GEMINI_API_KEY="write-key", VIDGEN_LLM_BASE_URL=server.url,
+               VIDGEN_LLM_CACHE_DIR=str(root / "cache"), VIDGEN_LLM_RETRIES="0")
+    with job_service(env) as address:
+        yield address
+
+
+def post(service, path, body, key=KEY):
+    import http.client
+    import json
+
+    conn = http.client.HTTPConnection(service, timeout=120)
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    conn.request("POST", path, body=json.dumps(body).encode(), headers=headers)
+    answer = conn.getresponse()
+    content = json.loads(answer.read())
+    conn.close()
+    return answer.status, content
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_the_service_writes_a_checked_script_behind_the_key(server, service):
+    body = {"topic": "how lighthouses work", "scenes": 3, "minutes": 1,
+            "style": "documentary", "settings": {"llm": "gemini"}}
+    assert post(service, "/v1/write", body, key=None)[0] == 401
+    status, written = post(service, "/v1/write", body)
+    assert status == 200, written
+    assert (written["title"], written["scenes"]) == ("How Lighthouses Work", 3)
+    assert written["minutes"] == pytest.approx(1, abs=0.35)
+    assert len(analyze_script(written["script"], "script.md").scenes) == 3
+    assert "Style: documentary" in server.requests[-1].prompt
+    status, refused = post(service, "/v1/write", {**body, "settings": {}})
+    assert status == 422 and "settings.llm to gemini or openai" in refused["error"]["message"]
+    server.push(answer({"script": "# T\n\n## One\n\nThe sea.\n"}), answer("not json"))
+    status, failed = post(service, "/v1/write", body)
+    assert status == 502, failed
+    message = failed["error"]["message"]
+    assert "wrote no usable script" in message and "not valid JSON" in message
+    assert server.url not in message and "Traceback" not in message
+    status, invalid = post(service, "/v1/write", {**body, "scenes": 0})
+    assert status == 422 and invalid["error"]["field"] == "scenes"
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(not __import__("shutil").which("chromium"), reason="no chromium on PATH: "
+                    "install Debian's chromium package (make test does)")
+def test_the_page_writes_a_script_into_the_script_box(server, service):
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"),
+                                              headless=True)
+        page = chromium.new_page()
+        page.set_default_timeout(60_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"http://{service}/#/submit")
+        page.click("#write-panel summary")
+        page.fill("#topic", "tides of the north sea")
+        page.fill("#write-scenes", "2")
+        page.fill("#write-minutes", "0.5")
+        page.select_option("#write-llm", "gemini")
+        page.click("#write")
+        page.wait_for_selector("#key-dialog[open]")
+        page.fill("#key-input", KEY)
+        page.click("#key-save")
+        page.wait_for_function("document.getElementById('script').value.startsWith('# ')")
+        script = page.input_value("#script")
+        assert script.startswith("# Tides Of The North Sea\n") and script.count("\n## ") == 2
+        assert "Script written" in page.inner_text("#notice")
+        assert not errors, errors
+        chromium.close()
