@@ -70,8 +70,9 @@ def test_job_answers_are_text_for_people_and_utf8_json_for_machines(capsys):
 @pytest.mark.slow
 def test_ctrl_c_during_a_render_is_one_line_exit_130_and_the_same_command_resumes(tmp_path):
     out = tmp_path / "out"
+    # --preview: a 360p 15 fps draft; the rendition and stems asked for are left out.
     command = [sys.executable, "-m", "vidgen_ray", "render", str(EXAMPLE), "-o", str(out),
-               "--preview"]
+               "--preview", "--rendition", "1080x1920", "--stems", "wav"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     running = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=env, start_new_session=True)
@@ -94,3 +95,23 @@ def test_ctrl_c_during_a_render_is_one_line_exit_130_and_the_same_command_resume
     again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
     assert again.stdout.strip() == str(out / "video.mp4")
+    probe = json.loads(subprocess.run(
+        ["ffprobe", "-v", "error", "-print_format", "json", "-show_streams", str(out /
+         "video.mp4")], capture_output=True, text=True, check=True).stdout)
+    video = next(s for s in probe["streams"] if s["codec_type"] == "video")
+    assert (video["width"], video["height"], video["r_frame_rate"]) == (640, 360, "15/1")
+    assert not (out / "video-1080x1920.mp4").exists() and not (out / "stems").exists()
+    settings = json.loads((out / "manifest.json").read_text())["settings"]
+    assert settings["preview"] and settings["x264_preset"] == "ultrafast"
+
+
+def test_preview_is_small_fast_and_keeps_what_is_given():
+    from vidgen_ray.config import load_settings
+
+    draft = load_settings(preview=True, renditions=["1080x1920"], stems="flac")
+    assert (draft.size, draft.fps, draft.x264_preset) == ((640, 360), 15, "ultrafast")
+    assert (draft.renditions, draft.stems) == ([], None)
+    kept = load_settings(preview=True, resolution="480p", aspect="9:16", fps=24)
+    assert (kept.size, kept.fps) == ((480, 854), 24)
+    assert load_settings(resolution="480p").size == (854, 480)
+    assert load_settings(resolution="360p", aspect="1:1").size == (360, 360)
