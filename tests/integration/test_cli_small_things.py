@@ -115,3 +115,25 @@ def test_preview_is_small_fast_and_keeps_what_is_given():
     assert (kept.size, kept.fps) == ((480, 854), 24)
     assert load_settings(resolution="480p").size == (854, 480)
     assert load_settings(resolution="360p", aspect="1:1").size == (360, 360)
+
+
+@pytest.mark.parametrize("resolution", ["360p", "480p"])
+@pytest.mark.parametrize("aspect", ["16:9", "9:16", "1:1"])
+def test_small_sizes_keep_every_card_text_inside_the_frame(resolution, aspect):
+    """360p and 480p scale the 720p layout down (sizes follow the short side): a card with a
+    long title, description and several names still has all its text inside the frame."""
+    from vidgen_ray.config import load_settings
+    from vidgen_ray.images.base import ImageRequest
+    from vidgen_ray.images.cards import render_text_layer
+
+    width, height = load_settings(resolution=resolution, aspect=aspect).size
+    request = ImageRequest(12, "The lighthouse kitchen at the end of the long winter night",
+                           "Kitchen, night. Wind rattles the shutters while Mara lights the old "
+                           "lamp and Elias waits by the door with the harbour keys.",
+                           ("MARA", "ELIAS", "THE HARBOUR MASTER"), "tense", width, height, 1)
+    layer = render_text_layer(request)
+    assert layer.size == (width, height)
+    left, top, right, bottom = layer.getchannel("A").getbbox()
+    margin = min(width, height) // 100  # text never touches an edge, where it would be cut
+    assert left >= margin and top >= margin, (left, top)
+    assert right <= width - margin and bottom <= height - margin, (right, bottom, width, height)
