@@ -34,6 +34,7 @@ app = typer.Typer(
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 console = Console(stderr=True)
 
+RESOLUTION_HELP = "360p, 480p, 720p, 1080p, 1440p or 2160p"
 SCRIPT_HELP = ("A script: prose (.txt), Markdown (.md), a Fountain screenplay (.fountain), "
                "or a storyboard.json from 'vidgen analyze' (rendered exactly as written).")
 
@@ -423,7 +424,7 @@ def analyze(
 @with_llm_options
 def plan(
     script: Path = typer.Argument(..., help=SCRIPT_HELP, show_default=False),
-    resolution: Resolution | None = typer.Option(None, help="360p, 480p, 720p, 1080p, 1440p or 2160p"),
+    resolution: Resolution | None = typer.Option(None, help=RESOLUTION_HELP),
     aspect: Aspect | None = typer.Option(None, help="16:9, 9:16 or 1:1"),
     address: str | None = typer.Option(None, help="Ray cluster to plan for (default: "
                                        "$RAY_ADDRESS, else this machine's resources)",
@@ -546,7 +547,7 @@ def submit(
     priority: int = typer.Option(0, help="Higher runs first, -100..100."),
     key: str | None = typer.Option(None, "--idempotency-key", help="Sending the same key "
                                    "again returns the same job.", show_default=False),
-    resolution: Resolution | None = typer.Option(None, help="360p, 480p, 720p, 1080p, 1440p or 2160p",
+    resolution: Resolution | None = typer.Option(None, help=RESOLUTION_HELP,
                                                  show_default=False),
     aspect: Aspect | None = typer.Option(None, help="16:9, 9:16 or 1:1", show_default=False),
     fps: int | None = typer.Option(None, help="Frames per second, 12-60", show_default=False),
