@@ -2,6 +2,7 @@
 plain HTTP for the OpenAI-compatible one): the script is checked by the local analyser, a
 wrong length is corrected once, a second miss is a clear error; the checks themselves."""
 
+import json
 import os
 import subprocess
 import sys
@@ -107,6 +108,33 @@ def test_the_checks_name_what_is_wrong():
         WriteRequest("  ")
 
 
+@pytest.mark.ray
+@pytest.mark.ffmpeg
+@pytest.mark.slow
+def test_render_topic_writes_the_script_beside_the_video_and_reuses_it(server, tmp_path):
+    out = tmp_path / "out"
+    env = {**os.environ, "GEMINI_API_KEY": "write-key", "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "vidgen_ray", "render", "--topic", "tides", "--scenes", "2",
+               "--minutes", "0.25", "-o", str(out), "--preview", "--llm", "gemini",
+               "--llm-base-url", server.url, "--llm-cache-dir", str(tmp_path / "cache")]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == str(out / "video.mp4")
+    script = (out / "script.md").read_text(encoding="utf-8")
+    assert script.startswith("# Tides\n") and script.count("\n## ") == 2
+    board = json.loads((out / "storyboard.json").read_text())
+    assert [s["title"] for s in board["scenes"]] == ["Part 1", "Part 2"]
+    writes = [r for r in server.requests if "Write the script" in r.prompt]
+    assert len(writes) == 1
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "using the script written before" in " ".join(again.stderr.split())
+    assert len([r for r in server.requests if "Write the script" in r.prompt]) == 1
+    neither = subprocess.run([sys.executable, "-m", "vidgen_ray", "render"], capture_output=True,
+                             text=True, env=env, timeout=120)
+    assert neither.returncode == 2 and "give a SCRIPT file or --topic" in neither.stderr
+
+
 # ---- through the job service: POST /v1/write, and the page's "Write from a topic" ----------
 
 KEY = "alice-key-0123456789"
@@ -127,7 +155,6 @@ def service(server, tmp_path_factory):
 
 def post(service, path, body, key=KEY):
     import http.client
-    import json
 
     conn = http.client.HTTPConnection(service, timeout=120)
     headers = {"Content-Type": "application/json"}
