@@ -96,7 +96,7 @@ def test_the_checks_name_what_is_wrong():
     request = WriteRequest("tides", scenes=2, minutes=0.5)
     good = written_script(build_write_prompt(request))
     assert len(check_script(good, request).scenes) == 2
-    with pytest.raises(ValueError, match="has 3 scenes"):
+    with pytest.raises(ValueError, match="makes 3 scenes but 2 were asked for"):
         check_script(written_script(build_write_prompt(request), scenes=3), request)
     with pytest.raises(ValueError, match="no character speaks"):
         check_script("# T\n\n## A\n\n" + "word " * 40 + "\n\n## B\n\n" + "word " * 35, request)
@@ -106,6 +106,11 @@ def test_the_checks_name_what_is_wrong():
         WriteRequest("tides", scenes=0)
     with pytest.raises(InputError, match="the topic is empty"):
         WriteRequest("  ")
+    with pytest.raises(SettingsError, match="not a language code"):
+        WriteRequest("tides", language="../fr")
+    intro = good.replace("\n## Part 1", "\nAn opening paragraph.\n\n## Part 1", 1)
+    with pytest.raises(ValueError, match="no text between the '# ' title"):
+        check_script(intro, request)
 
 
 @pytest.mark.ray

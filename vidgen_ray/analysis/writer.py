@@ -28,6 +28,7 @@ LENGTH_TOLERANCE = 0.35  # the spoken length may miss the minutes asked by this 
 MAX_SCENES, MAX_MINUTES, MAX_TOPIC = 30, 30.0, 2000
 WRITE_SCHEMA = {"type": "object", "properties": {"script": {"type": "string"}},
                 "required": ["script"]}
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 PROMPT_MARK = "Write the script of a short narrated video"  # the fake servers look for it
 
 PROMPT = """\
@@ -67,6 +68,9 @@ class WriteRequest:
         if not 1 <= self.scenes <= MAX_SCENES:
             raise SettingsError(f"scenes={self.scenes} is not allowed: ask for 1-{MAX_SCENES}",
                                 field="scenes")
+        if not _LANGUAGE.fullmatch(self.language):
+            raise SettingsError(f"language {self.language!r} is not a language code: write "
+                                "e.g. en, fr, de or pt-BR", field="language")
         if not 0.25 <= self.minutes <= MAX_MINUTES:
             raise SettingsError(f"minutes={self.minutes:g} is not allowed: ask for "
                                 f"0.25-{MAX_MINUTES:g}", field="minutes")
@@ -113,10 +117,10 @@ def check_script(script: str, request: WriteRequest) -> Storyboard:
         board = analyze_script(script, "script.md")
     except ScriptError as exc:
         raise ValueError(f"the script does not parse: {exc.message}") from None
-    titled = [s for s in board.scenes if s.title != board.title or s.lines]
-    if len(titled) != request.scenes:
-        raise ValueError(f"it has {len(titled)} scenes ('## ' headings) but {request.scenes} "
-                         "were asked for")
+    if len(board.scenes) != request.scenes:  # a "# " title with text under it is one more
+        raise ValueError(f"it makes {len(board.scenes)} scenes but {request.scenes} were asked "
+                         "for: one '## ' heading per scene, and no text between the '# ' "
+                         "title and the first scene")
     speakers = {line.speaker for s in board.scenes for line in s.lines} - {NARRATOR}
     if not speakers:
         raise ValueError('no character speaks: write dialogue lines as "NAME: words"')
