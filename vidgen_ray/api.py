@@ -223,6 +223,17 @@ class JobService:
         return await asyncio.to_thread(service.analyze, body, self.limits, farm_limiter,
                                        caller)
 
+    # ---- a script from a topic (README "A script from a topic") ----
+    @api.post("/v1/write", response_model=service.WriteView, summary="Write a script from a "
+              "topic", responses=_errors(400, 422, 429, 502, 503))
+    async def write(self, body: service.WriteRequest,
+                    credentials: HTTPAuthorizationCredentials | None = Security(bearer)
+                    ) -> service.WriteView:
+        """A Markdown script about the topic by the language model ``settings.llm`` names,
+        checked like a script: review it, then submit it as a job's ``script``."""
+        self._caller(credentials)
+        return await asyncio.to_thread(service.write, body, farm_limiter)
+
     @api.get("/v1/farm", response_model=FarmView, summary="Workers, nodes, queue, throughput")
     async def farm_status(self, credentials: HTTPAuthorizationCredentials | None = Security(
             bearer)) -> FarmView:

@@ -14,17 +14,28 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vidgen_ray import cli_cleanup, cli_farm, cli_models, cli_qc
+from vidgen_ray import (
+    cli_cleanup,
+    cli_farm,
+    cli_help,
+    cli_interrupt,
+    cli_jobs,
+    cli_models,
+    cli_qc,
+    cli_write,
+)
 from vidgen_ray.config import Aspect, Resolution, SubtitlePosition, Transition, load_settings
 from vidgen_ray.errors import InputError, VidgenError
 from vidgen_ray.speech import parse_voice_option
 from vidgen_ray.speech.casting import load_cast
 
+cli_help.install()
 app = typer.Typer(
     help="VidGen on Ray: turn a written script into a narrated, subtitled video.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 console = Console(stderr=True)
 
+RESOLUTION_HELP = "360p, 480p, 720p, 1080p, 1440p or 2160p"
 SCRIPT_HELP = ("A script: prose (.txt), Markdown (.md), a Fountain screenplay (.fountain), "
                "or a storyboard.json from 'vidgen analyze' (rendered exactly as written).")
 
@@ -198,11 +209,27 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 @with_image_options
 @with_llm_options
 def render(
-    script: Path = typer.Argument(..., help=SCRIPT_HELP, show_default=False),
+    script: Path | None = typer.Argument(None, metavar="SCRIPT", help=SCRIPT_HELP + " Or "
+                                         "--topic instead.", show_default=False),
     out: Path | None = typer.Option(None, "-o", "--out", help="Output folder"
                                     " (default: out/<script name>)", show_default=False),
-    resolution: Resolution | None = typer.Option(None, help="720p, 1080p, 1440p or 2160p"
-                                                 " (default: 720p)", show_default=False),
+    resolution: Resolution | None = typer.Option(None, help="360p, 480p, 720p, 1080p, 1440p "
+                                                 "or 2160p (default: 720p)",
+                                                 show_default=False),
+    preview: bool | None = typer.Option(None, "--preview", help="A fast draft: 360p, 15 fps, "
+                                        "fastest encode, no renditions or stems (a "
+                                        "--resolution or --fps given is kept)",
+                                        show_default=False),
+    topic: str | None = typer.Option(None, help="Write the script from this topic first "
+                                     "(needs --llm gemini or openai); it is saved as "
+                                     "OUT/script.md and reused when run again",
+                                     show_default=False),
+    scenes: int | None = typer.Option(None, help="With --topic: " + cli_write.SCENES_HELP,
+                                      show_default=False),
+    minutes: float | None = typer.Option(None, help="With --topic: " + cli_write.MINUTES_HELP,
+                                         show_default=False),
+    writing_style: str | None = typer.Option(None, help="With --topic: " +
+                                             cli_write.STYLE_HELP, show_default=False),
     aspect: Aspect | None = typer.Option(None, help="16:9, 9:16 or 1:1 (default: 16:9)",
                                          show_default=False),
     fps: int | None = typer.Option(None, help="Frames per second, 12-60 (default: 30)",
@@ -278,9 +305,14 @@ def render(
     """Render SCRIPT into a folder: video.mp4, subtitles.srt/.vtt, storyboard.json and
     manifest.json. Finished parts are kept in OUT/parts: running again resumes."""
     try:
+        if (script is None) == (topic is None):
+            raise InputError("give a SCRIPT file or --topic \"...\" (one of them): e.g. "
+                             "vidgen render story.md, or vidgen render --topic \"how "
+                             "lighthouses work\" --llm gemini")
         backend, narrator = parse_voice_option(voice) if voice else (None, None)
         settings = load_settings(resolution=resolution, aspect=aspect, fps=fps,
-                                 tts_model=backend, tts_voice=narrator, tts_speed=speed,
+                                 preview=preview, tts_model=backend, tts_voice=narrator,
+                                 tts_speed=speed,
                                  seed=seed, loudness=loudness, stems=stems, ray_address=address,
                                  tts_temperature=temperature, bark_model=bark_model,
                                  bark_decoding=bark_decoding,
@@ -307,12 +339,32 @@ def render(
             preflight.check_paths(settings)
         from vidgen_ray.farm import render as run_render  # imports ray: only when rendering
 
-        out_dir = out or Path("out") / script.stem
-        with _progress() as bars:
+        out_dir = out or Path("out") / (script.stem if script else cli_write.topic_folder(topic))
+        if topic is not None:
+            script = _script_from_topic(topic, scenes, minutes, writing_style, out_dir,
+                                        llm_settings)
+        with cli_interrupt.resumable(out_dir), _progress() as bars:
             result = run_render(script, out_dir, settings, progress=bars)
     except VidgenError as exc:
         _fail(exc)
     _print_summary(result)
+
+
+def _script_from_topic(topic: str, scenes: int | None, minutes: float | None,
+                       style: str | None, out_dir: Path, llm_settings: dict | None) -> Path:
+    """OUT/script.md, written from the topic; one written before is reused, so running the
+    same command again resumes the same video instead of writing a new script."""
+    from vidgen_ray.analysis.writer import save_script
+
+    path = out_dir / "script.md"
+    if path.is_file():
+        console.print(f"using the script written before: {path} (delete it to write a new "
+                      "one)", highlight=False)
+        return path
+    request = cli_write.write_request(topic, scenes, minutes, style, None)
+    save_script(cli_write.write_from_topic(request, llm_settings), path)
+    console.print(f"script written to {path}", highlight=False)
+    return path
 
 
 @app.command()
@@ -379,7 +431,7 @@ def analyze(
 @with_llm_options
 def plan(
     script: Path = typer.Argument(..., help=SCRIPT_HELP, show_default=False),
-    resolution: Resolution | None = typer.Option(None, help="720p, 1080p, 1440p or 2160p"),
+    resolution: Resolution | None = typer.Option(None, help=RESOLUTION_HELP),
     aspect: Aspect | None = typer.Option(None, help="16:9, 9:16 or 1:1"),
     address: str | None = typer.Option(None, help="Ray cluster to plan for (default: "
                                        "$RAY_ADDRESS, else this machine's resources)",
@@ -482,19 +534,14 @@ def main() -> None:
 
 # ---- the job service's client: vidgen submit | status | jobs | cancel | fetch ---------------
 
-URL_HELP = "The job service (default: $VIDGEN_URL, else http://127.0.0.1:8000)"
+URL_HELP = cli_jobs.URL_HELP
 
 
-def _client(url: str | None):
-    from vidgen_ray.client import ServiceClient
-    from vidgen_ray.config import ClientSettings
-
-    settings = ClientSettings()
-    return ServiceClient(url or settings.url, settings.api_key, settings.timeout)
+_client = cli_jobs.client
 
 
 def _print_job(job: dict) -> None:
-    sys.stdout.write(json.dumps(job, indent=2) + "\n")
+    cli_jobs.print_json(job)
 
 
 @app.command()
@@ -507,7 +554,7 @@ def submit(
     priority: int = typer.Option(0, help="Higher runs first, -100..100."),
     key: str | None = typer.Option(None, "--idempotency-key", help="Sending the same key "
                                    "again returns the same job.", show_default=False),
-    resolution: Resolution | None = typer.Option(None, help="720p, 1080p, 1440p or 2160p",
+    resolution: Resolution | None = typer.Option(None, help=RESOLUTION_HELP,
                                                  show_default=False),
     aspect: Aspect | None = typer.Option(None, help="16:9, 9:16 or 1:1", show_default=False),
     fps: int | None = typer.Option(None, help="Frames per second, 12-60", show_default=False),
@@ -556,48 +603,9 @@ def submit(
         _fail(exc)
 
 
-@app.command()
-def status(job_id: str = typer.Argument(..., help="A job id from 'vidgen submit'."),
-           url: str | None = typer.Option(None, help=URL_HELP, show_default=False)) -> None:
-    """Print a job's state, progress, errors and result links."""
-    try:
-        _print_job(_client(url).status(job_id))
-    except VidgenError as exc:
-        _fail(exc)
-
-
-@app.command()
-def jobs(url: str | None = typer.Option(None, help=URL_HELP, show_default=False),
-         state: str | None = typer.Option(None, help="queued, running, done, failed or "
-                                          "cancelled", show_default=False),
-         limit: int = typer.Option(50, help="Jobs per page"),
-         offset: int = typer.Option(0, help="Skip this many (the last page's next_offset)"),
-         ) -> None:
-    """List your jobs, newest first."""
-    try:
-        page = _client(url).jobs(state, offset, limit)
-    except VidgenError as exc:
-        _fail(exc)
-    table = Table(show_header=True, header_style="bold")
-    for column in ("id", "status", "title", "scenes done", "error"):
-        table.add_column(column)
-    for job in page["jobs"]:
-        done = sum(s == "done" for s in job["scenes"])
-        table.add_row(job["id"], job["status"], job["title"], f"{done}/{len(job['scenes'])}",
-                      (job["error"] or "")[:60])
-    Console().print(table)
-    if page["next_offset"] is not None:
-        console.print(f"more: --offset {page['next_offset']}")
-
-
-@app.command()
-def cancel(job_id: str = typer.Argument(..., help="A job id."),
-           url: str | None = typer.Option(None, help=URL_HELP, show_default=False)) -> None:
-    """Cancel a job; its finished parts are kept for a retry."""
-    try:
-        _print_job(_client(url).cancel(job_id))
-    except VidgenError as exc:
-        _fail(exc)
+app.command(name="status")(cli_jobs.status)
+app.command(name="jobs")(cli_jobs.jobs)
+app.command(name="cancel")(cli_jobs.cancel)
 
 
 @app.command()
@@ -620,3 +628,4 @@ app.add_typer(cli_farm.app, name="farm")
 app.add_typer(cli_models.app, name="models")
 app.command(name="cleanup")(cli_cleanup.cleanup)
 app.command(name="qc")(cli_qc.qc)
+app.command(name="write")(with_llm_options(cli_write.write))

@@ -10,12 +10,12 @@ import os
 import re
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from vidgen_ray.errors import SettingsError
 
-Resolution = Literal["720p", "1080p", "1440p", "2160p"]
+Resolution = Literal["360p", "480p", "720p", "1080p", "1440p", "2160p"]
 Aspect = Literal["16:9", "9:16", "1:1"]
 # How a scene gives way to the next, and camera moves: defined here so that the default
 # setting and the storyboard (which imports them) share one list. See storyboard.py.
@@ -26,8 +26,11 @@ SubtitlePosition = Literal["bottom", "top"]
 MAX_SIDE = 4096  # pixels: 2160p in either orientation (3840x2160, 2160x3840) fits
 
 # Short side of the frame in pixels for each named resolution.
-_SHORT_SIDE = {"720p": 720, "1080p": 1080, "1440p": 1440, "2160p": 2160}
+_SHORT_SIDE = {"360p": 360, "480p": 480, "720p": 720, "1080p": 1080, "1440p": 1440, "2160p": 2160}
 _ASPECT = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
+# What --preview sets (RenderSettings.preview): a draft in a fraction of the time.
+PREVIEW: dict[str, object] = {"resolution": "360p", "fps": 15, "x264_preset": "ultrafast",
+                              "renditions": [], "stems": None}
 # Integrated loudness targets by name: web platforms, podcasts (our default), EBU R128.
 LOUDNESS_PRESETS = {"web": -14.0, "podcast": -16.0, "default": -16.0, "broadcast": -23.0}
 # Subtitle reading speeds (characters a second) by audience: the streaming services' rules.
@@ -110,6 +113,8 @@ class RenderSettings(BaseSettings):
     image_model: Literal["cards", "sdxl"] = Field("cards", description="Picture backend.")
     loudness: float = Field(-16.0, ge=-31.0, le=-5.0, description="Target LUFS, integrated, or "
                             "a preset: web (-14), podcast/default (-16), broadcast (-23).")
+    preview: bool = Field(False, description="A fast draft: 360p, 15 fps, the fastest x264 "
+                          "preset, no renditions or stems (a size, fps or preset given is kept).")
     stems: Literal["wav", "flac", "mp3", "aac"] | None = Field(
         None, description="Also write mix.<ext> and stems/{speech,music,ambience,effects}.<ext> "
         "in this format; empty writes none.")
@@ -209,6 +214,17 @@ class RenderSettings(BaseSettings):
         validation_alias=AliasChoices("ray_address", "VIDGEN_RAY_ADDRESS", "RAY_ADDRESS"),
         description="Ray cluster to join, e.g. ray://head:10001; empty starts a local Ray.",
     )
+
+    @model_validator(mode="after")
+    def _preview_draft(self) -> RenderSettings:
+        # A quick look (--preview): small, few frames, fastest encode, nothing extra. A size,
+        # frame rate or x264 preset given explicitly is kept; renditions and stems are not.
+        if self.preview:
+            given = self.model_fields_set
+            for name, value in PREVIEW.items():
+                if name not in given or name in ("renditions", "stems"):
+                    object.__setattr__(self, name, value)
+        return self
 
     @field_validator("loudness", mode="before")
     @classmethod

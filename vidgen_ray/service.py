@@ -320,6 +320,51 @@ def _storyboard(request: JobRequest, limits: Limits, limiter_for, admin: bool
     return storyboard, settings, render_settings
 
 
+# ---- a script from a topic (POST /v1/write) --------------------------------------------------
+
+class WriteRequest(BaseModel):
+    """A topic to write a Markdown script about, with a language model (``settings.llm``
+    gemini or openai): the script comes back checked, to edit and submit as a job."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"topic": "how lighthouses work", "scenes": 4, "minutes": 1.5,
+         "style": "documentary", "settings": {"llm": "gemini"}}]})
+
+    topic: str = Field(min_length=1, max_length=2000, description="What the video is about.")
+    scenes: int = Field(5, ge=1, le=30, description="Scenes to write.")
+    minutes: float = Field(1.5, ge=0.25, le=30, description="Spoken length in minutes.")
+    style: str | None = Field(None, max_length=500, description="How it should read.")
+    language: str = Field("en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+                          description="Language code of the script.")
+    settings: JobSettings = Field(default_factory=JobSettings)  # type: ignore[valid-type]
+
+
+class WriteView(BaseModel):
+    script: str = Field(description="The script, in Markdown.")
+    title: str
+    scenes: int
+    minutes: float = Field(description="Its spoken length, estimated from its words.")
+
+
+def write(request: WriteRequest,
+          limiter_for: Callable[[RenderSettings], Any] | None = None) -> WriteView:
+    """A checked script for the topic, by the model the settings name."""
+    from vidgen_ray.analysis import writer
+
+    settings = load_settings(**request.settings.model_dump(exclude_none=True))
+    if settings.llm == "local":
+        raise SettingsError("writing a script needs a language model: set settings.llm to "
+                            "gemini or openai", field="llm")
+    topic = writer.WriteRequest(topic=request.topic, scenes=request.scenes,
+                                minutes=request.minutes, language=request.language,
+                                **({"style": request.style} if request.style else {}))
+    limiter = limiter_for(settings) if limiter_for else None
+    script = writer.write_script(topic, settings, limiter)
+    board = writer.check_script(script, topic)
+    return WriteView(script=script, title=board.title, scenes=len(board.scenes),
+                     minutes=round(writer.spoken_minutes(board), 2))
+
+
 # ---- answers ---------------------------------------------------------------------------------
 
 class StageView(BaseModel):

@@ -304,13 +304,18 @@ def test_cli_client_submits_waits_fetches_lists_and_cancels(service, tmp_path):
     assert "images" in done.stderr and "2/2" in done.stderr  # the progress bars
     assert subprocess.run(["ffmpeg", "-v", "error", "-xerror", "-i", str(video), "-f", "null",
                            "-"], capture_output=True, text=True).stderr == ""
-    status = vidgen("status", job_id, url=url)
+    status = vidgen("status", job_id, "--json", url=url)
     assert status.returncode == 0 and json.loads(status.stdout)["status"] == "done"
+    readable = vidgen("status", job_id, url=url).stdout  # text for people (cli_jobs.py)
+    assert readable.startswith(f"job {job_id}: done\n") and "scenes    2/2 done" in readable
+    again = vidgen("cancel", job_id, url=url)  # an ended job: nothing to cancel, exit 1
+    assert again.returncode == 1 and again.stdout == ""
+    assert "had already ended (done): nothing was cancelled" in " ".join(again.stderr.split())
     srt = tmp_path / "subs.srt"
     fetched = vidgen("fetch", job_id, "-o", srt, "--output", "subtitles.srt", url=url)
     assert fetched.returncode == 0 and "The lamps go out." in srt.read_text()
     queued = json.loads(vidgen("submit", script, "--url", url).stdout)
-    cancelled = vidgen("cancel", queued["id"], url=url)
+    cancelled = vidgen("cancel", queued["id"], "--json", url=url)
     assert json.loads(cancelled.stdout)["status"] == "cancelled"
     listing = vidgen("jobs", "--state", "cancelled", "--limit", "1000", url=url)
     assert listing.returncode == 0 and queued["id"] in listing.stdout

@@ -118,10 +118,15 @@ class LLMAnalyzer:
             "allow reworded lines with --llm-rewrite, or analyse with --llm local")
 
     def _request(self, prompt: str) -> str:
+        return self.request(prompt, self.schema)
+
+    def request(self, prompt: str, schema: dict) -> str:
+        """One answer to ``prompt`` shaped by ``schema``, rate-limited and retried (also
+        used by the script writer, analysis/writer.py)."""
         def once() -> str:
             self.limiter.acquire()
             self.requests += 1
-            return self.client.complete(prompt, self.schema)
+            return self.client.complete(prompt, schema)
 
         def note(failure: Failure, delay: float) -> None:
             self.backoffs.append(delay)

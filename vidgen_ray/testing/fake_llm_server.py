@@ -6,7 +6,8 @@ sends it) answers as Gemini does (candidates[0].content
 "status", "details"}}``; a wrong ``x-goog-api-key`` gets Gemini's 400 API_KEY_INVALID), and
 ``POST /v1/chat/completions`` as OpenAI does. Each test scripts its replies in a queue
 (answers, malformed JSON, errors with Retry-After, slow answers); with the queue empty the
-server plays a model that enriches the parsed script in the prompt (``storyteller``).
+server plays a model that enriches the parsed script in the prompt, or writes the script
+a write prompt asks for (``storyteller``).
 Every request is recorded with its arrival time. Loopback only; ``shutdown()`` stops it.
 """
 
@@ -232,6 +233,30 @@ def enrich(parsed: dict, part: int = 1) -> dict:
     return board
 
 
+WRITE_MARK = "Write the script of a short narrated video"  # analysis/writer.py's prompt
+_FILLER_TEXT = ("The light moves slowly over the water while the town below wakes up and "
+                "the first boats leave the harbour for the open sea")
+_FILLER = _FILLER_TEXT.split()
+
+
+def written_script(prompt: str, scenes: int | None = None, words: int | None = None) -> str:
+    """A Markdown script as the write prompt asks (its "Scenes:", "Length: about N spoken
+    words" and "Topic:" lines); ``scenes``/``words`` override them (a wrong answer)."""
+    scenes = scenes or int(re.search(r"^Scenes: (\d+)", prompt, re.MULTILINE)[1])
+    words = words or int(re.search(r"^Length: about (\d+) spoken words", prompt,
+                                   re.MULTILINE)[1])
+    topic = re.search(r"^Topic: (.+)$", prompt, re.MULTILINE)[1].strip()
+    dialogue = ("ANNA: Look, it is starting.", "BEN: I can see it now.")  # 5 + 5 words
+    narration = max(3, words // scenes - 10)
+    parts = [f"# {topic[:60].title()}", ""]
+    for number in range(1, scenes + 1):
+        filler = " ".join(_FILLER[i % len(_FILLER)] for i in range(narration))
+        parts += [f"## Part {number}", "", f"{filler.capitalize()}.", "", *dialogue, ""]
+    return "\n".join(parts)
+
+
 def storyteller(request: Recorded) -> Reply:
     prompt = request.prompt
+    if WRITE_MARK in prompt:
+        return answer({"script": written_script(prompt)})
     return answer(enrich(parsed_script(prompt), part_number(prompt)))

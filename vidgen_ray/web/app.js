@@ -171,6 +171,12 @@ async function showSubmit(main) {
   const editor = h("section", { id: "storyboard", class: "storyboard", hidden: true });
   const form = h("form", { id: "submit-form", class: "panel", onsubmit: (e) => e.preventDefault() },
     h("h2", {}, "New job"),
+    writePanel(schema, (written) => {
+      $("#script").value = written.script;
+      filename = "script.md";
+      board = null;
+      editor.hidden = true;
+    }),
     h("label", { class: "wide" }, "Script (prose, Markdown or Fountain)",
       h("textarea", { id: "script", rows: 10, placeholder: "# The lighthouse\n\nThe keeper climbs the stairs." })),
     h("label", {}, "or upload a file", h("input", { id: "script-file", type: "file",
@@ -238,6 +244,43 @@ async function showSubmit(main) {
       location.hash = `#/jobs/${job.id}`;
     } catch (e) { notice(e.message); }
   }
+}
+
+// "Write from a topic": POST /v1/write asks the service's language model for a checked
+// Markdown script, which lands in the script box to read, edit, analyse or render.
+function writePanel(schema, done) {
+  const models = choices(schema, "llm").filter((m) => m !== "local");
+  async function write() {
+    const topic = $("#topic").value.trim();
+    if (!topic) { notice("Write from a topic: say what the video is about"); return; }
+    let settings;
+    try { settings = chosenSettings(); } catch (e) { notice(e.message); return; }
+    settings.llm = $("#write-llm").value;
+    const body = { topic, scenes: Number($("#write-scenes").value || 5),
+      minutes: Number($("#write-minutes").value || 1.5), settings };
+    const style = $("#write-style").value.trim();
+    if (style) body.style = style;
+    const button = $("#write");
+    button.disabled = true;
+    button.textContent = "Writing...";
+    try {
+      const written = await api("v1/write", { method: "POST", json: body });
+      done(written);
+      notice(`Script written: ${written.title}, ${written.scenes} scenes, about ${written.minutes} min. Read it, then Analyze or Render.`, "ok");
+    } catch (e) { notice(e.message); }
+    finally { button.disabled = false; button.textContent = "Write"; }
+  }
+  return h("details", { id: "write-panel", class: "wide" },
+    h("summary", {}, "Write from a topic"),
+    h("label", { class: "wide" }, "Topic", h("input", { id: "topic", placeholder: "how lighthouses work" })),
+    h("div", { class: "grid" },
+      h("label", {}, "Scenes", h("input", { id: "write-scenes", type: "number", min: 1, max: 30, value: "5" })),
+      h("label", {}, "Minutes", h("input", { id: "write-minutes", type: "number", min: 0.25, max: 30, step: 0.25, value: "1.5" })),
+      h("label", {}, "Writing style", h("input", { id: "write-style", placeholder: "documentary" })),
+      h("label", {}, "Model", h("select", { id: "write-llm" },
+        models.map((m) => h("option", { value: m }, m))))),
+    h("div", { class: "actions" },
+      h("button", { type: "button", id: "write", onclick: write }, "Write")));
 }
 
 function chosenSettings() {
