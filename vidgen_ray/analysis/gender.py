@@ -199,16 +199,18 @@ def _described(after: str, lexicon: _Lexicon) -> list[tuple[Gender, float]]:
     """ "…, a young man", " is an old woman", " (60s, a woman)": a gendered noun within a
     few words of an apposition, a copula or a bracket right after the name."""
     head = after.lstrip()
-    if head.startswith("("):
-        inside = head[1:head.find(")")] if ")" in head else head[1:60]
-        words = _WORD.findall(inside)
-    elif head.startswith(","):
+    bracket: list[str] = []
+    if head.startswith("("):  # "Mara (60s), a widow": the bracket, then what follows it
+        close = head.find(")")
+        bracket = _WORD.findall(head[1:close] if close > 0 else head[1:60])
+        head = head[close + 1:].lstrip() if close > 0 else ""
+    if head.startswith(","):
         words = _WORD.findall(re.split(r"[,;.:!?]", head[1:], maxsplit=1)[0])[:5]
     else:
         words = _WORD.findall(re.split(r"[,;.:!?]", head, maxsplit=1)[0])[:6]
         if not words or words[0] not in _COPULAS:
-            return []
-    sex = next((lexicon.nouns[w] for w in words if w in lexicon.nouns), None)
+            words = []
+    sex = next((lexicon.nouns[w] for w in bracket + words if w in lexicon.nouns), None)
     return [(sex, 3.0)] if sex else []
 
 
