@@ -84,16 +84,16 @@ def model_folder(model: str, offline: bool) -> Path:
     except Exception as exc:  # noqa: BLE001 - the hub's errors vary by version
         if offline:
             raise SettingsError(
-                f"the Kokoro model {model!r} is not in the model cache and VIDGEN_OFFLINE is "
-                "set: run 'vidgen models download kokoro' once with network, or give "
-                "--kokoro-model a folder holding config.json, kokoro-v1_0.pth and voices/",
+                f"the Kokoro model {model!r} is not in the model cache and models load "
+                "offline here: run 'vidgen models download kokoro' once with network, or set "
+                "kokoro_model to a folder holding config.json, kokoro-v1_0.pth and voices/",
                 field="kokoro_model") from None
         try:
             return Path(snapshot_download(model, allow_patterns=list(FILES)))
         except Exception:  # noqa: BLE001
             raise SettingsError(
-                f"cannot load the Kokoro model {model!r} ({type(exc).__name__}): give "
-                "--kokoro-model hexgrad/Kokoro-82M or a folder holding config.json, "
+                f"cannot load the Kokoro model {model!r} ({type(exc).__name__}): set "
+                "kokoro_model to hexgrad/Kokoro-82M or a folder holding config.json, "
                 "kokoro-v1_0.pth and voices/", field="kokoro_model") from None
 
 
