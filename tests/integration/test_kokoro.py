@@ -25,7 +25,7 @@ from vidgen_ray.speech.bark import OUTPUT_RATE
 from vidgen_ray.speech.base import SpeechRequest
 from vidgen_ray.speech.kokoro import KokoroBackend, KokoroOptions
 from vidgen_ray.speech.kokoro_text import phonemize
-from vidgen_ray.storyboard import NARRATOR, Character, Storyboard
+from vidgen_ray.storyboard import NARRATOR, Character, Line, Scene, Storyboard
 from vidgen_ray.testing.tiny_kokoro import FRAMES_PER_PHONEME, build_kokoro
 
 torch = pytest.importorskip("torch")
@@ -84,6 +84,9 @@ def test_bad_voices_languages_and_missing_models_are_named(kokoro, tmp_path, mon
         kokoro.check_voice("xx_nobody")
     with pytest.raises(SettingsError, match="does not speak language 'de'"):
         kokoro.cast(Storyboard(language="de"), None)
+    german_line = Storyboard(scenes=[Scene(lines=[Line(text="Guten Tag.", language="de")])])
+    with pytest.raises(SettingsError, match="does not speak language 'de'"):
+        kokoro.cast(german_line, None)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     missing = KokoroBackend(KokoroOptions(model="nobody-here/no-kokoro", offline=True))
     with pytest.raises(SettingsError, match="vidgen models download kokoro"):

@@ -140,7 +140,10 @@ class KokoroBackend:
     def cast(self, storyboard: Storyboard, narrator_voice: str | None) -> dict[str, str]:
         from vidgen_ray.speech.casting import kokoro_cast
 
-        text.check_language(storyboard.language)
+        text.check_language(storyboard.language)  # and every line's own, before the render
+        for line in (line for scene in storyboard.scenes for line in scene.lines):
+            if line.language:
+                text.check_language(line.language)
         return kokoro_cast(storyboard, narrator_voice, self.voices(), self.check_voice)
 
     # ---- model -----------------------------------------------------------------------
