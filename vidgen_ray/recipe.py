@@ -335,8 +335,8 @@ class JobRun:
         stills = {s: self.store.get(self._image_keys[s]) for s in scenes}
         try:
             mp4, node = await ffmpeg_tasks.encode_chunk(
-                timeline, a, b, stills, self.settings, self.pools.cluster, size,
-                self._burned(timeline, a, b, size))
+                self.record.id, timeline, a, b, stills, self.settings, self.pools.cluster,
+                size, self._burned(timeline, a, b, size))
         except VidgenError as exc:
             scene = _blame(stills)
             what = f"frames {a}-{b} at {size[0]}x{size[1]}"
@@ -417,8 +417,8 @@ class JobRun:
                                    [s.samples for s in speeches], rate, timeline.duration)
         try:
             wav, loudness, exports, seconds, node = await ffmpeg_tasks.mix_soundtrack(
-                Speech(track, rate).to_wav(), self.storyboard, timeline, self.settings,
-                self.pools.cluster)
+                self.record.id, Speech(track, rate).to_wav(), self.storyboard, timeline,
+                self.settings, self.pools.cluster)
         except VidgenError as exc:
             raise RenderError(f"soundtrack: {exc}", stage="audio",
                               public=f"soundtrack: {client_message(exc)}") from exc

@@ -135,3 +135,14 @@ def test_render_the_demo_with_kokoro_voices(tiny_kokoro, tmp_path):
                             str(out / "video.mp4")], capture_output=True, text=True, check=True)
     audio = next(s for s in json.loads(probe.stdout)["streams"] if s["codec_type"] == "audio")
     assert audio["sample_rate"] == "48000"
+
+
+def test_a_job_in_a_language_kokoro_cannot_speak_is_refused_at_submit():
+    from vidgen_ray.preflight import check_voices
+
+    settings = load_settings(tts_model="kokoro")
+    board = Storyboard(language="fr", scenes=[Scene(lines=[Line(text="Hallo.", language="de")])])
+    with pytest.raises(SettingsError, match="does not speak language 'de'") as info:
+        check_voices(board, settings)
+    assert info.value.field == "storyboard.scenes.0.lines.0.language"
+    check_voices(Storyboard(language="fr"), settings)  # French it speaks
