@@ -32,7 +32,8 @@ TORCH ?= torch==2.13.0
 
 $(VENV)/.test-installed: $(VENV)/.installed
 	$(PIP) install '$(TORCH)'
-	$(PIP) install -e '.[test,models,gemini]'
+	$(PIP) install -e '.[test,models,gemini,kokoro]'
+	$(PIP) install --no-deps 'kokoro==0.9.4'
 	@touch $@
 
 demo: $(VENV)/.installed

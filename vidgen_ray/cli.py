@@ -235,9 +235,10 @@ def render(
     fps: int | None = typer.Option(None, help="Frames per second, 12-60 (default: 30)",
                                    show_default=False),
     voice: str | None = typer.Option(
-        None, help="Speech backend and/or narrator voice: 'bark' or 'espeak'; "
-        "'bark:v2/en_speaker_3' or 'espeak:en+m3'; or a voice of the current backend "
-        "('en+m3', a Bark preset, a .npz). Characters get their own voices.",
+        None, help="Speech backend and/or narrator voice: 'espeak', 'kokoro' or 'bark'; "
+        "'kokoro:af_heart', 'bark:v2/en_speaker_3' or 'espeak:en+m3'; or a voice of the "
+        "current backend ('en+m3', a Kokoro voice, a Bark preset, a .npz). Characters get "
+        "their own voices.",
         show_default=False),
     cast: Path | None = typer.Option(
         None, help="cast.json pinning each speaker's voice (every render writes the one it "

@@ -18,7 +18,8 @@ app = typer.Typer(help="The model cache: what is there, getting it, checking it,
                   "it ($HF_HOME; downloads from $HF_ENDPOINT).", no_args_is_help=True)
 console = Console(stderr=True)
 NAME_HELP = ("sdxl (SDXL with its refiner, IP-Adapter, upscaler and safety checker when set), "
-             "bark (Bark and its voice presets), all, or one model's name from 'status'")
+             "bark (Bark and its voice presets), kokoro (Kokoro and its voices), all, or one "
+             "model's name from 'status'")
 
 
 def _fail(exc: VidgenError) -> None:

@@ -81,7 +81,8 @@ class RenderSettings(BaseSettings):
     llm_cache_dir: str | None = Field(
         None, description="Folder of cached analyses and the rate limiter's state; empty: "
         "<user cache dir>/vidgen/llm.")
-    tts_model: Literal["espeak", "bark"] = Field("espeak", description="Speech backend.")
+    tts_model: Literal["espeak", "bark", "kokoro"] = Field(
+        "espeak", description="Speech backend.")
     tts_voice: str | None = Field(
         None, description="Narrator voice, e.g. 'en+m3' for espeak-ng; the backend's default."
     )
@@ -91,6 +92,10 @@ class RenderSettings(BaseSettings):
         "a render wrote (CLI --cast FILE); speakers not in it are cast as usual.")
     tts_temperature: float = Field(
         0.7, ge=0.05, le=1.5, description="Bark sampling temperature: lower is steadier.")
+    kokoro_model: str = Field(
+        "hexgrad/Kokoro-82M", min_length=1,
+        description="Kokoro weights: hexgrad/Kokoro-82M, or a folder in its layout "
+                    "(config.json, kokoro-v1_0.pth, voices/).")
     bark_model: str = Field(
         "suno/bark", min_length=1,
         description="Bark weights: suno/bark, suno/bark-small, or a folder holding a BarkModel.")
@@ -398,7 +403,7 @@ class ClientSettings(BaseSettings):
 # Settings a backend reads when it loads (model, precision, steps...): jobs share a pool of
 # workers only when they agree on these. Each backend lists its own.
 BACKEND_FIELDS: dict[str, tuple[str, ...]] = {
-    "cards": (), "espeak": (),
+    "cards": (), "espeak": (), "kokoro": ("kokoro_model", "offline"),
     "bark": ("bark_model", "bark_decoding", "tts_temperature", "half_precision", "cpu_offload",
              "attention", "compile", "offline"),
     "sdxl": ("sdxl_model", "half_precision", "image_half_dtype", "cpu_offload", "attention",

@@ -28,10 +28,12 @@ INSTALL_HINT = "pip install 'vidgen-ray[models]'"
 BACKEND_MODULES: dict[str, tuple[str, ...]] = {
     "bark": ("torch", "transformers"),
     "sdxl": ("torch", "diffusers", "transformers"),
+    "kokoro": ("torch", "transformers", "kokoro", "loguru"),
 }
 # Model settings that may name a local folder, and the backend that reads each.
 MODEL_PATHS = {"bark_model": "bark", "sdxl_model": "sdxl", "sdxl_refiner": "sdxl",
-               "ip_adapter": "sdxl", "safety_checker_model": "sdxl", "upscaler": "sdxl"}
+               "ip_adapter": "sdxl", "safety_checker_model": "sdxl", "upscaler": "sdxl",
+               "kokoro_model": "kokoro"}
 
 
 def check_job(storyboard: Storyboard, settings: RenderSettings, *, source: str = "storyboard",
@@ -89,7 +91,10 @@ def _looks_like_path(value: str) -> bool:
 def check_voices(storyboard: Storyboard, settings: RenderSettings, *,
                  source: str = "storyboard") -> None:
     """espeak-ng voices and languages: the storyboard's and each line's language, the
-    narrator voice, each character's voice and each pinned (cast) voice."""
+    narrator voice, each character's voice and each pinned (cast) voice. Kokoro: the
+    languages (its voices need the model folder, checked where the workers load it)."""
+    if settings.tts_model == "kokoro":
+        _check_kokoro_languages(storyboard, source)
     if settings.tts_model != "espeak":
         return
     from vidgen_ray.speech.espeak import EspeakBackend, check_voice, voice_for_language
@@ -117,3 +122,18 @@ def check_voices(storyboard: Storyboard, settings: RenderSettings, *,
     for speaker, voice in settings.cast.items():
         check_voice(voice_for_language(voice, language), catalog,
                     field=f"settings.cast.{speaker}")
+
+
+def _check_kokoro_languages(storyboard: Storyboard, source: str) -> None:
+    from vidgen_ray.speech.kokoro_text import check_language
+
+    fields = [("storyboard.language" if source == "storyboard" else source,
+               storyboard.language)]
+    fields += [(f"{source}.scenes.{s}.lines.{n}.language" if source == "storyboard" else source,
+                line.language) for s, scene in enumerate(storyboard.scenes)
+               for n, line in enumerate(scene.lines) if line.language]
+    for field, language in fields:
+        try:
+            check_language(language)
+        except SettingsError as exc:
+            raise SettingsError(exc.message, field=field) from None

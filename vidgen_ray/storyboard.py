@@ -41,7 +41,8 @@ class Character(_Model):
         None, description="Voice for the speech backend; chosen by casting when empty."
     )
     seed: int | None = Field(None, ge=0, description="Stable seed; derived from the name.")
-    gender: Literal["female", "male"] | None = None
+    gender: Literal["female", "male"] | None = Field(
+        None, description="Casts the voice; empty: unknown (voices then alternate).")
     age: Literal["child", "young", "adult", "old"] | None = Field(
         None, description="Casting hint for the voice and the look; empty: unknown.")
 

@@ -23,7 +23,7 @@ from vidgen_ray.errors import SettingsError
 OPERATOR_ONLY = (
     # models: each value is a pool of resident workers, or a folder on the server
     "sdxl_model", "bark_model", "sdxl_refiner", "ip_adapter", "upscaler",
-    "safety_checker_model",
+    "safety_checker_model", "kokoro_model",
     # how models load and run: the hardware's and the operator's policy
     "image_safety_checker", "offline", "compile", "cpu_offload", "half_precision",
     "image_half_dtype", "attention", "bark_decoding",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import platform
 import shutil
 import subprocess
+import threading
 import time
 
 from vidgen_ray.errors import DependencyError, ToolError
@@ -62,17 +64,34 @@ def _interruptible(command: list[str], input: bytes | None, timeout: float | Non
     deadline = None if timeout is None else time.monotonic() + timeout
     with subprocess.Popen(command, stdin=subprocess.PIPE if input is not None else None,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        if input is not None:
+            # Fed by a thread, not by communicate(): a communicate() call that times out
+            # before all input is written does not write the rest on the next call (CPython
+            # only watches stdin when that call passes input, which a retry may not), so
+            # input over a pipe's 64 KB hung until the timeout.
+            stdin, process.stdin = process.stdin, None
+            threading.Thread(target=_feed, args=(stdin, input), daemon=True).start()
         try:
             while True:
                 left = 0.2 if deadline is None else deadline - time.monotonic()
                 try:
-                    out, err = process.communicate(input, timeout=max(0.0, min(0.2, left)))
+                    out, err = process.communicate(timeout=max(0.0, min(0.2, left)))
                     return process.returncode, out, err
                 except subprocess.TimeoutExpired:
-                    input = None  # sent with the first call; later calls must not resend
                     if deadline is not None and time.monotonic() >= deadline:
                         raise
         except BaseException:
             process.kill()
             process.wait()
             raise
+
+
+def _feed(stdin, data: bytes) -> None:
+    """Write all of ``data`` to a program's stdin, then close it (a program that exits early,
+    or is killed, closes the pipe: nothing more to write)."""
+    try:
+        with contextlib.suppress(OSError, ValueError):  # BrokenPipeError is an OSError
+            stdin.write(data)
+    finally:
+        with contextlib.suppress(OSError):
+            stdin.close()

@@ -42,6 +42,7 @@ TENANT_SETTINGS = (
 # A value of each operator-only setting that is valid in itself (so only the key decides).
 OPERATOR_VALUES = {
     "sdxl_model": "attacker/model-1", "bark_model": "suno/bark-small",
+    "kokoro_model": "attacker/kokoro",
     "sdxl_refiner": "attacker/refiner", "ip_adapter": "h94/IP-Adapter", "upscaler": "lanczos",
     "safety_checker_model": "attacker/checker", "image_safety_checker": False,
     "offline": True, "compile": False, "cpu_offload": False, "half_precision": False,

@@ -54,7 +54,7 @@ def snapshot(home: Path, repo: str) -> Path:
 def test_status_reports_each_model_with_revision_size_and_completeness(home, tiny):
     hf, commits = home
     rows = statuses(hf)
-    assert set(rows) == {"sdxl", "bark", "bark-voices", "safety-checker"}
+    assert set(rows) == {"sdxl", "bark", "bark-voices", "kokoro", "safety-checker"}
     assert rows["safety-checker"]["state"] == "absent"
     sdxl = rows["sdxl"]
     assert (sdxl["state"], sdxl["revision"], sdxl["files"]) == ("complete", commits[SDXL],

@@ -66,12 +66,12 @@ def test_bark_and_its_voices_split_one_repository():
 
 
 def test_optional_models_appear_once_set_and_folders_are_left_out(tmp_path):
-    assert set(specs()) == {"sdxl", "bark", "bark-voices", "safety-checker"}
+    assert set(specs()) == {"sdxl", "bark", "bark-voices", "kokoro", "safety-checker"}
     named = specs(sdxl_refiner="stabilityai/stable-diffusion-xl-refiner-1.0",
                   ip_adapter="h94/IP-Adapter",
                   upscaler="stabilityai/stable-diffusion-x4-upscaler",
                   image_safety_checker=False, bark_model=str(tmp_path))
-    assert set(named) == {"sdxl", "sdxl-refiner", "ip-adapter", "upscaler"}
+    assert set(named) == {"sdxl", "sdxl-refiner", "ip-adapter", "upscaler", "kokoro"}
     ip = select_files(named["ip-adapter"], [
         "sdxl_models/ip-adapter_sdxl.safetensors", "sdxl_models/ip-adapter_sdxl.bin",
         "sdxl_models/ip-adapter-plus_sdxl_vit-h.safetensors", "models/ip-adapter_sd15.bin",

@@ -12,7 +12,7 @@ import json
 
 from vidgen_ray.storyboard import EFFECTS, NARRATOR, Character, Scene, Storyboard
 
-PROMPT_VERSION = "1"  # part of the cache key: a new prompt analyses again
+PROMPT_VERSION = "2"  # part of the cache key: a new prompt analyses again
 CHARS_PER_TOKEN = 3.5  # JSON text; a safe average for Gemini and Llama tokenizers
 ANSWER_SHARE = 0.45  # of an answer, the part repeating the parsed scenes; the rest is new
 
@@ -68,8 +68,10 @@ The script, already parsed into scenes and spoken lines, is below as JSON.
   "characters" (the names present). Add "sfx" cues ({effects}) where the script implies a
   sound, each with "line" (it sounds just before that 0-based line) or "offset" seconds.
 - Characters: for each one give "description", a fixed look reused in every picture (age,
-  face, hair, build, clothing), "gender" (female or male) and "age" (child, young, adult or
-  old) when the script suggests them. Leave "voice" and "seed" out.
+  face, hair, build, clothing), "gender" (female or male: the voice is cast by it; keep the
+  parsed script's guess unless the script says otherwise, and leave it out when the script
+  does not tell) and "age" (child, young, adult or old) when the script suggests them.
+  Leave "voice" and "seed" out.
 - Keep "title" {title}, "language" {language} and "source_format" {source_format}.
 """
 
@@ -125,8 +127,12 @@ def clean_answer(data: dict) -> dict:
 
 def merge_parts(reference: Storyboard, answers: list[Storyboard]) -> Storyboard:
     """One storyboard from the parts' answers: scenes in order, each character once (its
-    first entry wins), title, language, format and metadata from the reference."""
+    first entry wins; a gender the answers leave out is the reference's), title, language,
+    format and metadata from the reference."""
     cast = {character.name: character for character in settled_cast(answers)}
+    for guess in reference.characters:  # the local analyser's gender where the model gave none
+        if guess.name in cast and cast[guess.name].gender is None and guess.gender:
+            cast[guess.name] = cast[guess.name].model_copy(update={"gender": guess.gender})
     scenes = [scene for answer in answers for scene in answer.scenes]
     spoken = {line.speaker for scene in scenes for line in scene.lines} - {NARRATOR}
     for name in spoken - set(cast):  # validated per part, so this is a bug if it happens

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from vidgen_ray.analysis import budget, sfx
+from vidgen_ray.analysis.gender import infer_genders
 from vidgen_ray.analysis.keywords import ambience_of, mood_of, setting_of, speaker_cue
 from vidgen_ray.errors import ScriptError
 from vidgen_ray.storyboard import (
@@ -181,7 +182,7 @@ def build_storyboard(drafts: list[SceneDraft], *, title: str, language: str,
         if not draft.lines:
             raise ScriptError(f"scene {number} ({draft.title!r}) has no text: add a line under "
                               "it or delete the heading")
-    cast = _cast(kept)
+    cast = _cast(kept, language)
     return Storyboard(title=title or "Untitled", language=language, source_format=source_format,
                       characters=cast, scenes=[_scene(d, cast) for d in kept],
                       metadata=metadata or {})
@@ -206,13 +207,16 @@ def _mentions(name: str, text: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None
 
 
-def _cast(drafts: list[SceneDraft]) -> list[Character]:
+def _cast(drafts: list[SceneDraft], language: str) -> list[Character]:
     speakers = [line.speaker for d in drafts for line in d.lines if line.speaker != NARRATOR]
     sentences = [s for d in drafts for text in d.action for s in split_sentences(text)]
+    names = list(dict.fromkeys(speakers))
+    genders = infer_genders(names, [(line.speaker, line.text, line.parenthetical)
+                                    for d in drafts for line in d.lines], language)
     return [
-        Character(name=name, description=trim(
+        Character(name=name, gender=genders[name], description=trim(
             next((s for s in sentences if _mentions(name, s)), ""), MAX_DESCRIPTION_CHARS))
-        for name in dict.fromkeys(speakers)
+        for name in names
     ]
 
 

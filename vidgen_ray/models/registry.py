@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 CONFIG_PATTERNS = ("*.json", "*.txt", "*.model", "merges.txt", "vocab.*")
 SDXL_FOLDERS = ("text_encoder", "text_encoder_2", "unet", "vae")
 UPSCALER_FOLDERS = ("text_encoder", "unet", "vae")
-GROUPS = ("sdxl", "bark", "all")
+GROUPS = ("sdxl", "bark", "kokoro", "all")
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,10 @@ def is_hub_id(model: str) -> bool:
 
 
 def models_for(settings: RenderSettings) -> list[ModelSpec]:
-    """Every hub model the settings refer to: SDXL and Bark always (what `--images sdxl` and
-    `--voice bark` would load), the refiner, IP-Adapter, upscaler and safety checker when
-    set. Models given as local folders are not the cache's business and are left out."""
+    """Every hub model the settings refer to: SDXL, Bark and Kokoro always (what `--images
+    sdxl`, `--voice bark` and `--voice kokoro` would load), the refiner, IP-Adapter,
+    upscaler and safety checker when set. Models given as local folders are not the cache's
+    business and are left out."""
     half = settings.half_precision is not False
     specs = [
         ModelSpec("sdxl", settings.sdxl_model, "SDXL base pipeline", SDXL_FOLDERS,
@@ -94,15 +95,19 @@ def models_for(settings: RenderSettings) -> list[ModelSpec]:
         specs.append(ModelSpec("safety-checker", settings.safety_checker_model,
                                "safety checker for SDXL pictures", ("",), half=False,
                                required=("config.json", "preprocessor_config.json")))
+    specs.append(ModelSpec("kokoro", settings.kokoro_model, "Kokoro speech model and voices",
+                           extra=("config.json", "kokoro-v1_0.pth", "voices/*.pt"),
+                           required=("config.json", "kokoro-v1_0.pth"), group="kokoro",
+                           half=False, only_extra=True))
     return [s for s in specs if is_hub_id(s.repo_id)]
 
 
 def pick(specs: list[ModelSpec], name: str) -> list[ModelSpec]:
     """The models a CLI name stands for: a group (sdxl: SDXL and its helpers; bark: Bark and
-    its voices; all), or one model's own name."""
+    its voices; kokoro: Kokoro and its voices; all), or one model's own name."""
     if name == "all":
         return list(specs)
-    if name in ("sdxl", "bark"):
+    if name in ("sdxl", "bark", "kokoro"):
         return [s for s in specs if s.group == name]
     chosen = [s for s in specs if s.name == name]
     if not chosen:

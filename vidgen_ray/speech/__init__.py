@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from vidgen_ray.config import RenderSettings
     from vidgen_ray.speech.base import SpeechBackend
 
-SPEECH_BACKENDS = ("espeak", "bark")
+SPEECH_BACKENDS = ("espeak", "bark", "kokoro")
 
 
 def parse_voice_option(value: str) -> tuple[str | None, str | None]:
@@ -39,6 +39,10 @@ def create_speech_backend(name: str, settings: RenderSettings | None = None) -> 
         from vidgen_ray.speech.bark import BarkBackend, BarkOptions
 
         return BarkBackend(BarkOptions.from_settings(settings) if settings else None)
+    if name == "kokoro":
+        from vidgen_ray.speech.kokoro import KokoroBackend, KokoroOptions
+
+        return KokoroBackend(KokoroOptions.from_settings(settings) if settings else None)
     raise SettingsError(
         f"unknown speech backend {name!r}: choose one of {', '.join(SPEECH_BACKENDS)}",
         field="tts_model",

@@ -1,10 +1,11 @@
-"""Casting: a distinct voice for every speaker, decided by order alone. Pure code, shared by
+"""Casting: a distinct voice for every speaker, decided by order and gender. Pure code, shared by
 every speech backend; backends only say which voices exist and of what gender.
 
 Rules: written voices (storyboard, cast file, --voice) are kept. The narrator is chosen
 next, so characters avoid it. Each other character takes the first free voice of its
 gender (alternating male and female when the analysis gave none), then of the other
-gender; a voice is shared only once every voice is taken. Since the order of characters is
+gender; a voice is shared only once every voice is taken. Genders come from the storyboard
+(written there, or inferred from the script by analysis/gender.py). Since the order of characters is
 the order of the storyboard, the same script casts the same way in every job; a cast file
 pins voices so later jobs keep them even when characters are added.
 """
@@ -135,6 +136,30 @@ def bark_cast(storyboard: Storyboard, narrator_voice: str | None, presets: list[
     narrator_candidates = ([preferred] if preferred in ours else []) + pools["male"] + \
         pools["female"]
     return assign_voices(storyboard.characters, narrator_voice, narrator_candidates, pools,
+                         fallback=ours[0] if ours else narrator_voice or "")
+
+
+# ---- Kokoro ----------------------------------------------------------------------------
+
+def kokoro_cast(storyboard: Storyboard, narrator_voice: str | None, voices: list[str],
+                check: Callable[[str], str]) -> dict[str, str]:
+    """Kokoro voices by the script's language and each character's gender (voice names say
+    both: ``af_heart`` is American English, female); the narrator takes a male voice of the
+    language (am_michael in English) unless ``narrator_voice`` names one."""
+    from vidgen_ray.speech import kokoro_text
+
+    for voice in [narrator_voice] + [c.voice for c in storyboard.characters]:
+        if voice:
+            check(voice)
+    pools = kokoro_text.pools(voices, storyboard.language)
+    ours = pools["male"] + pools["female"]
+    if not ours and not all([narrator_voice, *(c.voice for c in storyboard.characters)]):
+        raise SettingsError(
+            f"the Kokoro model has no voices for language {storyboard.language!r}: give every "
+            "character a voice, or use --voice espeak", field="language")
+    preferred = [v for v in kokoro_text.NARRATOR_VOICES if v in ours]
+    return assign_voices(storyboard.characters, narrator_voice,
+                         preferred + pools["male"] + pools["female"], pools,
                          fallback=ours[0] if ours else narrator_voice or "")
 
 

@@ -217,7 +217,7 @@ def enrich(parsed: dict, part: int = 1) -> dict:
     """A realistic answer: the parsed lines untouched, a picture, mood and cast added."""
     board = json.loads(json.dumps(parsed))
     for number, character in enumerate(board.get("characters", [])):
-        character["gender"] = ("female", "male")[number % 2]
+        character.setdefault("gender", ("female", "male")[number % 2])  # keeps the parsed one
         character["age"] = ("adult", "old")[number % 2]
         character["description"] = (f"{character['name'].title()}, an {character['age']} "
                                     f"{character['gender']} in a grey wool coat (part {part})")
