@@ -113,6 +113,15 @@ class RenderSettings(BaseSettings):
     stems: Literal["wav", "flac", "mp3", "aac"] | None = Field(
         None, description="Also write mix.<ext> and stems/{speech,music,ambience,effects}.<ext> "
         "in this format; empty writes none.")
+    stems_bit_depth: Literal[16, 24] = Field(
+        16, description="Bits per sample of WAV and FLAC stems: 16 (opens everywhere) or 24.")
+    music: str | None = Field(
+        None, description="A music file (WAV, MP3, FLAC, OGG, M4A) under every scene that "
+        "names none, or 'none' for no music; empty: music made for each scene's mood.")
+    music_volume: float = Field(1.0, ge=0.0, le=4.0, description="Music level: 1 is the "
+                                "default mix, 0.5 half as loud (-6 dB), 0 silent.")
+    ambience_volume: float = Field(1.0, ge=0.0, le=4.0, description="Ambience level: 1 is the "
+                                   "default mix, 0 silent.")
     crossfade: float = Field(0.5, ge=0.0, le=2.0, description="Transition length in seconds.")
     transition: Transition = Field(
         "dissolve", description="Transition for scenes whose storyboard leaves it empty.")

@@ -124,6 +124,34 @@ def sound_exports(out_dir: Path, names: list[str]) -> dict[str, dict]:
                    "bytes": (out_dir / name).stat().st_size} for name in names}
 
 
+# Files a render always writes beside the video but that manifest.json cannot hash: itself,
+# and the QC report, which measures the finished video after the manifest is written.
+ALWAYS = ("manifest.json", "qc.json", "cast.json")
+
+
+def sweep_stale(out_dir: Path, made: list[str]) -> list[str]:
+    """Move every file in ``out_dir`` that this render did not make (``made``: names
+    relative to it) to parts/old/, so the folder holds what manifest.json lists; parts/ and
+    in-flight drafts (dot files) stay. Moved, not deleted: the folder may hold a person's
+    own files. Returns the names moved."""
+    keep = set(made) | set(ALWAYS)
+    old = out_dir / "parts" / "old"
+    moved = []
+    for path in sorted(out_dir.rglob("*")):
+        name = path.relative_to(out_dir).as_posix()
+        if (name.split("/")[0] == "parts" or not path.is_file() or name in keep
+                or any(part.startswith(".") for part in name.split("/"))):
+            continue
+        target = old / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.replace(target)
+        moved.append(name)
+    for folder in sorted((p for p in out_dir.rglob("*") if p.is_dir()), reverse=True):
+        if folder.relative_to(out_dir).parts[0] != "parts" and not any(folder.iterdir()):
+            folder.rmdir()  # stems/ emptied by the sweep
+    return moved
+
+
 def package_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 

@@ -491,7 +491,11 @@ class JobRun:
         data["pictures"] = cast.pictures_manifest([self.store.get(k) for k in self._image_keys],
                                              self._portrait_keys)
         data["renditions"] = self.renditions
+        # Everything this render leaves beside the video; anything else is moved to
+        # parts/old/ (finishing.sweep_stale), so the folder is what this lists.
+        data["outputs"] = sorted({*data["artifacts"], *self._exports, *finishing.ALWAYS})
         manifest.write_json(self.out_dir / "manifest.json", data)
+        finishing.sweep_stale(self.out_dir, data["outputs"])
 
     # ---- bookkeeping -----------------------------------------------------------------------
 

@@ -36,10 +36,11 @@ def _mix(speech_wav: bytes, storyboard: Storyboard, timeline: Timeline,
         (work / "speech.wav").write_bytes(speech_wav)
         track = audio.render_soundtrack(work / "speech.wav", storyboard, timeline,
                                         settings.seed, settings.loudness, work,
-                                        work / "soundtrack.wav", stems=settings.stems)
+                                        work / "soundtrack.wav", stems=settings.stems,
+                                        bit_depth=settings.stems_bit_depth)
         wav = (work / "soundtrack.wav").read_bytes()
         exports = {name: path.read_bytes() for name, path in track.exports.items()}
-    return (wav, track.measured, exports, time.perf_counter() - started,
+    return (wav, track.record(), exports, time.perf_counter() - started,
             ray.get_runtime_context().get_node_id())
 
 

@@ -23,7 +23,7 @@ from vidgen_ray.audio.render import Soundtrack, render_soundtrack
 from vidgen_ray.audio.stems import FORMATS as STEM_FORMATS
 
 # Part of every soundtrack's identity: bump it when a recipe or the mix changes.
-AUDIO_VERSION = "2"
+AUDIO_VERSION = "3"
 
 __all__ = ["AMBIENCE", "AUDIO_VERSION", "BUSES", "EFFECT_RECIPES", "MOODS", "STEM_FORMATS",
            "TRUE_PEAK", "Soundtrack", "arrange", "bed_filters", "effect_filters",

@@ -185,3 +185,22 @@ def normalise_args(raw: Path, target: float, measured: dict, samples: int, out: 
             f"{limiter}{loudnorm_filter(target, measured)},aresample={AUDIO_RATE},"
             f"{_fit(samples)}", "-ar", str(AUDIO_RATE), "-ac", "2", "-c:a", "pcm_f32le",
             str(out)]
+
+
+def loudness_record(applied: dict, normalised: dict, final: dict) -> dict:
+    """manifest.json's loudness block (pure): the second, applied pass (its filter, which
+    carries the first pass's measurement it was given, and how loudnorm ran it) and the
+    finished track measured again; not the first pass, which only measured."""
+    def figures(report: dict) -> dict:
+        return {"integrated": float(report["input_i"]), "true_peak": float(report["input_tp"]),
+                "lra": float(report["input_lra"]), "threshold": float(report["input_thresh"])}
+
+    return {
+        "target": applied.get("target_i"),
+        "applied": {"filter": applied.get("filter"),
+                    "normalization_type": normalised.get("normalization_type"),
+                    "target_offset": float(normalised["target_offset"]),
+                    "output_i": float(normalised["output_i"]),
+                    "output_tp": float(normalised["output_tp"])},
+        "final": figures(final),
+    }
