@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def beside(folder: Path) -> Callable[[str], str]:
     """Relative paths read from ``folder`` (a script's): the ``place`` of a local render."""
     def place(path: str) -> str:
         given = Path(path).expanduser()
-        return str(given if given.is_absolute() else (folder / given).absolute())
+        return str((folder / given).resolve())  # folder / an absolute path is that path
     return place
 
 
@@ -159,3 +160,44 @@ def check_music(path: Path, name: str, where: str) -> float:
 
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def music_files(storyboard: Storyboard, music: str | None) -> list[str]:
+    """The music files a render plays: scenes' own, then --music's."""
+    found = [s.music for s in storyboard.scenes if s.music and s.music != NO_MUSIC]
+    if music and music != NO_MUSIC:
+        found.append(music)
+    return list(dict.fromkeys(found))
+
+
+def first_frame_png(clip: Path) -> bytes:
+    """A clip's first frame as a PNG: the scene's still where one is shown (the web monitor,
+    the edit timelines, manifest.json's pictures)."""
+    from vidgen_ray.ffmpeg import ffmpeg
+
+    with tempfile.TemporaryDirectory(prefix="vidgen-frame-") as tmp:
+        out = Path(tmp) / "frame.png"
+        ffmpeg(["-i", str(clip), "-frames:v", "1", "-update", "1", str(out)])
+        return out.read_bytes()
+
+
+def own_still(kind: str, path: str) -> tuple[str, bytes]:
+    """(the digest of the user's file, the scene's still as a PNG) for a scene's own
+    picture or clip, already checked (``check``)."""
+    data = Path(path).read_bytes()
+    png = picture_png(data, path) if kind == "image" else first_frame_png(Path(path))
+    return digest(data), png
+
+
+def for_local_render(storyboard: Storyboard, music: str | None, source: object
+                     ) -> tuple[Storyboard, str | None]:
+    """A local render's storyboard with its media paths read from the script's folder (the
+    current one for script text), and --music from the current folder; both checked."""
+    is_file = isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
+                                           and len(source) < 4096 and Path(source).is_file())
+    folder = Path(source).parent if is_file else Path.cwd()  # type: ignore[arg-type]
+    storyboard = resolve(storyboard, beside(folder))
+    if music and music != NO_MUSIC:
+        music = beside(Path.cwd())(music)
+    check(storyboard, music)
+    return storyboard, music

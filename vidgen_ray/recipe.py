@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from vidgen_ray import assembly, audio, finishing, manifest, subtitles
+from vidgen_ray import assembly, audio, finishing, manifest, media, subtitles
 from vidgen_ray.actors import ffmpeg_tasks
 from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import RenderSettings
@@ -205,8 +205,16 @@ class JobRun:
         self._image_keys = [content_key("image", backend=settings.image_model, version=version,
                                         request=cast.scene_key_fields(r, references))
                             for r in requests]
+        own = {i: s.media for i, s in enumerate(self.storyboard.scenes) if s.media}
+        for i, shown in own.items():  # the user's own picture or clip is the scene's still
+            self._image_keys[i] = content_key("image", shown=shown.kind,
+                                              own=manifest.file_digest(Path(shown.path)))
         self._note_parts()
         self._pictures = {i: asyncio.Event() for i in range(len(requests))}
+        for i, shown in own.items():
+            if not self.store.has(self._image_keys[i]):
+                _, png = await asyncio.to_thread(media.own_still, shown.kind, shown.path)
+                self.store.put(self._image_keys[i], png)
         if looks:
             portraits = await self._portraits(looks, side)
             if settings.ip_adapter:
@@ -333,10 +341,15 @@ class JobRun:
         for scene in scenes:  # stream: start as soon as this chunk's pictures exist
             await self._picture(scene)
         stills = {s: self.store.get(self._image_keys[s]) for s in scenes}
+        shown = {s: self.storyboard.scenes[s].media for s in scenes}
+        clips = {s: Path(m.path).read_bytes() for s, m in shown.items()
+                 if m and m.kind == "video"}
+        for s in clips:
+            del stills[s]
         try:
             mp4, node = await ffmpeg_tasks.encode_chunk(
                 timeline, a, b, stills, self.settings, self.pools.cluster, size,
-                self._burned(timeline, a, b, size))
+                self._burned(timeline, a, b, size), clips or None)
         except VidgenError as exc:
             scene = _blame(stills)
             what = f"frames {a}-{b} at {size[0]}x{size[1]}"
@@ -418,7 +431,8 @@ class JobRun:
         try:
             wav, loudness, exports, seconds, node = await ffmpeg_tasks.mix_soundtrack(
                 Speech(track, rate).to_wav(), self.storyboard, timeline, self.settings,
-                self.pools.cluster)
+                self.pools.cluster, {name: Path(name).read_bytes() for name in
+                                     media.music_files(self.storyboard, self.settings.music)})
         except VidgenError as exc:
             raise RenderError(f"soundtrack: {exc}", stage="audio",
                               public=f"soundtrack: {client_message(exc)}") from exc
@@ -438,7 +452,11 @@ class JobRun:
             "soundtrack", audio=audio.AUDIO_VERSION, speech=self._speech_keys, fps=timeline.fps,
             clips=timeline.clips, cues=[(c.scene, c.line, c.start, c.end) for c in timeline.cues],
             scenes=[(s.mood, s.ambience, [c.model_dump() for c in s.sfx]) for s in board.scenes],
-            seed=self.settings.seed, loudness=self.settings.loudness)
+            seed=self.settings.seed, loudness=self.settings.loudness,
+            music=[s.music for s in board.scenes], default_music=self.settings.music,
+            volumes=(self.settings.music_volume, self.settings.ambience_volume),
+            files={name: manifest.file_digest(Path(name))
+                   for name in media.music_files(board, self.settings.music)})
 
     # ---- finishing -------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ chunking (frames are a function of the absolute frame number, as for stills)."""
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from vidgen_ray import assembly, media
@@ -109,3 +110,91 @@ def test_bad_media_is_refused_with_its_name(tmp_path):
         assert caught.value.http_status == 422
     media.check(board(media=Media(path=str(make_clip(tmp_path / "ok.mp4", 1.0))),
                       music=str(tone)), str(tone))  # good files pass
+
+
+def _frame(video: Path, seconds: float) -> np.ndarray:
+    out = subprocess.run(["ffmpeg", "-v", "error", "-ss", f"{seconds:.3f}", "-i", str(video),
+                          "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(out, dtype=np.uint8).reshape(720, 1280, 3)
+
+
+def _dominant_hz(wav: Path) -> tuple[float, float]:
+    """The strongest frequency of a stem's first channel, and its RMS."""
+    from vidgen_ray.audio.mix import AUDIO_RATE
+
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), "-f", "f32le", "-ac", "1",
+                          "-"], capture_output=True, check=True).stdout
+    samples = np.frombuffer(raw, dtype=np.float32)
+    spectrum = np.abs(np.fft.rfft(samples))
+    return (float(np.argmax(spectrum[1:]) + 1) * AUDIO_RATE / len(samples),
+            float(np.sqrt(np.mean(samples**2))))
+
+
+@pytest.fixture(scope="module")
+def media_folder(tmp_path_factory):
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("own")
+    (folder / "pics").mkdir()
+    Image.new("RGB", (400, 300), (220, 30, 30)).save(folder / "pics" / "red.jpg")
+    make_clip(folder / "waves.mp4", 1.0, audio=True)
+    make_tone(folder / "tune.wav", 3.0)
+    return folder
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_markdown_picture_clip_and_music_file(ray_local, media_folder, monkeypatch):
+    import json
+
+    from vidgen_ray.farm import render
+
+    script = media_folder / "film.md"
+    script.write_text("# Film\n\n## Quay\n\n![the quay](pics/red.jpg)\n\nThe boats came home."
+                      "\n\n## Sea\n\n![](waves.mp4)\n\nThe waves rolled in.\n",
+                      encoding="utf-8")
+    monkeypatch.chdir(media_folder)  # --music is read from the current folder
+    settings = RenderSettings(chunk_seconds=1.0, stems="wav", music="tune.wav",
+                              music_volume=0.5, transition="cut")
+    result = render(script, media_folder / "out", settings)
+    board = result.storyboard
+    assert [s.media.kind for s in board.scenes] == ["image", "video"]
+    first = _frame(result.video, 0.8)
+    # The user's picture, scaled to cover the frame: red all over, no card drawn on it.
+    assert first[..., 0].mean() > 180 and first[..., 1].mean() < 80
+    hz, level = _dominant_hz(result.out_dir / "stems" / "music.wav")
+    assert abs(hz - 330) < 5 and level > 1e-4  # the user's tune, not a mood's pad
+    manifest = json.loads((result.out_dir / "manifest.json").read_text())
+    assert manifest["settings"]["music_volume"] == 0.5
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_fountain_picture_note_and_no_music(ray_local, media_folder):
+    from vidgen_ray.farm import render
+
+    script = media_folder / "film.fountain"
+    script.write_text("Title: Film\n\nEXT. QUAY - DAY\n\n[[IMAGE: pics/red.jpg]]\n\n"
+                      "Rain falls on the boats.\n", encoding="utf-8")
+    settings = RenderSettings(chunk_seconds=2.0, stems="wav", music="none",
+                              ambience_volume=0.0)
+    result = render(script, media_folder / "out2", settings)
+    assert result.storyboard.scenes[0].media.kind == "image"
+    assert _frame(result.video, 1.0)[..., 0].mean() > 180
+    for bus in ("music", "ambience"):
+        assert _dominant_hz(result.out_dir / "stems" / f"{bus}.wav")[1] == 0.0, bus
+
+
+def test_a_storyboard_reads_its_media_beside_it(tmp_path, media_folder):
+    from vidgen_ray.source import load_storyboard
+
+    board = Storyboard(scenes=[Scene(lines=[Line(text="x")], music="../tune.wav",
+                                     media=Media(path="../pics/red.jpg"))])
+    folder = media_folder / "boards"
+    folder.mkdir(exist_ok=True)
+    path = folder / "storyboard.json"
+    path.write_text(board.model_dump_json(), encoding="utf-8")
+    loaded, music = media.for_local_render(load_storyboard(path), None, path)
+    assert Path(loaded.scenes[0].media.path) == (media_folder / "pics" / "red.jpg").resolve()
+    assert loaded.scenes[0].music.endswith("tune.wav") and music is None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from vidgen_ray.audio.mix import (
     BUSES,
+    Bed,
     loudness_record,
     loudnorm_filter,
     mix_args,
@@ -34,13 +35,13 @@ class Soundtrack:
 
 def render_soundtrack(speech_wav: Path, storyboard: Storyboard, timeline: Timeline, seed: int,
                       loudness: float, work: Path, out: Path, stems: str | None = None,
-                      bit_depth: int = 16) -> Soundtrack:
+                      bit_depth: int = 16, bed: Bed | None = None) -> Soundtrack:
     """Mix, measure, normalise: a 48 kHz stereo WAV of exactly the video's length at ``out``.
     With ``stems`` (a format), also the mix and each bus in that format under ``work``
-    (WAV and FLAC at ``bit_depth`` bits)."""
+    (WAV and FLAC at ``bit_depth`` bits). ``bed``: music files and bed volumes."""
     raw = work / "mix_raw.wav"
     alone = {bus: work / f"{bus}_raw.wav" for bus in BUSES} if stems else None
-    ffmpeg(mix_args(speech_wav, storyboard, timeline, seed, raw, alone))
+    ffmpeg(mix_args(speech_wav, storyboard, timeline, seed, raw, alone, bed))
     measured = parse_loudnorm(ffmpeg(["-i", str(raw), "-af", loudnorm_filter(loudness),
                                       "-f", "null", "-"], loglevel="info"))
     samples = timeline.audio_samples
