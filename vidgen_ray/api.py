@@ -81,7 +81,8 @@ def _base(request: Request) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _body_cap_bytes() -> int:
-    return 2 * ServiceSettings().max_script_bytes + 1024 * 1024
+    settings = ServiceSettings()  # base64 media take 4 bytes for every 3
+    return 2 * settings.max_script_bytes + 4 * settings.max_media_bytes // 3 + 1024 * 1024
 
 
 @api.middleware("http")
@@ -176,7 +177,8 @@ class JobService:
         self.keys = service.load_keys(self.settings)
         if not self.keys:
             log.warning("VIDGEN_API_OPEN is set: the job service answers anyone, without keys")
-        self.limits = service.Limits(self.settings.max_script_bytes, self.settings.max_scenes)
+        self.limits = service.Limits(self.settings.max_script_bytes, self.settings.max_scenes,
+                                     self.settings.max_media_bytes)
         home, store_url = service.storage_locations(self.settings, user_data_dir())
         self.home = JobHome(home)
         self.store = None
@@ -200,7 +202,7 @@ class JobService:
         429 with Retry-After when the farm's queue is full."""
         caller = self._caller(credentials)
         storyboard, settings = await asyncio.to_thread(service.prepare, body, self.limits,
-                                                       farm_limiter)
+                                                       farm_limiter, self.home.parts / "media")
         record, created = await self._call(self.farm.enqueue.remote(
             storyboard, settings, body.priority, caller.name, body.idempotency_key))
         view = service.job_view(record, _base(request))

@@ -347,6 +347,9 @@ class ServiceSettings(BaseSettings):
     max_script_bytes: int = Field(1024 * 1024, ge=1024, le=10 * 1024 * 1024,
                                   description="Largest script a request may carry.")
     max_scenes: int = Field(500, ge=1, le=10_000, description="Most scenes in one job.")
+    max_media_bytes: int = Field(32 * 1024 * 1024, ge=0, le=2 * 1024**3,
+                                 description="Most bytes of pictures, clips and music one job "
+                                 "may upload (its 'media'); 0 takes none.")
     page_size: int = Field(50, ge=1, le=1000, description="Jobs per page when listing.")
 
 

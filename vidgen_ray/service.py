@@ -13,10 +13,12 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
+from vidgen_ray import uploads
 from vidgen_ray.config import FARM_FIELDS, RenderSettings, ServiceSettings, load_settings
 from vidgen_ray.errors import (
     AuthError,
@@ -144,6 +146,10 @@ class JobRequest(BaseModel):
     priority: int = Field(0, ge=-100, le=100, description="Higher runs first.")
     idempotency_key: str | None = Field(None, pattern=IDEMPOTENCY_KEY, description=(
         "Sending the same key again returns the same job instead of a new one."))
+    media: dict[str, str] = Field(default_factory=dict, description=(
+        "Your own pictures, clips and music: file name -> its bytes in base64. A storyboard's "
+        "media path, a scene's music, or the music setting names one of these; the service "
+        "reads no path of its own."))
 
     @model_validator(mode="after")
     def _one_source(self) -> JobRequest:
@@ -168,14 +174,18 @@ class AnalyzeRequest(BaseModel):
 class Limits:
     max_script_bytes: int = 1024 * 1024
     max_scenes: int = 500
+    max_media_bytes: int = 32 * 1024 * 1024
 
 
 def prepare(request: JobRequest, limits: Limits,
             limiter_for: Callable[[RenderSettings], Any] | None = None,
+            media_dir: Path | None = None, *, render: bool = True
             ) -> tuple[Storyboard, dict[str, Any]]:
     """The storyboard and settings to queue, or the 4xx that says what to change.
     ``limiter_for(settings)``: the rate limiter a language model's requests go through (the
-    cluster's; None or absent: the one shared by this machine's processes)."""
+    cluster's; None or absent: the one shared by this machine's processes). ``media_dir``:
+    where the job's uploaded media are kept (None: the request may name none); without
+    ``render`` (an analysis) media are left as written, neither read nor placed."""
     if request.script is not None:
         size = len(request.script.encode("utf-8"))
         if size > limits.max_script_bytes:
@@ -195,6 +205,9 @@ def prepare(request: JobRequest, limits: Limits,
                             f"at most {limits.max_scenes}: split it into several jobs",
                             field="scenes")
     require_speech(storyboard)  # ScriptError (400): nothing to speak
+    if render:
+        storyboard, settings = uploads.place(storyboard, settings, request.media,
+                                             limits.max_media_bytes, media_dir)
     return storyboard, settings
 
 
@@ -203,7 +216,7 @@ def analyze(request: AnalyzeRequest, limits: Limits,
     """The storyboard a job with this script and these settings would render."""
     job = JobRequest(script=request.script, filename=request.filename,
                      settings=request.settings)
-    return prepare(job, limits, limiter_for)[0]
+    return prepare(job, limits, limiter_for, render=False)[0]
 
 
 # ---- answers ---------------------------------------------------------------------------------

@@ -198,3 +198,56 @@ def test_a_storyboard_reads_its_media_beside_it(tmp_path, media_folder):
     loaded, music = media.for_local_render(load_storyboard(path), None, path)
     assert Path(loaded.scenes[0].media.path) == (media_folder / "pics" / "red.jpg").resolve()
     assert loaded.scenes[0].music.endswith("tune.wav") and music is None
+
+
+def _job(script: str, files: dict[str, bytes], **settings):
+    import base64
+
+    from vidgen_ray.service import JobRequest
+
+    return JobRequest(script=script, filename="film.md", settings=settings,
+                      media={n: base64.b64encode(d).decode() for n, d in files.items()})
+
+
+def test_the_service_takes_uploaded_media_and_no_server_path(tmp_path, media_folder):
+    from vidgen_ray import service
+    from vidgen_ray.errors import TooLargeError
+
+    limits = service.Limits(max_media_bytes=600_000)
+    store = tmp_path / "parts" / "media"
+    red = (media_folder / "pics" / "red.jpg").read_bytes()
+    tune = (media_folder / "tune.wav").read_bytes()
+    script = "# Film\n\n## Quay\n\n![quay](red.jpg)\n\nThe boats came home.\n"
+    board, settings = service.prepare(_job(script, {"red.jpg": red, "tune.wav": tune},
+                                           music="tune.wav"), limits, media_dir=store)
+    kept = Path(board.scenes[0].media.path)
+    assert kept.parent == store and kept.read_bytes() == red
+    assert Path(settings["music"]).read_bytes() == tune
+
+    # A path on the server, absolute or relative, is never read: only uploads are.
+    for path in (str(media_folder / "pics" / "red.jpg"), "pics/red.jpg", "../red.jpg"):
+        with pytest.raises(MediaError, match="not a file uploaded with this job") as caught:
+            service.prepare(_job(script.replace("red.jpg", path), {"red.jpg": red}), limits,
+                            media_dir=store)
+        assert caught.value.http_status == 422  # though the file exists on this machine
+    with pytest.raises(MediaError, match="not a file uploaded"):
+        service.prepare(_job(script, {"red.jpg": red}, music="/etc/hostname"), limits,
+                        media_dir=store)
+    # Too large, not base64, a folder in the name, a broken file named as the client named it.
+    with pytest.raises(TooLargeError):
+        service.prepare(_job(script, {"red.jpg": red, "big.wav": b"x" * 700_000}), limits,
+                        media_dir=store)
+    bad = _job(script, {"red.jpg": red})
+    bad.media["red.jpg"] = "not base64!"
+    with pytest.raises(MediaError, match="not base64"):
+        service.prepare(bad, limits, media_dir=store)
+    with pytest.raises(MediaError, match="without folders"):
+        service.prepare(_job(script, {"a/red.jpg": red}), limits, media_dir=store)
+    with pytest.raises(MediaError, match="scene 1: red.jpg is not a picture") as caught:
+        service.prepare(_job(script, {"red.jpg": b"GIF89a broken"}), limits, media_dir=store)
+    assert str(store) not in str(caught.value)  # the client's name, not the server's path
+    # Analysing a script reads nothing and keeps its names as written.
+    from vidgen_ray.service import AnalyzeRequest
+
+    analysed = service.analyze(AnalyzeRequest(script=script, filename="film.md"), limits)
+    assert analysed.scenes[0].media.path == "red.jpg"
