@@ -4,6 +4,7 @@ manifest written. Pure of scheduling: recipe.py calls these with the parts it ma
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import secrets
 from pathlib import Path
 
@@ -127,28 +128,32 @@ def sound_exports(out_dir: Path, names: list[str]) -> dict[str, dict]:
 # Files a render always writes beside the video but that manifest.json cannot hash: itself,
 # and the QC report, which measures the finished video after the manifest is written.
 ALWAYS = ("manifest.json", "qc.json", "cast.json")
+# Every name a render can write beside the video. Only these are ever moved: the folder may
+# also hold a person's own files (the script, its pictures), which are left alone.
+RENDER_NAMES = ("video.mp4", "video-*x*.mp4", "subtitles.srt", "subtitles.vtt",
+                "storyboard.json", "timeline.otio", "timeline.fcpxml", "timeline.edl",
+                "mix.*", "stems/*.*", *ALWAYS)
 
 
 def sweep_stale(out_dir: Path, made: list[str]) -> list[str]:
-    """Move every file in ``out_dir`` that this render did not make (``made``: names
-    relative to it) to parts/old/, so the folder holds what manifest.json lists; parts/ and
-    in-flight drafts (dot files) stay. Moved, not deleted: the folder may hold a person's
-    own files. Returns the names moved."""
+    """Move every file in ``out_dir`` that a render writes but this one did not make
+    (``made``: names relative to it) to parts/old/, so the folder's render outputs are what
+    manifest.json lists. Moved, not deleted; returns the names moved."""
     keep = set(made) | set(ALWAYS)
     old = out_dir / "parts" / "old"
     moved = []
     for path in sorted(out_dir.rglob("*")):
         name = path.relative_to(out_dir).as_posix()
         if (name.split("/")[0] == "parts" or not path.is_file() or name in keep
-                or any(part.startswith(".") for part in name.split("/"))):
+                or not any(fnmatch.fnmatchcase(name, p) for p in RENDER_NAMES)):
             continue
         target = old / name
         target.parent.mkdir(parents=True, exist_ok=True)
         path.replace(target)
         moved.append(name)
-    for folder in sorted((p for p in out_dir.rglob("*") if p.is_dir()), reverse=True):
-        if folder.relative_to(out_dir).parts[0] != "parts" and not any(folder.iterdir()):
-            folder.rmdir()  # stems/ emptied by the sweep
+    stems = out_dir / "stems"
+    if stems.is_dir() and not any(stems.iterdir()):
+        stems.rmdir()  # emptied by the sweep
     return moved
 
 

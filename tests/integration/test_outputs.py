@@ -35,9 +35,11 @@ def test_a_second_render_leaves_only_what_it_made(ray_local, tmp_path):
 
     # An edited script, no rendition, no stems, no fcpxml: their old files must not stay.
     script.write_text(SCRIPT + "\nThe nets were dry by noon.\n", encoding="utf-8")
+    (out / "notes.txt").write_text("mine", encoding="utf-8")  # a person's own file
     render(script, out, RenderSettings(chunk_seconds=2.0, timeline_formats=["otio"]))
     manifest = json.loads((out / "manifest.json").read_text())
-    assert _files(out) == set(manifest["outputs"])
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"  # never touched
+    assert _files(out) - {"notes.txt"} == set(manifest["outputs"])
     assert set(manifest["artifacts"]) <= set(manifest["outputs"])
     for stale in ("video-320x180.mp4", "mix.wav", "stems/speech.wav", "timeline.fcpxml"):
         assert not (out / stale).exists(), stale
