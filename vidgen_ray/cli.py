@@ -239,10 +239,11 @@ def render(
         "in the storyboard, or none for no music (default: music made for each mood)",
         show_default=False),
     music_volume: float | None = typer.Option(
-        None, help="Music level, 0 (silent) to 4; 0.5 is half as loud (default: 1)",
+        None, metavar="0-4", help="Music level: 0 is silent, 0.5 is 6 dB quieter (default: 1)",
         show_default=False),
     ambience_volume: float | None = typer.Option(
-        None, help="Ambience level, 0 (silent) to 4 (default: 1)", show_default=False),
+        None, metavar="0-4", help="Ambience level: 0 is silent (default: 1)",
+        show_default=False),
     address: str | None = typer.Option(None, help="Ray cluster to use, e.g. ray://head:10001"
                                        " (default: $RAY_ADDRESS, else a local Ray)",
                                        show_default=False),

@@ -119,7 +119,7 @@ class RenderSettings(BaseSettings):
         None, description="A music file (WAV, MP3, FLAC, OGG, M4A) under every scene that "
         "names none, or 'none' for no music; empty: music made for each scene's mood.")
     music_volume: float = Field(1.0, ge=0.0, le=4.0, description="Music level: 1 is the "
-                                "default mix, 0.5 half as loud (-6 dB), 0 silent.")
+                                "default mix, 0.5 is 6 dB quieter, 0 silent.")
     ambience_volume: float = Field(1.0, ge=0.0, le=4.0, description="Ambience level: 1 is the "
                                    "default mix, 0 silent.")
     crossfade: float = Field(0.5, ge=0.0, le=2.0, description="Transition length in seconds.")
