@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -26,9 +27,10 @@ def decode(uploads: dict[str, str], cap: int) -> dict[str, bytes]:
     """Each upload's bytes, or the 4xx naming the one that is wrong or too large."""
     files, total = {}, 0
     for name, text in uploads.items():
-        if not name or len(name) > 255 or PurePosixPath(name).name != name or name in (".", ".."):
-            raise MediaError(f"media {name!r}: name a file without folders (e.g. harbour.jpg) "
-                             "and use that name in the storyboard")
+        # A name is only a key the storyboard refers to, never a path on the server.
+        if not name or len(name) > 255 or "\x00" in name:
+            raise MediaError(f"media {name[:40]!r}: give each file a name of 1 to 255 "
+                             "characters, as the script or storyboard names it")
         # 4 base64 characters carry 3 bytes: refuse before decoding what is too large.
         if total + len(text) * 3 // 4 > cap + 3:
             raise TooLargeError(f"the job's media are more than {cap} bytes: send smaller or "
@@ -72,7 +74,8 @@ def place(storyboard: Storyboard, settings: dict[str, Any], uploads: dict[str, s
 
 def _keep(data: bytes, name: str, folder: Path) -> Path:
     """The upload under ``folder``, named by its sha256 (and the client's extension)."""
-    suffix = PurePosixPath(name).suffix.lower()[:10]
+    suffix = PurePosixPath(name).suffix.lower()
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
     path = folder / f"{hashlib.sha256(data).hexdigest()}{suffix}"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)

@@ -216,8 +216,16 @@ def test_own_media_are_uploaded_with_the_job_and_no_server_path_is_read(service,
     status, _, answer = call(service, "POST", "/v1/jobs",
                              {"script": script, "media": {"quay.png": too_much}})
     assert status == 413, answer
-    job = submit(service, script=script,
-                 media={"quay.png": base64.b64encode(picture.getvalue()).decode()})
+    # The CLI's client finds the picture beside the script and uploads it under its name.
+    from vidgen_ray.client import ServiceClient
+
+    folder = tmp_path / "film"
+    (folder / "pictures").mkdir(parents=True)
+    (folder / "pictures" / "quay.png").write_bytes(picture.getvalue())
+    (folder / "film.md").write_text(script.replace("quay.png", "pictures/quay.png"),
+                                    encoding="utf-8")
+    client = ServiceClient(f"http://{service[0]}", ALICE)
+    job = client.submit(folder / "film.md", SETTINGS)
     done = wait(service, job["id"])
     assert done["status"] == "done", done["error"]
     _, _, video = call(service, "GET", f"/v1/jobs/{job['id']}/video")

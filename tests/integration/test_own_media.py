@@ -241,8 +241,12 @@ def test_the_service_takes_uploaded_media_and_no_server_path(tmp_path, media_fol
     bad.media["red.jpg"] = "not base64!"
     with pytest.raises(MediaError, match="not base64"):
         service.prepare(bad, limits, media_dir=store)
-    with pytest.raises(MediaError, match="without folders"):
-        service.prepare(_job(script, {"a/red.jpg": red}), limits, media_dir=store)
+    with pytest.raises(MediaError, match="a name of 1 to 255"):
+        service.prepare(_job(script, {"": red}), limits, media_dir=store)
+    # A name with folders is only a key: "pics/red.jpg" as the script writes it.
+    board, _ = service.prepare(_job(script.replace("red.jpg", "pics/red.jpg"),
+                                    {"pics/red.jpg": red}), limits, media_dir=store)
+    assert Path(board.scenes[0].media.path).parent == store
     with pytest.raises(MediaError, match="scene 1: red.jpg is not a picture") as caught:
         service.prepare(_job(script, {"red.jpg": b"GIF89a broken"}), limits, media_dir=store)
     assert str(store) not in str(caught.value)  # the client's name, not the server's path
