@@ -3,6 +3,7 @@ submit small jobs over HTTP and poll them until they end, against the real Serve
 DurableFarm on a local Ray (pictures from a fast fake backend; speech, FFmpeg real).
 
     .venv/bin/python benchmarks/service_load.py [--clients 8] [--jobs 3]
+    .venv/bin/python benchmarks/service_load.py --burst 50
 
 Each client submits ``--jobs`` one-scene jobs one after another; a 429 is counted as
 rejected and the client waits its Retry-After, then sends the same job again; it polls every
@@ -11,7 +12,13 @@ accepted job until done, failed or cancelled. Reported: requests accepted (202),
 (submit and poll), jobs completed, and jobs lost (accepted but not done). Target: failed = 0,
 lost = 0.
 
-Prints a table and writes benchmarks/results/service_load.json.
+Burst mode (``--burst N``): N submits at the same instant, each sent once (no retry), then
+every accepted job polled until it ends. Reported: answers 202 / 429 (and how many 429s lack
+Retry-After) / 5xx / other, jobs the service lists (must equal the 202s: a refused submit
+leaves nothing behind), jobs lost (accepted but not done: must be 0) and the latency p50/p99
+of the status reads while the burst drains.
+
+Prints a table and writes benchmarks/results/service_load.json (service_load_burst.json).
 """
 
 from __future__ import annotations
@@ -90,6 +97,69 @@ def client(address: str, jobs: int, index: int, tally: Tally) -> None:
             time.sleep(0.5)
 
 
+def burst(address: str, count: int) -> dict:
+    """``count`` concurrent submits, then poll the accepted ones to the end."""
+    tally, gate = Tally(), threading.Barrier(count)
+    answers: list[tuple[int, bytes, str | None]] = [(0, b"", None)] * count
+
+    def one(index: int) -> None:
+        body = {"script": f"# Burst {index}\n\nRequest {index} of the burst.",
+                "settings": {"fps": 12, "chunk_seconds": 5.0}}
+        gate.wait()
+        answers[index] = tally.request(address, "POST", "/v1/jobs", body)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    codes = [status for status, _, _ in answers]
+    accepted = [json.loads(data)["id"] for status, data, _ in answers if status == 202]
+    reads = Tally()
+    final: dict[str, str] = {}
+    while len(final) < len(accepted):
+        for job_id in accepted:
+            if job_id in final:
+                continue
+            status, data, _ = reads.request(address, "GET", f"/v1/jobs/{job_id}")
+            if status == 200 and json.loads(data)["status"] in ("done", "failed", "cancelled"):
+                final[job_id] = json.loads(data)["status"]
+            elif status != 200:
+                reads.fail("poll", status, data)
+        time.sleep(0.3)
+    lat = sorted(reads.latencies)
+    _, data, _ = reads.request(address, "GET", "/v1/jobs?limit=1000")
+    done = sum(state == "done" for state in final.values())
+    return {
+        "burst": count, "accepted": codes.count(202), "rejected": codes.count(429),
+        "rejected_without_retry_after": sum(1 for status, _, retry in answers
+                                            if status == 429 and not retry),
+        "server_errors": sum(500 <= c < 600 for c in codes),
+        "other": sum(c not in (202, 429) and not 500 <= c < 600 for c in codes),
+        "jobs_listed": json.loads(data)["total"], "jobs_completed": done,
+        "jobs_lost": len(accepted) - done, "status_reads": len(lat),
+        "status_read_failures": reads.counts["failed"],
+        "read_p50_ms": round(1000 * statistics.median(lat), 1),
+        "read_p99_ms": round(1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))], 1),
+        "errors": (tally.errors + reads.errors)[:10],
+    }
+
+
+def report_burst(result: dict) -> None:
+    print(f"machine: {result['machine']}")
+    print(f"{'burst':>6} {'202':>5} {'429':>5} {'5xx':>5} {'other':>6} {'listed':>7} "
+          f"{'done':>5} {'lost':>5} {'reads':>6} {'p50 ms':>7} {'p99 ms':>7} {'wall s':>7}")
+    print(f"{result['burst']:>6} {result['accepted']:>5} {result['rejected']:>5} "
+          f"{result['server_errors']:>5} {result['other']:>6} {result['jobs_listed']:>7} "
+          f"{result['jobs_completed']:>5} {result['jobs_lost']:>5} {result['status_reads']:>6} "
+          f"{result['read_p50_ms']:>7} {result['read_p99_ms']:>7} {result['wall_s']:>7}")
+    print(f"429 without Retry-After: {result['rejected_without_retry_after']}; queue "
+          f"{result['max_queued']} + running {result['max_running']}; load average "
+          f"{result['load_average'][0]:.1f} (a shared machine)")
+    for error in result["errors"]:
+        print("error:", error)
+
+
 def start_service(args) -> int:
     """A local Ray, the Serve app on a free loopback port; returns the port."""
     from ray import serve
@@ -125,6 +195,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=3, help="jobs per client")
     parser.add_argument("--max-queued", type=int, default=4)
     parser.add_argument("--max-running", type=int, default=2)
+    parser.add_argument("--burst", type=int, default=0,
+                        help="send this many submits at once instead of the clients' loop")
     args = parser.parse_args()
 
     home = tempfile.mkdtemp(prefix="vidgen-bench-")
@@ -133,6 +205,19 @@ def main() -> None:
                       VIDGEN_MAX_RUNNING_JOBS=str(args.max_running), VIDGEN_RETRY_AFTER="1",
                       OMP_NUM_THREADS="1")
     port = start_service(args)
+    if args.burst:
+        started = time.perf_counter()
+        result = {"machine": machine(), "max_queued": args.max_queued,
+                  "max_running": args.max_running, **burst(f"127.0.0.1:{port}", args.burst)}
+        result["wall_s"] = round(time.perf_counter() - started, 1)
+        result["load_average"] = os.getloadavg()
+        stop_service()
+        shutil.rmtree(home, ignore_errors=True)
+        report_burst(result)
+        out = Path(__file__).parent / "results" / "service_load_burst.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        return
     tally = Tally()
     started = time.perf_counter()
     threads = [threading.Thread(target=client, args=(f"127.0.0.1:{port}", args.jobs, i, tally))

@@ -15,32 +15,36 @@ from pathlib import Path
 
 import ray
 from fastapi import FastAPI, Query, Request, Security
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+)
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ray import serve
-from starlette.exceptions import HTTPException
 
 from vidgen_ray import monitor, service
 from vidgen_ray.actors.errors import unwrap
 from vidgen_ray.actors.rate_limiter import farm_limiter
+from vidgen_ray.api_errors import FarmUnavailable, install_error_handlers
+from vidgen_ray.api_errors import error_responses as _errors
+from vidgen_ray.api_guard import Guard, docs_page
 from vidgen_ray.config import FarmSettings, ServiceSettings, user_data_dir
 from vidgen_ray.durable import DurableFarm
 from vidgen_ray.errors import (
-    AnalysisKeyError,
-    AnalysisQuotaError,
     DependencyError,
     NotFoundError,
     RenderError,
-    VidgenError,
 )
 from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE
 from vidgen_ray.ffmpeg import check_ffmpeg
 from vidgen_ray.home import OUTPUT_FILES, OUTPUT_SUFFIXES, JobHome, check_job_id
-from vidgen_ray.jobs import FarmSaturated, JobRecord, JobStatus
+from vidgen_ray.jobs import JobRecord, JobStatus
 from vidgen_ray.monitor import FarmView, PriorityRequest, SceneView
 from vidgen_ray.recipe import PART_SUFFIXES
-from vidgen_ray.service import ErrorBody, JobPage, JobRequest, JobView
+from vidgen_ray.service import JobPage, JobRequest, JobView
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Storyboard
 
@@ -54,10 +58,6 @@ WEB = Path(__file__).parent / "web"
 WEB_ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
 
 
-def _errors(*codes: int) -> dict:
-    return {code: {"model": ErrorBody} for code in codes}
-
-
 api = FastAPI(
     title="VidGen job service",
     version="1",
@@ -65,14 +65,11 @@ api = FastAPI(
                 "subtitles, storyboard and manifest. Authenticate with 'Authorization: "
                 "Bearer <key>'. Every error answers {\"error\": {\"type\", \"message\", "
                 "\"field\"}}.",
-    responses=_errors(401, 500, 503))
+    responses=_errors(401, 500, 503), docs_url=None, redoc_url=None)
 bearer = HTTPBearer(auto_error=False, description="An API key from VIDGEN_API_KEYS.")
-
-
-# Registered before serve.ingress(api) below, which takes the app as it is then.
-class FarmUnavailable(VidgenError):
-    http_status = 503
-    retryable = True
+# /readyz and /metrics answer without a key (probes, Prometheus) unless the operator sets
+# VIDGEN_PROBES_NEED_KEY: the document says a key is optional there ({} is "no auth").
+PROBE_SECURITY = {"security": [{}, {"HTTPBearer": []}]}
 
 
 def _base(request: Request) -> str:
@@ -81,70 +78,15 @@ def _base(request: Request) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _body_cap_bytes() -> int:
-    settings = ServiceSettings()  # base64 media take 4 bytes for every 3
+    """Far beyond the script limit (JSON escaping may double a script's size, and settings
+    and a storyboard come with it, and base64 media take 4 bytes for every 3), and counted
+    as the body is read (api_guard.Guard)."""
+    settings = ServiceSettings()
     return 2 * settings.max_script_bytes + 4 * settings.max_media_bytes // 3 + 1024 * 1024
 
 
-@api.middleware("http")
-async def _body_cap(request: Request, call_next):
-    """Refuse a body far beyond the script limit before it is read (JSON escaping may
-    double a script's size, and settings and a storyboard come with it)."""
-    cap = _body_cap_bytes()
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > cap:
-        return JSONResponse(service.error_body(
-            "TooLargeError", f"the request body is {int(length)} bytes; this service takes "
-            f"at most {cap}: split the script into several jobs", "body"), status_code=413)
-    return await call_next(request)
-
-
-# ---- errors: one shape for all --------------------------------------------------------------
-
-@api.exception_handler(VidgenError)
-async def _vidgen_error(request: Request, exc: VidgenError) -> JSONResponse:
-    headers = {}
-    if isinstance(exc, FarmSaturated):
-        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
-    elif isinstance(exc, FarmUnavailable):
-        headers["Retry-After"] = "5"
-    elif isinstance(exc, AnalysisQuotaError):  # the model's quota: a minute is its window
-        headers["Retry-After"] = "60"
-    elif exc.http_status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
-    message = exc.message
-    if isinstance(exc, AnalysisKeyError):  # the operator's key, which a caller cannot fix
-        message = (f"the service's language-model key does not work, so it cannot analyse "
-                   f"scripts with a model: ask the service's operator ({message}); or submit "
-                   "with the local analyser")
-    body = service.error_body(type(exc).__name__, message, getattr(exc, "field", None))
-    return JSONResponse(body, status_code=exc.http_status, headers=headers)
-
-
-@api.exception_handler(RequestValidationError)
-async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-    error = exc.errors()[0]
-    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
-    field = ".".join(loc) or None
-    given = f" (got {error['input']!r:.80})" if "input" in error and loc else ""
-    message = f"{field or 'request'}: {error['msg']}{given}"
-    return JSONResponse(service.error_body("ValidationError", message, field), status_code=422)
-
-
-@api.exception_handler(HTTPException)
-async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-    kind = "NotFoundError" if exc.status_code == 404 else "HTTPError"
-    message = (f"no such endpoint: {request.method} {request.url.path}: see /docs"
-               if exc.status_code in (404, 405) else str(exc.detail))
-    return JSONResponse(service.error_body(kind, message), status_code=exc.status_code,
-                        headers=getattr(exc, "headers", None))
-
-
-@api.exception_handler(Exception)
-async def _bug(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return JSONResponse(service.error_body("InternalError", f"{type(exc).__name__}: {exc}"),
-                        status_code=500)
-
+api.add_middleware(Guard, cap=_body_cap_bytes)
+install_error_handlers(api)  # before serve.ingress(api), which takes the app as it is then
 
 
 def service_farm(settings: ServiceSettings, farm: FarmSettings | None = None,
@@ -177,8 +119,7 @@ class JobService:
         self.keys = service.load_keys(self.settings)
         if not self.keys:
             log.warning("VIDGEN_API_OPEN is set: the job service answers anyone, without keys")
-        self.limits = service.Limits(self.settings.max_script_bytes, self.settings.max_scenes,
-                                     self.settings.max_media_bytes)
+        self.limits = service.Limits.from_settings(self.settings)
         home, store_url = service.storage_locations(self.settings, user_data_dir())
         self.home = JobHome(home)
         self.store = None
@@ -195,6 +136,8 @@ class JobService:
     @api.post("/v1/jobs", status_code=202, response_model=JobView, summary="Submit a job",
               responses={200: {"model": JobView, "description": "This idempotency key was "
                                "sent before: the job it made."},
+                         202: {"description": "Queued.", "headers": {"Location": {
+                             "description": "The job's path.", "schema": {"type": "string"}}}},
                          **_errors(400, 403, 413, 422, 429)})
     async def submit(self, body: JobRequest, request: Request,
                      credentials: HTTPAuthorizationCredentials | None = Security(bearer)):
@@ -202,12 +145,15 @@ class JobService:
         429 with Retry-After when the farm's queue is full."""
         caller = self._caller(credentials)
         storyboard, settings = await asyncio.to_thread(service.prepare, body, self.limits,
-                                                       farm_limiter, self.home.parts / "media")
+                                                       farm_limiter, caller,
+                                                       self.home.parts / "media")
         record, created = await self._call(self.farm.enqueue.remote(
-            storyboard, settings, body.priority, caller.name, body.idempotency_key))
+            storyboard, settings, body.priority, caller.name, body.idempotency_key,
+            self.limits.queued_quota(caller)))
         view = service.job_view(record, _base(request))
+        # A path, not a URL built from the Host header a client sent.
         return JSONResponse(view.model_dump(mode="json"), status_code=202 if created else 200,
-                            headers={"Location": view.url})
+                            headers={"Location": f"/v1/jobs/{view.id}"})
 
     @api.get("/v1/jobs", response_model=JobPage, summary="List jobs",
              responses=_errors(422))
@@ -244,34 +190,41 @@ class JobService:
         return service.job_view(record, _base(request))
 
     @api.post("/v1/jobs/{job_id}/retry", status_code=202, response_model=JobView,
-              summary="Retry a failed or cancelled job", responses=_errors(403, 404, 409, 429))
+              summary="Retry a failed or cancelled job, or a done one whose outputs were "
+              "cleaned", responses=_errors(403, 404, 409, 429))
     async def retry(self, job_id: str, request: Request,
                     credentials: HTTPAuthorizationCredentials | None = Security(bearer)
                     ) -> JobView:
-        """Queue it again; only the parts that are missing are made."""
+        """Queue it again; only the parts that are missing are made. Counts against the
+        key's quota of queued jobs, like a submit."""
         await self._record(job_id, credentials)
-        record = await self._call(self.farm.retry.remote(job_id))
+        caller = self._caller(credentials)
+        record = await self._call(self.farm.retry.remote(job_id,
+                                                         self.limits.queued_quota(caller)))
         return service.job_view(record, _base(request))
 
     @api.post("/v1/jobs/{job_id}/priority", response_model=JobView,
-              summary="Change a queued job's priority", responses=_errors(403, 404, 409, 422))
+              summary="Change a queued job's priority",
+              responses=_errors(400, 403, 404, 409, 413, 422))
     async def set_priority(self, job_id: str, body: PriorityRequest, request: Request,
                            credentials: HTTPAuthorizationCredentials | None = Security(bearer)
                            ) -> JobView:
         """Move a queued job up or down the queue; 409 once it has started."""
         await self._record(job_id, credentials)
+        service.check_priority(self._caller(credentials), body.priority, self.limits)
         record = await self._call(self.farm.set_priority.remote(job_id, body.priority))
         return service.job_view(record, _base(request))
 
     @api.post("/v1/analyze", response_model=Storyboard, summary="Analyse a script",
-              responses=_errors(400, 413, 422))
+              responses=_errors(400, 413, 422, 429))
     async def analyze(self, body: service.AnalyzeRequest,
                       credentials: HTTPAuthorizationCredentials | None = Security(bearer)
                       ) -> Storyboard:
         """The storyboard a script gives with these settings (``llm`` picks the analyser),
         without rendering it: edit it and submit it as a job's ``storyboard``."""
-        self._caller(credentials)
-        return await asyncio.to_thread(service.analyze, body, self.limits, farm_limiter)
+        caller = self._caller(credentials)
+        return await asyncio.to_thread(service.analyze, body, self.limits, farm_limiter,
+                                       caller)
 
     @api.get("/v1/farm", response_model=FarmView, summary="Workers, nodes, queue, throughput")
     async def farm_status(self, credentials: HTTPAuthorizationCredentials | None = Security(
@@ -345,6 +298,16 @@ class JobService:
         return FileResponse(WEB / asset, media_type=WEB_ASSETS[asset],
                             headers={"Cache-Control": "no-cache"})
 
+    @api.get("/docs", include_in_schema=False)
+    async def docs(self) -> HTMLResponse:
+        """Swagger UI, only when the operator turns it on (VIDGEN_API_DOCS): it runs scripts
+        from a CDN on the origin where keys are typed. /openapi.json is always there."""
+        if not self.settings.api_docs:
+            raise NotFoundError("the interactive API page is off on this service: read "
+                                "/openapi.json")
+        html, headers = docs_page()
+        return HTMLResponse(html, headers=headers)
+
     # ---- results -------------------------------------------------------------------------
 
     @api.get("/v1/jobs/{job_id}/{output}", summary="Download a result",
@@ -366,15 +329,18 @@ class JobService:
         filename = f"{job_id}-{OUTPUT_FILES[output]}"
         if record.outputs:
             if self.store is None:
-                raise DependencyError("this job's results are in S3 but VIDGEN_STORAGE is "
-                                      "not an s3:// location on this replica")
+                log.error("job %s has results in S3, but VIDGEN_STORAGE is not an s3:// "
+                          "location on this replica", job_id)
+                raise DependencyError("this job's results are in storage this service cannot "
+                                      "reach now: ask the service's operator")
             url = await asyncio.to_thread(self.store.presigned_url, record.outputs[output],
                                           self.settings.presign_seconds, filename)
             return RedirectResponse(url, status_code=307)
         path = self.home.output_path(job_id, output)
         if not path.is_file() or not path.resolve().is_relative_to(self.home.root):
-            raise NotFoundError(f"job {job_id} has no {output} in {self.home.root}: the "
-                                "outputs folder was cleaned; retry the job to make it again")
+            log.warning("job %s: %s is missing (outputs cleaned?)", job_id, path)
+            raise NotFoundError(f"job {job_id} has no {output} any more: its outputs were "
+                                "cleaned; retry the job to make it again")
         return FileResponse(path, media_type=MEDIA[output], filename=filename)
 
     # ---- health --------------------------------------------------------------------------
@@ -383,13 +349,21 @@ class JobService:
     async def healthz(self) -> dict:
         return {"status": "ok"}
 
-    @api.get("/readyz", summary="The farm answers", responses=_errors(503))
-    async def readyz(self) -> dict:
+    @api.get("/readyz", summary="The farm answers", responses=_errors(503),
+             openapi_extra=PROBE_SECURITY)
+    async def readyz(self, credentials: HTTPAuthorizationCredentials | None = Security(
+            bearer)) -> dict:
+        """Without a key, unless the operator sets VIDGEN_PROBES_NEED_KEY."""
+        self._probe(credentials)
         stats = await self._call(self.farm.stats.remote(), timeout=5.0)
         return {"status": "ready", **stats}
 
-    @api.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
-    async def metrics(self) -> PlainTextResponse:
+    @api.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse,
+             openapi_extra=PROBE_SECURITY)
+    async def metrics(self, credentials: HTTPAuthorizationCredentials | None = Security(
+            bearer)) -> PlainTextResponse:
+        """Without a key, unless the operator sets VIDGEN_PROBES_NEED_KEY."""
+        self._probe(credentials)
         stats = await self._call(self.farm.stats.remote())
         records = await self._call(self.farm.list_jobs.remote())
         return PlainTextResponse(service.metrics_text(records, stats),
@@ -400,6 +374,10 @@ class JobService:
     def _caller(self, credentials: HTTPAuthorizationCredentials | None) -> service.Caller:
         header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
         return service.authenticate(header, self.keys)
+
+    def _probe(self, credentials: HTTPAuthorizationCredentials | None) -> None:
+        if self.settings.probes_need_key:
+            self._caller(credentials)
 
     async def _record(self, job_id: str, credentials) -> JobRecord:
         """The job, if it exists and the caller may see it; the id is checked first, so a

@@ -11,8 +11,9 @@ import tempfile
 from pathlib import Path
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.errors import RenderError, ToolError
+from vidgen_ray.errors import RenderError, SettingsError, ToolError
 from vidgen_ray.ffmpeg import decode_errors, ffmpeg, probe
+from vidgen_ray.filtergraph import path_value
 from vidgen_ray.timeline import Clip, Segment, Timeline
 
 ASSEMBLY_VERSION = "assembly-6"  # bump when the pixels a chunk renders change
@@ -187,14 +188,10 @@ def encoder_args(settings: RenderSettings) -> list[str]:
 
 def burn_filter(ass_file: Path, settings: RenderSettings) -> str:
     """The ass= filter drawing a subtitle script, with the configured fonts folder handed to
-    libass, so every node draws the text with the same font file."""
-    return (f"ass=filename='{_escape(ass_file)}'"
-            f":fontsdir='{_escape(Path(settings.subtitle_fonts_dir))}'")
-
-
-def _escape(path: Path) -> str:
-    # Inside '...' in a filter graph only the quote needs care.
-    return str(path).replace("'", "'\\''")
+    libass, so every node draws the text with the same font file. Both paths are escaped
+    for the filter graph (filtergraph.py): any folder name reaches libass as it is."""
+    return (f"ass=filename={path_value(ass_file, 'subtitle file')}"
+            f":fontsdir={path_value(settings.subtitle_fonts_dir, 'subtitle_fonts_dir')}")
 
 
 def chunk_args(timeline: Timeline, start: int, end: int, stills: dict[int, Path],
@@ -223,34 +220,41 @@ def scenes_in(timeline: Timeline, start: int, end: int) -> list[int]:
 
 def render_chunk(timeline: Timeline, start: int, end: int, stills: dict[int, bytes],
                  settings: RenderSettings, size: tuple[int, int] | None = None,
-                 ass: str | None = None, clips: dict[int, bytes] | None = None) -> bytes:
+                 ass: str | None = None, work: Path | None = None,
+                 clips: dict[int, bytes] | None = None) -> bytes:
     """Encode frames [start, end) from the scenes' PNG stills (or, for scenes in ``clips``,
     their video clips), at ``size`` (default: the settings'), burning in the ASS subtitle
-    script ``ass`` if given; return the MP4's bytes."""
+    script ``ass`` if given; return the MP4's bytes. ``work``: an empty scratch folder the
+    caller removes (a job's: scratch.task_folder); without one, a temporary folder of its own."""
     clips = clips or {}
-    with tempfile.TemporaryDirectory(prefix="vidgen-chunk-") as tmp:
-        work = Path(tmp)
-        paths = {}
-        for scene, png in stills.items():
-            paths[scene] = work / f"scene{scene}.png"
-            paths[scene].write_bytes(png)
-        for scene, video in clips.items():  # ffmpeg reads the clip's container by its bytes
-            paths[scene] = work / f"scene{scene}.clip"
-            paths[scene].write_bytes(video)
-        ass_file = None
-        if ass is not None:
-            ass_file = work / "subtitles.ass"
-            ass_file.write_text(ass, encoding="utf-8")
-        out = work / "chunk.mp4"
-        ffmpeg(chunk_args(timeline, start, end, paths, settings, out, size, ass_file,
-                          frozenset(clips)))
-        return out.read_bytes()
+    if work is None:
+        with tempfile.TemporaryDirectory(prefix="vidgen-chunk-") as tmp:
+            return render_chunk(timeline, start, end, stills, settings, size, ass, Path(tmp),
+                                clips)
+    paths = {}
+    for scene, png in stills.items():
+        paths[scene] = work / f"scene{scene}.png"
+        paths[scene].write_bytes(png)
+    for scene, video in clips.items():  # ffmpeg reads the clip's container by its bytes
+        paths[scene] = work / f"scene{scene}.clip"
+        paths[scene].write_bytes(video)
+    ass_file = None
+    if ass is not None:
+        ass_file = work / "subtitles.ass"
+        ass_file.write_text(ass, encoding="utf-8")
+    out = work / "chunk.mp4"
+    ffmpeg(chunk_args(timeline, start, end, paths, settings, out, size, ass_file,
+                      frozenset(clips)))
+    return out.read_bytes()
 
 
 def concat_list(chunks: list[tuple[Path, float]]) -> str:
     """A concat demuxer script; a duration per file keeps the frame rate exact (pure)."""
     lines = ["ffconcat version 1.0"]
     for path, seconds in chunks:
+        if "\n" in str(path) or "\r" in str(path):  # one line per directive: refuse, not split
+            raise SettingsError("the parts folder's path contains a line break: "
+                                "choose a folder whose path is one line", field="out_dir")
         quoted = str(path).replace("'", "'\\''")
         lines += [f"file '{quoted}'", f"duration {seconds:.6f}"]
     return "\n".join(lines) + "\n"

@@ -4,7 +4,9 @@ A *home* is a folder holding ``parts/`` (and ``parts/jobs/<id>.json`` records): 
 output folder or the job service's storage, whose ``outputs/<id>/`` it also looks at.
 
 - temp: interrupted writes (``.tmp-*`` parts, ``.<id>.*.tmp`` records, ``.<run>.video*``
-  mux drafts) and ``vidgen-mix-*`` folders in the system temp folder, older than the age.
+  mux drafts) and scratch folders in the system temp folder (scratch.py: jobs' roots
+  ``vidgen-job-<id>``, older versions' ``vidgen-mix-*``/``vidgen-chunk-*``), older than the
+  age; never the root of a job that a home lists as queued or running.
 - artifacts: parts older than the age, and finished jobs' ``outputs/<id>/`` finished before
   it. Never while a job of that home is queued or running: its parts may be any of them
   (they are shared by content), so the whole home is kept and the job named.
@@ -19,13 +21,15 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from vidgen_ray import scratch
 from vidgen_ray.errors import OutputError, SettingsError
 from vidgen_ray.jobs import load_records
 
 _AGE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 TEMP_NAMES = (re.compile(r"\.tmp-.*"), re.compile(r"\.job-[0-9a-f]{12}\..*\.tmp"),
-              re.compile(r"\.job-[0-9a-f]{12}\.[0-9a-f]+\.video.*\.mp4"))
+              # mux drafts, and the inputs older versions wrote beside them
+              re.compile(r"\.job-[0-9a-f]{12}\.[0-9a-f]+\.video.*"))
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,13 @@ def temp_removals(homes: list[Path], temp_dir: Path, cutoff: float) -> list[Remo
             if path.is_file() and any(p.fullmatch(path.name) for p in TEMP_NAMES) \
                     and _mtime(path) < cutoff:
                 found.append(Removal(path, _size(path), "interrupted write"))
-    if temp_dir.is_dir():
-        for path in temp_dir.glob("vidgen-mix-*"):
-            if _mtime(path) < cutoff:
-                found.append(Removal(path, _size(path), "FFmpeg mix scratch folder"))
+    live = {job for home in homes for job in live_jobs(home)}
+    for path in scratch.leftovers(temp_dir):
+        job = scratch.job_of(path.name)
+        if job in live or _mtime(path) >= cutoff:
+            continue
+        reason = f"scratch folder of job {job}" if job else "FFmpeg scratch folder"
+        found.append(Removal(path, _size(path), reason))
     return found
 
 

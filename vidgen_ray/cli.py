@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -174,7 +175,8 @@ def parse_assignments(items: list[str]) -> dict[str, object]:
 
 
 def _fail(exc: VidgenError) -> None:
-    console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    # escape: a message's brackets are text (pip install 'vidgen-ray[models]'), not markup
+    console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
     raise typer.Exit(2 if isinstance(exc, InputError) else 1)
 
 
@@ -313,6 +315,11 @@ def render(
         if cast is not None:
             settings = settings.model_copy(
                 update={"cast": load_cast(cast, settings.tts_model)})
+        if not settings.ray_address:  # on a cluster, its nodes have what they have
+            from vidgen_ray import preflight
+
+            preflight.check_backends(settings, for_client=False)  # before Ray starts
+            preflight.check_paths(settings)
         from vidgen_ray.farm import render as run_render  # imports ray: only when rendering
 
         out_dir = out or Path("out") / script.stem

@@ -36,7 +36,8 @@ def default_homes() -> list[Path]:
 
 def cleanup(
     temp: bool = typer.Option(False, "--temp", help="Interrupted writes and FFmpeg scratch "
-                              f"folders (older than --older-than, default {TEMP_AGE})"),
+                              "folders (vidgen-job-* in this node's temp folder; older than "
+                              f"--older-than, default {TEMP_AGE})"),
     artifacts: bool = typer.Option(False, "--artifacts", help="Parts and finished jobs' "
                                    f"outputs older than --older-than (default {ARTIFACT_AGE});"
                                    " never from a folder with a queued or running job"),

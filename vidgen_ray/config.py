@@ -250,6 +250,16 @@ class RenderSettings(BaseSettings):
             return READING_SPEEDS[name]
         return value
 
+    @field_validator("subtitle_font")
+    @classmethod
+    def _font_name(cls, name: str) -> str:
+        # The name goes into the ASS script's style line: a comma or a line break there
+        # would shift or add fields.
+        if any(ch in name for ch in ",\r\n{}\\") or not name.isprintable():
+            raise ValueError(f"subtitle font {name!r} holds a comma, brace, backslash or "
+                             "control character: give a font family name such as DejaVu Sans")
+        return name
+
     @field_validator("renditions")
     @classmethod
     def _rendition_sizes(cls, renditions: list[str]) -> list[str]:
@@ -351,6 +361,24 @@ class ServiceSettings(BaseSettings):
                                  description="Most bytes of pictures, clips and music one job "
                                  "may upload (its 'media'); 0 takes none.")
     page_size: int = Field(50, ge=1, le=1000, description="Jobs per page when listing.")
+    # Work one job may ask for, counted while its script is read (analysis/budget.py): a
+    # 1 MB script is ~4,000 lines and ~21 hours of narration.
+    max_lines: int = Field(1000, ge=1, le=100_000, description="Most spoken lines in one job.")
+    max_words: int = Field(60_000, ge=1, le=10_000_000,
+                           description="Most spoken words in one job.")
+    max_minutes: float = Field(120.0, gt=0, le=10_000, description="Most minutes of narration "
+                               "in one job, estimated at 150 words a minute.")
+    max_queued_per_key: int = Field(8, ge=1, le=100_000, description="Most unfinished jobs "
+                                    "(queued or running) of one non-admin key; past it, 429.")
+    max_tenant_priority: int = Field(10, ge=-100, le=100, description="Highest priority a "
+                                     "non-admin key may give a job.")
+    api_keys_file: str | None = Field(None, description="A file of keys, one 'name:key' or "
+                                      "'name:key:admin' per line (# comments): keeps keys "
+                                      "out of env_vars, which the Ray dashboard shows.")
+    api_docs: bool = Field(False, description="Serve Swagger UI at /docs (scripts from a CDN, "
+                           "pinned and hash-checked); /openapi.json is always served.")
+    probes_need_key: bool = Field(False, description="/readyz and /metrics ask for a key too "
+                                  "(by default they answer anyone, for probes and Prometheus).")
 
 
 class ClientSettings(BaseSettings):

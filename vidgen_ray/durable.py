@@ -30,6 +30,7 @@ from vidgen_ray.home import (
     output_key,
 )
 from vidgen_ray.jobs import (
+    FarmSaturated,
     IllegalTransition,
     JobRecord,
     JobStatus,
@@ -93,16 +94,18 @@ class DurableFarm(Farm):
         self._save(record)
 
     async def enqueue(self, storyboard: Storyboard, settings: dict, priority: int = 0,
-                      owner: str | None = None, idempotency_key: str | None = None
-                      ) -> tuple[JobRecord, bool]:
+                      owner: str | None = None, idempotency_key: str | None = None,
+                      owner_quota: int | None = None) -> tuple[JobRecord, bool]:
         """Queue a job; (its record, True), or (the earlier job's record, False) when this
-        owner already sent this idempotency key. FarmSaturated when the farm is full."""
+        owner already sent this idempotency key. FarmSaturated when the farm is full, or
+        when ``owner`` already has ``owner_quota`` unfinished jobs (None: no quota)."""
         await self._ready()
         earlier = self._keys.get((owner, idempotency_key)) if idempotency_key else None
         if earlier is not None:
             return await self.status(earlier), False
         parsed = load_settings(**settings)
-        self._check_capacity()  # before anything is written: a refused job leaves no trace
+        # Before anything is written: a refused job leaves no trace.
+        self._check_capacity(owner, owner_quota)
         request = StoredRequest(id=new_job_id(), storyboard=storyboard, settings=settings,
                                 priority=priority, owner=owner, idempotency_key=idempotency_key)
         self.home.save_request(request)  # first: a record without its request cannot resume
@@ -117,7 +120,7 @@ class DurableFarm(Farm):
             self._keys[(owner, idempotency_key)] = request.id
         return await self.status(request.id), True
 
-    async def retry(self, job_id: str) -> JobRecord:
+    async def retry(self, job_id: str, owner_quota: int | None = None) -> JobRecord:
         """Queue a failed or cancelled job again, or a done one whose outputs were cleaned;
         its stored parts are reused, so only what is missing is made."""
         await self._ready()
@@ -131,7 +134,7 @@ class DurableFarm(Farm):
         elif status not in (JobStatus.failed, JobStatus.cancelled):
             raise IllegalTransition(f"job {job_id} is {status.value}: only failed or cancelled "
                                     "jobs can be retried", status.value, "queued")
-        self._check_capacity()
+        self._check_capacity(job.record.owner, owner_quota)
         job.record.requeue()
         job.record.outputs = {}  # published again when it is done
         job.task = job.run = job.result = job.error = None
@@ -172,10 +175,21 @@ class DurableFarm(Farm):
             return
         self._mirrored[record.id] = mirrored
 
-    def _check_capacity(self) -> None:
+    def _check_capacity(self, owner: str | None = None, owner_quota: int | None = None
+                        ) -> None:
         running = sum(j.record.status == JobStatus.running for j in self.jobs.values())
         check_capacity(len(self.queue), running, self.max_queued, self.max_running,
                        self.retry_after)
+        if owner_quota is None:
+            return
+        # Checked here, in the farm's one event loop, so two submits at once cannot both
+        # take the last place of a key's quota.
+        unfinished = sum(j.record.owner == owner and j.record.status in (
+            JobStatus.queued, JobStatus.running) for j in self.jobs.values())
+        if unfinished >= owner_quota:
+            raise FarmSaturated(f"this API key already has {unfinished} jobs queued or "
+                                f"running, the most one key may have: wait for one to finish "
+                                "or cancel one, then submit again", self.retry_after)
 
     async def status(self, job_id: str) -> JobRecord:
         await self._ready()

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import ray
 
-from vidgen_ray import media
+from vidgen_ray import media, scratch
 from vidgen_ray.actors.listen import prepare_local_start
 from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import FarmSettings, RenderSettings, backend_options, ray_runtime_env
@@ -249,6 +249,8 @@ class Farm:
                 f"{type(exc).__name__}: {exc}",
                 public="an unexpected error stopped it (the farm's log has the details)"))
         finally:
+            # Whatever its tasks on this node left (a killed task cannot clean up itself).
+            scratch.remove_job_root(job.record.id)
             with contextlib.suppress(VidgenError):  # its folder went away: never stall others
                 self._save(job.record)
             self._schedule()

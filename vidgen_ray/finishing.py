@@ -8,7 +8,7 @@ import fnmatch
 import secrets
 from pathlib import Path
 
-from vidgen_ray import assembly, manifest, subtitle_rules, subtitles
+from vidgen_ray import assembly, manifest, scratch, subtitle_rules, subtitles
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError
 from vidgen_ray.ffmpeg import ffmpeg
@@ -40,7 +40,8 @@ async def mux_videos(out_dir: Path, job_id: str, listings: dict[Size, Listing],
     drafts = {size: out_dir / f".{run}.{name}" for size, name in names.items()}
     try:
         await asyncio.gather(*(asyncio.to_thread(
-            mux, listings[size], soundtrack, draft, title) for size, draft in drafts.items()))
+            mux, listings[size], soundtrack, draft, title, job_id)
+            for size, draft in drafts.items()))
         checking()
         checks = await asyncio.gather(*(asyncio.to_thread(
             assembly.check_video, draft, settings, frames, size)
@@ -53,16 +54,17 @@ async def mux_videos(out_dir: Path, job_id: str, listings: dict[Size, Listing],
     return {names[size]: info for size, info in zip(drafts, checks, strict=True)}
 
 
-def mux(listing: Listing, soundtrack: bytes, video: Path, title: str) -> None:
-    wav = video.with_suffix(".soundtrack.wav")  # beside the draft: one per size and job
-    concat = video.with_suffix(".ffconcat")
-    wav.write_bytes(soundtrack)
-    concat.write_text(assembly.concat_list(listing), encoding="utf-8")
-    try:
+def mux(listing: Listing, soundtrack: bytes, video: Path, title: str,
+        job_id: str | None = None) -> None:
+    """Its inputs are written in a scratch folder of the job (one per size and run), which
+    goes when it ends, or with the job's scratch root if this process is killed."""
+    with scratch.task_folder(job_id or video.stem, "mux") as work:
+        wav, concat = work / "soundtrack.wav", work / "chunks.ffconcat"
+        wav.write_bytes(soundtrack)
+        # Absolute: the list is read relative to its own folder, which is not the parts'.
+        listing = [(Path(path).absolute(), seconds) for path, seconds in listing]
+        concat.write_text(assembly.concat_list(listing), encoding="utf-8")
         ffmpeg(assembly.mux_args(concat, wav, video, title))
-    finally:
-        wav.unlink(missing_ok=True)
-        concat.unlink(missing_ok=True)
 
 
 def write_sidecars(out_dir: Path, timeline: Timeline, storyboard: Storyboard,

@@ -34,7 +34,7 @@ MEDIA = {".mp4": "video/mp4", ".srt": "application/x-subrip", ".vtt": "text/vtt"
 class PriorityRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    priority: int = Field(ge=-100, le=100, description="Higher runs first.")
+    priority: int = Field(ge=-100, le=100, strict=True, description="Higher runs first.")
 
 
 # ---- a job's scenes --------------------------------------------------------------------------

@@ -348,8 +348,8 @@ class JobRun:
             del stills[s]
         try:
             mp4, node = await ffmpeg_tasks.encode_chunk(
-                timeline, a, b, stills, self.settings, self.pools.cluster, size,
-                self._burned(timeline, a, b, size), clips or None)
+                self.record.id, timeline, a, b, stills, self.settings, self.pools.cluster,
+                size, self._burned(timeline, a, b, size), clips or None)
         except VidgenError as exc:
             scene = _blame(stills)
             what = f"frames {a}-{b} at {size[0]}x{size[1]}"
@@ -430,9 +430,10 @@ class JobRun:
                                    [s.samples for s in speeches], rate, timeline.duration)
         try:
             wav, loudness, exports, seconds, node = await ffmpeg_tasks.mix_soundtrack(
-                Speech(track, rate).to_wav(), self.storyboard, timeline, self.settings,
-                self.pools.cluster, {name: Path(name).read_bytes() for name in
-                                     media.music_files(self.storyboard, self.settings.music)})
+                self.record.id, Speech(track, rate).to_wav(), self.storyboard, timeline,
+                self.settings, self.pools.cluster,
+                {name: Path(name).read_bytes()
+                 for name in media.music_files(self.storyboard, self.settings.music)})
         except VidgenError as exc:
             raise RenderError(f"soundtrack: {exc}", stage="audio",
                               public=f"soundtrack: {client_message(exc)}") from exc

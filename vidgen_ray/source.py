@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from vidgen_ray.analysis import analyze_script
+from vidgen_ray.analysis import Budget, analyze_script
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import ScriptError
 from vidgen_ray.storyboard import Storyboard
@@ -49,13 +49,17 @@ def parse_storyboard_json(text: str, origin: str) -> Storyboard:
 
 def analyze_text(text: str, filename: str | None = None,
                  settings: RenderSettings | None = None,
-                 limiter: RateLimiter | None = None) -> Storyboard:
+                 limiter: RateLimiter | None = None,
+                 budget: Budget | None = None) -> Storyboard:
     """Script text to a Storyboard by the analyser settings.llm names (local by default);
-    ``limiter`` paces a model's requests (default: shared by this machine's processes)."""
+    ``limiter`` paces a model's requests (default: shared by this machine's processes).
+    ``budget``: the job's limits, checked while the script is read (TooLargeError)."""
     if settings is None or settings.llm == "local":
-        return analyze_script(text, filename=filename)
+        return analyze_script(text, filename=filename, budget=budget)
     from vidgen_ray.analysis.llm import analyze_with_llm  # only when a model is asked for
 
+    if budget is not None:  # the local reading first: a script too large costs no request
+        analyze_script(text, filename=filename, budget=budget)
     return analyze_with_llm(text, filename, settings, limiter)
 
 

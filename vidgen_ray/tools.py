@@ -6,6 +6,7 @@ import functools
 import platform
 import shutil
 import subprocess
+import time
 
 from vidgen_ray.errors import DependencyError, ToolError
 
@@ -45,10 +46,33 @@ def run_capture(program: str, args: list[str], *, input: bytes | None = None,
     """Like run_tool, but return (stdout, stderr): ffmpeg reports measurements on stderr."""
     command = [find_tool(program), *args]
     try:
-        done = subprocess.run(command, input=input, capture_output=True, timeout=timeout,
-                              check=False)
+        code, out, err = _interruptible(command, input, timeout)
     except subprocess.TimeoutExpired as exc:
         raise ToolError(program, args, -1, f"timed out after {timeout} s") from exc
-    if done.returncode != 0:
-        raise ToolError(program, args, done.returncode, done.stderr.decode("utf-8", "replace"))
-    return done.stdout, done.stderr
+    if code != 0:
+        raise ToolError(program, args, code, err.decode("utf-8", "replace"))
+    return out, err
+
+
+def _interruptible(command: list[str], input: bytes | None, timeout: float | None
+                   ) -> tuple[int, bytes, bytes]:
+    """subprocess.run, but waiting in short slices: Ray cancels a task by raising
+    KeyboardInterrupt between Python steps, which a single long wait would only see once the
+    program ended. Any exception kills the program before it is raised."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with subprocess.Popen(command, stdin=subprocess.PIPE if input is not None else None,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        try:
+            while True:
+                left = 0.2 if deadline is None else deadline - time.monotonic()
+                try:
+                    out, err = process.communicate(input, timeout=max(0.0, min(0.2, left)))
+                    return process.returncode, out, err
+                except subprocess.TimeoutExpired:
+                    input = None  # sent with the first call; later calls must not resend
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise

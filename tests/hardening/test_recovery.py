@@ -7,8 +7,6 @@ server (moto, on loopback)."""
 
 from __future__ import annotations
 
-import http.client
-import json
 import shutil
 import time
 from functools import partial
@@ -16,6 +14,7 @@ from functools import partial
 import pytest
 
 from vidgen_ray.testing.fake_backends import SlowImageBackend
+from vidgen_ray.testing.http import request
 from vidgen_ray.testing.service import job_service
 
 KEY = "alice-key-0123456789"
@@ -36,15 +35,8 @@ def service(tmp_path_factory):
 
 def call(service, method: str, path: str, body=None):
     """(status, parsed JSON or raw bytes) of one real HTTP request."""
-    conn = http.client.HTTPConnection(service[0], timeout=60)
-    conn.request(method, path, body=None if body is None else json.dumps(body).encode(),
-                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"})
-    answer = conn.getresponse()
-    content = answer.read()
-    conn.close()
-    if answer.getheader("Content-Type", "").startswith("application/json"):
-        content = json.loads(content)
-    return answer.status, content
+    status, _, content = request(service[0], method, path, body, key=KEY)
+    return status, content
 
 
 def wait(service, job_id: str, timeout: float = 120) -> dict:

@@ -139,13 +139,13 @@ def test_analyze_with_openai_and_no_server_names_the_flag(tmp_path):
 def test_the_service_answers_model_failures_in_its_callers_terms():
     import asyncio
 
-    from vidgen_ray import api
+    from vidgen_ray import api_errors
     from vidgen_ray.errors import AnalysisKeyError, AnalysisQuotaError
 
-    quota = asyncio.run(api._vidgen_error(None, AnalysisQuotaError("the quota is exhausted")))
+    quota = asyncio.run(api_errors.vidgen_error(None, AnalysisQuotaError("the quota is exhausted")))
     assert quota.status_code == 429 and quota.headers["Retry-After"] == "60"
-    key = asyncio.run(api._vidgen_error(None, AnalysisKeyError("set GEMINI_API_KEY")))
+    key = asyncio.run(api_errors.vidgen_error(None, AnalysisKeyError("set GEMINI_API_KEY")))
     message = json.loads(key.body)["error"]["message"]
-    assert key.status_code == 503
-    assert message.startswith("the service's language-model key does not work")
-    assert "ask the service's operator (set GEMINI_API_KEY)" in message
+    assert key.status_code == 422 and json.loads(key.body)["error"]["field"] == "settings.llm"
+    assert message.startswith("this service's language-model key is missing or refused")
+    assert "GEMINI_API_KEY" not in message  # the operator's variable: in the log only

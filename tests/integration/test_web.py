@@ -8,7 +8,6 @@ $VIDGEN_TEST_ARTIFACTS or test-artifacts/ (README: The web monitor)."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ import pytest
 
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.testing.fake_backends import SlowImageBackend
+from vidgen_ray.testing.http import request
 from vidgen_ray.testing.service import job_service
 
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
@@ -58,18 +58,7 @@ def service(tmp_path_factory):
 
 def call(service, method: str, path: str, body=None, key: str | None = ALICE):
     """(status, headers, parsed JSON or bytes) of one real HTTP request."""
-    conn = http.client.HTTPConnection(service[0], timeout=60)
-    headers = {"Content-Type": "application/json"}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    conn.request(method, path, body=None if body is None else json.dumps(body).encode(),
-                 headers=headers)
-    answer = conn.getresponse()
-    content = answer.read()
-    conn.close()
-    if answer.getheader("Content-Type", "").startswith("application/json"):
-        content = json.loads(content)
-    return answer.status, answer.headers, content
+    return request(service[0], method, path, body, key=key)
 
 
 def submit(service, key=ALICE, **body) -> dict:
@@ -243,7 +232,18 @@ def open_page(chromium, service, width=1280, height=900):
     page.on("request", lambda request: urls.append(request.url))
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text)  # a CSP refusal
+            if "Content Security Policy" in message.text else None)
     return context, page, urls, errors
+
+
+def wait_until(page, expression: str, timeout: float = 30.0) -> None:
+    """Poll a JS expression until it is true. Not page.wait_for_function: its polling
+    evaluates a string inside the page, which the page's CSP (no 'unsafe-eval') refuses."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        page.wait_for_timeout(100)
 
 
 def give_key(page, key=ALICE):
@@ -258,7 +258,7 @@ def test_browser_submit_watch_finish_play_and_cancel_another_job(service, chromi
     page.goto(f"http://{service[0]}/#/submit")
     page.set_input_files("#script-file", files=[{"name": "harbour.md", "mimeType": "text/markdown",
                                                  "buffer": SCRIPT.encode()}])
-    page.wait_for_function(f"document.getElementById('script').value === {json.dumps(SCRIPT)}")
+    wait_until(page, f"document.getElementById('script').value === {json.dumps(SCRIPT)}")
     page.select_option("#image-model", "cards")
     page.select_option("#tts-model", "espeak")
     page.fill("#extra", json.dumps(SETTINGS))
@@ -274,8 +274,8 @@ def test_browser_submit_watch_finish_play_and_cancel_another_job(service, chromi
     page.wait_for_selector("#job-state:text('done')", timeout=120_000)  # no reload between
     assert first_seen in ("queued", "running"), first_seen
     page.wait_for_selector("#player")
-    page.wait_for_function("document.querySelectorAll('.scene img').length === 2")
-    page.wait_for_function("document.querySelectorAll('.scene audio').length === 2")
+    wait_until(page, "document.querySelectorAll('.scene img').length === 2")
+    wait_until(page, "document.querySelectorAll('.scene audio').length === 2")
     page.wait_for_selector("a.artifact[data-name='manifest.json']")
     assert "LUFS" in page.locator("#qc-loudness").inner_text()  # the QC report's section
     assert page.locator(".scene .lines li").nth(1).inner_text().endswith("one by one.")
@@ -307,8 +307,8 @@ def test_browser_submit_watch_finish_play_and_cancel_another_job(service, chromi
     page.screenshot(path=ARTIFACTS / "web-jobs.png", full_page=True)
     assert wait(service, other["id"])["status"] == "cancelled"
     page.select_option("#filter-state", "cancelled")
-    page.wait_for_function("[...document.querySelectorAll('article.job .state')]"
-                           ".every((s) => s.textContent === 'cancelled')")
+    wait_until(page, "[...document.querySelectorAll('article.job .state')]"
+               ".every((s) => s.textContent === 'cancelled')")
     assert row.is_visible() and not page.locator(f"article.job[data-id='{job_id}']").count()
     row.locator("button.retry").click()  # back in the queue (or running: the blocker ended)
     page.select_option("#filter-state", "")
@@ -337,7 +337,7 @@ def test_browser_asks_again_for_a_wrong_key_and_sends_it_as_a_bearer_header(serv
     page.wait_for_selector("#key-error:text('not accepted')")
     give_key(page, BOB)
     page.wait_for_selector("#jobs-total")
-    page.wait_for_function("document.getElementById('jobs-total').textContent.includes('of')")
+    wait_until(page, "document.getElementById('jobs-total').textContent.includes('of')")
     assert f"Bearer {BOB}" in sent and "Bearer not-a-key-0123456789" in sent
     assert page.evaluate("sessionStorage.getItem('vidgen-api-key')") == BOB
     assert not [u for u in urls if BOB in u] and not errors

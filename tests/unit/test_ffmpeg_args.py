@@ -1,12 +1,14 @@
 """FFmpeg argument building, checked as data (the integration tests run it for real)."""
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from vidgen_ray import assembly, audio
-from vidgen_ray.config import RenderSettings
+from vidgen_ray import assembly, audio, filtergraph
+from vidgen_ray.config import RenderSettings, load_settings
+from vidgen_ray.errors import SettingsError
 from vidgen_ray.images import cards
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.timeline import Clip, Pacing, plan_timeline
@@ -129,9 +131,64 @@ def test_burn_in_draws_on_absolute_times_and_the_chunk_keeps_its_own_clock():
                                settings, Path("/o.mp4"), size=(320, 180),
                                ass_file=Path("/t/s.ass"))
     graph = args[args.index("-filter_complex") + 1]
-    assert ("setpts=N+40,ass=filename='/t/s.ass':fontsdir='/fonts/it'\\''s',setpts=PTS-40,"
+    # Escaped twice (filtergraph.py): \' for the option, then \\ and \' for the graph.
+    assert ("setpts=N+40,ass=filename=/t/s.ass:fontsdir=/fonts/it\\\\\\'s,setpts=PTS-40,"
             in graph)
     assert "scale=320:180" in graph
     plain = assembly.chunk_args(TIMELINE, 40, 70, {0: Path("/a.png"), 1: Path("/b.png")},
                                 settings, Path("/o.mp4"))
     assert "ass=" not in plain[plain.index("-filter_complex") + 1]
+
+
+def test_a_colon_in_the_fonts_folder_sets_no_other_option():
+    """Issue 15: fontsdir '/tmp/a:b=c' was split into fontsdir=/tmp/a and an option b=c."""
+    settings = RenderSettings(subtitle_fonts_dir="/tmp/a:b=c")
+    burn = assembly.burn_filter(Path("/t/s.ass"), settings)
+    assert burn == "ass=filename=/t/s.ass:fontsdir=/tmp/a\\\\:b=c"
+    # Split the way FFmpeg's option parser does: at colons that are not escaped.
+    options = re.split(r"(?<!\\):", burn.removeprefix("ass="))
+    assert len(options) == 2 and options[1].startswith("fontsdir=")
+
+
+@pytest.mark.parametrize("bad", ["/fonts\x00/x", "/fonts\nrm", "/fonts\r"])
+def test_paths_no_escaping_can_carry_are_refused_naming_the_setting(bad):
+    settings = RenderSettings(subtitle_fonts_dir=bad)
+    with pytest.raises(SettingsError, match="subtitle_fonts_dir") as info:
+        assembly.burn_filter(Path("/t/s.ass"), settings)
+    assert info.value.field == "subtitle_fonts_dir"
+
+
+def test_text_that_cannot_reach_a_program_is_refused():
+    # Settings refuse lone surrogates already; a path from elsewhere is checked here too.
+    with pytest.raises(SettingsError, match="cannot be encoded"):
+        filtergraph.option_value("a\ud800", "text")
+    assert filtergraph.option_value("a\udc80", "text") == "a\udc80"  # an undecodable byte
+
+
+def test_a_concat_list_refuses_a_path_with_a_line_break():
+    with pytest.raises(SettingsError, match="line break"):
+        assembly.concat_list([(Path("/x/a\nfile '/etc/passwd'"), 1.0)])
+
+
+@pytest.mark.parametrize("name", ["fonts\nrm", "fonts\r"])
+def test_paths_no_escaping_can_carry_are_refused_before_the_job_runs(name, tmp_path):
+    """A real folder whose name holds a line break is refused at submit (preflight), not
+    when the first chunk burns."""
+    from vidgen_ray.preflight import check_paths
+
+    folder = tmp_path / name
+    folder.mkdir()
+    settings = RenderSettings(burn_subtitles=True, subtitle_fonts_dir=str(folder))
+    with pytest.raises(SettingsError, match="line break") as info:
+        check_paths(settings)
+    assert info.value.field == "settings.subtitle_fonts_dir"
+    check_paths(RenderSettings(burn_subtitles=True, subtitle_fonts_dir=str(tmp_path)))
+
+
+@pytest.mark.parametrize("bad", ["Sans,Bold", "Sans\nStyle: x", "{\\b1}Sans", "Sans\\N"])
+def test_a_subtitle_font_that_would_break_the_ass_style_line_is_refused(bad):
+    """The family name is a field of the ASS style line: a comma or line break would shift
+    or add fields."""
+    with pytest.raises(SettingsError, match="subtitle_font"):
+        load_settings(subtitle_font=bad)
+    assert load_settings(subtitle_font="Noto Sans CJK JP").subtitle_font == "Noto Sans CJK JP"

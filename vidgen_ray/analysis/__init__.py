@@ -23,17 +23,17 @@ or in Markdown and prose a first line ``<!-- language: fr -->``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import PurePath
 from typing import Literal
 
+from vidgen_ray.analysis.budget import Budget
 from vidgen_ray.analysis.fountain import analyze_fountain, is_title_page_line
 from vidgen_ray.analysis.keywords import NOT_SPEAKERS
 from vidgen_ray.analysis.local import analyze_markdown, analyze_prose
 from vidgen_ray.errors import ScriptError
 from vidgen_ray.storyboard import Storyboard
 
-__all__ = ["analyze_script", "detect_format"]
+__all__ = ["Budget", "analyze_script", "detect_format"]
 
 Format = Literal["prose", "markdown", "fountain"]
 
@@ -44,6 +44,7 @@ _SCENE_HEADING = re.compile(r"^[ \t]*(?:INT|EXT|EST|INT\.?/EXT|I/E)[. ]", re.MUL
 _FORCED_HEADING = re.compile(r"(?:\A|\n[ \t]*\n)[ \t]*\.[^.\s][^\n]*(?:\n[ \t]*\n|\n?\Z)")
 _MARKDOWN_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+\S", re.MULTILINE)
 _CUE_AND_SPEECH = re.compile(r"(?:\A|\n[ \t]*\n)[ \t]*([^\n]+)\n[ \t]*\S")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _CONTROL_SHARE = 0.01  # a text file has next to no control characters; binaries have many
 
 
@@ -71,16 +72,22 @@ def _is_cue(line: str) -> bool:
             and words[0].upper() not in NOT_SPEAKERS)
 
 
-def analyze_script(text: str, filename: str | None = None) -> Storyboard:
+def analyze_script(text: str, filename: str | None = None,
+                   budget: Budget | None = None) -> Storyboard:
     """Turn script text into a Storyboard with the local analyser.
 
-    Raises ScriptError for an empty or binary text, or one with nothing to speak.
+    Raises ScriptError for an empty or binary text, or one with nothing to speak, and
+    TooLargeError as soon as the script passes a limit of ``budget`` (then the rest is not
+    read).
     """
     text = _normalise(text)
     title = PurePath(filename).stem if filename else "Untitled"
     analyze = {"prose": analyze_prose, "markdown": analyze_markdown,
                "fountain": analyze_fountain}[detect_format(text, filename)]
-    return analyze(text, default_title=title or "Untitled")
+    if budget is None:
+        return analyze(text, default_title=title or "Untitled")
+    with budget.charging():
+        return analyze(text, default_title=title or "Untitled")
 
 
 def _normalise(text: str) -> str:
@@ -94,5 +101,6 @@ def _normalise(text: str) -> str:
 
 
 def _control_share(text: str) -> float:
-    controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f")
-    return controls / max(len(text), 1)
+    # Unicode's control characters (category Cc) but tab, newlines and form feed, counted
+    # by a regex: a loop in Python took 0.7 s for a 1 MB script.
+    return len(_CONTROLS.findall(text)) / max(len(text), 1)

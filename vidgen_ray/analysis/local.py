@@ -32,9 +32,10 @@ Both formats take the language from a first line ``<!-- language: fr -->`` (defa
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from vidgen_ray.analysis import sfx
+from vidgen_ray.analysis import budget, sfx
 from vidgen_ray.analysis.keywords import ambience_of, mood_of, setting_of, speaker_cue
 from vidgen_ray.errors import ScriptError
 from vidgen_ray.storyboard import (
@@ -94,14 +95,24 @@ class SceneDraft:
         text = clean_spaces(text)
         if text:
             self.action.append(text)
-            self.lines += [Line(text=part) for part in chunk_for_speech(text)]
+            for part in chunk_for_speech(text):
+                self._add(Line(text=part))
 
     def say(self, speaker: str, text: str, parenthetical: str | None = None,
             extension: str | None = None) -> None:
         for part in chunk_for_speech(clean_spaces(text)):
-            self.lines.append(Line(speaker=speaker, text=part, parenthetical=parenthetical,
-                                   extension=extension))
+            self._add(Line(speaker=speaker, text=part, parenthetical=parenthetical,
+                           extension=extension))
             parenthetical = None  # the delivery note goes with the first part only
+
+    def _add(self, line: Line) -> None:
+        # Counted as it is made: a script over a job's limits stops here (analysis/budget.py)
+        job = budget.current()
+        if job is not None:
+            if not self.lines:
+                job.scene()
+            job.line(line.text)
+        self.lines.append(line)
 
 
 # --- text ---------------------------------------------------------------------------------
@@ -308,15 +319,15 @@ def clean_markdown(text: str) -> str:
     return clean_spaces(text)
 
 
-def _markdown_blocks(text: str) -> list[tuple[str, int, str]]:
+def _markdown_blocks(text: str) -> Iterator[tuple[str, int, str]]:
     """("heading", level, text), ("paragraph", 0, lines), ("item", 0, lines) or
-    ("sfx", 0, "name,name") blocks."""
-    blocks: list[tuple[str, int, str]] = []
+    ("sfx", 0, "name,name") blocks, as they are read (a job's budget may stop the reading)."""
     kind, lines, inline = "paragraph", [], []
     for raw in text.split("\n"):
         line = _QUOTE.sub("", raw)
         if not _FENCE.match(line):
-            blocks += [("media", 0, a or b) for a, b in _IMAGE.findall(line)]
+            for a, b in _IMAGE.findall(line):
+                yield ("media", 0, a or b)
             line = _IMAGE.sub("", line)
         alone, cues = sfx.only_cues(line), sfx.cues_in(line)
         line = sfx.strip_cues(line)
@@ -324,34 +335,36 @@ def _markdown_blocks(text: str) -> list[tuple[str, int, str]]:
         heading = None if skip else _HEADING.match(line)
         item = None if skip or heading else _ITEM.match(line)
         if lines and (skip or heading or item):
-            blocks += [("sfx", 0, ",".join(inline))] if inline else []
-            blocks.append((kind, 0, "\n".join(lines)))
+            if inline:
+                yield ("sfx", 0, ",".join(inline))
+            yield (kind, 0, "\n".join(lines))
             kind, lines, inline = "paragraph", [], []
         if alone:  # between the blocks around it
-            blocks.append(("sfx", 0, ",".join(cues)))
+            yield ("sfx", 0, ",".join(cues))
             continue
         inline += cues  # sounds just before the block it sits in
         if heading:
             title = clean_markdown(heading.group(2) or "")
-            blocks.append(("heading", len(heading.group(1)), title))
+            yield ("heading", len(heading.group(1)), title)
         elif item:
             kind, lines = "item", [item.group(1)]
         elif not skip:
             lines.append(line)
     if lines or inline:
-        blocks += [("sfx", 0, ",".join(inline))] if inline else []
-        blocks.append((kind, 0, "\n".join(lines)))
-    return blocks
+        if inline:
+            yield ("sfx", 0, ",".join(inline))
+        yield (kind, 0, "\n".join(lines))
 
 
-def _markdown_drafts(blocks: list[tuple[str, int, str]]) -> tuple[str, list[SceneDraft]]:
-    headings = [i for i, block in enumerate(blocks) if block[0] == "heading"]
-    level_one = [i for i in headings if blocks[i][1] == 1]
-    title_at = headings[0] if len(level_one) == 1 and level_one[0] == headings[0] else None
+def _markdown_drafts(blocks: Iterable[tuple[str, int, str]]) -> tuple[str, list[SceneDraft]]:
     drafts = [SceneDraft()]  # text before the first heading
-    for index, (kind, _, text) in enumerate(blocks):
+    first: SceneDraft | None = None  # the first heading's scene: the title, if level 1 ...
+    first_level, level_ones = 0, 0  # ... and the only level-1 heading (known at the end)
+    for kind, level, text in blocks:
         if kind == "heading":
-            drafts.append(SceneDraft(title=text, heading=text, required=index != title_at))
+            drafts.append(SceneDraft(title=text, heading=text, required=True))
+            first, first_level = (drafts[-1], level) if first is None else (first, first_level)
+            level_ones += level == 1
         elif kind == "sfx":
             drafts[-1].cue(text.split(","))
         elif kind == "media":
@@ -360,7 +373,10 @@ def _markdown_drafts(blocks: list[tuple[str, int, str]]) -> tuple[str, list[Scen
             drafts[-1].narrate(clean_markdown(text))
         else:
             _add_paragraph(drafts[-1], text)
-    return (blocks[title_at][2] if title_at is not None else ""), drafts
+    if first is None or first_level != 1 or level_ones != 1:
+        return "", drafts
+    first.required = False  # the title heading: a scene only when text follows it
+    return first.title, drafts
 
 
 def _add_paragraph(draft: SceneDraft, paragraph: str) -> None:
