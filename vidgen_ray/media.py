@@ -201,3 +201,18 @@ def for_local_render(storyboard: Storyboard, music: str | None, source: object
         music = beside(Path.cwd())(music)
     check(storyboard, music)
     return storyboard, music
+
+
+def read_checked(path: str) -> bytes:
+    """A file checked before the render; gone or unreadable since, it is named, not a crash."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise MediaError(f"{path} was readable when the render started but is not now "
+                         f"({exc.strerror}): put it back and run the render again",
+                         public="a picture, clip or music file of this job is gone from the "
+                         "service: submit the job again with its media") from None
+
+
+def digest_checked(path: str) -> str:
+    return digest(read_checked(path))

@@ -205,15 +205,16 @@ class JobRun:
         self._image_keys = [content_key("image", backend=settings.image_model, version=version,
                                         request=cast.scene_key_fields(r, references))
                             for r in requests]
+        self._pictures = {i: asyncio.Event() for i in range(len(requests))}
         own = {i: s.media for i, s in enumerate(self.storyboard.scenes) if s.media}
         for i, shown in own.items():  # the user's own picture or clip is the scene's still
-            self._image_keys[i] = content_key("image", shown=shown.kind,
-                                              own=manifest.file_digest(Path(shown.path)))
+            self._image_keys[i] = content_key("image", shown=shown.kind, own=self._own(
+                i, media.digest_checked, shown.path))
         self._note_parts()
-        self._pictures = {i: asyncio.Event() for i in range(len(requests))}
         for i, shown in own.items():
             if not self.store.has(self._image_keys[i]):
-                _, png = await asyncio.to_thread(media.own_still, shown.kind, shown.path)
+                _, png = await asyncio.to_thread(self._own, i, media.own_still, shown.kind,
+                                                 shown.path)
                 self.store.put(self._image_keys[i], png)
         if looks:
             portraits = await self._portraits(looks, side)
@@ -222,6 +223,15 @@ class JobRun:
                                                    for x in r.looks)) for r in requests]
         await self._make("images", self._image_keys, requests, self.pools.image,
                          list(range(len(requests))), self._pictures)
+
+    @staticmethod
+    def _own(scene: int, read, *args):
+        """``read(*args)`` on a scene's own media; a failure is the scene's pictures'."""
+        try:
+            return read(*args)
+        except VidgenError as exc:
+            raise RenderError(f"scene {scene + 1}: {exc}", stage="images", scene=scene,
+                              public=f"scene {scene + 1}: {client_message(exc)}") from exc
 
     async def _portraits(self, looks: dict[str, CharacterLook], side: int) -> dict[str, bytes]:
         """Each character's reference portrait, made once through the image pool and kept
@@ -342,7 +352,7 @@ class JobRun:
             await self._picture(scene)
         stills = {s: self.store.get(self._image_keys[s]) for s in scenes}
         shown = {s: self.storyboard.scenes[s].media for s in scenes}
-        clips = {s: Path(m.path).read_bytes() for s, m in shown.items()
+        clips = {s: media.read_checked(m.path) for s, m in shown.items()
                  if m and m.kind == "video"}
         for s in clips:
             del stills[s]
@@ -432,7 +442,7 @@ class JobRun:
             wav, loudness, exports, seconds, node = await ffmpeg_tasks.mix_soundtrack(
                 self.record.id, Speech(track, rate).to_wav(), self.storyboard, timeline,
                 self.settings, self.pools.cluster,
-                {name: Path(name).read_bytes()
+                {name: media.read_checked(name)
                  for name in media.music_files(self.storyboard, self.settings.music)})
         except VidgenError as exc:
             raise RenderError(f"soundtrack: {exc}", stage="audio",
@@ -456,7 +466,7 @@ class JobRun:
             seed=self.settings.seed, loudness=self.settings.loudness,
             music=[s.music for s in board.scenes], default_music=self.settings.music,
             volumes=(self.settings.music_volume, self.settings.ambience_volume),
-            files={name: manifest.file_digest(Path(name))
+            files={name: media.digest_checked(name)
                    for name in media.music_files(board, self.settings.music)})
 
     # ---- finishing -------------------------------------------------------------------------

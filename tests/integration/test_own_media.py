@@ -255,3 +255,27 @@ def test_the_service_takes_uploaded_media_and_no_server_path(tmp_path, media_fol
 
     analysed = service.analyze(AnalyzeRequest(script=script, filename="film.md"), limits)
     assert analysed.scenes[0].media.path == "red.jpg"
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_a_file_gone_after_the_check_is_named_not_a_crash(ray_local, media_folder, monkeypatch):
+    from vidgen_ray.errors import RenderError, VidgenError
+    from vidgen_ray.farm import render
+
+    script = media_folder / "gone.md"
+    picture = media_folder / "pics" / "soon-gone.png"
+    picture.write_bytes((media_folder / "pics" / "red.jpg").read_bytes())
+    script.write_text("## Quay\n\n![](pics/soon-gone.png)\n\nThe boats.\n", encoding="utf-8")
+    checked = media.for_local_render
+
+    def check_then_lose(*args):
+        found = checked(*args)
+        picture.unlink()  # removed between the check and the render
+        return found
+
+    monkeypatch.setattr(media, "for_local_render", check_then_lose)
+    with pytest.raises(VidgenError, match="soon-gone.png was readable when the render "
+                       "started but is not now") as caught:
+        render(script, media_folder / "out3", RenderSettings(chunk_seconds=2.0))
+    assert isinstance(caught.value, (MediaError, RenderError))
