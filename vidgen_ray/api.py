@@ -79,8 +79,10 @@ def _base(request: Request) -> str:
 @functools.lru_cache(maxsize=1)
 def _body_cap_bytes() -> int:
     """Far beyond the script limit (JSON escaping may double a script's size, and settings
-    and a storyboard come with it), and counted as the body is read (api_guard.Guard)."""
-    return 2 * ServiceSettings().max_script_bytes + 1024 * 1024
+    and a storyboard come with it, and base64 media take 4 bytes for every 3), and counted
+    as the body is read (api_guard.Guard)."""
+    settings = ServiceSettings()
+    return 2 * settings.max_script_bytes + 4 * settings.max_media_bytes // 3 + 1024 * 1024
 
 
 api.add_middleware(Guard, cap=_body_cap_bytes)
@@ -143,7 +145,8 @@ class JobService:
         429 with Retry-After when the farm's queue is full."""
         caller = self._caller(credentials)
         storyboard, settings = await asyncio.to_thread(service.prepare, body, self.limits,
-                                                       farm_limiter, caller)
+                                                       farm_limiter, caller,
+                                                       self.home.parts / "media")
         record, created = await self._call(self.farm.enqueue.remote(
             storyboard, settings, body.priority, caller.name, body.idempotency_key,
             self.limits.queued_quota(caller)))

@@ -16,7 +16,7 @@ from vidgen_ray.ffmpeg import decode_errors, ffmpeg, probe
 from vidgen_ray.filtergraph import path_value
 from vidgen_ray.timeline import Clip, Segment, Timeline
 
-ASSEMBLY_VERSION = "assembly-5"  # bump when the pixels a chunk renders change
+ASSEMBLY_VERSION = "assembly-6"  # bump when the pixels a chunk renders change
 # Camera moves: zooms travel 12 % of the frame; pans hold an 8 % zoom and sweep 60 % of the
 # slack. Neither crops more than 6 % of any edge, inside the cards' 7 % text margin.
 ZOOM = 0.12
@@ -49,33 +49,53 @@ def camera_window(clip: Clip, first_frame: int) -> dict[str, str]:
 
 
 def _moving_still(input_label: str, clip: Clip, start: int, end: int, fps: int,
-                  out_label: str, then: str = "") -> str:
-    """Frames [start, end) of a clip: its still repeated, moved by the camera, stamped with
-    absolute times (so time-based filters in ``then`` see the same clock in every chunk)."""
+                  out_label: str, then: str = "", video_from: int | None = None) -> str:
+    """Frames [start, end) of a clip: its still repeated (or, for a scene shown by a video
+    whose decoded frames begin at absolute frame ``video_from``, those frames), moved by the
+    camera, stamped with absolute times (so time-based filters in ``then`` see the same
+    clock in every chunk)."""
     window = camera_window(clip, start - clip.start)
     corners = ":".join(f"{k}='{v}'" for k, v in window.items())
     # An image input ticks in 1/25 s; a 1/fps time base keeps every frame's time exact.
-    return (f"{input_label}loop=loop={end - start - 1}:size=1:start=0,settb=1/{fps},"
+    frames = (f"loop=loop={end - start - 1}:size=1:start=0" if video_from is None else
+              f"trim=start_frame={start - video_from}:end_frame={end - video_from}")
+    return (f"{input_label}{frames},settb=1/{fps},"
             f"setpts=N+{start},perspective={corners}:interpolation=linear"
             f":eval=frame{then}{out_label}")
 
 
+def _video_frames(clip: Clip, first: int, last: int, fps: int) -> str:
+    """Absolute frames [first, last) of a scene shown by a video clip: the clip at the
+    render's frame rate (looped by its input's -stream_loop), from its own frame
+    first - clip.start: every frame is a function of the absolute frame number alone."""
+    return (f"fps={fps},trim=start_frame={first - clip.start}:end_frame={last - clip.start},"
+            "setpts=N,")
+
+
 def chunk_graph(timeline: Timeline, start: int, end: int, scene_inputs: dict[int, int],
-                size: tuple[int, int], burn: str = "") -> str:
-    """The filter graph for frames [start, end); input k is the still of scene_inputs' key.
+                size: tuple[int, int], burn: str = "", videos: frozenset[int] = frozenset()
+                ) -> str:
+    """The filter graph for frames [start, end); input k is the still of scene_inputs' key,
+    or, for a scene in ``videos``, its video clip (looped by the input's -stream_loop).
     ``burn``: filters that draw on the joined frames, timed by absolute frame (subtitles)."""
     width, height = size
     segments = timeline.segments(start, end)
     uses: dict[int, int] = {}
+    spans: dict[int, tuple[int, int]] = {}  # a scene's first and last+1 frame in this chunk
     for seg in segments:
         for scene in (seg.a, seg.b):
             if scene is not None:
                 uses[scene] = uses.get(scene, 0) + 1
+                lo, hi = spans.get(scene, (seg.start, seg.end))
+                spans[scene] = (min(lo, seg.start), max(hi, seg.end))
+    clips = {clip.scene: clip for clip in timeline.clips}
     chains = []
     for scene, index in scene_inputs.items():
-        # Fill the frame: scale up to cover, crop the overflow, once per still.
+        frames = (_video_frames(clips[scene], *spans[scene], timeline.fps)
+                  if scene in videos else "")
+        # Fill the frame: scale up to cover, crop the overflow, once per still (or clip).
         chains.append(
-            f"[{index}:v]scale={width}:{height}:force_original_aspect_ratio=increase"
+            f"[{index}:v]{frames}scale={width}:{height}:force_original_aspect_ratio=increase"
             f":flags=lanczos:out_color_matrix=bt709:out_range=tv,crop={width}:{height},"
             f"setsar=1,format=yuv420p,split={uses[scene]}"
             + "".join(f"[s{scene}u{u}]" for u in range(uses[scene])))
@@ -85,9 +105,9 @@ def chunk_graph(timeline: Timeline, start: int, end: int, scene_inputs: dict[int
         taken[scene] += 1
         return f"[s{scene}u{taken[scene] - 1}]"
 
-    clips = {clip.scene: clip for clip in timeline.clips}
+    starts = {scene: spans[scene][0] for scene in videos if scene in spans}
     for n, seg in enumerate(segments):
-        chains.append(_segment(seg, n, clips, still, timeline.fps, width))
+        chains.append(_segment(seg, n, clips, still, timeline.fps, width, starts))
     # concat guesses segment boundaries from timestamps; renumbering keeps every frame.
     # Burned-in text sees absolute times, so a chunk draws what the whole render draws.
     drawn = f"setpts=N+{start},{burn},setpts=PTS-{start}," if burn else "setpts=N,"
@@ -98,16 +118,20 @@ def chunk_graph(timeline: Timeline, start: int, end: int, scene_inputs: dict[int
 
 
 def _segment(seg: Segment, n: int, clips: dict[int, Clip], still, fps: int,
-             width: int) -> str:
+             width: int, videos: dict[int, int]) -> str:
+    """One segment's frames; ``videos``: scenes shown by a clip -> the absolute frame their
+    decoded frames start at in this chunk."""
     if seg.b is None:
         clip = clips[seg.a]
         return _moving_still(still(seg.a), clip, seg.start, seg.end, fps, f"[g{n}]",
-                             then=_black_fades(clip, fps))
+                             then=_black_fades(clip, fps), video_from=videos.get(seg.a))
     # Every transition's progress at absolute frame f is Segment.alpha(f); fade and overlay
     # run in C, ~50x faster than a per-pixel blend expression (benchmarks/dissolve.py).
     a_then, b_then, mix = _transition(seg, fps, width)
-    a = _moving_still(still(seg.a), clips[seg.a], seg.start, seg.end, fps, f"[g{n}a]", a_then)
-    b = _moving_still(still(seg.b), clips[seg.b], seg.start, seg.end, fps, f"[g{n}b]", b_then)
+    a = _moving_still(still(seg.a), clips[seg.a], seg.start, seg.end, fps, f"[g{n}a]", a_then,
+                      videos.get(seg.a))
+    b = _moving_still(still(seg.b), clips[seg.b], seg.start, seg.end, fps, f"[g{n}b]", b_then,
+                      videos.get(seg.b))
     return f"{a};{b};[g{n}a][g{n}b]{mix}[g{n}]"
 
 
@@ -172,14 +196,17 @@ def burn_filter(ass_file: Path, settings: RenderSettings) -> str:
 
 def chunk_args(timeline: Timeline, start: int, end: int, stills: dict[int, Path],
                settings: RenderSettings, out: Path, size: tuple[int, int] | None = None,
-               ass_file: Path | None = None) -> list[str]:
+               ass_file: Path | None = None, videos: frozenset[int] = frozenset()
+               ) -> list[str]:
     """ffmpeg arguments that encode frames [start, end) to ``out`` at ``size`` (default:
-    the settings'), with the subtitles of ``ass_file`` burned in if given (pure)."""
+    the settings'), with the subtitles of ``ass_file`` burned in if given; ``stills`` of the
+    scenes in ``videos`` are video clips, looped endlessly (pure)."""
     scenes = sorted(stills)
-    inputs = [arg for scene in scenes for arg in ("-i", str(stills[scene]))]
+    loop = {scene: ["-stream_loop", "-1"] if scene in videos else [] for scene in scenes}
+    inputs = [arg for scene in scenes for arg in (*loop[scene], "-i", str(stills[scene]))]
     burn = burn_filter(ass_file, settings) if ass_file else ""
     graph = chunk_graph(timeline, start, end, {s: k for k, s in enumerate(scenes)},
-                        size or settings.size, burn)
+                        size or settings.size, burn, frozenset(videos) & set(scenes))
     return ["-filter_complex_threads", str(settings.ffmpeg_threads), *inputs,
             "-filter_complex", graph, "-map", "[v]", *encoder_args(settings),
             "-frames:v", str(end - start), str(out)]
@@ -193,24 +220,31 @@ def scenes_in(timeline: Timeline, start: int, end: int) -> list[int]:
 
 def render_chunk(timeline: Timeline, start: int, end: int, stills: dict[int, bytes],
                  settings: RenderSettings, size: tuple[int, int] | None = None,
-                 ass: str | None = None, work: Path | None = None) -> bytes:
-    """Encode frames [start, end) from the scenes' PNG stills, at ``size`` (default: the
-    settings'), burning in the ASS subtitle script ``ass`` if given; return the MP4's bytes.
-    ``work``: an empty scratch folder the caller removes (a job's: scratch.task_folder);
-    without one, a temporary folder of its own."""
+                 ass: str | None = None, work: Path | None = None,
+                 clips: dict[int, bytes] | None = None) -> bytes:
+    """Encode frames [start, end) from the scenes' PNG stills (or, for scenes in ``clips``,
+    their video clips), at ``size`` (default: the settings'), burning in the ASS subtitle
+    script ``ass`` if given; return the MP4's bytes. ``work``: an empty scratch folder the
+    caller removes (a job's: scratch.task_folder); without one, a temporary folder of its own."""
+    clips = clips or {}
     if work is None:
         with tempfile.TemporaryDirectory(prefix="vidgen-chunk-") as tmp:
-            return render_chunk(timeline, start, end, stills, settings, size, ass, Path(tmp))
+            return render_chunk(timeline, start, end, stills, settings, size, ass, Path(tmp),
+                                clips)
     paths = {}
     for scene, png in stills.items():
         paths[scene] = work / f"scene{scene}.png"
         paths[scene].write_bytes(png)
+    for scene, video in clips.items():  # ffmpeg reads the clip's container by its bytes
+        paths[scene] = work / f"scene{scene}.clip"
+        paths[scene].write_bytes(video)
     ass_file = None
     if ass is not None:
         ass_file = work / "subtitles.ass"
         ass_file.write_text(ass, encoding="utf-8")
     out = work / "chunk.mp4"
-    ffmpeg(chunk_args(timeline, start, end, paths, settings, out, size, ass_file))
+    ffmpeg(chunk_args(timeline, start, end, paths, settings, out, size, ass_file,
+                      frozenset(clips)))
     return out.read_bytes()
 
 

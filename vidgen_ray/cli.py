@@ -261,6 +261,19 @@ def render(
     stems: str | None = typer.Option(None, help="Also write mix.<ext> and stems/ (speech, "
                                      "music, ambience, effects) as wav, flac, mp3 or aac "
                                      "(default: none)", show_default=False),
+    stems_bit_depth: int | None = typer.Option(
+        None, metavar="16|24", help="Bits per sample of WAV and FLAC stems (default: 16, "
+        "which every tool opens)", show_default=False),
+    music: str | None = typer.Option(
+        None, metavar="FILE|none", help="Your own music under every scene that names none "
+        "in the storyboard, or none for no music (default: music made for each mood)",
+        show_default=False),
+    music_volume: float | None = typer.Option(
+        None, metavar="0-4", help="Music level: 0 is silent, 0.5 is 6 dB quieter (default: 1)",
+        show_default=False),
+    ambience_volume: float | None = typer.Option(
+        None, metavar="0-4", help="Ambience level: 0 is silent (default: 1)",
+        show_default=False),
     address: str | None = typer.Option(None, help="Ray cluster to use, e.g. ray://head:10001"
                                        " (default: $RAY_ADDRESS, else a local Ray)",
                                        show_default=False),
@@ -328,7 +341,9 @@ def render(
                                  subtitle_speakers=subtitle_speakers,
                                  timeline_formats=timeline_formats,
                                  renditions=rendition or None,
-                                 qc_strict=qc_strict,
+                                 qc_strict=qc_strict, stems_bit_depth=stems_bit_depth,
+                                 music=music, music_volume=music_volume,
+                                 ambience_volume=ambience_volume,
                                  **(image_settings or {}), **(llm_settings or {}))
         if cast is not None:
             settings = settings.model_copy(

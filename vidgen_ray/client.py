@@ -59,6 +59,7 @@ class ServiceClient:
             body |= {"script": text, "filename": script.name}
         if idempotency_key:
             body["idempotency_key"] = idempotency_key
+        body["media"] = own_media(script, body, settings or {})
         # The service analyses the script before it answers: with a model (--llm) that can
         # take minutes, so a submit waits longer than other calls.
         return self._json("POST", "/v1/jobs", body, max(self.timeout, SUBMIT_TIMEOUT_S))
@@ -156,6 +157,32 @@ def _service_error(exc: urllib.error.HTTPError) -> ServiceError:
     retry = exc.headers.get("Retry-After")
     return ServiceError(error["message"], exc.code, error.get("type", "HTTPError"),
                         error.get("field"), float(retry) if retry else None)
+
+
+def own_media(script: Path, body: dict, settings: dict) -> dict[str, str]:
+    """The pictures, clips and music the script (read here with the local analyser) or
+    storyboard names, found beside it (--music: in the current folder), in base64 by the
+    names as written: the service reads no path of its own. Files not found are left out,
+    and the service names them."""
+    import base64
+
+    from vidgen_ray import media
+    from vidgen_ray.analysis import analyze_script
+    from vidgen_ray.errors import ScriptError
+    from vidgen_ray.storyboard import Storyboard
+
+    try:
+        board = (Storyboard.model_validate(body["storyboard"]) if "storyboard" in body
+                 else analyze_script(body["script"], body["filename"]))
+    except (ScriptError, ValueError):
+        board = Storyboard()  # the service says what is wrong with it
+    music = settings.get("music")
+    found = {}
+    for name in media.references(board, music):
+        path = Path(name) if name == music else script.parent / name
+        if path.is_file():
+            found[name] = base64.b64encode(path.read_bytes()).decode("ascii")
+    return found
 
 
 def _quote(job_id: str) -> str:

@@ -123,6 +123,15 @@ class RenderSettings(BaseSettings):
     stems: Literal["wav", "flac", "mp3", "aac"] | None = Field(
         None, description="Also write mix.<ext> and stems/{speech,music,ambience,effects}.<ext> "
         "in this format; empty writes none.")
+    stems_bit_depth: Literal[16, 24] = Field(
+        16, description="Bits per sample of WAV and FLAC stems: 16 (opens everywhere) or 24.")
+    music: str | None = Field(
+        None, description="A music file (WAV, MP3, FLAC, OGG, M4A) under every scene that "
+        "names none, or 'none' for no music; empty: music made for each scene's mood.")
+    music_volume: float = Field(1.0, ge=0.0, le=4.0, description="Music level: 1 is the "
+                                "default mix, 0.5 is 6 dB quieter, 0 silent.")
+    ambience_volume: float = Field(1.0, ge=0.0, le=4.0, description="Ambience level: 1 is the "
+                                   "default mix, 0 silent.")
     crossfade: float = Field(0.5, ge=0.0, le=2.0, description="Transition length in seconds.")
     transition: Transition = Field(
         "dissolve", description="Transition for scenes whose storyboard leaves it empty.")
@@ -369,6 +378,9 @@ class ServiceSettings(BaseSettings):
     max_script_bytes: int = Field(1024 * 1024, ge=1024, le=10 * 1024 * 1024,
                                   description="Largest script a request may carry.")
     max_scenes: int = Field(500, ge=1, le=10_000, description="Most scenes in one job.")
+    max_media_bytes: int = Field(32 * 1024 * 1024, ge=0, le=2 * 1024**3,
+                                 description="Most bytes of pictures, clips and music one job "
+                                 "may upload (its 'media'); 0 takes none.")
     page_size: int = Field(50, ge=1, le=1000, description="Jobs per page when listing.")
     # Work one job may ask for, counted while its script is read (analysis/budget.py): a
     # 1 MB script is ~4,000 lines and ~21 hours of narration.

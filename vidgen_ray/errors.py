@@ -9,6 +9,8 @@ paths, no program output); ``client_message`` gives it for any exception.
     ├── InputError                    (400) the user's input is wrong
     │   ├── ScriptError               script missing, unreadable, empty, nothing to speak
     │   ├── SettingsError             (422) a setting outside its allowed values
+    │   ├── MediaError                (422) a picture, clip or music file of the user's own
+    │   │                             is missing, unreadable, of the wrong type or too short
     │   └── TooLargeError             (413) a request beyond the service's limits
     ├── AuthError                     (401) no API key, or an unknown one
     ├── ForbiddenError                (403) the key may not see that job
@@ -64,6 +66,14 @@ class SettingsError(InputError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class MediaError(InputError):
+    http_status = 422
+
+    def __init__(self, message: str, public: str | None = None):
+        super().__init__(message)
+        self.public = public
 
 
 class TooLargeError(InputError):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import ray
 
-from vidgen_ray import scratch
+from vidgen_ray import media, scratch
 from vidgen_ray.actors.listen import prepare_local_start
 from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import FarmSettings, RenderSettings, backend_options, ray_runtime_env
@@ -372,6 +372,9 @@ def render(source: str | Path | Storyboard, out_dir: Path, settings: RenderSetti
     require_speech(storyboard)
     for program in ("ffmpeg", "ffprobe"):  # fail before any work, not after it
         find_tool(program)
+    # The user's own pictures, clips and music: found and checked before any work.
+    storyboard, music = media.for_local_render(storyboard, settings.music, source)
+    settings = settings.model_copy(update={"music": music})
     check_ffmpeg()  # new enough, with every filter the renders use
     out_dir = _prepare_output(out_dir)
     analyze_seconds = time.perf_counter() - started

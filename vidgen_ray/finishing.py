@@ -4,10 +4,12 @@ manifest written. Pure of scheduling: recipe.py calls these with the parts it ma
 from __future__ import annotations
 
 import asyncio
+import fnmatch
+import os
 import secrets
 from pathlib import Path
 
-from vidgen_ray import assembly, manifest, scratch, subtitle_rules, subtitles
+from vidgen_ray import assembly, manifest, media, scratch, subtitle_rules, subtitles
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError
 from vidgen_ray.ffmpeg import ffmpeg
@@ -64,6 +66,22 @@ def mux(listing: Listing, soundtrack: bytes, video: Path, title: str,
         listing = [(Path(path).absolute(), seconds) for path, seconds in listing]
         concat.write_text(assembly.concat_list(listing), encoding="utf-8")
         ffmpeg(assembly.mux_args(concat, wav, video, title))
+
+
+def shown_media(storyboard: Storyboard, settings: RenderSettings, parts: Path,
+                out_dir: Path) -> tuple[Storyboard, RenderSettings]:
+    """The storyboard and settings as the output files show them: media kept in the parts
+    folder (a service job's uploads) are named relative to the output folder, so no file
+    names a server folder and storyboard.json still renders from where it lies."""
+    def shown(path: str) -> str:
+        if os.path.isabs(path) and Path(path).is_relative_to(parts):
+            return os.path.relpath(path, out_dir)
+        return path
+
+    music = settings.music
+    if music and os.path.isabs(music):
+        settings = settings.model_copy(update={"music": shown(music)})
+    return media.resolve(storyboard, shown), settings
 
 
 def write_sidecars(out_dir: Path, timeline: Timeline, storyboard: Storyboard,
@@ -124,6 +142,38 @@ def sound_exports(out_dir: Path, names: list[str]) -> dict[str, dict]:
     """Digest and size of each sound file written beside the video (--stems)."""
     return {name: {"sha256": manifest.file_digest(out_dir / name),
                    "bytes": (out_dir / name).stat().st_size} for name in names}
+
+
+# Files a render always writes beside the video but that manifest.json cannot hash: itself,
+# and the QC report, which measures the finished video after the manifest is written.
+ALWAYS = ("manifest.json", "qc.json", "cast.json")
+# Every name a render can write beside the video. Only these are ever moved: the folder may
+# also hold a person's own files (the script, its pictures), which are left alone.
+RENDER_NAMES = ("video.mp4", "video-*x*.mp4", "subtitles.srt", "subtitles.vtt",
+                "storyboard.json", "timeline.otio", "timeline.fcpxml", "timeline.edl",
+                "mix.*", "stems/*.*", *ALWAYS)
+
+
+def sweep_stale(out_dir: Path, made: list[str]) -> list[str]:
+    """Move every file in ``out_dir`` that a render writes but this one did not make
+    (``made``: names relative to it) to parts/old/, so the folder's render outputs are what
+    manifest.json lists. Moved, not deleted; returns the names moved."""
+    keep = set(made) | set(ALWAYS)
+    old = out_dir / "parts" / "old"
+    moved = []
+    for path in sorted(out_dir.rglob("*")):
+        name = path.relative_to(out_dir).as_posix()
+        if (name.split("/")[0] == "parts" or not path.is_file() or name in keep
+                or not any(fnmatch.fnmatchcase(name, p) for p in RENDER_NAMES)):
+            continue
+        target = old / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.replace(target)
+        moved.append(name)
+    stems = out_dir / "stems"
+    if stems.is_dir() and not any(stems.iterdir()):
+        stems.rmdir()  # emptied by the sweep
+    return moved
 
 
 def package_version() -> str:

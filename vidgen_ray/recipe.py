@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from vidgen_ray import assembly, audio, finishing, manifest, subtitles
+from vidgen_ray import assembly, audio, finishing, manifest, media, subtitles
 from vidgen_ray.actors import ffmpeg_tasks
 from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import RenderSettings
@@ -205,8 +205,17 @@ class JobRun:
         self._image_keys = [content_key("image", backend=settings.image_model, version=version,
                                         request=cast.scene_key_fields(r, references))
                             for r in requests]
-        self._note_parts()
         self._pictures = {i: asyncio.Event() for i in range(len(requests))}
+        own = {i: s.media for i, s in enumerate(self.storyboard.scenes) if s.media}
+        for i, shown in own.items():  # the user's own picture or clip is the scene's still
+            self._image_keys[i] = content_key("image", shown=shown.kind, own=self._own(
+                i, media.digest_checked, shown.path))
+        self._note_parts()
+        for i, shown in own.items():
+            if not self.store.has(self._image_keys[i]):
+                _, png = await asyncio.to_thread(self._own, i, media.own_still, shown.kind,
+                                                 shown.path)
+                self.store.put(self._image_keys[i], png)
         if looks:
             portraits = await self._portraits(looks, side)
             if settings.ip_adapter:
@@ -214,6 +223,15 @@ class JobRun:
                                                    for x in r.looks)) for r in requests]
         await self._make("images", self._image_keys, requests, self.pools.image,
                          list(range(len(requests))), self._pictures)
+
+    @staticmethod
+    def _own(scene: int, read, *args):
+        """``read(*args)`` on a scene's own media; a failure is the scene's pictures'."""
+        try:
+            return read(*args)
+        except VidgenError as exc:
+            raise RenderError(f"scene {scene + 1}: {exc}", stage="images", scene=scene,
+                              public=f"scene {scene + 1}: {client_message(exc)}") from exc
 
     async def _portraits(self, looks: dict[str, CharacterLook], side: int) -> dict[str, bytes]:
         """Each character's reference portrait, made once through the image pool and kept
@@ -333,10 +351,15 @@ class JobRun:
         for scene in scenes:  # stream: start as soon as this chunk's pictures exist
             await self._picture(scene)
         stills = {s: self.store.get(self._image_keys[s]) for s in scenes}
+        shown = {s: self.storyboard.scenes[s].media for s in scenes}
+        clips = {s: media.read_checked(m.path) for s, m in shown.items()
+                 if m and m.kind == "video"}
+        for s in clips:
+            del stills[s]
         try:
             mp4, node = await ffmpeg_tasks.encode_chunk(
                 self.record.id, timeline, a, b, stills, self.settings, self.pools.cluster,
-                size, self._burned(timeline, a, b, size))
+                size, self._burned(timeline, a, b, size), clips or None)
         except VidgenError as exc:
             scene = _blame(stills)
             what = f"frames {a}-{b} at {size[0]}x{size[1]}"
@@ -418,7 +441,9 @@ class JobRun:
         try:
             wav, loudness, exports, seconds, node = await ffmpeg_tasks.mix_soundtrack(
                 self.record.id, Speech(track, rate).to_wav(), self.storyboard, timeline,
-                self.settings, self.pools.cluster)
+                self.settings, self.pools.cluster,
+                {name: media.read_checked(name)
+                 for name in media.music_files(self.storyboard, self.settings.music)})
         except VidgenError as exc:
             raise RenderError(f"soundtrack: {exc}", stage="audio",
                               public=f"soundtrack: {client_message(exc)}") from exc
@@ -438,7 +463,11 @@ class JobRun:
             "soundtrack", audio=audio.AUDIO_VERSION, speech=self._speech_keys, fps=timeline.fps,
             clips=timeline.clips, cues=[(c.scene, c.line, c.start, c.end) for c in timeline.cues],
             scenes=[(s.mood, s.ambience, [c.model_dump() for c in s.sfx]) for s in board.scenes],
-            seed=self.settings.seed, loudness=self.settings.loudness)
+            seed=self.settings.seed, loudness=self.settings.loudness,
+            music=[s.music for s in board.scenes], default_music=self.settings.music,
+            volumes=(self.settings.music_volume, self.settings.ambience_volume),
+            files={name: media.digest_checked(name)
+                   for name in media.music_files(board, self.settings.music)})
 
     # ---- finishing -------------------------------------------------------------------------
 
@@ -469,8 +498,9 @@ class JobRun:
     def _write_manifest(self, video: Path, timeline: Timeline, voices: dict[str, str],
                         speech_keys: list[str], chunk_keys: dict[tuple[int, int], list[str]],
                         loudness: dict, backends: dict[str, str]) -> None:
-        sidecars = finishing.write_sidecars(self.out_dir, timeline, self.storyboard,
-                                            self.settings)
+        board, settings = finishing.shown_media(self.storyboard, self.settings,
+                                                self.store.root, self.out_dir)
+        sidecars = finishing.write_sidecars(self.out_dir, timeline, board, settings)
         sidecars += finishing.write_edit_timelines(
             self.out_dir, self.storyboard, timeline, self.settings,
             [self.store.path(k) for k in self._image_keys],
@@ -479,8 +509,8 @@ class JobRun:
                 *(k for ks in chunk_keys.values() for k in ks), *self._soundtrack_keys]
         info = {**self.info, "scenes": len(timeline.clips), "lines": len(timeline.cues)}
         data = manifest.build_manifest(
-            version=finishing.package_version(), storyboard=self.storyboard,
-            settings=self.settings, backends=backends, voices=voices, video=info,
+            version=finishing.package_version(), storyboard=board,
+            settings=settings, backends=backends, voices=voices, video=info,
             timings=self.timings,
             artifacts=[video, *(self.out_dir / name for name in self.renditions), *sidecars],
             parts={k: self.store.path(k) for k in keys}, loudness=loudness)
@@ -491,7 +521,11 @@ class JobRun:
         data["pictures"] = cast.pictures_manifest([self.store.get(k) for k in self._image_keys],
                                              self._portrait_keys)
         data["renditions"] = self.renditions
+        # Everything this render leaves beside the video; anything else is moved to
+        # parts/old/ (finishing.sweep_stale), so the folder is what this lists.
+        data["outputs"] = sorted({*data["artifacts"], *self._exports, *finishing.ALWAYS})
         manifest.write_json(self.out_dir / "manifest.json", data)
+        finishing.sweep_stale(self.out_dir, data["outputs"])
 
     # ---- bookkeeping -----------------------------------------------------------------------
 

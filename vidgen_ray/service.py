@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from vidgen_ray import preflight, tenancy
+from vidgen_ray import preflight, tenancy, uploads
 from vidgen_ray.analysis.budget import Budget, charge_storyboard
 from vidgen_ray.config import FARM_FIELDS, RenderSettings, ServiceSettings, load_settings
 from vidgen_ray.errors import (
@@ -205,6 +205,10 @@ class JobRequest(BaseModel):
     idempotency_key: str | None = Field(None, pattern=IDEMPOTENCY_KEY, strict=True,
                                         description=("Sending the same key again returns the "
                                                      "same job instead of a new one."))
+    media: dict[str, str] = Field(default_factory=dict, strict=True, description=(
+        "Your own pictures, clips and music: file name -> its bytes in base64. A storyboard's "
+        "media path, a scene's music, or the music setting names one of these; the service "
+        "reads no path of its own."))
 
     @model_validator(mode="after")
     def _one_source(self) -> JobRequest:
@@ -241,12 +245,13 @@ class Limits:
     max_minutes: float = 120.0
     max_queued_per_key: int = 8
     max_tenant_priority: int = 10
+    max_media_bytes: int = 32 * 1024 * 1024
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> Limits:
         return cls(settings.max_script_bytes, settings.max_scenes, settings.max_lines,
                    settings.max_words, settings.max_minutes, settings.max_queued_per_key,
-                   settings.max_tenant_priority)
+                   settings.max_tenant_priority, settings.max_media_bytes)
 
     def budget(self, source: str) -> Budget:
         return Budget(self.max_scenes, self.max_lines, self.max_words, self.max_minutes,
@@ -264,16 +269,21 @@ def check_priority(caller: Caller, priority: int, limits: Limits) -> None:
 
 def prepare(request: JobRequest, limits: Limits,
             limiter_for: Callable[[RenderSettings], Any] | None = None,
-            caller: Caller | None = None) -> tuple[Storyboard, dict[str, Any]]:
+            caller: Caller | None = None, media_dir: Path | None = None
+            ) -> tuple[Storyboard, dict[str, Any]]:
     """The storyboard and settings to queue, or the 4xx that says what to change.
     ``limiter_for(settings)``: the rate limiter a language model's requests go through (the
     cluster's; None or absent: the one shared by this machine's processes). ``caller``:
     who asks (None: a non-admin key); only admin keys pass operator-only settings and
-    priorities above the cap."""
+    priorities above the cap. ``media_dir``: where the job's uploaded media are kept (None:
+    the request may name none)."""
     admin = caller is not None and caller.admin
     tenancy.check_priority(request.priority, admin, limits.max_tenant_priority)
     storyboard, settings, render_settings = _storyboard(request, limits, limiter_for, admin)
     require_speech(storyboard)  # ScriptError (400): nothing to speak
+    # Media name uploads only, never a path of the server's (422); checked like a render's.
+    storyboard, settings = uploads.place(storyboard, settings, request.media,
+                                         limits.max_media_bytes, media_dir)
     # What would fail later (a voice, a backend not installed, a missing folder): now.
     preflight.check_job(storyboard, render_settings,
                         source="script" if request.script is not None else "storyboard")
@@ -283,7 +293,8 @@ def prepare(request: JobRequest, limits: Limits,
 def analyze(request: AnalyzeRequest, limits: Limits,
             limiter_for: Callable[[RenderSettings], Any] | None = None,
             caller: Caller | None = None) -> Storyboard:
-    """The storyboard a job with this script and these settings would render."""
+    """The storyboard a job with this script and these settings would render (its media
+    names as written: nothing is read)."""
     job = JobRequest(script=request.script, filename=request.filename,
                      settings=request.settings)
     return _storyboard(job, limits, limiter_for, caller is not None and caller.admin)[0]

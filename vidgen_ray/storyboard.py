@@ -84,6 +84,39 @@ class SoundCue(_Model):
         return self
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mpg", ".mpeg")
+
+
+def media_kind(path: str) -> Literal["image", "video"] | None:
+    """A file's kind by its name: a picture, a video clip, or None when the name says not."""
+    suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    return "image" if suffix in IMAGE_SUFFIXES else "video" if suffix in VIDEO_SUFFIXES else None
+
+
+class Media(_Model):
+    """A picture or clip of your own, shown for the scene instead of a made picture, with
+    the scene's camera move and transitions. A picture is scaled and cropped to cover the
+    frame; a clip too, and trimmed to the scene's length or looped to fill it (its sound is
+    not used). A relative path is read from the script's (or storyboard's) folder; through
+    the service it names a file uploaded with the job."""
+
+    path: str = Field(min_length=1, description="The picture or clip file.")
+    kind: Literal["image", "video"] | None = Field(
+        None, description="image or video; empty: told by the file name's extension.")
+
+    @model_validator(mode="after")
+    def _known_kind(self) -> Media:
+        if self.kind is None:
+            self.kind = media_kind(self.path)
+        if self.kind is None:
+            raise ValueError(
+                f"{self.path!r}: cannot tell a picture from a clip by its name: use a "
+                f"picture ({', '.join(IMAGE_SUFFIXES)}) or a clip "
+                f"({', '.join(VIDEO_SUFFIXES)}), or set kind to image or video")
+        return self
+
+
 class Scene(_Model):
     title: str = ""
     description: str = Field("", description="What the picture shows.")
@@ -97,6 +130,11 @@ class Scene(_Model):
         None, description="Camera move on the picture; empty: chosen by the render's seed.")
     seed: int | None = Field(None, ge=0)
     sfx: list[SoundCue] = Field(default_factory=list, description="One-shot sound effects.")
+    media: Media | None = Field(
+        None, description="Your own picture or clip for this scene; empty: a made picture.")
+    music: str | None = Field(
+        None, description="A music file for this scene, or 'none' for silence; empty: the "
+        "render's --music, else music made for the mood.")
 
     @model_validator(mode="after")
     def _cues_in_range(self) -> Scene:

@@ -32,7 +32,8 @@ ADMIN = Caller("ops", admin=True)
 TENANT_SETTINGS = (
     "resolution", "aspect", "fps", "llm", "llm_model", "llm_temperature", "llm_max_tokens",
     "llm_rewrite", "tts_model", "tts_voice", "tts_speed", "cast", "tts_temperature",
-    "image_model", "loudness", "preview", "stems", "crossfade", "transition", "burn_subtitles",
+    "image_model", "loudness", "preview", "stems", "stems_bit_depth", "music", "music_volume",
+    "ambience_volume", "crossfade", "transition", "burn_subtitles",
     "subtitle_font", "subtitle_size", "subtitle_outline", "subtitle_position", "subtitle_box",
     "subtitle_max_cps", "timeline_formats", "subtitle_speakers", "qc_strict", "renditions",
     "chunk_seconds", "crf", "x264_preset", "seed", "image_resolution",

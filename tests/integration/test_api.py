@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
 ALICE, BOB, OPS = "alice-key-0123456789", "bob-key-0123456789ab", "ops-key-0123456789abc"
 SCRIPT = "# Harbour\n\nThe boats come home.\n\n# Night\n\nThe lamps go out."
 SETTINGS = {"fps": 12, "chunk_seconds": 2.0}
-MAX_SCRIPT, MAX_SCENES = 4096, 8
+MAX_SCRIPT, MAX_SCENES, MAX_MEDIA = 4096, 8, 200_000
 
 
 
@@ -37,7 +37,7 @@ def service(tmp_path_factory):
         VIDGEN_API_KEYS=f"alice:{ALICE},bob:{BOB},ops:{OPS}:admin", VIDGEN_STORAGE=str(home),
         VIDGEN_MAX_RUNNING_JOBS="1", VIDGEN_MAX_QUEUED_JOBS="2", VIDGEN_RETRY_AFTER="7",
         VIDGEN_MAX_SCRIPT_BYTES=str(MAX_SCRIPT), VIDGEN_MAX_SCENES=str(MAX_SCENES),
-        VIDGEN_PAGE_SIZE="2",
+        VIDGEN_PAGE_SIZE="2", VIDGEN_MAX_MEDIA_BYTES=str(MAX_MEDIA),
         # One picture at a time (0.3 s each): the kill test stops the farm between two.
         VIDGEN_IMAGE_WORKERS="1", VIDGEN_IMAGE_BATCH_SIZE="1", VIDGEN_MAX_IN_FLIGHT="1")
     factories = {"image": partial(SlowImageBackend, latency_s=0.3, log_path=str(log))}
@@ -185,13 +185,67 @@ def test_limits_answer_clear_4xx_naming_the_field(service):
         status, _, answer = call(service, "POST", "/v1/jobs", body)
         assert status == code, (body.keys(), answer)
         assert error_of(answer)["field"] == field, answer
-    huge = json.dumps({"script": "x" * (2 * MAX_SCRIPT + 1024 * 1024)}).encode()
+    huge = json.dumps({"script": "x" * (2 * MAX_SCRIPT + 4 * MAX_MEDIA // 3 + 1024 * 1024)}
+                      ).encode()
     status, _, answer = call(service, "POST", "/v1/jobs", raw=huge)
     assert status == 413 and error_of(answer)["field"] == "body"
     status, _, answer = call(service, "POST", "/v1/jobs", raw=b"{not json")
     assert status == 422 and error_of(answer)["type"] == "ValidationError"
     _, _, page = call(service, "GET", "/v1/jobs?limit=1000", key=OPS)
     assert all(j["status"] != "queued" for j in page["jobs"])  # nothing refused was queued
+
+
+def test_own_media_are_uploaded_with_the_job_and_no_server_path_is_read(service, tmp_path):
+    import base64
+    import io
+
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (220, 30, 30)).save(picture, format="PNG")
+    script = "# Harbour\n\n![the quay](quay.png)\n\nThe boats come home."
+    # A path on the server (this file exists there) is refused, uploaded or not.
+    server_file = tmp_path / "quay.png"
+    server_file.write_bytes(picture.getvalue())
+    for body in ({"script": script.replace("quay.png", str(server_file))},
+                 {"script": script, "media": {"other.png": ""}},
+                 {"script": SCRIPT, "settings": {**SETTINGS, "music": str(server_file)}}):
+        status, _, answer = call(service, "POST", "/v1/jobs", {"settings": SETTINGS, **body})
+        assert status == 422 and "not a file uploaded" in error_of(answer)["message"], answer
+    too_much = base64.b64encode(b"x" * (MAX_MEDIA + 1000)).decode()
+    status, _, answer = call(service, "POST", "/v1/jobs",
+                             {"script": script, "media": {"quay.png": too_much}})
+    assert status == 413, answer
+    # The CLI's client finds the picture beside the script and uploads it under its name.
+    from vidgen_ray.client import ServiceClient
+
+    folder = tmp_path / "film"
+    (folder / "pictures").mkdir(parents=True)
+    (folder / "pictures" / "quay.png").write_bytes(picture.getvalue())
+    (folder / "film.md").write_text(script.replace("quay.png", "pictures/quay.png"),
+                                    encoding="utf-8")
+    client = ServiceClient(f"http://{service[0]}", ALICE)
+    job = client.submit(folder / "film.md", SETTINGS)
+    done = wait(service, job["id"])
+    assert done["status"] == "done", done["error"]
+    _, _, video = call(service, "GET", f"/v1/jobs/{job['id']}/video")
+    (tmp_path / "video.mp4").write_bytes(video)
+    frame = subprocess.run(["ffmpeg", "-v", "error", "-ss", "0.8", "-i",
+                            str(tmp_path / "video.mp4"), "-frames:v", "1", "-s", "16x9",
+                            "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                           capture_output=True, check=True).stdout
+    reds, greens = frame[0::3], frame[1::3]
+    assert sum(reds) / len(reds) > 180 and sum(greens) / len(greens) < 80  # the upload
+    # Its storyboard and manifest name the upload without the service's folder, and the
+    # storyboard's relative path leads to it from the job's own outputs folder.
+    root = str(service[1].resolve())
+    for name in ("storyboard", "manifest"):
+        _, _, text = call(service, "GET", f"/v1/jobs/{job['id']}/{name}")
+        assert root not in json.dumps(text), name
+    _, _, board = call(service, "GET", f"/v1/jobs/{job['id']}/storyboard")
+    shown = board["scenes"][0]["media"]["path"]
+    assert not shown.startswith("/")
+    assert (service[1] / "outputs" / job["id"] / shown).read_bytes() == picture.getvalue()
 
 
 def test_a_saturated_farm_answers_429_with_retry_after(service):

@@ -394,3 +394,18 @@ def test_sniffed_as_fountain_from_forced_and_lowercase_extension_cues():
     assert detect_format("MOM (O. S.)\nLuke!\n\nHANS (on the radio)\nWhat?\n") == "fountain"
     assert detect_format("@McCLANE\nYippie ki-yay!\n\n@DeVITO\nNo.\n") == "fountain"
     assert detect_format("23\nSkidoo.\n\n42\nHike.\n") == "prose"
+
+
+def test_image_and_clip_notes_are_the_scenes_own_media():
+    board = analyze("Title: Film\n\nINT. HOUSE - DAY\n[[IMAGE: pictures/house.png]]\n\n"
+                    "Mara waits.\n\nMARA\nHello.\n\nEXT. SEA - NIGHT\n\n"
+                    "Waves crash. [[CLIP: clips/sea.mov]]\n")
+    assert [(s.media.path, s.media.kind) for s in board.scenes] == [
+        ("pictures/house.png", "image"), ("clips/sea.mov", "video")]
+    assert [line.text for line in board.scenes[0].lines] == ["Mara waits.", "Hello."]
+    assert [line.text for line in board.scenes[1].lines] == ["Waves crash."]
+    # The note's word sets the kind, whatever the extension says.
+    board = analyze("EXT. SEA - NIGHT\n\n[[VIDEO: sea.dat]]\n\nWaves.\n")
+    assert board.scenes[0].media.kind == "video"
+    with pytest.raises(ScriptError, match="names two pictures or clips"):
+        analyze("EXT. SEA - NIGHT\n\n[[IMAGE: a.png]]\n[[CLIP: b.mp4]]\n\nWaves.\n")

@@ -197,3 +197,20 @@ def test_same_text_same_storyboard():
 ])
 def test_detect_markdown(text, filename, expected):
     assert detect_format(text, filename) == expected
+
+
+def test_an_image_under_a_heading_is_the_scenes_own_picture_or_clip():
+    board = analyze_script(
+        "# Film\n\n## Quay\n\n![the quay at dawn](pictures/quay.JPG)\n\nThe boats came home.\n"
+        "\n## Sea\n\nThe waves ![](<clips/my waves.mp4> \"title\") rolled in.\n"
+        "\n## Night\n\nDark.\n", "film.md")
+    assert [(s.media.path, s.media.kind) if s.media else None for s in board.scenes] == [
+        ("pictures/quay.JPG", "image"), ("clips/my waves.mp4", "video"), None]
+    assert [line.text for line in board.scenes[1].lines] == ["The waves rolled in."]
+
+
+def test_two_images_in_a_scene_or_an_unknown_kind_are_refused():
+    with pytest.raises(ScriptError, match="names two pictures or clips"):
+        analyze_script("## Quay\n\n![](a.png)\n![](b.png)\n\nBoats.\n", "film.md")
+    with pytest.raises(ScriptError, match="cannot tell a picture from a clip"):
+        analyze_script("## Quay\n\n![](notes.txt)\n\nBoats.\n", "film.md")

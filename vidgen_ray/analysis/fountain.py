@@ -22,6 +22,9 @@ screenplain reads the elements; this module maps them:
   a note ``[[SFX: thunder]]`` is a sound cue: at the start or end of a paragraph (or on a
   line of its own between paragraphs) it sounds before or after that paragraph; inside one,
   just before it.
+* a note ``[[IMAGE: path]]`` or ``[[CLIP: path]]`` (``PICTURE:`` and ``VIDEO:`` work too)
+  in a scene → the scene's own picture or clip, a path relative to the script's folder;
+  one per scene.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ _CUE_TAG = re.compile(r"\(([^)]*)\)")
 _ABBREVIATION = re.compile(r"^(?:[A-Z]\s*\.\s*)+[A-Z]?\.?$")
 # A sound cue after prepare(): a forced action line screenplain passes through as it is.
 _SFX_MARK = "VIDGEN-SFX:"
+_MEDIA_MARK = "VIDGEN-MEDIA:"
+_MEDIA_NOTE = re.compile(r"\[\[\s*(IMAGE|PICTURE|CLIP|VIDEO)\s*:\s*(.+?)\s*\]\]", re.IGNORECASE)
 _PARAGRAPHS = re.compile(r"(\n[ \t]*\n)")
 
 
@@ -79,6 +84,9 @@ def prepare(text: str) -> str:
     # screenplain drops the boneyard after finding the title page: /* */ on top would hide it.
     text = screenplain.boneyard_re.sub("", text)
     text = _mark_sound_cues(text)
+    # A media note becomes a forced action paragraph of its own, read back by _add_action.
+    text = _MEDIA_NOTE.sub(lambda m: f"\n\n!{_MEDIA_MARK}{_kind(m.group(1))}|{m.group(2)}\n\n",
+                           text)
     # screenplain drops notes within one paragraph only: a note over a blank line is spoken.
     text = _NOTE.sub("", text)
     lines = text.split("\n")
@@ -153,11 +161,18 @@ def _is_heading_cue(cue: str) -> bool:
     return is_slug(cue) or (cue.startswith(".") and not cue.startswith(".."))
 
 
+def _kind(word: str) -> str:
+    return "image" if word.upper() in ("IMAGE", "PICTURE") else "video"
+
+
 def _add_action(lines: list[str], drafts: list[SceneDraft]) -> None:
     scene, spoken = drafts[-1], []
     for line in (line.strip() for line in lines):
         if line.startswith(_SFX_MARK):
             scene.cue([line.removeprefix(_SFX_MARK)])
+        elif line.startswith(_MEDIA_MARK):
+            kind, _, path = line.removeprefix(_MEDIA_MARK).partition("|")
+            scene.show(path, kind)
         elif line.startswith("=") and not line.startswith("=="):
             # screenplain keeps a synopsis as action unless it follows a heading or section.
             scene.synopsis = " ".join(filter(None, [scene.synopsis, line[1:].strip()]))

@@ -19,7 +19,10 @@ Markdown:
   so ``أحمد: مرحبا`` is spoken by أحمد. Lines after it, up to the next cue or blank line,
   continue the speech. Words like Note, Chapter or SFX are never speakers.
 * Other paragraphs and list items are narration. Emphasis, code and links are reduced to
-  their words, images and HTML comments are dropped.
+  their words, HTML comments are dropped.
+* An image ``![alt](path)`` under a heading is that scene's own picture or clip (by the
+  file's extension: ``.png``, ``.jpg``... or ``.mp4``, ``.mov``...), a path relative to
+  the script's folder; it is not spoken. One per scene.
 * ``[SFX: thunder]`` is a sound cue, not spoken: on a line of its own it sounds between the
   lines around it; inside a line, just before that paragraph. Prose takes cues the same way.
 
@@ -40,6 +43,7 @@ from vidgen_ray.storyboard import (
     NARRATOR,
     Character,
     Line,
+    Media,
     Scene,
     SoundCue,
     Storyboard,
@@ -70,6 +74,19 @@ class SceneDraft:
     synopsis: str = ""
     transition: Transition | None = None  # None: the render's default transition
     sfx: list[SoundCue] = field(default_factory=list)
+    media: Media | None = None  # a picture or clip of the user's own
+
+    def show(self, path: str, kind: str | None = None) -> None:
+        """Use the user's own picture or clip ``path`` for this scene."""
+        if self.media is not None:
+            raise ScriptError(f"scene {self.title!r} names two pictures or clips "
+                              f"({self.media.path!r} and {path!r}): keep one per scene")
+        try:
+            self.media = Media(path=path, kind=kind)
+        except ValueError as exc:  # pydantic's ValidationError is one
+            message = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
+            raise ScriptError(f"scene {self.title!r}: {message.removeprefix('Value error, ')}"
+                              ) from None
 
     def cue(self, names: list[str]) -> None:
         """Sound effects just before the next line (after the last, if none follows)."""
@@ -226,7 +243,7 @@ def _scene(draft: SceneDraft, cast: list[Character]) -> Scene:
     return Scene(title=draft.title, description=_describe(draft, setting),
                  lines=draft.lines, characters=_present(draft, cast), mood=mood_of(text),
                  ambience=ambience_of(text, interior), transition=draft.transition,
-                 sfx=draft.sfx)
+                 sfx=draft.sfx, media=draft.media)
 
 
 def _describe(draft: SceneDraft, setting: str) -> str:
@@ -275,6 +292,8 @@ _RULE = re.compile(r"^\s*([-*_=])(?:\s*\1){2,}\s*$")
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
 _QUOTE = re.compile(r"^\s*(?:>\s?)+")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+# ![alt](path) or ![alt](<path with spaces> "title"); group 1 or 2: the path.
+_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*(?:<([^>]+)>|([^)\s]+))(?:\s+[\"'(][^)]*)?\)")
 _INLINE = (  # (pattern, replacement), applied in order
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
     (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
@@ -310,6 +329,10 @@ def _markdown_blocks(text: str) -> Iterator[tuple[str, int, str]]:
     kind, lines, inline = "paragraph", [], []
     for raw in text.split("\n"):
         line = _QUOTE.sub("", raw)
+        if not _FENCE.match(line):
+            for a, b in _IMAGE.findall(line):
+                yield ("media", 0, a or b)
+            line = _IMAGE.sub("", line)
         alone, cues = sfx.only_cues(line), sfx.cues_in(line)
         line = sfx.strip_cues(line)
         skip = alone or not line.strip() or _FENCE.match(line) or _RULE.match(line)  # "* * *"
@@ -348,6 +371,8 @@ def _markdown_drafts(blocks: Iterable[tuple[str, int, str]]) -> tuple[str, list[
             level_ones += level == 1
         elif kind == "sfx":
             drafts[-1].cue(text.split(","))
+        elif kind == "media":
+            drafts[-1].show(text)
         elif kind == "item":
             drafts[-1].narrate(clean_markdown(text))
         else:

@@ -10,6 +10,7 @@ from vidgen_ray.audio.effects import RECIPES as EFFECT_RECIPES
 from vidgen_ray.audio.mix import (
     BUSES,
     TRUE_PEAK,
+    Bed,
     bed_filters,
     effect_filters,
     loudnorm_filter,
@@ -23,9 +24,9 @@ from vidgen_ray.audio.render import Soundtrack, render_soundtrack
 from vidgen_ray.audio.stems import FORMATS as STEM_FORMATS
 
 # Part of every soundtrack's identity: bump it when a recipe or the mix changes.
-AUDIO_VERSION = "2"
+AUDIO_VERSION = "3"
 
-__all__ = ["AMBIENCE", "AUDIO_VERSION", "BUSES", "EFFECT_RECIPES", "MOODS", "STEM_FORMATS",
+__all__ = ["AMBIENCE", "AUDIO_VERSION", "BUSES", "Bed", "EFFECT_RECIPES", "MOODS", "STEM_FORMATS",
            "TRUE_PEAK", "Soundtrack", "arrange", "bed_filters", "effect_filters",
            "loudnorm_filter", "mix_args", "mix_graph", "parse_loudnorm", "place_speech",
            "render_soundtrack"]

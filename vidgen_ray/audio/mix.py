@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,26 @@ TRUE_PEAK = -1.0  # dBTP ceiling of the final track
 # loudnorm aims under the ceiling: the AAC encode of the final MP4 adds a few tenths of a dB.
 _LOUDNORM_TP = -1.8
 _MONO = f"aformat=sample_fmts=fltp:sample_rates={AUDIO_RATE}:channel_layouts=mono"
+# A music file of the user's own, mastered near -14 LUFS, is brought to about the level of
+# the music made for a mood, so it sits under the speech the same way (then --music-volume).
+MUSIC_FILE_GAIN_DB = -14.0
+NO_MUSIC = "none"
+
+
+@dataclass(frozen=True)
+class Bed:
+    """How the music and ambience beds are made: ``music`` is --music (a file, "none", or
+    None for music made by mood; a scene's own ``music`` beats it), ``files`` the local
+    path of every music file named, the volumes multiply each bus."""
+
+    music: str | None = None
+    music_volume: float = 1.0
+    ambience_volume: float = 1.0
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def music_of(self, scene_music: str | None) -> str | None:
+        """A scene's music: a file, NO_MUSIC, or None (made for its mood)."""
+        return scene_music or self.music
 
 
 def place_speech(cue_starts: list[float], lines: list[np.ndarray], rate: int,
@@ -53,21 +74,36 @@ def _bus(name: str, sources: list[tuple[str, str]], seconds: float) -> list[str]
     return [*chains, f"{labels}amix=inputs={len(sources)}:normalize=0:duration=longest[{name}]"]
 
 
-def bed_filters(storyboard: Storyboard, timeline: Timeline, seed: int
-                ) -> tuple[list[str], str, str]:
+def bed_filters(storyboard: Storyboard, timeline: Timeline, seed: int,
+                bed: Bed | None = None) -> tuple[list[str], str, str]:
     """Chains making each scene's music and ambience at its place, faded in and out over
     the scene's dissolves; returns them and the labels of the music and ambience buses.
 
     Each mood's music is made once (one pass of its progression) and looped for every scene
-    in that mood: aevalsrc is the costly part of the mix."""
+    in that mood: aevalsrc is the costly part of the mix. A music file (input 1, 2... in
+    the order of ``bed.files``, looped endlessly by -stream_loop) starts from its beginning
+    in every scene that plays it, as a mood's music does."""
+    bed = bed or Bed()
     fps = timeline.fps
-    by_mood: dict[str, list[int]] = {}
+    by_source: dict[str, list[int]] = {}  # "mood:<mood>" or "file:<path>" -> scenes
     for clip in timeline.clips:
-        by_mood.setdefault(storyboard.scenes[clip.scene].mood, []).append(clip.scene)
+        scene = storyboard.scenes[clip.scene]
+        own = bed.music_of(scene.music)
+        if own != NO_MUSIC:
+            key = f"file:{own}" if own else f"mood:{scene.mood}"
+            by_source.setdefault(key, []).append(clip.scene)
     chains, music, ambience, passes = [], [], [], {}
-    for mood, scenes in by_mood.items():
-        source, length = music_source(mood, seed)
-        passes[mood] = length
+    inputs = {path: k + 1 for k, path in enumerate(bed.files)}
+    for key, scenes in by_source.items():
+        kind, _, name = key.partition(":")
+        if kind == "mood":
+            source, length = music_source(name, seed)
+            how = (f"aloop=loop=-1:size={length},", MUSIC_RATE)
+        else:  # the input loops itself; kept at full rate: it is music, not a pad
+            source = (f"[{inputs[name]}:a]aresample={AUDIO_RATE},aformat=channel_layouts=mono,"
+                      f"volume={MUSIC_FILE_GAIN_DB}dB")
+            how = ("", AUDIO_RATE)
+        passes.update(dict.fromkeys(scenes, how))
         chains.append(f"{source},asplit={len(scenes)}"
                       + "".join(f"[pass{scene}]" for scene in scenes))
     for clip in timeline.clips:
@@ -77,12 +113,16 @@ def bed_filters(storyboard: Storyboard, timeline: Timeline, seed: int
         place = (f"{_MONO},afade=t=in:d={fade:.3f},"
                  f"afade=t=out:st={max(0.0, seconds - fade):.3f}:d={fade:.3f},"
                  f"adelay=delays={round(clip.start * AUDIO_RATE / fps)}S:all=1")
-        music.append((f"[pass{clip.scene}]aloop=loop=-1:size={passes[scene.mood]},"
-                      f"atrim=end_sample={round(seconds * MUSIC_RATE)},{place}", f"m{clip.scene}"))
+        if clip.scene in passes:
+            loop, rate = passes[clip.scene]
+            music.append((f"[pass{clip.scene}]{loop}"
+                          f"atrim=end_sample={round(seconds * rate)},{place},"
+                          f"volume={bed.music_volume:.4f}", f"m{clip.scene}"))
         noise = ambience_source(scene.ambience, seconds,
                                 stable_seed("bed", str(seed), str(clip.scene)))
         if noise:
-            ambience.append((f"{noise},{place}", f"a{clip.scene}"))
+            ambience.append((f"{noise},{place},volume={bed.ambience_volume:.4f}",
+                             f"a{clip.scene}"))
     chains += [*_bus("music_bed", music, timeline.duration),
                *_bus("ambience_bed", ambience, timeline.duration)]
     return chains, "[music_bed]", "[ambience_bed]"
@@ -105,18 +145,18 @@ def _fit(samples: int) -> str:
 
 
 def mix_graph(storyboard: Storyboard, timeline: Timeline, seed: int,
-              stems: bool = False) -> tuple[str, list[str]]:
-    """The filter graph (input 0: the placed speech) and its output labels: [mix], then with
-    ``stems`` one per bus in BUSES order."""
+              stems: bool = False, bed: Bed | None = None) -> tuple[str, list[str]]:
+    """The filter graph (input 0: the placed speech, then ``bed.files``) and its output
+    labels: [mix], then with ``stems`` one per bus in BUSES order."""
     samples = timeline.audio_samples
-    bed, music, ambience = bed_filters(storyboard, timeline, seed)
+    bed_chains, music, ambience = bed_filters(storyboard, timeline, seed, bed)
     fx_chains, effects = effect_filters(storyboard, timeline, seed)
     chains = [
         f"[0:a]aresample={AUDIO_RATE},{_MONO},"
         # Light compression keeps quiet and loud lines even before loudness normalisation.
         "acompressor=threshold=0.125:ratio=3:attack=5:release=120,"
         "asplit=3[speech_bus][key_m][key_a]",
-        *bed, *fx_chains,
+        *bed_chains, *fx_chains,
         f"{music}[key_m]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400"
         "[music_bus]",
         f"{ambience}[key_a]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400"
@@ -136,11 +176,14 @@ def mix_graph(storyboard: Storyboard, timeline: Timeline, seed: int,
 
 
 def mix_args(speech_wav: Path, storyboard: Storyboard, timeline: Timeline, seed: int,
-             out: Path, stems: dict[str, Path] | None = None) -> list[str]:
+             out: Path, stems: dict[str, Path] | None = None, bed: Bed | None = None
+             ) -> list[str]:
     """ffmpeg arguments for the raw mix (and, given paths, each bus alone) (pure)."""
-    graph, outputs = mix_graph(storyboard, timeline, seed, stems=bool(stems))
+    graph, outputs = mix_graph(storyboard, timeline, seed, stems=bool(stems), bed=bed)
     paths = [out, *(stems[bus] for bus in BUSES)] if stems else [out]
-    args = ["-i", str(speech_wav), "-filter_complex", graph]
+    files = [a for path in (bed.files.values() if bed else ())
+             for a in ("-stream_loop", "-1", "-i", str(path))]
+    args = ["-i", str(speech_wav), *files, "-filter_complex", graph]
     for label, path in zip(outputs, paths, strict=True):
         args += ["-map", label, "-ar", str(AUDIO_RATE), "-c:a", "pcm_f32le", str(path)]
     return args
@@ -185,3 +228,22 @@ def normalise_args(raw: Path, target: float, measured: dict, samples: int, out: 
             f"{limiter}{loudnorm_filter(target, measured)},aresample={AUDIO_RATE},"
             f"{_fit(samples)}", "-ar", str(AUDIO_RATE), "-ac", "2", "-c:a", "pcm_f32le",
             str(out)]
+
+
+def loudness_record(applied: dict, normalised: dict, final: dict) -> dict:
+    """manifest.json's loudness block (pure): the second, applied pass (its filter, which
+    carries the first pass's measurement it was given, and how loudnorm ran it) and the
+    finished track measured again; not the first pass, which only measured."""
+    def figures(report: dict) -> dict:
+        return {"integrated": float(report["input_i"]), "true_peak": float(report["input_tp"]),
+                "lra": float(report["input_lra"]), "threshold": float(report["input_thresh"])}
+
+    return {
+        "target": applied.get("target_i"),
+        "applied": {"filter": applied.get("filter"),
+                    "normalization_type": normalised.get("normalization_type"),
+                    "target_offset": float(normalised["target_offset"]),
+                    "output_i": float(normalised["output_i"]),
+                    "output_tp": float(normalised["output_tp"])},
+        "final": figures(final),
+    }
