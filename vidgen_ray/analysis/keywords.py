@@ -135,7 +135,8 @@ def _best(table: _Table, text: str, language: str) -> str | None:
             if not found or since_negator <= 3:  # "no rain", "without a sound of the sea"
                 continue
             following = clause[index + 1] if index + 1 < len(clause) else ""
-            if found[0] == "epic" and following and sounds.match(following):
+            if (found[0] == "epic" and following and sounds.match(following)
+                    and not sounds.match(token)):
                 continue  # "a roaring fire", "thundering waves": the sound, not the mood
             scores[found[0]] += found[1]
     best = max(scores, key=scores.__getitem__)  # max keeps the first of equals: table order

@@ -218,7 +218,8 @@ def _cast(drafts: list[SceneDraft]) -> list[Character]:
 
 def _scene(draft: SceneDraft, cast: list[Character], language: str) -> Scene:
     setting, interior = setting_of(draft.heading, draft.forced_heading)
-    text = " ".join([draft.heading, draft.synopsis, *(line.text for line in draft.lines)])
+    # Each part its own clause: a heading's last word does not run into the first line.
+    text = ". ".join([draft.heading, draft.synopsis, *(line.text for line in draft.lines)])
     return Scene(title=draft.title, description=_describe(draft, setting),
                  lines=draft.lines, characters=_present(draft, cast), mood=mood_of(text, language),
                  ambience=ambience_of(text, interior, language), transition=draft.transition,
