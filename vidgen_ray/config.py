@@ -117,6 +117,10 @@ class RenderSettings(BaseSettings):
     transition: Transition = Field(
         "dissolve", description="Transition for scenes whose storyboard leaves it empty.")
     burn_subtitles: bool = Field(False, description="Draw the subtitles into the picture too.")
+    card_text: Literal["auto", "narration", "title"] = Field(
+        "auto", description="What a card shows under its title: narration (the scene's "
+        "description), title (only its place and characters, for subtitles on screen), auto "
+        "(title when subtitles are burned in or the job comes through the service).")
     subtitle_font: str = Field("DejaVu Sans", min_length=1, description="Burn-in font family.")
     subtitle_fonts_dir: str = Field(
         "/usr/share/fonts/truetype/dejavu", min_length=1,

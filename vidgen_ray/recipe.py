@@ -23,7 +23,7 @@ from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, SettingsError, VidgenError, client_message
 from vidgen_ray.ffmpeg import ffmpeg_version
-from vidgen_ray.images import cast, wants_portraits
+from vidgen_ray.images import card_text, cast, wants_portraits
 from vidgen_ray.images.base import CharacterLook, ImageRequest
 from vidgen_ray.jobs import JobRecord, SceneParts, SceneStatus
 from vidgen_ray.speech import create_speech_backend
@@ -195,10 +195,14 @@ class JobRun:
         side = cast.portrait_side(settings.image_resolution)
         self._portrait_keys = {name: content_key("portrait", **cast.portrait_key_fields(
             settings.image_model, version, look, side)) for name, look in looks.items()}
+        narration = card_text.shows_narration(settings.card_text, settings.burn_subtitles)
+        language = self.storyboard.language
         requests = [ImageRequest(scene_number=i + 1, title=s.title, description=s.description,
                                  characters=tuple(s.characters), mood=s.mood, width=width,
                                  height=height, seed=cast.picture_seed(self.storyboard, i, looks),
-                                 looks=tuple(looks[n] for n in s.characters if n in looks))
+                                 looks=tuple(looks[n] for n in s.characters if n in looks),
+                                 language=language, caption=card_text.card_words(
+                                     s.description, [line.text for line in s.lines], narration))
                     for i, s in enumerate(self.storyboard.scenes)]
         # Keys first (chunks streaming early look them up); portraits count by their keys.
         references = self._portrait_keys if settings.ip_adapter else {}

@@ -183,6 +183,8 @@ def prepare(request: JobRequest, limits: Limits,
                                 f"{limits.max_script_bytes}: split it into several jobs",
                                 field="script")
     settings = request.settings.model_dump(exclude_none=True)
+    if settings.get("card_text", "auto") == "auto":  # the page offers a subtitle track:
+        settings["card_text"] = "title"  # the cards leave the narration to it
     render_settings = load_settings(**settings)  # cross-field checks; SettingsError names it
     if request.script is not None:
         # --llm gemini|openai: the model is called here, with the server's own key

@@ -26,13 +26,16 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, features
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.images import linebreak
 from vidgen_ray.images.base import ImageRequest
+from vidgen_ray.images.card_text import mood_label, scene_label
 from vidgen_ray.images.fonts import NOTO, face_for, find_noto, font_runs, language_of
 from vidgen_ray.images.linebreak import ellipsise, is_rtl, wrap_text
 
-DRAWING_VERSION = "cards-2"  # 2: a font, language and line breaking per writing system
+DRAWING_VERSION = "cards-3"  # 2: a font, language and line breaking per writing system;
+# 3: labels in the script's language, a caption
 SAFE_FRACTION = 0.90  # a 10% Ken Burns zoom keeps this central part in view
 MARGIN = 0.07  # content box inset per side, as a fraction of width/height: inside the 5%
 Rgb = tuple[int, int, int]
+Box = tuple[float, float, float, float]  # left, top, right, bottom, in pixels
 
 # mood -> (top, bottom, accent): dark enough everywhere for white text.
 PALETTES: dict[str, tuple[Rgb, Rgb, Rgb]] = {
@@ -110,23 +113,31 @@ def text_width(text: str, bold: bool, size: int, fonts: tuple[Path | None, Path 
 
 
 def draw_text(draw: ImageDraw.ImageDraw, x: float, middle: float, text: str, bold: bool,
-              size: int, fonts: tuple[Path | None, Path | None], fill, rtl: bool) -> None:
+              size: int, fonts: tuple[Path | None, Path | None], fill, rtl: bool) -> Box:
     """Draw text from x, centred on the line ``middle``: as one shaped string when one font
     covers it, else run by run on a shared baseline (runs in reverse in a right-to-left
-    paragraph, each shaped in its own direction)."""
+    paragraph, each shaped in its own direction). Returns the box its ink may cover."""
     runs = runs_of(text, bold, size, fonts)
     if len(runs) == 1:
-        draw.text((x, middle), text, font=runs[0][1], fill=fill, anchor="lm",
-                  **text_options(text, rtl))
-        return
+        options = text_options(text, rtl)
+        draw.text((x, middle), text, font=runs[0][1], fill=fill, anchor="lm", **options)
+        return draw.textbbox((x, middle), text, font=runs[0][1], anchor="lm", **options)
     ascent, descent = runs[0][1].getmetrics()
     baseline = middle + (ascent - descent) / 2
+    boxes = []
     for run, font in reversed(runs) if rtl else runs:
         if is_rtl(run) != rtl:  # its trailing space belongs between it and the next run
             run = run[len(run.rstrip()):] + run.rstrip()
         options = text_options(run, is_rtl(run))
         draw.text((x, baseline), run, font=font, fill=fill, anchor="ls", **options)
+        boxes.append(draw.textbbox((x, baseline), run, font=font, anchor="ls", **options))
         x += font.getlength(run, **options)
+    return union(boxes)
+
+
+def union(boxes: list[Box]) -> Box:
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def text_options(text: str, rtl: bool) -> dict:
@@ -201,6 +212,7 @@ class _Card:
         self.accent = (*_palette(request.mood)[2], 255)
         self.layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
         self.draw = ImageDraw.Draw(self.layer, "RGBA")
+        self.boxes: list[tuple[str, Box]] = []  # every piece of text drawn, and its ink box
 
     def font(self, bold: bool, size: float, text: str = "") -> ImageFont.FreeTypeFont:
         return font_for(text, bold, round(size * self.unit), self.fonts)
@@ -216,8 +228,10 @@ class _Card:
         self.draw.rectangle((self.left, self.top, self.left + 5 * u, self.top + 0.8 * u),
                             fill=self.accent)
         y = self.top + 2.2 * u
-        self.spaced(self.left, y, f"SCENE {self.request.scene_number:02d}", label, self.accent)
-        mood = self.request.mood.upper()
+        language = self.request.language
+        self.spaced(self.left, y, scene_label(language, self.request.scene_number), label,
+                    self.accent)
+        mood = mood_label(language, self.request.mood)
         x = self.right - self.spaced(0, 0, mood, tag, None)
         self.spaced(x, y + 0.3 * u, mood, tag, (255, 255, 255, 170))
         return y + 4 * u
@@ -232,7 +246,8 @@ class _Card:
                           width, 2 if self.landscape else 3)
         title_height = len(title) * title_step + (rule if title else 0)
         room = int((bottom - top - title_height) // text_step)
-        text = wrap_text(request.description,
+        caption = request.description if request.caption is None else request.caption
+        text = wrap_text(caption,
                          lambda t: text_width(t, False, text_size, self.fonts), width,
                          max(0, min(room, 7 if self.landscape else 12)))
         y = top + max(0.0, bottom - top - title_height - len(text) * text_step) * 0.62
@@ -243,13 +258,14 @@ class _Card:
             self.draw.rectangle((x, y + 0.9 * u, x + 9 * u, y + 1.3 * u), fill=self.accent)
             y += rule
         self.lines(text, y, False, text_size, text_step, (255, 255, 255, 225),
-                   is_rtl(request.description))
+                   is_rtl(caption))
 
     def lines(self, lines: list[str], y: float, bold: bool, size: int, step: float, fill,
               rtl: bool) -> float:
         for line in lines:  # right-to-left paragraphs hang from the right edge
             x = self.right - text_width(line, bold, size, self.fonts, rtl) if rtl else self.left
-            draw_text(self.draw, x, y + step / 2, line, bold, size, self.fonts, fill, rtl)
+            self.boxes.append((line, draw_text(self.draw, x, y + step / 2, line, bold, size,
+                                               self.fonts, fill, rtl)))
             y += step
         return y
 
@@ -309,17 +325,21 @@ class _Card:
             self.draw.text((x + inset + dot / 2, y + height / 2), initial, anchor="mm",
                            font=self.font(True, 2.6, initial), fill=(255, 255, 255, 255))
             text_x = x + inset + dot + height * 0.25
-        draw_text(self.draw, text_x, y + height / 2, name, True, round(font.size), self.fonts,
-                  (255, 255, 255, 240), is_rtl(name))
+        self.boxes.append((name, draw_text(self.draw, text_x, y + height / 2, name, True,
+                                           round(font.size), self.fonts, (255, 255, 255, 240),
+                                           is_rtl(name))))
         return width
 
     def spaced(self, x: float, y: float, text: str, font, fill) -> float:
         """Letter-spaced caps for the small labels; measures only when fill is None."""
-        start, tracking = x, font.size * 0.18
+        start, tracking, boxes = x, font.size * 0.18, []
         for char in text:
             if fill is not None:
                 self.draw.text((x, y), char, font=font, fill=fill)
+                boxes.append(self.draw.textbbox((x, y), char, font=font))
             x += font.getlength(char) + tracking
+        if boxes:
+            self.boxes.append((text, union(boxes)))
         return x - tracking - start
 
 
@@ -364,6 +384,15 @@ def render_text_layer(request: ImageRequest,
                       fonts: tuple[Path | None, Path | None] | None = None) -> Image.Image:
     """Everything written on the card, on a transparent layer the size of the frame."""
     return _Card(request, fonts or find_fonts()).render()
+
+
+def text_boxes(request: ImageRequest,
+               fonts: tuple[Path | None, Path | None] | None = None) -> list[tuple[str, Box]]:
+    """Each piece of text the card writes (labels, title and text lines, names) with the box
+    its ink covers: what the tests hold inside the frame at every size and aspect."""
+    card = _Card(request, fonts or find_fonts())
+    card.render()
+    return card.boxes
 
 
 class CardsBackend:
