@@ -88,3 +88,25 @@ def test_a_rendition_of_another_shape_has_its_own_card_layout(ray_local, tmp_pat
     for picture, cut in ((frame, False), (crop, True)):  # the crop proves the check can fail
         writing = np.nonzero((picture.mean(axis=2) > 170).any(axis=0))[0]
         assert writing.size and (writing.min() <= 3 or writing.max() >= 356) == cut
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (360, 640), (640, 360), (1080, 1080)])
+def test_burned_subtitles_fit_every_frame(size, tmp_path):
+    """libass draws the captions of a 42-character line at every shape: nothing touches the
+    frame's sides (a 9:16 frame gets shorter lines, not cut ones)."""
+    from vidgen_ray.assembly import burn_filter
+    from vidgen_ray.subtitles import Caption, format_ass
+
+    width, height = size
+    settings = RenderSettings()
+    captions = [Caption(0.0, 2.0, ("Wwwww young man stood on the step, soaked",
+                                   "and shivering in the rain at the door."))]
+    ass = tmp_path / "s.ass"
+    ass.write_text(format_ass(captions, settings, size), encoding="utf-8")
+    png = tmp_path / "frame.png"
+    ffmpeg(["-f", "lavfi", "-i", f"color=black:s={width}x{height}:d=1", "-vf",
+            burn_filter(ass, settings), "-ss", "0.5", "-frames:v", "1", "-y", str(png)])
+    ink = np.asarray(Image.open(png).convert("L")) > 60
+    columns = np.nonzero(ink.any(axis=0))[0]
+    assert columns.size, "no subtitle was drawn"
+    assert columns.min() > 2 and columns.max() < width - 3, (columns.min(), columns.max())
