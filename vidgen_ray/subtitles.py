@@ -157,7 +157,7 @@ def format_ass(cues: Sequence[Caption] | Cues, settings: RenderSettings,
         *events, ""])
 
 
-GLYPH_EM = 0.62  # a generous average advance of a sans-serif letter, in ems
+GLYPH_EM = 0.55  # a generous average advance of a sans-serif letter, in ems
 MAX_BURN_LINES = 4  # a narrow frame may break a caption into this many lines
 
 

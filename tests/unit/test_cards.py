@@ -22,8 +22,10 @@ from vidgen_ray.images import create_image_backend
 from vidgen_ray.images.base import ImageRequest
 from vidgen_ray.images.card_text import card_words, mood_label, scene_label, shows_narration
 from vidgen_ray.images.cards import (
+    MARGIN,
     PALETTES,
     SAFE_FRACTION,
+    SUBTITLE_BAND,
     CardsBackend,
     find_fonts,
     is_rtl,
@@ -201,6 +203,7 @@ LAYOUTS = {
     "plain": {},
     "overfull": {"title": "W" * 300, "description": LONG, "characters": CROWD},
     "title only": {"caption": "interior, lighthouse, night"},
+    "title only, overfull": {"caption": LONG, "title": "W" * 300, "characters": CROWD},
     "no caption, no cast": {"caption": "", "characters": ()},
     "right to left": {"title": "المنارة", "description": "المصباح يدور فوق البحر الأسود.",
                       "characters": ("مارا",)},
@@ -222,6 +225,9 @@ def test_every_text_box_lies_inside_the_frame(layout, width, height):
     for text, (left, top, right, bottom) in boxes:
         assert inset * width <= left and right <= (1 - inset) * width, (text, width, height)
         assert inset * height <= top and bottom <= (1 - inset) * height, (text, width, height)
+    if layout.startswith("title only"):  # beside subtitles: their band stays clear
+        clear = (1 - MARGIN - SUBTITLE_BAND) * height
+        assert all(bottom <= clear + 1 for _, (_, _, _, bottom) in boxes), layout
 
 
 def test_labels_are_in_the_script_language():

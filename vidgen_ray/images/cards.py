@@ -34,6 +34,7 @@ DRAWING_VERSION = "cards-3"  # 2: a font, language and line breaking per writing
 # 3: labels in the script's language, a caption
 SAFE_FRACTION = 0.90  # a 10% Ken Burns zoom keeps this central part in view
 MARGIN = 0.07  # content box inset per side, as a fraction of width/height: inside the 5%
+SUBTITLE_BAND = 0.25  # of the height, kept clear at the bottom of a card beside subtitles
 Rgb = tuple[int, int, int]
 Box = tuple[float, float, float, float]  # left, top, right, bottom, in pixels
 
@@ -219,6 +220,14 @@ class _Card:
 
     def render(self) -> Image.Image:
         header_bottom = self.header()
+        request = self.request
+        if request.caption is not None and request.caption != request.description:
+            # Beside subtitles (card_text title): names under the header and the lower
+            # part of the frame left to the subtitles, so nothing is drawn under them.
+            names_bottom = self.chips(top=header_bottom + 3 * self.unit)
+            band = SUBTITLE_BAND * self.layer.height
+            self.body(names_bottom + 4 * self.unit, self.bottom - band)
+            return self.layer
         self.body(header_bottom + 4 * self.unit, self.chips() - 4 * self.unit)
         return self.layer
 
@@ -269,19 +278,21 @@ class _Card:
             y += step
         return y
 
-    def chips(self) -> float:
-        """A name chip per character along the bottom, at most two rows; returns their top."""
+    def chips(self, top: float | None = None) -> float:
+        """A name chip per character, at most two rows, along the bottom (returns their
+        top) or from ``top`` down (returns their bottom)."""
         if not self.request.characters:
-            return self.bottom
+            return self.bottom if top is None else top
         font, height, gap = self.font(True, 2.9), 6.2 * self.unit, 1.6 * self.unit
         rows = self.chip_rows(list(self.request.characters), font, height, gap)
-        top = y = self.bottom - len(rows) * height - (len(rows) - 1) * gap
+        block = len(rows) * height + (len(rows) - 1) * gap
+        y = self.bottom - block if top is None else top
         for row in rows:
             x = self.left
             for name in row:
                 x += self.chip(name, x, y, font, height) + gap
             y += height + gap
-        return top
+        return self.bottom - block if top is None else top + block
 
     def chip_rows(self, names: list[str], font, height: float, gap: float) -> list[list[str]]:
         """Pack chips into rows; past two rows the rest become one '+N' chip."""
