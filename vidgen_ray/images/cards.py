@@ -1,9 +1,12 @@
 """Storyboard cards with Pillow: the embedded picture backend, no GPU and no download.
 
-A card is a mood-coloured gradient with soft seeded shapes (so a Ken Burns move has
-something to move over), the scene number and title, the description and the characters
-as name chips. Every size is a fraction of the frame, and nothing is drawn outside the
-central 90%, so a 10% zoom never cuts text. Same request, same PNG bytes.
+A card is a mood-coloured gradient with soft seeded shapes (card_background.py, so a Ken
+Burns move has something to move over), the scene number and mood in the script's language
+(card_text.py), the title, the caption (the description, or only what is not spoken when
+subtitles are on screen) and the characters as name chips. Every size is a fraction of the
+frame and the layout is made for the frame's own shape; nothing is drawn outside the
+central 90%, so a 10% zoom never cuts text, and ``text_boxes`` gives every text box drawn.
+Same request, same PNG bytes.
 
 Every writing system: each piece of text gets a font that covers its script (fonts.py),
 is shaped by raqm (HarfBuzz + FriBiDi) with its language and direction, and wraps where
@@ -16,16 +19,20 @@ import colorsys
 import functools
 import hashlib
 import io
-import random
 from pathlib import Path
 
-import numpy as np
 import PIL
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, features
 
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.images import linebreak
 from vidgen_ray.images.base import ImageRequest
+from vidgen_ray.images.card_background import (  # noqa: F401 (PALETTES: re-exported)
+    PALETTES,
+    Rgb,
+    _palette,
+    render_background,
+)
 from vidgen_ray.images.card_text import mood_label, scene_label
 from vidgen_ray.images.fonts import NOTO, face_for, find_noto, font_runs, language_of
 from vidgen_ray.images.linebreak import ellipsise, is_rtl, wrap_text
@@ -35,19 +42,7 @@ DRAWING_VERSION = "cards-3"  # 2: a font, language and line breaking per writing
 SAFE_FRACTION = 0.90  # a 10% Ken Burns zoom keeps this central part in view
 MARGIN = 0.07  # content box inset per side, as a fraction of width/height: inside the 5%
 SUBTITLE_BAND = 0.25  # of the height, kept clear at the bottom of a card beside subtitles
-Rgb = tuple[int, int, int]
 Box = tuple[float, float, float, float]  # left, top, right, bottom, in pixels
-
-# mood -> (top, bottom, accent): dark enough everywhere for white text.
-PALETTES: dict[str, tuple[Rgb, Rgb, Rgb]] = {
-    "neutral": ((74, 78, 92), (24, 26, 34), (214, 196, 160)),
-    "calm": ((44, 110, 128), (12, 36, 58), (142, 222, 214)),
-    "tense": ((128, 32, 36), (22, 8, 14), (255, 122, 89)),
-    "joyful": ((214, 118, 52), (122, 36, 86), (255, 214, 110)),
-    "sad": ((58, 74, 112), (16, 20, 34), (160, 182, 226)),
-    "mysterious": ((78, 42, 112), (12, 8, 30), (196, 156, 255)),
-    "epic": ((150, 66, 30), (18, 12, 28), (255, 180, 72)),
-}
 
 _FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),  # Debian, Ubuntu
@@ -146,57 +141,6 @@ def text_options(text: str, rtl: bool) -> dict:
     if layout_engine() != ImageFont.Layout.RAQM:
         return {}
     return {"direction": "rtl" if rtl else "ltr", "language": language_of(text)}
-
-
-def render_background(width: int, height: int, mood: str, seed: int) -> Image.Image:
-    """Gradient, seeded soft shapes and a vignette: everything that is not text."""
-    top, bottom, accent = _palette(mood)
-    t = np.linspace(0.0, 1.0, height)[:, None]
-    t = t * (0.6 + 0.4 * t)  # ease in: the top colour holds a little longer
-    rows = np.asarray(top, np.float64) * (1 - t) + np.asarray(bottom, np.float64) * t
-    column = rows.round().astype(np.uint8)[:, None, :]
-    pixels = np.ascontiguousarray(np.broadcast_to(column, (height, width, 3)))
-    image = Image.fromarray(pixels, "RGB").convert("RGBA")
-    # Shapes and vignette are smooth: draw them small, blur, scale up (cheap even at 4K).
-    small = (max(8, width // 8), max(8, height // 8))
-    shapes = _soft_shapes(small, top, accent, seed)
-    image.alpha_composite(shapes.resize(image.size, Image.BICUBIC))
-    image.alpha_composite(_vignette(small).resize(image.size, Image.BICUBIC))
-    return image
-
-
-def _palette(mood: str) -> tuple[Rgb, Rgb, Rgb]:
-    if mood not in PALETTES:
-        raise SettingsError(f"unknown mood {mood!r}: use one of {', '.join(PALETTES)}",
-                            field="mood")
-    return PALETTES[mood]
-
-
-def _soft_shapes(size: tuple[int, int], top: Rgb, accent: Rgb, seed: int) -> Image.Image:
-    rng = random.Random(seed)
-    width, height = size
-    short = min(size)
-    layer = Image.new("RGBA", size, (*accent, 0))
-    draw = ImageDraw.Draw(layer, "RGBA")
-    glow = tuple(min(255, c + 70) for c in top)
-    for _ in range(7):
-        x, y = rng.uniform(-0.1, 1.1) * width, rng.uniform(-0.1, 1.1) * height
-        r = rng.uniform(0.12, 0.4) * short
-        colour = accent if rng.random() < 0.6 else glow
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=(*colour, rng.randint(14, 34)))
-    return layer.filter(ImageFilter.GaussianBlur(short * 0.02))
-
-
-def _vignette(size: tuple[int, int]) -> Image.Image:
-    width, height = size
-    y, x = np.ogrid[-1:1:height * 1j, -1:1:width * 1j]
-    # Only + * / and sqrt: exactly rounded on every CPU, so the PNG bytes never vary.
-    d = np.clip((np.sqrt(x * x + y * y) - 0.55) / 0.9, 0, 1)
-    darkness = d * np.sqrt(d) * 150
-    alpha = Image.fromarray(darkness.astype(np.uint8), "L")
-    layer = Image.new("RGBA", size, (0, 0, 0, 0))
-    layer.putalpha(alpha)
-    return layer
 
 
 class _Card:
