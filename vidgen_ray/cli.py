@@ -283,6 +283,10 @@ def render(
     burn_subtitles: bool | None = typer.Option(
         None, "--burn-subtitles/--no-burn-subtitles", help="Draw the subtitles into the "
         "picture too (default: no; .srt/.vtt are always written)", show_default=False),
+    card_text: str | None = typer.Option(
+        None, help="What a card shows under its title: narration, title (place and "
+        "characters only) or auto (title with burned subtitles) (default: auto)",
+        show_default=False),
     subtitle_font: str | None = typer.Option(None, help="Burn-in font family"
                                              " (default: DejaVu Sans)", show_default=False),
     subtitle_fonts_dir: str | None = typer.Option(
@@ -331,6 +335,7 @@ def render(
                                  tts_temperature=temperature, bark_model=bark_model,
                                  bark_decoding=bark_decoding,
                                  transition=transition, burn_subtitles=burn_subtitles,
+                                 card_text=card_text,
                                  subtitle_font=subtitle_font,
                                  subtitle_fonts_dir=subtitle_fonts_dir,
                                  subtitle_size=subtitle_size,

@@ -136,6 +136,13 @@ class RenderSettings(BaseSettings):
     transition: Transition = Field(
         "dissolve", description="Transition for scenes whose storyboard leaves it empty.")
     burn_subtitles: bool = Field(False, description="Draw the subtitles into the picture too.")
+    rendition_pictures: Literal["redraw", "crop"] = Field(
+        "redraw", description="Renditions of another shape: redraw each picture for it "
+        "(cards always are), or, for SDXL, crop one picture at the centre (faster).")
+    card_text: Literal["auto", "narration", "title"] = Field(
+        "auto", description="What a card shows under its title: narration (the scene's "
+        "description), title (only its place and characters, for subtitles on screen), auto "
+        "(title when subtitles are burned in or the job comes through the service).")
     subtitle_font: str = Field("DejaVu Sans", min_length=1, description="Burn-in font family.")
     subtitle_fonts_dir: str = Field(
         "/usr/share/fonts/truetype/dejavu", min_length=1,
@@ -306,6 +313,34 @@ class RenderSettings(BaseSettings):
         grow = max([1.0, *(max(w / width, h / height) for w, h in self.rendition_sizes)])
         grow = min(grow, MAX_SIDE / max(width, height))
         return (round(width * grow / 2) * 2, round(height * grow / 2) * 2)
+
+    @property
+    def picture_sizes(self) -> dict[tuple[int, int], tuple[int, int]]:
+        """Each output size (the main one first) -> the size its pictures are drawn at.
+
+        Every shape gets its own pictures, drawn for it: a 9:16 rendition of a 16:9 render
+        has its cards laid out again for 9:16, never cut from the 16:9 ones. Sizes of one
+        shape share pictures large enough for the largest. Only SDXL pictures with
+        ``rendition_pictures=crop`` are drawn once, at ``picture_size``, and cropped at
+        the centre for every shape (one diffusion pass instead of one per shape)."""
+        sizes = [self.size, *self.rendition_sizes]
+        if self.image_model == "sdxl" and self.rendition_pictures == "crop":
+            return dict.fromkeys(sizes, self.picture_size)
+        shapes: list[list[tuple[int, int]]] = []
+        for w, h in sizes:
+            same = [g for g in shapes if abs(g[0][0] / g[0][1] - w / h) <= 0.01 * w / h]
+            if same:
+                same[0].append((w, h))
+            else:
+                shapes.append([(w, h)])
+        out: dict[tuple[int, int], tuple[int, int]] = {}
+        for group in shapes:
+            width, height = group[0]
+            grow = max(max(w / width, h / height) for w, h in group)
+            grow = min(grow, MAX_SIDE / max(width, height))
+            picture = (round(width * grow / 2) * 2, round(height * grow / 2) * 2)
+            out.update(dict.fromkeys(group, picture))
+        return out
 
     @property
     def size(self) -> tuple[int, int]:

@@ -104,10 +104,11 @@ def estimate_timeline(storyboard: Storyboard, settings: RenderSettings) -> Timel
 
 def _graph(storyboard: Storyboard, settings: RenderSettings, timeline: Timeline) -> TaskGraph:
     lines, scenes = storyboard.line_count(), len(storyboard.scenes)
+    pictures = scenes * len(set(settings.picture_sizes.values()))  # a set per shape
     return TaskGraph(
-        scenes=scenes, lines=lines, speech_requests=lines, image_requests=scenes,
+        scenes=scenes, lines=lines, speech_requests=lines, image_requests=pictures,
         speech_calls=math.ceil(lines / settings.speech_batch_size),
-        image_calls=math.ceil(scenes / settings.image_batch_size),
+        image_calls=math.ceil(pictures / settings.image_batch_size),
         chunks=len(timeline.chunks(settings.chunk_seconds)) * (1 + len(settings.rendition_sizes)),
         chunk_seconds=settings.chunk_seconds)
 

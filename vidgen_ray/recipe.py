@@ -23,7 +23,7 @@ from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, SettingsError, VidgenError, client_message
 from vidgen_ray.ffmpeg import ffmpeg_version
-from vidgen_ray.images import cast, wants_portraits
+from vidgen_ray.images import card_text, cast, wants_portraits
 from vidgen_ray.images.base import CharacterLook, ImageRequest
 from vidgen_ray.jobs import JobRecord, SceneParts, SceneStatus
 from vidgen_ray.speech import create_speech_backend
@@ -71,7 +71,9 @@ class JobRun:
         self._sizes = [settings.size, *settings.rendition_sizes]
         self._pictures: dict[int, asyncio.Event] = {}
         self._pictures_task: asyncio.Future | None = None
-        self._image_keys: list[str] = []
+        self._image_keys: list[str] = []  # the main size's pictures
+        # Each picture size (one per shape, see RenderSettings.picture_sizes), its keys.
+        self._shape_keys: dict[tuple[int, int], list[str]] = {}
         self._portrait_keys: dict[str, str] = {}
         self._speech_keys: list[str] = []
         self._speech_changed = asyncio.Event()
@@ -188,28 +190,37 @@ class JobRun:
         return requests, keys
 
     async def _make_pictures(self, version: str) -> None:
+        """Each scene's picture for every shape the outputs have (main size first)."""
         settings = self.settings
-        # Made once, large enough for every rendition to crop its shape from.
-        width, height = settings.picture_size
+        shapes = list(dict.fromkeys(settings.picture_sizes.values()))
         looks = cast.character_looks(self.storyboard) if wants_portraits(settings) else {}
         side = cast.portrait_side(settings.image_resolution)
         self._portrait_keys = {name: content_key("portrait", **cast.portrait_key_fields(
             settings.image_model, version, look, side)) for name, look in looks.items()}
+        narration = card_text.shows_narration(settings.card_text, settings.burn_subtitles)
+        language = self.storyboard.language
         requests = [ImageRequest(scene_number=i + 1, title=s.title, description=s.description,
                                  characters=tuple(s.characters), mood=s.mood, width=width,
                                  height=height, seed=cast.picture_seed(self.storyboard, i, looks),
-                                 looks=tuple(looks[n] for n in s.characters if n in looks))
-                    for i, s in enumerate(self.storyboard.scenes)]
+                                 looks=tuple(looks[n] for n in s.characters if n in looks),
+                                 language=language, caption=card_text.card_words(
+                                     s.description, [line.text for line in s.lines], narration))
+                    for width, height in shapes for i, s in enumerate(self.storyboard.scenes)]
         # Keys first (chunks streaming early look them up); portraits count by their keys.
         references = self._portrait_keys if settings.ip_adapter else {}
-        self._image_keys = [content_key("image", backend=settings.image_model, version=version,
-                                        request=cast.scene_key_fields(r, references))
-                            for r in requests]
-        self._pictures = {i: asyncio.Event() for i in range(len(requests))}
+        keys = [content_key("image", backend=settings.image_model, version=version,
+                            request=cast.scene_key_fields(r, references)) for r in requests]
+        count = len(self.storyboard.scenes)
         own = {i: s.media for i, s in enumerate(self.storyboard.scenes) if s.media}
-        for i, shown in own.items():  # the user's own picture or clip is the scene's still
-            self._image_keys[i] = content_key("image", shown=shown.kind, own=self._own(
+        for i, shown in own.items():  # the user's own picture or clip: the still of every shape
+            key = content_key("image", shown=shown.kind, own=self._own(
                 i, media.digest_checked, shown.path))
+            for shape in range(len(shapes)):
+                keys[shape * count + i] = key
+        self._shape_keys = {shape: keys[k * count:(k + 1) * count]
+                            for k, shape in enumerate(shapes)}
+        self._image_keys = keys[:count]
+        self._pictures = {i: asyncio.Event() for i in range(len(requests))}
         self._note_parts()
         for i, shown in own.items():
             if not self.store.has(self._image_keys[i]):
@@ -221,8 +232,8 @@ class JobRun:
             if settings.ip_adapter:
                 requests = [replace(r, looks=tuple(replace(x, portrait=portraits[x.name])
                                                    for x in r.looks)) for r in requests]
-        await self._make("images", self._image_keys, requests, self.pools.image,
-                         list(range(len(requests))), self._pictures)
+        await self._make("images", keys, requests, self.pools.image,
+                         [i % count for i in range(len(requests))], self._pictures)
 
     @staticmethod
     def _own(scene: int, read, *args):
@@ -349,8 +360,8 @@ class JobRun:
                       key: str) -> None:
         scenes = assembly.scenes_in(timeline, a, b)
         for scene in scenes:  # stream: start as soon as this chunk's pictures exist
-            await self._picture(scene)
-        stills = {s: self.store.get(self._image_keys[s]) for s in scenes}
+            await self._picture(scene, size)
+        stills = {s: self.store.get(self._keys_for(size)[s]) for s in scenes}
         shown = {s: self.storyboard.scenes[s].media for s in scenes}
         clips = {s: media.read_checked(m.path) for s, m in shown.items()
                  if m and m.kind == "video"}
@@ -401,9 +412,14 @@ class JobRun:
         return {size: [self._chunk_key(timeline, a, b, size) for a, b in ranges]
                 for size in self._sizes}
 
-    async def _picture(self, scene: int) -> None:
+    def _keys_for(self, size: tuple[int, int]) -> list[str]:
+        """The picture keys an output size is made from: those drawn for its shape."""
+        return self._shape_keys[self.settings.picture_sizes[size]]
+
+    async def _picture(self, scene: int, size: tuple[int, int]) -> None:
         """Wait for a scene's picture; give up if picture-making ended without it."""
-        ready = self._pictures[scene]
+        shape = list(self._shape_keys).index(self.settings.picture_sizes[size])
+        ready = self._pictures[shape * len(self.storyboard.scenes) + scene]
         if ready.is_set():
             return
         waiter = asyncio.ensure_future(ready.wait())
@@ -418,7 +434,7 @@ class JobRun:
         return content_key(
             "chunk", assembly=assembly.ASSEMBLY_VERSION, start=start, end=end,
             segments=timeline.segments(start, end), clips=[timeline.clips[s] for s in scenes],
-            images=[self._image_keys[s] for s in scenes], size=size,
+            images=[self._keys_for(size)[s] for s in scenes], size=size,
             fps=timeline.fps, encoder=assembly.encoder_args(self.settings),
             subtitles=self._burned(timeline, start, end, size),
             fonts=self.settings.subtitle_fonts_dir if self.settings.burn_subtitles else None)
@@ -505,7 +521,8 @@ class JobRun:
             self.out_dir, self.storyboard, timeline, self.settings,
             [self.store.path(k) for k in self._image_keys],
             [self.store.path(k) for k in speech_keys], self._exports)
-        keys = [*speech_keys, *self._portrait_keys.values(), *self._image_keys,
+        keys = [*speech_keys, *self._portrait_keys.values(),
+                *(k for ks in self._shape_keys.values() for k in ks),
                 *(k for ks in chunk_keys.values() for k in ks), *self._soundtrack_keys]
         info = {**self.info, "scenes": len(timeline.clips), "lines": len(timeline.cues)}
         data = manifest.build_manifest(

@@ -137,12 +137,13 @@ def format_ass(cues: Sequence[Caption] | Cues, settings: RenderSettings,
     if settings.subtitle_box:
         outline = max(outline, round(font_size * 0.2, 2))  # the box's padding
     alignment = 8 if settings.subtitle_position == "top" else 2
-    margin = round(height * 0.06)
+    margin, side = round(height * 0.06), round(min(width, height) * 0.06)
+    font_size, shown = _fit_width(_shown(cues), font_size, width - 2 * side - 2 * outline)
     style = (f"Style: Default,{settings.subtitle_font},{font_size},&H00FFFFFF,&H000000FF,"
              f"{outline_colour},&H80000000,0,0,0,0,100,100,0,0,{border},{outline},0,"
-             f"{alignment},{margin},{margin},{margin},1")
+             f"{alignment},{side},{side},{margin},1")
     events = [f"Dialogue: 0,{_ass_time(c.start)},{_ass_time(c.end)},Default,,0,0,0,,"
-              + "\\N".join(_ass_text(line) for line in c.lines) for c in _shown(cues)]
+              + "\\N".join(_ass_text(line) for line in c.lines) for c in shown]
     return "\n".join([
         "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}",
         "WrapStyle: 2", "ScaledBorderAndShadow: yes", "",
@@ -154,6 +155,39 @@ def format_ass(cues: Sequence[Caption] | Cues, settings: RenderSettings,
         "[Events]",
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
         *events, ""])
+
+
+GLYPH_EM = 0.55  # a generous average advance of a sans-serif letter, in ems
+MAX_BURN_LINES = 4  # a narrow frame may break a caption into this many lines
+
+
+def _fit_width(captions: Sequence[Caption], font_size: int,
+               room: float) -> tuple[int, Sequence[Caption]]:
+    """Captions whose lines fit ``room`` pixels (ASS does not wrap here: WrapStyle 2): as
+    they are when they fit, else broken again into shorter lines (a 9:16 frame holds about
+    half a 16:9 line), and the font made smaller only if that needs too many lines."""
+    longest = max((len(line) for c in captions for line in c.lines), default=0)
+    if longest * font_size * GLYPH_EM <= room:
+        return font_size, captions
+    while True:
+        per_line = max(8, int(room / (font_size * GLYPH_EM)))
+        # Each line apart: a two-speaker cue keeps one "- NAME: ..." turn per line start.
+        broken = [replace(c, lines=tuple(part for line in c.lines
+                                         for part in _break(line, per_line)))
+                  for c in captions]
+        if font_size <= 8 or all(len(c.lines) <= MAX_BURN_LINES for c in broken):
+            return font_size, broken
+        font_size = max(8, int(font_size * 0.9))
+
+
+def _break(text: str, per_line: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= per_line:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def burn_script(cues: Cues, fps: int, start: int, end: int, settings: RenderSettings,

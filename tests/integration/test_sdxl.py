@@ -202,3 +202,12 @@ def test_x4_upscaler_when_configured(models, tmp_path):
     # ...not larger: it did not.
     assert backend.generate([_scene(width=64, height=64)]) == plain.generate(
         [_scene(width=64, height=64)])
+
+
+def test_a_rendition_of_another_shape_is_drawn_at_its_shape(models):
+    wide = _backend(models, size=(128, 64))
+    assert wide.drawing_size(_scene(width=1280, height=640)) == (128, 64)
+    width, height = wide.drawing_size(_scene(width=360, height=640))  # tall: not stretched
+    assert height > width and abs(width * height - 128 * 64) < 0.3 * 128 * 64
+    png = wide.generate([_scene(width=90, height=160)])[0]
+    assert Image.open(io.BytesIO(png)).size == (90, 160)

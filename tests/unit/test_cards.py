@@ -20,9 +20,12 @@ from vidgen_ray.config import Aspect, RenderSettings, Resolution
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.images import create_image_backend
 from vidgen_ray.images.base import ImageRequest
+from vidgen_ray.images.card_text import card_words, mood_label, scene_label, shows_narration
 from vidgen_ray.images.cards import (
+    MARGIN,
     PALETTES,
     SAFE_FRACTION,
+    SUBTITLE_BAND,
     CardsBackend,
     find_fonts,
     is_rtl,
@@ -30,6 +33,7 @@ from vidgen_ray.images.cards import (
     render_background,
     render_card,
     render_text_layer,
+    text_boxes,
     wrap_text,
 )
 
@@ -190,3 +194,60 @@ def test_factory_knows_cards_and_names_the_choices():
     with pytest.raises(SettingsError, match="unknown image backend 'sdxl-turbo'.*cards") as info:
         create_image_backend("sdxl-turbo", RenderSettings())
     assert info.value.field == "image_model"
+
+
+# --- every layout at every shape: the boxes the card drew ---------------------------------
+
+SHAPES = [(1280, 720), (720, 1280), (1080, 1080), (640, 360), (360, 640)]
+LAYOUTS = {
+    "plain": {},
+    "overfull": {"title": "W" * 300, "description": LONG, "characters": CROWD},
+    "title only": {"caption": "interior, lighthouse, night"},
+    "title only, overfull": {"caption": LONG, "title": "W" * 300, "characters": CROWD},
+    "no caption, no cast": {"caption": "", "characters": ()},
+    "right to left": {"title": "المنارة", "description": "المصباح يدور فوق البحر الأسود.",
+                      "characters": ("مارا",)},
+    "french labels": {"language": "fr", "mood": "mysterious",
+                      "title": "La maison du phare, cuisine"},
+    "german labels": {"language": "de", "mood": "mysterious", "scene_number": 12},
+}
+
+
+@needs_dejavu
+@pytest.mark.parametrize(("width", "height"), SHAPES)
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_every_text_box_lies_inside_the_frame(layout, width, height):
+    card = request(width=width, height=height, **LAYOUTS[layout])
+    boxes = text_boxes(card, FONTS)
+    labels = [text for text, _ in boxes]
+    assert any(text.startswith(scene_label(card.language, 0)[:-3]) for text in labels)
+    inset = (1 - SAFE_FRACTION) / 2
+    for text, (left, top, right, bottom) in boxes:
+        assert inset * width <= left and right <= (1 - inset) * width, (text, width, height)
+        assert inset * height <= top and bottom <= (1 - inset) * height, (text, width, height)
+    if layout.startswith("title only"):  # beside subtitles: their band stays clear
+        clear = (1 - MARGIN - SUBTITLE_BAND) * height
+        assert all(bottom <= clear + 1 for _, (_, _, _, bottom) in boxes), layout
+
+
+def test_labels_are_in_the_script_language():
+    assert scene_label("fr", 7) == "SCÈNE 07" and scene_label("pt-BR", 2) == "CENA 02"
+    assert mood_label("de", "calm") == "RUHIG" and mood_label("xx", "epic") == "EPIC"
+    labels = [text for text, _ in text_boxes(request(language="es", mood="sad"), FONTS)]
+    assert "ESCENA 03" in labels and "TRISTE" in labels
+
+
+def test_a_card_beside_subtitles_shows_the_place_not_the_narration():
+    description = "interior, kitchen, night. Mara pours the tea. The wind rattles the door."
+    spoken = ["Mara pours the tea.", "The wind rattles the door.", "MARA: Sit down."]
+    assert card_words(description, spoken, narration=True) == description
+    assert card_words(description, spoken, narration=False) == "interior, kitchen, night."
+    assert card_words("A red door in the fog.", spoken, narration=False) == (
+        "A red door in the fog.")  # a visual note nobody reads out stays
+    assert shows_narration("auto", burn_subtitles=False)
+    assert not shows_narration("auto", burn_subtitles=True)
+    assert not shows_narration("title", burn_subtitles=False)
+    assert shows_narration("narration", burn_subtitles=True)
+    words = [t for t, _ in text_boxes(request(caption="interior, kitchen, night"), FONTS)]
+    assert "interior, kitchen, night" in words
+    assert not any("lamp" in w for w in words)

@@ -41,3 +41,15 @@ def test_transition_and_subtitle_settings_come_from_the_environment(monkeypatch)
         load_settings(transition="spin")
     with pytest.raises(SettingsError, match="subtitle_size"):
         load_settings(subtitle_size=2)
+
+
+def test_every_shape_gets_pictures_drawn_for_it():
+    sizes = RenderSettings(renditions=["360x640", "1080x1920", "640x360"]).picture_sizes
+    assert sizes == {(1280, 720): (1280, 720), (640, 360): (1280, 720),
+                     (360, 640): (1080, 1920), (1080, 1920): (1080, 1920)}
+    # SDXL may crop one picture per scene instead (one diffusion pass): the old way.
+    crop = RenderSettings(image_model="sdxl", rendition_pictures="crop", renditions=["1080x1920"])
+    assert set(crop.picture_sizes.values()) == {crop.picture_size} == {(3414, 1920)}
+    # Cards are always redrawn: cropping would cut their text.
+    cards = RenderSettings(rendition_pictures="crop", renditions=["1080x1920"])
+    assert cards.picture_sizes[(1080, 1920)] == (1080, 1920)

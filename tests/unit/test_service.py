@@ -96,7 +96,12 @@ def test_requests_take_the_settings_of_every_backend_and_loudness_presets():
 def test_prepare_checks_limits_and_analyses_the_script():
     board, settings = prepare(JobRequest(script="# A\n\nHello.\n\n# B\n\nBye.",
                                          settings={"fps": 12}), Limits())
-    assert [s.title for s in board.scenes] == ["A", "B"] and settings == {"fps": 12}
+    assert [s.title for s in board.scenes] == ["A", "B"]
+    # The page offers the subtitle track: cards leave the narration to it unless asked.
+    assert settings == {"fps": 12, "card_text": "title"}
+    _, settings = prepare(JobRequest(script="Hello.", settings={"card_text": "narration"}),
+                          Limits())
+    assert settings == {"card_text": "narration"}
     with pytest.raises(TooLargeError) as info:
         prepare(JobRequest(script="x" * 2049), Limits(max_script_bytes=2048))
     assert (info.value.http_status, info.value.field) == (413, "script")

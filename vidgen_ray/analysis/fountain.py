@@ -16,7 +16,7 @@ screenplain reads the elements; this module maps them:
   "fade_black" for a fade out or to black (FADE OUT., FADE TO BLACK., FADE TO:), "dissolve"
   for the rest (DISSOLVE TO:, FADE TO WHITE.); FADE IN: is an opening and is skipped.
 * title page → ``Storyboard.title`` (``Title:``) and ``metadata`` (every key); a
-  ``Language: fr`` key sets the storyboard's language (default "en").
+  ``Language: fr`` key sets the storyboard's language (else detected, "en" when unclear).
 * synopsis (``= ...``) → the scene's description instead of its action; not spoken.
 * notes ``[[ ]]``, boneyard ``/* */``, sections ``#``, page breaks ``===`` → not spoken;
   a note ``[[SFX: thunder]]`` is a sound cue: at the start or end of a paragraph (or on a
@@ -67,7 +67,8 @@ def analyze_fountain(text: str, default_title: str = "Untitled") -> Storyboard:
     drafts = [SceneDraft()]  # what comes before the first heading
     for paragraph in screenplay.paragraphs:
         _add(paragraph, drafts)
-    language = check_language(" ".join(title_page.get("Language", ["en"])))
+    given = " ".join(title_page.get("Language", []))
+    language = check_language(given) if given else None  # None: told by its words
     return build_storyboard(
         drafts, title=" ".join(title_page.get("Title", [])) or default_title,
         language=language, source_format="fountain",

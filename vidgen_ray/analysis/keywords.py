@@ -1,8 +1,11 @@
 """Word tables and rules: a scene's mood, ambience and setting, and who is a speaker.
 
-The mood and ambience tables are ordered: when two entries score the same count, the
-earlier one wins, so the same text always gives the same answer. A table word also matches
-its simple inflections (storm → storms, stormy; cry → cries, cried; rise → rising).
+Mood and ambience read the tables of the script's language (lexicon.py: English, French,
+German, Spanish, Italian, Portuguese), on text folded to lower case without accents. A
+word's weight counts unless a negator comes just before it ("no rain", "sans pluie") or its
+clause says it is over ("the storm had passed", "der Sturm war vorbei"). A loud word right
+before a sound ("a roaring fire") describes that sound, not the mood. Ties go to the
+earlier table entry, so the same text always gives the same answer.
 """
 
 from __future__ import annotations
@@ -10,33 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from vidgen_ray.analysis import lexicon
 from vidgen_ray.storyboard import Ambience, Mood
-
-MOODS: dict[Mood, tuple[str, ...]] = {
-    "tense": ("fear", "afraid", "terror", "panic", "scream", "danger", "creep", "tremble",
-              "chase", "threat", "gun", "blood"),
-    "mysterious": ("dark", "darkness", "shadow", "mist", "fog", "secret", "strange", "whisper",
-                   "mystery", "ghost", "unknown", "eerie"),
-    "joyful": ("laugh", "laughter", "joy", "sun", "sunny", "sunshine", "celebrate", "smile",
-               "happy", "dance", "delight", "cheer"),
-    "sad": ("cry", "tears", "grief", "loss", "lost", "mourn", "weep", "wept", "sorrow",
-            "funeral", "alone", "goodbye"),
-    "epic": ("battle", "storm", "roar", "rise", "risen", "thunder", "war", "army", "charge",
-             "triumph", "hero", "clash"),
-    "calm": ("quiet", "gentle", "peace", "peaceful", "calm", "soft", "serene", "breeze",
-             "hush", "slow"),
-}
-
-AMBIENCES: dict[Ambience, tuple[str, ...]] = {
-    "rain": ("rain", "storm", "drizzle", "downpour", "thunder", "shower", "puddle"),
-    "ocean": ("wave", "sea", "shore", "harbor", "harbour", "ocean", "beach", "tide", "surf"),
-    "forest": ("forest", "woods", "tree", "trees", "jungle", "grove", "leaves"),
-    "city": ("street", "traffic", "city", "car", "cars", "downtown", "avenue", "subway"),
-    "night": ("night", "stars", "midnight", "moon", "moonlight", "owl", "cricket"),
-    "fire": ("fire", "fireplace", "campfire", "flame", "hearth", "embers", "bonfire"),
-    "crowd": ("crowd", "market", "cheering", "audience", "festival", "bazaar", "party"),
-    "wind": ("wind", "gale", "gust", "windy", "howl"),
-}
 
 # Words that look like a speaker before a colon but never are one ("Note: ...", "Chapter 2: ...").
 NOT_SPEAKERS: tuple[str, ...] = (
@@ -53,7 +31,13 @@ _CUE = re.compile(
     r"^(?P<name>[^:：()]{1,60}?)\s*(?:\((?P<note>[^)]*)\))?\s*[:：]\s+(?P<text>\S.*)$")
 
 
-def _forms(word: str) -> list[str]:
+def fold(text: str) -> str:
+    """Lower case without accents: "Tempête" → "tempete", "Straße" → "strasse"."""
+    text = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss"))
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def _english_forms(word: str) -> list[str]:
     forms = [word, word + "s", word + "es", word + "ed", word + "ing", word + "y"]
     if word.endswith("e"):
         forms += [word[:-1] + "ing", word + "d"]
@@ -62,36 +46,114 @@ def _forms(word: str) -> list[str]:
     return forms
 
 
-def _index(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    index: dict[str, str] = {}
-    for category, words in table.items():
-        for word in words:
-            for form in _forms(word):
-                index.setdefault(form, category)
-    return index
+class _Table:
+    """One language's words for one table: exact forms, stems and their weights."""
+
+    def __init__(self, language: str, entries: dict[str, str]):
+        self.order = list(entries)
+        self.exact: dict[str, tuple[str, float]] = {}
+        self.stems: list[tuple[str, str, float]] = []
+        for category, words in entries.items():
+            for entry in words.split():
+                word, _, weight = entry.partition("=")
+                value = float(weight or 1)
+                word = fold(word)
+                if word.endswith("*"):
+                    self.stems.append((word[:-1], category, value))
+                    continue
+                forms = (_english_forms(word) if language == "en"
+                         else [word + end for end in lexicon.SUFFIXES[language]])
+                for form in forms:
+                    self.exact.setdefault(form, (category, value))
+
+    def match(self, token: str) -> tuple[str, float] | None:
+        if token in self.exact:
+            return self.exact[token]
+        for stem, category, value in self.stems:
+            if token.startswith(stem):
+                return category, value
+        return None
 
 
-_MOOD_INDEX = _index(MOODS)
-_AMBIENCE_INDEX = _index(AMBIENCES)
+def _tables(source: dict[str, dict[str, str]]) -> dict[str, _Table]:
+    return {language: _Table(language, entries) for language, entries in source.items()}
 
 
-def _best(table: dict, index: dict[str, str], text: str) -> str | None:
-    counts = dict.fromkeys(table, 0)
-    for token in _WORD.findall(text.lower()):
-        if token in index:
-            counts[index[token]] += 1
-    best = max(counts, key=counts.__getitem__)  # max keeps the first of equals: table order
-    return best if counts[best] else None
+_MOODS = _tables(lexicon.MOODS)
+_AMBIENCES = _tables(lexicon.AMBIENCES)
+_NEGATORS = {lang: frozenset(words.split()) for lang, words in lexicon.NEGATORS.items()}
+_OVER = {lang: re.compile(pattern) for lang, pattern in lexicon.OVER.items()}
+_CONJUNCTIONS = {lang: frozenset(words.split()) for lang, words in lexicon.CONJUNCTIONS.items()}
+_STOP_WORDS = {lang: frozenset(words.split()) for lang, words in lexicon.STOP_WORDS.items()}
+_CLAUSE_END = re.compile(r"[.;:!?,()\[\]«»\"“”—–]+|\s-\s")
 
 
-def mood_of(text: str) -> Mood:
-    """The mood whose words the text uses most; ``neutral`` when it uses none."""
-    return _best(MOODS, _MOOD_INDEX, text) or "neutral"
+def language_for_keywords(language: str | None, text: str) -> str:
+    """The keyword language for a script's language code ("pt-BR" → "pt"); detected from
+    stop words when the code is empty, English when it is a language without tables."""
+    primary = (language or "").split("-")[0].lower()
+    if primary in lexicon.LANGUAGES:
+        return primary
+    return (detect_language(text) or "en") if not primary else "en"
 
 
-def ambience_of(text: str, interior: bool = False) -> Ambience:
-    """The ambience whose words the text uses most; ``room`` indoors, else ``none``."""
-    return _best(AMBIENCES, _AMBIENCE_INDEX, text) or ("room" if interior else "none")
+def detect_language(text: str) -> str | None:
+    """The language whose common short words the text uses most, if it clearly leads."""
+    counts = dict.fromkeys(lexicon.LANGUAGES, 0)
+    for token in _WORD.findall(fold(text)):
+        for language, words in _STOP_WORDS.items():
+            counts[language] += token in words
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    (best, first), (_, second) = ranked[0], ranked[1]
+    return best if first >= 3 and first >= 1.3 * second else None
+
+
+def _clauses(text: str, language: str) -> list[list[str]]:
+    clauses: list[list[str]] = []
+    for part in _CLAUSE_END.split(fold(text)):
+        over = bool(_OVER[language].search(part))
+        clause: list[str] = []
+        for token in _WORD.findall(part):
+            if token in _CONJUNCTIONS[language]:
+                clauses.append([] if over else clause)
+                clause = []
+            else:
+                clause.append(token)
+        # A clause saying "the storm had passed" names what is no longer there.
+        clauses.append([] if over else clause)
+    return clauses
+
+
+def _best(table: _Table, text: str, language: str) -> str | None:
+    scores = dict.fromkeys(table.order, 0.0)
+    negators, sounds = _NEGATORS[language], _AMBIENCES[language]
+    for clause in _clauses(text, language):
+        since_negator = 99
+        for index, token in enumerate(clause):
+            since_negator = 0 if token in negators else since_negator + 1
+            found = table.match(token)
+            if not found or since_negator <= 3:  # "no rain", "without a sound of the sea"
+                continue
+            following = clause[index + 1] if index + 1 < len(clause) else ""
+            if (found[0] == "epic" and following and sounds.match(following)
+                    and not sounds.match(token)):
+                continue  # "a roaring fire", "thundering waves": the sound, not the mood
+            scores[found[0]] += found[1]
+    best = max(scores, key=scores.__getitem__)  # max keeps the first of equals: table order
+    return best if scores[best] > 0 else None
+
+
+def mood_of(text: str, language: str | None = "en") -> Mood:
+    """The mood whose words weigh most in the text; ``neutral`` when it uses none."""
+    language = language_for_keywords(language, text)
+    return _best(_MOODS[language], text, language) or "neutral"  # type: ignore[return-value]
+
+
+def ambience_of(text: str, interior: bool = False, language: str | None = "en") -> Ambience:
+    """The ambience whose words weigh most; ``room`` indoors, else ``none``."""
+    language = language_for_keywords(language, text)
+    found = _best(_AMBIENCES[language], text, language)
+    return found or ("room" if interior else "none")  # type: ignore[return-value]
 
 
 def is_slug(heading: str) -> bool:

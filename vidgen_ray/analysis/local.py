@@ -26,7 +26,8 @@ Markdown:
 * ``[SFX: thunder]`` is a sound cue, not spoken: on a line of its own it sounds between the
   lines around it; inside a line, just before that paragraph. Prose takes cues the same way.
 
-Both formats take the language from a first line ``<!-- language: fr -->`` (default "en").
+Both formats take the language from a first line ``<!-- language: fr -->`` (else the one
+their common words show, "en" when unclear).
 """
 
 from __future__ import annotations
@@ -37,7 +38,13 @@ from dataclasses import dataclass, field
 
 from vidgen_ray.analysis import budget, sfx
 from vidgen_ray.analysis.gender import infer_genders
-from vidgen_ray.analysis.keywords import ambience_of, mood_of, setting_of, speaker_cue
+from vidgen_ray.analysis.keywords import (
+    ambience_of,
+    detect_language,
+    mood_of,
+    setting_of,
+    speaker_cue,
+)
 from vidgen_ray.errors import ScriptError
 from vidgen_ray.storyboard import (
     NARRATOR,
@@ -187,9 +194,10 @@ def check_language(code: str) -> str:
 # --- storyboard -----------------------------------------------------------------------------
 
 
-def build_storyboard(drafts: list[SceneDraft], *, title: str, language: str,
+def build_storyboard(drafts: list[SceneDraft], *, title: str, language: str | None,
                      source_format: str, metadata: dict[str, str] | None = None) -> Storyboard:
-    """Checks the drafts, then derives cast, descriptions, mood and ambience."""
+    """Checks the drafts, then derives cast, descriptions, mood and ambience. A script that
+    does not name its language gets the one its common words show (English if unclear)."""
     _move_stray_cues(drafts)
     kept = [d for d in drafts if d.lines or d.required]
     if not any(d.lines for d in kept):
@@ -199,9 +207,12 @@ def build_storyboard(drafts: list[SceneDraft], *, title: str, language: str,
         if not draft.lines:
             raise ScriptError(f"scene {number} ({draft.title!r}) has no text: add a line under "
                               "it or delete the heading")
+    if language is None:
+        words = " ".join(line.text for d in kept for line in d.lines)
+        language = detect_language(words) or "en"
     cast = _cast(kept, language)
     return Storyboard(title=title or "Untitled", language=language, source_format=source_format,
-                      characters=cast, scenes=[_scene(d, cast) for d in kept],
+                      characters=cast, scenes=[_scene(d, cast, language) for d in kept],
                       metadata=metadata or {})
 
 
@@ -237,12 +248,13 @@ def _cast(drafts: list[SceneDraft], language: str) -> list[Character]:
     ]
 
 
-def _scene(draft: SceneDraft, cast: list[Character]) -> Scene:
+def _scene(draft: SceneDraft, cast: list[Character], language: str) -> Scene:
     setting, interior = setting_of(draft.heading, draft.forced_heading)
-    text = " ".join([draft.heading, draft.synopsis, *(line.text for line in draft.lines)])
+    # Each part its own clause: a heading's last word does not run into the first line.
+    text = ". ".join([draft.heading, draft.synopsis, *(line.text for line in draft.lines)])
     return Scene(title=draft.title, description=_describe(draft, setting),
-                 lines=draft.lines, characters=_present(draft, cast), mood=mood_of(text),
-                 ambience=ambience_of(text, interior), transition=draft.transition,
+                 lines=draft.lines, characters=_present(draft, cast), mood=mood_of(text, language),
+                 ambience=ambience_of(text, interior, language), transition=draft.transition,
                  sfx=draft.sfx, media=draft.media)
 
 
@@ -280,7 +292,7 @@ def analyze_prose(text: str, default_title: str = "Untitled") -> Storyboard:
             words.append(sfx.strip_cues(line))
         draft.narrate(" ".join(words))
         drafts.append(draft)
-    return build_storyboard(drafts, title=default_title, language=language or "en",
+    return build_storyboard(drafts, title=default_title, language=language,
                             source_format="prose")
 
 
@@ -312,7 +324,7 @@ def analyze_markdown(text: str, default_title: str = "Untitled") -> Storyboard:
     language, text = take_language(text)
     text = _HTML_COMMENT.sub("", text)
     title, drafts = _markdown_drafts(_markdown_blocks(text))
-    return build_storyboard(drafts, title=title or default_title, language=language or "en",
+    return build_storyboard(drafts, title=title or default_title, language=language,
                             source_format="markdown")
 
 

@@ -28,6 +28,8 @@ class ImageRequest:
     seed: int
     looks: tuple[CharacterLook, ...] = ()  # the characters present, for backends that draw them
     portrait_of: str | None = None  # a reference portrait of this character, not a scene
+    language: str = "en"  # the script's: the card's labels are written in it
+    caption: str | None = None  # what a card writes under its title; None: the description
 
 
 class ImageBackend(Protocol):

@@ -1,9 +1,12 @@
 """Storyboard cards with Pillow: the embedded picture backend, no GPU and no download.
 
-A card is a mood-coloured gradient with soft seeded shapes (so a Ken Burns move has
-something to move over), the scene number and title, the description and the characters
-as name chips. Every size is a fraction of the frame, and nothing is drawn outside the
-central 90%, so a 10% zoom never cuts text. Same request, same PNG bytes.
+A card is a mood-coloured gradient with soft seeded shapes (card_background.py, so a Ken
+Burns move has something to move over), the scene number and mood in the script's language
+(card_text.py), the title, the caption (the description, or only what is not spoken when
+subtitles are on screen) and the characters as name chips. Every size is a fraction of the
+frame and the layout is made for the frame's own shape; nothing is drawn outside the
+central 90%, so a 10% zoom never cuts text, and ``text_boxes`` gives every text box drawn.
+Same request, same PNG bytes.
 
 Every writing system: each piece of text gets a font that covers its script (fonts.py),
 is shaped by raqm (HarfBuzz + FriBiDi) with its language and direction, and wraps where
@@ -16,34 +19,30 @@ import colorsys
 import functools
 import hashlib
 import io
-import random
 from pathlib import Path
 
-import numpy as np
 import PIL
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, features
 
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.images import linebreak
 from vidgen_ray.images.base import ImageRequest
+from vidgen_ray.images.card_background import (  # noqa: F401 (PALETTES: re-exported)
+    PALETTES,
+    Rgb,
+    _palette,
+    render_background,
+)
+from vidgen_ray.images.card_text import mood_label, scene_label
 from vidgen_ray.images.fonts import NOTO, face_for, find_noto, font_runs, language_of
 from vidgen_ray.images.linebreak import ellipsise, is_rtl, wrap_text
 
-DRAWING_VERSION = "cards-2"  # 2: a font, language and line breaking per writing system
+DRAWING_VERSION = "cards-3"  # 2: a font, language and line breaking per writing system;
+# 3: labels in the script's language, a caption
 SAFE_FRACTION = 0.90  # a 10% Ken Burns zoom keeps this central part in view
 MARGIN = 0.07  # content box inset per side, as a fraction of width/height: inside the 5%
-Rgb = tuple[int, int, int]
-
-# mood -> (top, bottom, accent): dark enough everywhere for white text.
-PALETTES: dict[str, tuple[Rgb, Rgb, Rgb]] = {
-    "neutral": ((74, 78, 92), (24, 26, 34), (214, 196, 160)),
-    "calm": ((44, 110, 128), (12, 36, 58), (142, 222, 214)),
-    "tense": ((128, 32, 36), (22, 8, 14), (255, 122, 89)),
-    "joyful": ((214, 118, 52), (122, 36, 86), (255, 214, 110)),
-    "sad": ((58, 74, 112), (16, 20, 34), (160, 182, 226)),
-    "mysterious": ((78, 42, 112), (12, 8, 30), (196, 156, 255)),
-    "epic": ((150, 66, 30), (18, 12, 28), (255, 180, 72)),
-}
+SUBTITLE_BAND = 0.25  # of the height, kept clear at the bottom of a card beside subtitles
+Box = tuple[float, float, float, float]  # left, top, right, bottom, in pixels
 
 _FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),  # Debian, Ubuntu
@@ -110,23 +109,31 @@ def text_width(text: str, bold: bool, size: int, fonts: tuple[Path | None, Path 
 
 
 def draw_text(draw: ImageDraw.ImageDraw, x: float, middle: float, text: str, bold: bool,
-              size: int, fonts: tuple[Path | None, Path | None], fill, rtl: bool) -> None:
+              size: int, fonts: tuple[Path | None, Path | None], fill, rtl: bool) -> Box:
     """Draw text from x, centred on the line ``middle``: as one shaped string when one font
     covers it, else run by run on a shared baseline (runs in reverse in a right-to-left
-    paragraph, each shaped in its own direction)."""
+    paragraph, each shaped in its own direction). Returns the box its ink may cover."""
     runs = runs_of(text, bold, size, fonts)
     if len(runs) == 1:
-        draw.text((x, middle), text, font=runs[0][1], fill=fill, anchor="lm",
-                  **text_options(text, rtl))
-        return
+        options = text_options(text, rtl)
+        draw.text((x, middle), text, font=runs[0][1], fill=fill, anchor="lm", **options)
+        return draw.textbbox((x, middle), text, font=runs[0][1], anchor="lm", **options)
     ascent, descent = runs[0][1].getmetrics()
     baseline = middle + (ascent - descent) / 2
+    boxes = []
     for run, font in reversed(runs) if rtl else runs:
         if is_rtl(run) != rtl:  # its trailing space belongs between it and the next run
             run = run[len(run.rstrip()):] + run.rstrip()
         options = text_options(run, is_rtl(run))
         draw.text((x, baseline), run, font=font, fill=fill, anchor="ls", **options)
+        boxes.append(draw.textbbox((x, baseline), run, font=font, anchor="ls", **options))
         x += font.getlength(run, **options)
+    return union(boxes)
+
+
+def union(boxes: list[Box]) -> Box:
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def text_options(text: str, rtl: bool) -> dict:
@@ -134,57 +141,6 @@ def text_options(text: str, rtl: bool) -> dict:
     if layout_engine() != ImageFont.Layout.RAQM:
         return {}
     return {"direction": "rtl" if rtl else "ltr", "language": language_of(text)}
-
-
-def render_background(width: int, height: int, mood: str, seed: int) -> Image.Image:
-    """Gradient, seeded soft shapes and a vignette: everything that is not text."""
-    top, bottom, accent = _palette(mood)
-    t = np.linspace(0.0, 1.0, height)[:, None]
-    t = t * (0.6 + 0.4 * t)  # ease in: the top colour holds a little longer
-    rows = np.asarray(top, np.float64) * (1 - t) + np.asarray(bottom, np.float64) * t
-    column = rows.round().astype(np.uint8)[:, None, :]
-    pixels = np.ascontiguousarray(np.broadcast_to(column, (height, width, 3)))
-    image = Image.fromarray(pixels, "RGB").convert("RGBA")
-    # Shapes and vignette are smooth: draw them small, blur, scale up (cheap even at 4K).
-    small = (max(8, width // 8), max(8, height // 8))
-    shapes = _soft_shapes(small, top, accent, seed)
-    image.alpha_composite(shapes.resize(image.size, Image.BICUBIC))
-    image.alpha_composite(_vignette(small).resize(image.size, Image.BICUBIC))
-    return image
-
-
-def _palette(mood: str) -> tuple[Rgb, Rgb, Rgb]:
-    if mood not in PALETTES:
-        raise SettingsError(f"unknown mood {mood!r}: use one of {', '.join(PALETTES)}",
-                            field="mood")
-    return PALETTES[mood]
-
-
-def _soft_shapes(size: tuple[int, int], top: Rgb, accent: Rgb, seed: int) -> Image.Image:
-    rng = random.Random(seed)
-    width, height = size
-    short = min(size)
-    layer = Image.new("RGBA", size, (*accent, 0))
-    draw = ImageDraw.Draw(layer, "RGBA")
-    glow = tuple(min(255, c + 70) for c in top)
-    for _ in range(7):
-        x, y = rng.uniform(-0.1, 1.1) * width, rng.uniform(-0.1, 1.1) * height
-        r = rng.uniform(0.12, 0.4) * short
-        colour = accent if rng.random() < 0.6 else glow
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=(*colour, rng.randint(14, 34)))
-    return layer.filter(ImageFilter.GaussianBlur(short * 0.02))
-
-
-def _vignette(size: tuple[int, int]) -> Image.Image:
-    width, height = size
-    y, x = np.ogrid[-1:1:height * 1j, -1:1:width * 1j]
-    # Only + * / and sqrt: exactly rounded on every CPU, so the PNG bytes never vary.
-    d = np.clip((np.sqrt(x * x + y * y) - 0.55) / 0.9, 0, 1)
-    darkness = d * np.sqrt(d) * 150
-    alpha = Image.fromarray(darkness.astype(np.uint8), "L")
-    layer = Image.new("RGBA", size, (0, 0, 0, 0))
-    layer.putalpha(alpha)
-    return layer
 
 
 class _Card:
@@ -201,12 +157,21 @@ class _Card:
         self.accent = (*_palette(request.mood)[2], 255)
         self.layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
         self.draw = ImageDraw.Draw(self.layer, "RGBA")
+        self.boxes: list[tuple[str, Box]] = []  # every piece of text drawn, and its ink box
 
     def font(self, bold: bool, size: float, text: str = "") -> ImageFont.FreeTypeFont:
         return font_for(text, bold, round(size * self.unit), self.fonts)
 
     def render(self) -> Image.Image:
         header_bottom = self.header()
+        request = self.request
+        if request.caption is not None and request.caption != request.description:
+            # Beside subtitles (card_text title): names under the header and the lower
+            # part of the frame left to the subtitles, so nothing is drawn under them.
+            names_bottom = self.chips(top=header_bottom + 3 * self.unit)
+            band = SUBTITLE_BAND * self.layer.height
+            self.body(names_bottom + 4 * self.unit, self.bottom - band)
+            return self.layer
         self.body(header_bottom + 4 * self.unit, self.chips() - 4 * self.unit)
         return self.layer
 
@@ -216,8 +181,10 @@ class _Card:
         self.draw.rectangle((self.left, self.top, self.left + 5 * u, self.top + 0.8 * u),
                             fill=self.accent)
         y = self.top + 2.2 * u
-        self.spaced(self.left, y, f"SCENE {self.request.scene_number:02d}", label, self.accent)
-        mood = self.request.mood.upper()
+        language = self.request.language
+        self.spaced(self.left, y, scene_label(language, self.request.scene_number), label,
+                    self.accent)
+        mood = mood_label(language, self.request.mood)
         x = self.right - self.spaced(0, 0, mood, tag, None)
         self.spaced(x, y + 0.3 * u, mood, tag, (255, 255, 255, 170))
         return y + 4 * u
@@ -232,7 +199,8 @@ class _Card:
                           width, 2 if self.landscape else 3)
         title_height = len(title) * title_step + (rule if title else 0)
         room = int((bottom - top - title_height) // text_step)
-        text = wrap_text(request.description,
+        caption = request.description if request.caption is None else request.caption
+        text = wrap_text(caption,
                          lambda t: text_width(t, False, text_size, self.fonts), width,
                          max(0, min(room, 7 if self.landscape else 12)))
         y = top + max(0.0, bottom - top - title_height - len(text) * text_step) * 0.62
@@ -243,29 +211,32 @@ class _Card:
             self.draw.rectangle((x, y + 0.9 * u, x + 9 * u, y + 1.3 * u), fill=self.accent)
             y += rule
         self.lines(text, y, False, text_size, text_step, (255, 255, 255, 225),
-                   is_rtl(request.description))
+                   is_rtl(caption))
 
     def lines(self, lines: list[str], y: float, bold: bool, size: int, step: float, fill,
               rtl: bool) -> float:
         for line in lines:  # right-to-left paragraphs hang from the right edge
             x = self.right - text_width(line, bold, size, self.fonts, rtl) if rtl else self.left
-            draw_text(self.draw, x, y + step / 2, line, bold, size, self.fonts, fill, rtl)
+            self.boxes.append((line, draw_text(self.draw, x, y + step / 2, line, bold, size,
+                                               self.fonts, fill, rtl)))
             y += step
         return y
 
-    def chips(self) -> float:
-        """A name chip per character along the bottom, at most two rows; returns their top."""
+    def chips(self, top: float | None = None) -> float:
+        """A name chip per character, at most two rows, along the bottom (returns their
+        top) or from ``top`` down (returns their bottom)."""
         if not self.request.characters:
-            return self.bottom
+            return self.bottom if top is None else top
         font, height, gap = self.font(True, 2.9), 6.2 * self.unit, 1.6 * self.unit
         rows = self.chip_rows(list(self.request.characters), font, height, gap)
-        top = y = self.bottom - len(rows) * height - (len(rows) - 1) * gap
+        block = len(rows) * height + (len(rows) - 1) * gap
+        y = self.bottom - block if top is None else top
         for row in rows:
             x = self.left
             for name in row:
                 x += self.chip(name, x, y, font, height) + gap
             y += height + gap
-        return top
+        return self.bottom - block if top is None else top + block
 
     def chip_rows(self, names: list[str], font, height: float, gap: float) -> list[list[str]]:
         """Pack chips into rows; past two rows the rest become one '+N' chip."""
@@ -309,17 +280,21 @@ class _Card:
             self.draw.text((x + inset + dot / 2, y + height / 2), initial, anchor="mm",
                            font=self.font(True, 2.6, initial), fill=(255, 255, 255, 255))
             text_x = x + inset + dot + height * 0.25
-        draw_text(self.draw, text_x, y + height / 2, name, True, round(font.size), self.fonts,
-                  (255, 255, 255, 240), is_rtl(name))
+        self.boxes.append((name, draw_text(self.draw, text_x, y + height / 2, name, True,
+                                           round(font.size), self.fonts, (255, 255, 255, 240),
+                                           is_rtl(name))))
         return width
 
     def spaced(self, x: float, y: float, text: str, font, fill) -> float:
         """Letter-spaced caps for the small labels; measures only when fill is None."""
-        start, tracking = x, font.size * 0.18
+        start, tracking, boxes = x, font.size * 0.18, []
         for char in text:
             if fill is not None:
                 self.draw.text((x, y), char, font=font, fill=fill)
+                boxes.append(self.draw.textbbox((x, y), char, font=font))
             x += font.getlength(char) + tracking
+        if boxes:
+            self.boxes.append((text, union(boxes)))
         return x - tracking - start
 
 
@@ -364,6 +339,15 @@ def render_text_layer(request: ImageRequest,
                       fonts: tuple[Path | None, Path | None] | None = None) -> Image.Image:
     """Everything written on the card, on a transparent layer the size of the frame."""
     return _Card(request, fonts or find_fonts()).render()
+
+
+def text_boxes(request: ImageRequest,
+               fonts: tuple[Path | None, Path | None] | None = None) -> list[tuple[str, Box]]:
+    """Each piece of text the card writes (labels, title and text lines, names) with the box
+    its ink covers: what the tests hold inside the frame at every size and aspect."""
+    card = _Card(request, fonts or find_fonts())
+    card.render()
+    return card.boxes
 
 
 class CardsBackend:

@@ -22,7 +22,14 @@ from PIL import Image, PngImagePlugin
 
 from vidgen_ray.errors import DependencyError, RenderError
 from vidgen_ray.images.base import ImageRequest
-from vidgen_ray.images.prompts import MAX_SAFETY_TRIES, portrait_prompt, scene_prompt, try_seeds
+from vidgen_ray.images.prompts import (
+    MAX_SAFETY_TRIES,
+    SDXL_SIZES,
+    nearest_sdxl_size,
+    portrait_prompt,
+    scene_prompt,
+    try_seeds,
+)
 from vidgen_ray.images.sdxl_options import (
     DevicePlan,
     SdxlOptions,
@@ -220,7 +227,17 @@ class SdxlBackend:
         if request.portrait_of:  # square; same rule as the recipe's portrait_side
             side = min(self.options.size)
             return (side, side) if side < 768 else (1024, 1024)
-        return self.options.size
+        width, height = self.options.size
+        aspect = request.width / request.height
+        if abs(width / height - aspect) <= 0.02 * width / height:
+            return self.options.size
+        # A rendition of another shape: drawn at that shape, not stretched into it (the
+        # training size of that aspect, or the same area when a size was given).
+        if (width, height) in SDXL_SIZES:
+            return nearest_sdxl_size(request.width, request.height)
+        area = width * height
+        return (max(64, round((area * aspect) ** 0.5 / 8) * 8),
+                max(64, round((area / aspect) ** 0.5 / 8) * 8))
 
     def _steps_per_call(self) -> int:
         return self.options.steps  # with a refiner, base and refiner share them
