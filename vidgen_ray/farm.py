@@ -306,6 +306,8 @@ class Farm:
         pool = WorkerPool(kind, settings, cluster=cluster, factory=self.factories.get(kind))
         try:
             await pool.start()
+        except GeneratorExit:  # the process is going: nothing may be awaited now
+            raise
         except BaseException:  # failed half way: no orphan actors
             await pool.shutdown()
             raise

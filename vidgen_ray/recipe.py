@@ -117,6 +117,8 @@ class JobRun:
                 child.cancel()
             await asyncio.gather(*self._in_flight(children), return_exceptions=True)
             raise
+        except GeneratorExit:  # the process is going (SIGTERM): nothing may be awaited now,
+            raise  # and the job is not failed: its record stays running and resumes
         except BaseException:  # let the other parts in flight finish and be kept
             early.cancel()
             await asyncio.gather(*self._in_flight(children), return_exceptions=True)
