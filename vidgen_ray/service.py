@@ -315,8 +315,6 @@ def _storyboard(request: JobRequest, limits: Limits, limiter_for, admin: bool
     settings = request.settings.model_dump(exclude_none=True)
     tenancy.check_text(settings, "settings")
     tenancy.check_operator_settings(settings, admin)
-    if settings.get("card_text", "auto") == "auto":  # the page offers a subtitle track:
-        settings["card_text"] = "title"  # the cards leave the narration to it
     render_settings = load_settings(**settings)  # cross-field checks; SettingsError names it
     if request.script is not None:
         # --llm gemini|openai: the model is called here, with the server's own key

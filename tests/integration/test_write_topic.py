@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -196,6 +197,15 @@ def test_the_service_writes_a_checked_script_behind_the_key(server, service):
     assert status == 422 and invalid["error"]["field"] == "scenes"
 
 
+def wait_until(page, expression: str, timeout: float = 30.0) -> None:
+    """Poll a JS expression (page.wait_for_function evaluates a string, which the page's CSP
+    refuses)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        page.wait_for_timeout(100)
+
+
 @pytest.mark.ray
 @pytest.mark.slow
 @pytest.mark.browser
@@ -223,7 +233,7 @@ def test_the_page_writes_a_script_into_the_script_box(server, service):
         page.wait_for_selector("#key-dialog[open]")
         page.fill("#key-input", KEY)
         page.click("#key-save")
-        page.wait_for_function("document.getElementById('script').value.startsWith('# ')")
+        wait_until(page, "document.getElementById('script').value.startsWith('# ')")
         script = page.input_value("#script")
         assert script.startswith("# Tides Of The North Sea\n") and script.count("\n## ") == 2
         assert "Script written" in page.inner_text("#notice")

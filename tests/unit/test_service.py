@@ -97,8 +97,7 @@ def test_prepare_checks_limits_and_analyses_the_script():
     board, settings = prepare(JobRequest(script="# A\n\nHello.\n\n# B\n\nBye.",
                                          settings={"fps": 12}), Limits())
     assert [s.title for s in board.scenes] == ["A", "B"]
-    # The page offers the subtitle track: cards leave the narration to it unless asked.
-    assert settings == {"fps": 12, "card_text": "title"}
+    assert settings == {"fps": 12}  # stored as sent: the saved request reads back
     _, settings = prepare(JobRequest(script="Hello.", settings={"card_text": "narration"}),
                           Limits())
     assert settings == {"card_text": "narration"}
