@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).parent))  # run as a script: sibling modul
 from chunked_encode import SCENES  # noqa: E402
 from chunked_encode import build as same_video_as_chunked_encode  # noqa: E402
 
-from vidgen_ray import assembly  # noqa: E402
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.ffmpeg import ffmpeg, probe
+from vidgen_ray.pipeline import assembly  # noqa: E402
+from vidgen_ray.programs import ffmpeg, probe
 
 SETTINGS = RenderSettings()  # 1280x720, 30 fps, x264 veryfast, CRF 20
 SPEECH = ("The keeper climbed the stair each evening and lit the lamp. Ships passed in the "

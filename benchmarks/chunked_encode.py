@@ -17,11 +17,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from vidgen_ray import assembly
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.ffmpeg import ffmpeg
 from vidgen_ray.images.base import ImageRequest
 from vidgen_ray.images.cards import CardsBackend
+from vidgen_ray.pipeline import assembly
+from vidgen_ray.programs import ffmpeg
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.timeline import Pacing, plan_timeline
 

@@ -4,7 +4,7 @@ Runs `vidgen render examples/lighthouse.md` (the script of `make demo`) N times 
 does (a fresh process, a fresh output folder each time, so nothing resumes), and for each
 run reads the stage timings from its manifest.json. Overhead = wall time - sum of stages:
 Python and package imports, starting and stopping Ray, the workers' start, the summary and
-QC printout. Also times `import vidgen_ray.cli` alone (the share imports take). Prints a
+QC printout. Also times `import vidgen_ray.cli.app` alone (the share imports take). Prints a
 table of medians with min/max and writes benchmarks/results/cli_overhead.json.
 
     .venv/bin/python benchmarks/cli_overhead.py [--runs 3] [--preview] [--script FILE]
@@ -46,7 +46,7 @@ def one_render(script: Path, out: Path, extra: list[str]) -> dict:
 
 def import_seconds() -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import vidgen_ray.cli"], check=True)
+    subprocess.run([sys.executable, "-c", "import vidgen_ray.cli.app"], check=True)
     return time.perf_counter() - started
 
 

@@ -37,9 +37,9 @@ from pathlib import Path
 import ray
 from machine import machine  # benchmarks/machine.py (a script's folder is on sys.path)
 
-from vidgen_ray.actors.listen import prepare_local_start
-from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import RenderSettings
+from vidgen_ray.farm.actors.listen import prepare_local_start
+from vidgen_ray.farm.actors.pool import WorkerPool
 from vidgen_ray.images.base import ImageRequest
 from vidgen_ray.speech.base import SpeechRequest
 from vidgen_ray.testing import SlowImageBackend, SlowSpeechBackend

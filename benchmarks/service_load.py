@@ -164,8 +164,8 @@ def start_service(args) -> int:
     """A local Ray, the Serve app on a free loopback port; returns the port."""
     from ray import serve
 
-    from vidgen_ray.api import JobService
-    from vidgen_ray.farm import connect
+    from vidgen_ray.farm.scheduler import connect
+    from vidgen_ray.service.api import JobService
     from vidgen_ray.testing import SlowImageBackend
 
     connect(None)
@@ -182,7 +182,7 @@ def stop_service() -> None:
     import ray
     from ray import serve
 
-    from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE
+    from vidgen_ray.farm.scheduler import FARM_NAME, FARM_NAMESPACE
 
     serve.shutdown()
     ray.kill(ray.get_actor(FARM_NAME, namespace=FARM_NAMESPACE), no_restart=True)

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from vidgen_ray import audio
-from vidgen_ray.source import load_storyboard
+from vidgen_ray.pipeline.source import load_storyboard
 from vidgen_ray.speech.base import Speech, SpeechRequest
 from vidgen_ray.speech.espeak import EspeakBackend
 from vidgen_ray.timeline import Pacing, plan_timeline

@@ -12,7 +12,7 @@ from vidgen_ray.config import RenderSettings
 from vidgen_ray.storyboard import Storyboard
 
 if TYPE_CHECKING:
-    from vidgen_ray.farm import RenderResult
+    from vidgen_ray.farm.scheduler import RenderResult
 
 __version__ = "0.1.0"
 __all__ = ["RenderSettings", "Storyboard", "__version__", "analyze", "render"]
@@ -22,7 +22,7 @@ def analyze(text: str, *, filename: str | None = None,
             settings: RenderSettings | None = None) -> Storyboard:
     """Turn script text into a Storyboard with the analyser ``settings.llm`` names (the
     local one by default; gemini or openai call a language model)."""
-    from vidgen_ray.source import analyze_text
+    from vidgen_ray.pipeline.source import analyze_text
 
     return analyze_text(text, filename, settings)
 
@@ -31,6 +31,6 @@ def render(source: str | Path | Storyboard, out_dir: str | Path,
            settings: RenderSettings | None = None) -> RenderResult:
     """Render a script file (a Path, or a str naming an existing file), script text, or a
     Storyboard into ``out_dir``. Blocks until the video is done; raises its error if not."""
-    from vidgen_ray.farm import render as _render
+    from vidgen_ray.farm.scheduler import render as _render
 
     return _render(source, Path(out_dir), settings or RenderSettings())

@@ -1,3 +1,3 @@
-from vidgen_ray.cli import main
+from vidgen_ray.cli.app import main
 
 main()

@@ -13,7 +13,7 @@ import pytest
 import ray
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.farm import Farm
+from vidgen_ray.farm.scheduler import Farm
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.testing.fake_backends import SlowImageBackend
 

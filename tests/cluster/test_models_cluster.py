@@ -7,9 +7,9 @@ import pytest
 import ray
 from typer.testing import CliRunner
 
-from vidgen_ray.actors.model_download import download_on_every_node
-from vidgen_ray.cli import app
+from vidgen_ray.cli.app import app
 from vidgen_ray.config import load_settings
+from vidgen_ray.farm.actors.model_download import download_on_every_node
 from vidgen_ray.models.registry import models_for, pick
 from vidgen_ray.models.status import model_status
 from vidgen_ray.testing.hub import LocalHub, read_folder

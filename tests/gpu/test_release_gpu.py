@@ -11,8 +11,8 @@ pytest.importorskip("ray")
 pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
 
-from vidgen_ray.actors.image_worker import ImageWorker  # noqa: E402
 from vidgen_ray.config import RenderSettings  # noqa: E402
+from vidgen_ray.farm.actors.image_worker import ImageWorker  # noqa: E402
 from vidgen_ray.images.base import ImageRequest  # noqa: E402
 from vidgen_ray.images.sdxl import SdxlBackend  # noqa: E402
 from vidgen_ray.images.sdxl_options import SdxlOptions  # noqa: E402

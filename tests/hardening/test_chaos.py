@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from vidgen_ray import scratch
+from vidgen_ray.pipeline import scratch
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.testing.fake_backends import SlowImageBackend, SlowSpeechBackend
 from vidgen_ray.testing.net import free_port

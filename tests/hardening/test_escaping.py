@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vidgen_ray import assembly
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.filtergraph import option_value, path_value
+from vidgen_ray.pipeline import assembly
+from vidgen_ray.pipeline.filtergraph import option_value, path_value
 
 pytestmark = pytest.mark.ffmpeg
 

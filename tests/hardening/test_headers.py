@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from vidgen_ray.api_guard import PAGE_CSP, docs_page, internal_error
 from vidgen_ray.config import ServiceSettings
 from vidgen_ray.errors import SettingsError
-from vidgen_ray.service import load_keys
+from vidgen_ray.service.guard import PAGE_CSP, docs_page, internal_error
+from vidgen_ray.service.requests import load_keys
 from vidgen_ray.testing.fake_backends import SlowImageBackend
 from vidgen_ray.testing.http import request
 from vidgen_ray.testing.service import job_service

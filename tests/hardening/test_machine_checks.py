@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from vidgen_ray.cli import app
+from vidgen_ray.cli.app import app
 from vidgen_ray.errors import DependencyError
-from vidgen_ray.ffmpeg import FILTERS, ffmpeg_problems, parse_filters, parse_version
 from vidgen_ray.models.space import check_space, free_bytes
+from vidgen_ray.programs import FILTERS, ffmpeg_problems, parse_filters, parse_version
 from vidgen_ray.testing.hub import LocalHub, RepoFile
 
 ROOT = Path(__file__).resolve().parents[2]

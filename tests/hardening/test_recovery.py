@@ -91,10 +91,10 @@ def test_with_s3_results_a_done_job_is_retried_only_when_an_object_is_gone(tmp_p
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from vidgen_ray.durable import DurableFarm
-    from vidgen_ray.home import output_key
-    from vidgen_ray.jobs import JobRecord, JobStatus
-    from vidgen_ray.manifest import file_digest
+    from vidgen_ray.farm.durable import DurableFarm
+    from vidgen_ray.farm.home import output_key
+    from vidgen_ray.farm.jobs import JobRecord, JobStatus
+    from vidgen_ray.pipeline.manifest import file_digest
 
     for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
                         ("AWS_DEFAULT_REGION", "us-east-1")):

@@ -8,7 +8,7 @@ import pytest
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import SettingsError
-from vidgen_ray.service import (
+from vidgen_ray.service.requests import (
     OPERATOR_ONLY,
     SERVER_ONLY,
     AnalyzeRequest,

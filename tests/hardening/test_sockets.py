@@ -27,7 +27,7 @@ import psutil
 import pytest
 import yaml
 
-from vidgen_ray.client import ServiceClient
+from vidgen_ray.service.client import ServiceClient
 from vidgen_ray.testing.net import free_port
 from vidgen_ray.testing.service import job_service
 
@@ -106,7 +106,7 @@ def test_job_service_listens_on_loopback_only(tmp_path):
 
 LOCAL_RAY = """
 import sys, ray
-from vidgen_ray.farm import connect
+from vidgen_ray.farm.scheduler import connect
 connect(None)
 ray.get(ray.remote(lambda: 1).remote())
 print("ready", flush=True)

@@ -14,12 +14,12 @@ from functools import partial
 import pytest
 from typer.testing import CliRunner
 
-from vidgen_ray import scratch
-from vidgen_ray.cli import app
+from vidgen_ray.cli.app import app
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import OutputError, RenderError
-from vidgen_ray.farm import Farm
-from vidgen_ray.jobs import JobRecord, JobStatus, save_record
+from vidgen_ray.farm.jobs import JobRecord, JobStatus, save_record
+from vidgen_ray.farm.scheduler import Farm
+from vidgen_ray.pipeline import scratch
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.testing.fake_backends import SlowImageBackend
 

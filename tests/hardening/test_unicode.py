@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vidgen_ray.home import JobHome
+from vidgen_ray.farm.home import JobHome
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.testing.fake_backends import SlowImageBackend
 from vidgen_ray.testing.service import job_service

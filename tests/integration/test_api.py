@@ -217,7 +217,7 @@ def test_own_media_are_uploaded_with_the_job_and_no_server_path_is_read(service,
                              {"script": script, "media": {"quay.png": too_much}})
     assert status == 413, answer
     # The CLI's client finds the picture beside the script and uploads it under its name.
-    from vidgen_ray.client import ServiceClient
+    from vidgen_ray.service.client import ServiceClient
 
     folder = tmp_path / "film"
     (folder / "pictures").mkdir(parents=True)
@@ -307,7 +307,7 @@ def test_unknown_ids_and_path_traversal_answer_404_and_touch_nothing(service):
 def test_farm_killed_mid_job_resumes_without_redoing_finished_scenes(service):
     import ray
 
-    from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE
+    from vidgen_ray.farm.scheduler import FARM_NAME, FARM_NAMESPACE
 
     _, home, log = service
     images = home / "parts" / "image"

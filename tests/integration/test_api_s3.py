@@ -85,8 +85,8 @@ def test_results_go_to_s3_content_addressed_and_download_by_presigned_link(servi
 
 
 def test_a_new_farm_on_an_empty_folder_takes_the_jobs_up_from_the_bucket(service, tmp_path):
-    from vidgen_ray.home import JobHome, StoredRequest
-    from vidgen_ray.jobs import JobRecord, JobStatus
+    from vidgen_ray.farm.home import JobHome, StoredRequest
+    from vidgen_ray.farm.jobs import JobRecord, JobStatus
     from vidgen_ray.storage import open_store
     from vidgen_ray.storyboard import Line, Scene, Storyboard
 
@@ -115,8 +115,8 @@ def test_a_new_farm_on_an_empty_folder_takes_the_jobs_up_from_the_bucket(service
 
 
 def test_a_priority_change_reaches_the_bucket(service, tmp_path):
-    from vidgen_ray.durable import DurableFarm
-    from vidgen_ray.jobs import JobRecord
+    from vidgen_ray.farm.durable import DurableFarm
+    from vidgen_ray.farm.jobs import JobRecord
 
     _, _, s3 = service
     farm = DurableFarm(str(tmp_path / "home"), f"s3://{BUCKET}/prio",

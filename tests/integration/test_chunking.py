@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from vidgen_ray import assembly
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.images.base import ImageRequest
 from vidgen_ray.images.cards import CardsBackend
+from vidgen_ray.pipeline import assembly
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.timeline import Pacing, plan_timeline
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from vidgen_ray import cli_jobs
+from vidgen_ray.cli import jobs as cli_jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "lighthouse.md"
@@ -32,7 +32,7 @@ def vidgen(*args, **kwargs):
 def test_help_has_plain_placeholders_and_whole_sentences(command):
     from typer.testing import CliRunner
 
-    from vidgen_ray.cli import app
+    from vidgen_ray.cli.app import app
 
     done = CliRunner().invoke(app, [*command, "--help"], terminal_width=100)
     assert done.exit_code == 0, done.output

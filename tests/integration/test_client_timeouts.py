@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from vidgen_ray import client
-from vidgen_ray.client import ServiceClient, ServiceError
+from vidgen_ray.service import client
+from vidgen_ray.service.client import ServiceClient, ServiceError
 
 
 class _Silent(http.server.BaseHTTPRequestHandler):

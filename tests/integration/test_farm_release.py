@@ -10,9 +10,9 @@ import pytest
 import ray
 from typer.testing import CliRunner
 
-from vidgen_ray.cli import app
+from vidgen_ray.cli.app import app
 from vidgen_ray.config import load_settings
-from vidgen_ray.farm import Farm, farm_handle
+from vidgen_ray.farm.scheduler import Farm, farm_handle
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.testing.tiny_bark import build_bark
 from vidgen_ray.testing.tiny_sdxl import build_sdxl

@@ -138,7 +138,7 @@ def test_render_the_demo_with_kokoro_voices(tiny_kokoro, tmp_path):
 
 
 def test_a_job_in_a_language_kokoro_cannot_speak_is_refused_at_submit():
-    from vidgen_ray.preflight import check_voices
+    from vidgen_ray.pipeline.preflight import check_voices
 
     settings = load_settings(tts_model="kokoro")
     board = Storyboard(language="fr", scenes=[Scene(lines=[Line(text="Hallo.", language="de")])])

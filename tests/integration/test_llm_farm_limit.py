@@ -14,7 +14,7 @@ pytestmark = pytest.mark.ray
 def test_callers_in_separate_processes_share_one_window(ray_local):
     # Defined here so that Ray ships it by value: workers cannot import the tests.
     def admissions(name: str, count: int) -> tuple[int, list[float]]:
-        from vidgen_ray.actors.rate_limiter import RayRateLimiter
+        from vidgen_ray.farm.actors.rate_limiter import RayRateLimiter
 
         limiter = RayRateLimiter(name, limit=3, window=1.0)
         return os.getpid(), [limiter.acquire() for _ in range(count)]
@@ -33,7 +33,7 @@ def test_callers_in_separate_processes_share_one_window(ray_local):
 
 
 def test_farm_limiter_only_for_a_model_and_only_with_ray(ray_local):
-    from vidgen_ray.actors.rate_limiter import RayRateLimiter, farm_limiter
+    from vidgen_ray.farm.actors.rate_limiter import RayRateLimiter, farm_limiter
 
     assert farm_limiter(load_settings()) is None  # the local analyser calls no model
     limiter = farm_limiter(load_settings(llm="gemini", llm_requests_per_minute=90))
@@ -43,8 +43,8 @@ def test_farm_limiter_only_for_a_model_and_only_with_ray(ray_local):
 
 def test_the_service_paces_its_analysis_with_the_clusters_limiter(ray_local, tmp_path,
                                                                    monkeypatch):
-    from vidgen_ray.actors.rate_limiter import farm_limiter, window_actor
-    from vidgen_ray.service import JobRequest, Limits, prepare
+    from vidgen_ray.farm.actors.rate_limiter import farm_limiter, window_actor
+    from vidgen_ray.service.requests import JobRequest, Limits, prepare
 
     monkeypatch.setenv("GEMINI_API_KEY", "service-key")
     monkeypatch.setenv("VIDGEN_LLM_CACHE_DIR", str(tmp_path))
@@ -62,9 +62,9 @@ def test_the_service_paces_its_analysis_with_the_clusters_limiter(ray_local, tmp
 
 def test_a_render_on_a_cluster_paces_its_analysis_with_the_clusters_limiter(
         ray_local, tmp_path, monkeypatch):
-    from vidgen_ray.actors.rate_limiter import window_actor
     from vidgen_ray.errors import OutputError
-    from vidgen_ray.farm import render
+    from vidgen_ray.farm.actors.rate_limiter import window_actor
+    from vidgen_ray.farm.scheduler import render
 
     monkeypatch.setenv("GEMINI_API_KEY", "render-key")
     script = tmp_path / "tide.md"

@@ -85,7 +85,7 @@ def test_render_with_gemini_and_no_key_says_how_to_get_one(tmp_path):
 
 
 def test_the_service_analyses_with_its_own_key_and_settings(server, tmp_path, monkeypatch):
-    from vidgen_ray.service import AnalyzeRequest, JobRequest, Limits, analyze, prepare
+    from vidgen_ray.service.requests import AnalyzeRequest, JobRequest, Limits, analyze, prepare
 
     monkeypatch.setenv("GEMINI_API_KEY", "render-key")
     monkeypatch.setenv("VIDGEN_LLM_BASE_URL", server.url)  # the operator's, never a job's
@@ -139,8 +139,8 @@ def test_analyze_with_openai_and_no_server_names_the_flag(tmp_path):
 def test_the_service_answers_model_failures_in_its_callers_terms():
     import asyncio
 
-    from vidgen_ray import api_errors
     from vidgen_ray.errors import AnalysisKeyError, AnalysisQuotaError
+    from vidgen_ray.service import http_errors as api_errors
 
     quota = asyncio.run(api_errors.vidgen_error(None, AnalysisQuotaError("the quota is exhausted")))
     assert quota.status_code == 429 and quota.headers["Retry-After"] == "60"

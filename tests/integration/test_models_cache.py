@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from vidgen_ray.cli import app
+from vidgen_ray.cli.app import app
 from vidgen_ray.models.verify import safetensors_problem
 from vidgen_ray.testing.hub import LocalHub, read_folder, write_cache
 from vidgen_ray.testing.tiny_bark import build_bark

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.farm import render
-from vidgen_ray.ffmpeg import probe
+from vidgen_ray.farm.scheduler import render
+from vidgen_ray.programs import probe
 
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
 

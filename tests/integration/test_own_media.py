@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vidgen_ray import assembly, media
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import MediaError
 from vidgen_ray.images.base import ImageRequest
 from vidgen_ray.images.cards import CardsBackend
+from vidgen_ray.pipeline import assembly, media
 from vidgen_ray.storyboard import Line, Media, Scene, Storyboard
 from vidgen_ray.timeline import Pacing, plan_timeline
 
@@ -148,7 +148,7 @@ def media_folder(tmp_path_factory):
 def test_markdown_picture_clip_and_music_file(ray_local, media_folder, monkeypatch):
     import json
 
-    from vidgen_ray.farm import render
+    from vidgen_ray.farm.scheduler import render
 
     script = media_folder / "film.md"
     script.write_text("# Film\n\n## Quay\n\n![the quay](pics/red.jpg)\n\nThe boats came home."
@@ -172,7 +172,7 @@ def test_markdown_picture_clip_and_music_file(ray_local, media_folder, monkeypat
 @pytest.mark.ray
 @pytest.mark.slow
 def test_fountain_picture_note_and_no_music(ray_local, media_folder):
-    from vidgen_ray.farm import render
+    from vidgen_ray.farm.scheduler import render
 
     script = media_folder / "film.fountain"
     script.write_text("Title: Film\n\nEXT. QUAY - DAY\n\n[[IMAGE: pics/red.jpg]]\n\n"
@@ -187,7 +187,7 @@ def test_fountain_picture_note_and_no_music(ray_local, media_folder):
 
 
 def test_a_storyboard_reads_its_media_beside_it(tmp_path, media_folder):
-    from vidgen_ray.source import load_storyboard
+    from vidgen_ray.pipeline.source import load_storyboard
 
     board = Storyboard(scenes=[Scene(lines=[Line(text="x")], music="../tune.wav",
                                      media=Media(path="../pics/red.jpg"))])
@@ -203,15 +203,15 @@ def test_a_storyboard_reads_its_media_beside_it(tmp_path, media_folder):
 def _job(script: str, files: dict[str, bytes], **settings):
     import base64
 
-    from vidgen_ray.service import JobRequest
+    from vidgen_ray.service.requests import JobRequest
 
     return JobRequest(script=script, filename="film.md", settings=settings,
                       media={n: base64.b64encode(d).decode() for n, d in files.items()})
 
 
 def test_the_service_takes_uploaded_media_and_no_server_path(tmp_path, media_folder):
-    from vidgen_ray import service
     from vidgen_ray.errors import TooLargeError
+    from vidgen_ray.service import requests as service
 
     limits = service.Limits(max_media_bytes=600_000)
     store = tmp_path / "parts" / "media"
@@ -251,7 +251,7 @@ def test_the_service_takes_uploaded_media_and_no_server_path(tmp_path, media_fol
         service.prepare(_job(script, {"red.jpg": b"GIF89a broken"}), limits, media_dir=store)
     assert str(store) not in str(caught.value)  # the client's name, not the server's path
     # Analysing a script reads nothing and keeps its names as written.
-    from vidgen_ray.service import AnalyzeRequest
+    from vidgen_ray.service.requests import AnalyzeRequest
 
     analysed = service.analyze(AnalyzeRequest(script=script, filename="film.md"), limits)
     assert analysed.scenes[0].media.path == "red.jpg"
@@ -261,7 +261,7 @@ def test_the_service_takes_uploaded_media_and_no_server_path(tmp_path, media_fol
 @pytest.mark.slow
 def test_a_file_gone_after_the_check_is_named_not_a_crash(ray_local, media_folder, monkeypatch):
     from vidgen_ray.errors import RenderError, VidgenError
-    from vidgen_ray.farm import render
+    from vidgen_ray.farm.scheduler import render
 
     script = media_folder / "gone.md"
     picture = media_folder / "pics" / "soon-gone.png"

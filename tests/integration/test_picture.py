@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vidgen_ray import assembly, subtitles
 from vidgen_ray.config import Camera, RenderSettings, Transition
-from vidgen_ray.ffmpeg import decode_errors, probe
+from vidgen_ray.pipeline import assembly, subtitles
+from vidgen_ray.programs import decode_errors, probe
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.timeline import Pacing, plan_timeline
 

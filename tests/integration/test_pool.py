@@ -11,9 +11,9 @@ import time
 import pytest
 from PIL import Image
 
-from vidgen_ray.actors.pool import WorkerPool
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, SettingsError
+from vidgen_ray.farm.actors.pool import WorkerPool
 from vidgen_ray.images import create_image_backend
 from vidgen_ray.images.base import ImageRequest
 from vidgen_ray.speech.base import Speech, SpeechRequest

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from vidgen_ray import assembly
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError
-from vidgen_ray.farm import render
-from vidgen_ray.manifest import file_digest
+from vidgen_ray.farm.scheduler import render
+from vidgen_ray.pipeline import assembly
+from vidgen_ray.pipeline.manifest import file_digest
 
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
 

@@ -7,11 +7,11 @@ import pytest
 from PIL import Image
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.farm import render
-from vidgen_ray.ffmpeg import decode_errors, ffmpeg, probe
+from vidgen_ray.farm.scheduler import render
 from vidgen_ray.images.base import ImageRequest
 from vidgen_ray.images.cards import find_fonts, text_boxes
-from vidgen_ray.recipe import PART_SUFFIXES
+from vidgen_ray.pipeline.flow import PART_SUFFIXES
+from vidgen_ray.programs import decode_errors, ffmpeg, probe
 from vidgen_ray.storage import LocalStore
 
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
@@ -94,8 +94,8 @@ def test_a_rendition_of_another_shape_has_its_own_card_layout(ray_local, tmp_pat
 def test_burned_subtitles_fit_every_frame(size, tmp_path):
     """libass draws the captions of a 42-character line at every shape: nothing touches the
     frame's sides (a 9:16 frame gets shorter lines, not cut ones)."""
-    from vidgen_ray.assembly import burn_filter
-    from vidgen_ray.subtitles import Caption, format_ass
+    from vidgen_ray.pipeline.assembly import burn_filter
+    from vidgen_ray.pipeline.subtitles import Caption, format_ass
 
     width, height = size
     settings = RenderSettings()

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vidgen_ray.actors.image_worker import ImageWorker
 from vidgen_ray.config import load_settings
 from vidgen_ray.errors import DependencyError, RenderError
+from vidgen_ray.farm.actors.image_worker import ImageWorker
 from vidgen_ray.images import create_image_backend
 from vidgen_ray.images.base import CharacterLook, ImageRequest
 from vidgen_ray.images.cast import (

@@ -119,9 +119,9 @@ def test_offline_render_without_the_model_says_how_to_get_it(script, tmp_path):
 
 @pytest.mark.ray
 def test_worker_answers_progress_while_it_draws(ray_local, models):
-    from vidgen_ray.actors.image_worker import ImageWorker
-    from vidgen_ray.actors.placement import worker_options
     from vidgen_ray.config import load_settings
+    from vidgen_ray.farm.actors.image_worker import ImageWorker
+    from vidgen_ray.farm.placement import worker_options
 
     settings = load_settings(image_model="sdxl", sdxl_model=str(models["sdxl"]), offline=True,
                              image_resolution="64x64", image_inference_steps=60,

@@ -24,9 +24,9 @@ def _gone(ray, name: str, namespace: str, timeout: float = 20) -> None:
 
 
 def test_the_service_refuses_a_plain_farm_and_a_render_joins_the_services(ray_local, tmp_path):
-    from vidgen_ray.api import service_farm
     from vidgen_ray.config import ServiceSettings
-    from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE, farm_handle
+    from vidgen_ray.farm.scheduler import FARM_NAME, FARM_NAMESPACE, farm_handle
+    from vidgen_ray.service.api import service_farm
 
     settings = ServiceSettings(storage=str(tmp_path / "home"), api_open=True)
     plain = farm_handle()

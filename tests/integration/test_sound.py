@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vidgen_ray import assembly, audio
+from vidgen_ray import audio
 from vidgen_ray.audio import ambience, effects, music
 from vidgen_ray.config import load_settings
+from vidgen_ray.pipeline import assembly
 from vidgen_ray.speech.base import Speech, SpeechRequest
 from vidgen_ray.speech.espeak import EspeakBackend
 from vidgen_ray.storyboard import EFFECTS, Line, Scene, SoundCue, Storyboard

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from vidgen_ray import assembly, subtitles
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.images import cards, fonts, linebreak
 from vidgen_ray.images.base import ImageRequest
+from vidgen_ray.pipeline import assembly, subtitles
 from vidgen_ray.timeline import Cue
 
 hb = pytest.importorskip("uharfbuzz")

@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from vidgen_ray.backpressure import Backpressure
 from vidgen_ray.errors import SettingsError
+from vidgen_ray.farm.backpressure import Backpressure
 
 
 def test_capacity_is_workers_times_per_worker():

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from vidgen_ray.cleanup import parse_age
-from vidgen_ray.cli import app
+from vidgen_ray.cli.app import app
 from vidgen_ray.errors import SettingsError
-from vidgen_ray.jobs import JobRecord, save_record
+from vidgen_ray.farm.cleanup import parse_age
+from vidgen_ray.farm.jobs import JobRecord, save_record
 from vidgen_ray.testing.hub import RepoFile, write_cache
 
 DAY = 86400.0

@@ -102,7 +102,7 @@ def test_farm_settings_from_environment(monkeypatch):
 
 
 def test_a_string_naming_a_file_is_read_as_that_file(tmp_path, monkeypatch):
-    from vidgen_ray.source import load_storyboard
+    from vidgen_ray.pipeline.source import load_storyboard
 
     (tmp_path / "story.md").write_text("# Title\n\nMARA: Hello there.\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
@@ -116,7 +116,7 @@ def test_render_refuses_to_block_a_running_event_loop(tmp_path):
     import asyncio
 
     from vidgen_ray.errors import RenderError
-    from vidgen_ray.farm import render
+    from vidgen_ray.farm.scheduler import render
 
     async def inside_a_loop():
         render("Hello.", tmp_path, RenderSettings())

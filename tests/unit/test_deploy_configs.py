@@ -13,7 +13,7 @@ import ray.autoscaler
 import yaml
 from ray.autoscaler._private.util import prepare_config, validate_config
 
-from vidgen_ray.actors.placement import assembly_options
+from vidgen_ray.farm.placement import assembly_options
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((Path(ray.autoscaler.__file__).parent / "ray-schema.json").read_text())

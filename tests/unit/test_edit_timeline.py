@@ -5,7 +5,7 @@ import opentimelineio as otio
 import pytest
 
 from vidgen_ray.analysis import analyze_script
-from vidgen_ray.edit_timeline import FORMATS, build_timeline, cut_frames, write
+from vidgen_ray.pipeline.edit_timeline import FORMATS, build_timeline, cut_frames, write
 from vidgen_ray.timeline import AUDIO_RATE, Pacing, place_effects, plan_timeline
 
 SCRIPT = """# Three scenes

@@ -6,10 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vidgen_ray import assembly, audio, filtergraph
+from vidgen_ray import audio
 from vidgen_ray.config import RenderSettings, load_settings
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.images import cards
+from vidgen_ray.pipeline import assembly, filtergraph
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.timeline import Clip, Pacing, plan_timeline
 
@@ -174,7 +175,7 @@ def test_a_concat_list_refuses_a_path_with_a_line_break():
 def test_paths_no_escaping_can_carry_are_refused_before_the_job_runs(name, tmp_path):
     """A real folder whose name holds a line break is refused at submit (preflight), not
     when the first chunk burns."""
-    from vidgen_ray.preflight import check_paths
+    from vidgen_ray.pipeline.preflight import check_paths
 
     folder = tmp_path / name
     folder.mkdir()

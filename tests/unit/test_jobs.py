@@ -4,7 +4,7 @@ import pickle
 import pytest
 
 from vidgen_ray.errors import OutputError, VidgenError
-from vidgen_ray.jobs import (
+from vidgen_ray.farm.jobs import (
     JOB_TRANSITIONS,
     SCENE_TRANSITIONS,
     FarmSaturated,

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from vidgen_ray import monitor
 from vidgen_ray.errors import NotFoundError, TooLargeError
-from vidgen_ray.jobs import JobQueue, JobRecord, SceneParts, load_record, save_record
+from vidgen_ray.farm.jobs import JobQueue, JobRecord, SceneParts, load_record, save_record
+from vidgen_ray.service import page_data as monitor
 from vidgen_ray.storyboard import Character, Line, Scene, Storyboard
 
 KEY = "image/" + "a" * 64
@@ -139,8 +139,8 @@ def test_farm_view_counts_recent_throughput_and_workers_per_node():
 
 
 def test_analyze_keeps_the_service_limits_and_checks_the_settings():
-    from vidgen_ray import service
     from vidgen_ray.errors import SettingsError
+    from vidgen_ray.service import requests as service
 
     limits = service.Limits(max_script_bytes=1024, max_scenes=5)
     script = "# A\n\nOne.\n\n# B\n\nTwo."

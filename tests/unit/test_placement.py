@@ -1,14 +1,14 @@
 import pytest
 
-from vidgen_ray.actors.placement import (
+from vidgen_ray.config import RenderSettings
+from vidgen_ray.errors import SettingsError
+from vidgen_ray.farm.placement import (
     assembly_options,
     gpu_fraction,
     gpu_memory_gb,
     pool_size,
     worker_options,
 )
-from vidgen_ray.config import RenderSettings
-from vidgen_ray.errors import SettingsError
 
 CPU_ONLY = {"CPU": 8.0, "memory": 1e10}
 ONE_GPU = {"CPU": 16.0, "GPU": 1.0}

@@ -4,7 +4,7 @@ import math
 import pytest
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.plan import (
+from vidgen_ray.farm.plan import (
     ENCODE_CPU_SECONDS,
     SPEECH_CHARS_PER_SECOND,
     estimate_timeline,

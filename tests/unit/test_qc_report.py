@@ -8,8 +8,8 @@ import math
 import pytest
 
 from vidgen_ray.errors import InputError
-from vidgen_ray.qc import report
-from vidgen_ray.qc.parse import (
+from vidgen_ray.pipeline.qc import report
+from vidgen_ray.pipeline.qc.parse import (
     Loudness,
     SrtCue,
     Stretch,

@@ -15,9 +15,9 @@ from vidgen_ray.errors import (
     SettingsError,
     TooLargeError,
 )
-from vidgen_ray.home import JobHome, StoredRequest, check_job_id
-from vidgen_ray.jobs import JobRecord, JobStatus, save_record
-from vidgen_ray.service import (
+from vidgen_ray.farm.home import JobHome, StoredRequest, check_job_id
+from vidgen_ray.farm.jobs import JobRecord, JobStatus, save_record
+from vidgen_ray.service.requests import (
     Caller,
     JobRequest,
     Limits,
@@ -188,7 +188,7 @@ def test_recovery_requeues_unfinished_jobs_keeping_done_scenes(tmp_path):
 
 
 def test_submit_sets_any_setting_as_name_equals_value():
-    from vidgen_ray.cli import parse_assignments
+    from vidgen_ray.cli.app import parse_assignments
     from vidgen_ray.errors import InputError
 
     assert parse_assignments(["stems=flac", "crf=18", "burn_subtitles=true",

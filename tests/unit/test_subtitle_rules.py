@@ -5,7 +5,7 @@ import pytest
 
 from vidgen_ray.config import load_settings
 from vidgen_ray.errors import SettingsError
-from vidgen_ray.subtitle_rules import (
+from vidgen_ray.pipeline.subtitle_rules import (
     CHILDREN_CPS,
     MIN_SECONDS,
     SubtitleIssue,
@@ -13,7 +13,7 @@ from vidgen_ray.subtitle_rules import (
     check_cues,
     split_text,
 )
-from vidgen_ray.subtitles import captions, plan
+from vidgen_ray.pipeline.subtitles import captions, plan
 from vidgen_ray.timeline import Cue
 
 FPS = 30

@@ -3,7 +3,7 @@ import pytest
 import webvtt
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.subtitles import LINE_WIDTH, captions, format_ass, format_srt, format_vtt
+from vidgen_ray.pipeline.subtitles import LINE_WIDTH, captions, format_ass, format_srt, format_vtt
 from vidgen_ray.timeline import Cue
 
 CUES = (Cue(0, 0, 0.4, 1.25, "NARRATOR", "Rain lashed the old lighthouse."),
@@ -100,8 +100,8 @@ def test_ass_script_is_styled_in_frame_pixels():
 
 
 def test_a_burned_chunk_is_the_same_before_and_after_later_scenes_are_voiced():
+    from vidgen_ray.pipeline.subtitles import burn_script, scene_cuts
     from vidgen_ray.storyboard import Line, Scene, Storyboard
-    from vidgen_ray.subtitles import burn_script, scene_cuts
     from vidgen_ray.timeline import Pacing, plan_timeline
 
     fast = "A line far too long to read in the short time it takes to say it."

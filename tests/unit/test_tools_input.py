@@ -4,7 +4,7 @@ and the program waited for the rest until the timeout)."""
 
 from __future__ import annotations
 
-from vidgen_ray.tools import run_tool
+from vidgen_ray.programs import run_tool
 
 
 def test_input_over_a_pipes_size_reaches_a_late_reader_whole():

@@ -15,7 +15,7 @@ from vidgen_ray.audio.mix import (
     parse_loudnorm,
 )
 from vidgen_ray.audio.stems import export_args, export_names
-from vidgen_ray.ffmpeg import ffmpeg
+from vidgen_ray.programs import ffmpeg
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline
 

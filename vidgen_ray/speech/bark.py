@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 
 from vidgen_ray.errors import DependencyError, RenderError, SettingsError
+from vidgen_ray.programs import run_tool
 from vidgen_ray.speech.bark_text import (
     MAX_PIECE_SECONDS,
     join_pieces,
@@ -28,7 +29,6 @@ from vidgen_ray.speech.bark_text import (
 )
 from vidgen_ray.speech.base import Speech, SpeechRequest
 from vidgen_ray.storyboard import Storyboard, stable_seed
-from vidgen_ray.tools import run_tool
 
 DEFAULT_VOICE = "v2/en_speaker_6"
 MODELS = ("suno/bark", "suno/bark-small")

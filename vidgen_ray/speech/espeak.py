@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidgen_ray.errors import SettingsError, ToolError
+from vidgen_ray.programs import find_tool, run_tool
 from vidgen_ray.speech.base import Speech, SpeechRequest
 from vidgen_ray.speech.casting import assign_voices
 from vidgen_ray.storyboard import Character, Storyboard
-from vidgen_ray.tools import find_tool, run_tool
 
 DEFAULT_WPM = 175  # espeak-ng's own default rate: speed 1.0
 MIN_WPM, MAX_WPM = 80, 450

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from vidgen_ray.errors import SettingsError
-from vidgen_ray.tools import run_tool
+from vidgen_ray.programs import run_tool
 
 TIMEOUT_S = 60
 MAX_PHONEMES = 510  # Kokoro's context is 512 tokens, two of them the start and end marks

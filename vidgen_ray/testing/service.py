@@ -20,8 +20,8 @@ def job_service(env: dict[str, str], factories: dict[str, Callable] | None = Non
     import ray
     from ray import serve
 
-    from vidgen_ray.api import JobService
-    from vidgen_ray.farm import FARM_NAME, FARM_NAMESPACE, connect
+    from vidgen_ray.farm.scheduler import FARM_NAME, FARM_NAMESPACE, connect
+    from vidgen_ray.service.api import JobService
 
     saved = dict(os.environ)
     for name in unset:

@@ -1,0 +1,1 @@
+"""The command line: ``vidgen`` (``cli.app``; also ``python -m vidgen_ray``)."""

@@ -1,0 +1,213 @@
+"""What a render would do, without doing it: ``vidgen plan SCRIPT``.
+
+The task graph (requests, worker calls, chunks), where each kind of work would run on a given
+cluster (``actors.placement`` decides, exactly as the farm will), and an estimate of the work.
+Speech is not synthesized, so its length is guessed from the text at an assumed speaking
+rate; the timeline is then planned by ``plan_timeline`` as a render would, so the chunk count
+is the one a render of speech that long would use.
+
+Pure: no Ray, no FFmpeg. ``cluster`` is a dict shaped like ``ray.cluster_resources()``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from vidgen_ray.config import RenderSettings
+from vidgen_ray.farm.placement import assembly_options, pool_size, worker_options
+from vidgen_ray.storyboard import Storyboard
+from vidgen_ray.timeline import Pacing, Timeline, plan_timeline
+
+SPEECH_CHARS_PER_SECOND = 15.0  # a typical narrator at speed 1.0; tts_speed scales it
+ENCODE_CPU_SECONDS = 2.1  # CPU-s per second of 1280x720 video (BENCHMARKS.md)
+_REFERENCE_PIXELS = 1280 * 720
+
+
+@dataclass(frozen=True)
+class TaskGraph:
+    scenes: int
+    lines: int
+    speech_requests: int  # one per line
+    image_requests: int  # one per scene
+    speech_calls: int  # worker calls: requests in batches of speech_batch_size
+    image_calls: int
+    chunks: int  # pieces of video encoded in parallel, then joined
+    chunk_seconds: float
+
+
+@dataclass(frozen=True)
+class Placement:
+    kind: str  # "image", "speech" or "ffmpeg"
+    count: int  # workers in the pool; for ffmpeg, chunk encodes that can run at once
+    gpus_each: float
+    cpus_each: float
+    per_gpu: int | None  # workers of this kind that fit on one GPU; None off the GPU
+    runs_on: str  # "GPU", "CPU", "assembly nodes" or "any CPU"
+    options: dict  # the Ray options, as the farm will pass them
+
+
+@dataclass(frozen=True)
+class Estimate:
+    video_seconds: float
+    frames: int
+    width: int
+    height: int
+    speech_chars_per_second: float
+    encode_cpu_seconds: float
+    encode_wall_seconds: float | None  # at best, with every encode slot busy; None: no slot
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    title: str
+    graph: TaskGraph
+    placement: tuple[Placement, ...]
+    estimate: Estimate
+    cluster: dict[str, float]
+    notes: tuple[str, ...]  # things the user should know before rendering
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def rows(self) -> dict[str, list[dict[str, str]]]:
+        """Tables to print: title -> rows, every row of a table with the same columns."""
+        tables = {"Task graph": _graph_rows(self.graph),
+                  "Placement": [_placement_row(p) for p in self.placement],
+                  "Estimate": _estimate_rows(self.estimate, self.graph)}
+        if self.notes:
+            tables["Notes"] = [{"note": note} for note in self.notes]
+        return tables
+
+
+def plan_render(storyboard: Storyboard, settings: RenderSettings,
+                cluster: dict[str, float]) -> RenderPlan:
+    timeline = estimate_timeline(storyboard, settings)
+    graph = _graph(storyboard, settings, timeline)
+    workers = tuple(_worker_placement(kind, settings, cluster) for kind in ("image", "speech"))
+    ffmpeg = _ffmpeg_placement(settings, cluster, workers)
+    estimate = _estimate(settings, timeline, graph, ffmpeg)
+    return RenderPlan(title=storyboard.title, graph=graph, placement=(*workers, ffmpeg),
+                      estimate=estimate, cluster=dict(cluster),
+                      notes=tuple(_notes(cluster, workers, ffmpeg)))
+
+
+def estimate_timeline(storyboard: Storyboard, settings: RenderSettings) -> Timeline:
+    """The timeline a render would plan if every line took its length in characters at the
+    assumed speaking rate."""
+    rate = SPEECH_CHARS_PER_SECOND * settings.tts_speed
+    seconds = [[len(line.text) / rate for line in scene.lines] for scene in storyboard.scenes]
+    pacing = Pacing(fps=settings.fps, crossfade=settings.crossfade,
+                    transition=settings.transition)
+    return plan_timeline(storyboard, seconds, pacing, seed=settings.seed)
+
+
+def _graph(storyboard: Storyboard, settings: RenderSettings, timeline: Timeline) -> TaskGraph:
+    lines, scenes = storyboard.line_count(), len(storyboard.scenes)
+    pictures = scenes * len(set(settings.picture_sizes.values()))  # a set per shape
+    return TaskGraph(
+        scenes=scenes, lines=lines, speech_requests=lines, image_requests=pictures,
+        speech_calls=math.ceil(lines / settings.speech_batch_size),
+        image_calls=math.ceil(pictures / settings.image_batch_size),
+        chunks=len(timeline.chunks(settings.chunk_seconds)) * (1 + len(settings.rendition_sizes)),
+        chunk_seconds=settings.chunk_seconds)
+
+
+def _worker_placement(kind: str, settings: RenderSettings,
+                      cluster: dict[str, float]) -> Placement:
+    options = worker_options(kind, settings, cluster)
+    gpus = float(options.get("num_gpus", 0))
+    return Placement(
+        kind=kind, count=pool_size(kind, settings, cluster), gpus_each=gpus,
+        cpus_each=float(options.get("num_cpus", 1)),
+        per_gpu=math.floor(1 / gpus + 1e-6) if gpus else None,
+        runs_on="GPU" if gpus else "CPU", options=options)
+
+
+def _ffmpeg_placement(settings: RenderSettings, cluster: dict[str, float],
+                      workers: tuple[Placement, ...]) -> Placement:
+    """FFmpeg tasks, counted as the chunk encodes that fit in what the resident workers
+    leave free (a CPU worker holds its CPU for as long as it lives)."""
+    options = assembly_options(cluster, settings.ffmpeg_threads)
+    free = dict(cluster)
+    free["CPU"] = free.get("CPU", 0.0) - sum(w.count * w.cpus_each for w in workers)
+    needs = {"CPU": float(options.get("num_cpus", 1)), **options.get("resources", {})}
+    slots = min(math.floor(max(0.0, free.get(name, 0.0)) / amount + 1e-9)
+                for name, amount in needs.items())
+    runs_on = "assembly nodes" if "assembly" in needs else "any CPU"
+    return Placement(kind="ffmpeg", count=slots, gpus_each=0.0, cpus_each=needs["CPU"],
+                     per_gpu=None, runs_on=runs_on, options=options)
+
+
+def _estimate(settings: RenderSettings, timeline: Timeline, graph: TaskGraph,
+              ffmpeg: Placement) -> Estimate:
+    width, height = settings.size
+    cpu = ENCODE_CPU_SECONDS * timeline.duration * width * height / _REFERENCE_PIXELS
+    wall = None
+    if ffmpeg.count and graph.chunks:
+        # Chunks are equal, so they run in waves of `slots`; threads share a chunk's work.
+        waves = math.ceil(graph.chunks / ffmpeg.count)
+        wall = waves * cpu / graph.chunks / ffmpeg.cpus_each
+    elif not graph.chunks:
+        wall = 0.0
+    return Estimate(video_seconds=timeline.duration, frames=timeline.total_frames,
+                    width=width, height=height,
+                    speech_chars_per_second=SPEECH_CHARS_PER_SECOND * settings.tts_speed,
+                    encode_cpu_seconds=cpu, encode_wall_seconds=wall)
+
+
+def _notes(cluster: dict[str, float], workers: tuple[Placement, ...],
+           ffmpeg: Placement) -> list[str]:
+    notes = []
+    gpus = cluster.get("GPU", 0.0)
+    if not gpus:
+        notes.append("no GPU in the cluster: model workers run on CPUs, one CPU each")
+    asked = sum(w.count * w.gpus_each for w in workers)
+    if gpus and asked > gpus + 1e-6:
+        notes.append(f"the worker pools ask for {asked:.2f} GPUs and the cluster has "
+                     f"{gpus:g}: some workers will wait; lower VIDGEN_IMAGE_WORKERS or "
+                     "VIDGEN_SPEECH_WORKERS")
+    if ffmpeg.count == 0:
+        notes.append(f"no room for an FFmpeg task (it needs {ffmpeg.cpus_each:g} CPU on "
+                     f"{ffmpeg.runs_on}) while the workers hold their CPUs: add CPUs, or "
+                     "lower VIDGEN_IMAGE_WORKERS, VIDGEN_SPEECH_WORKERS or "
+                     "VIDGEN_FFMPEG_THREADS")
+    return notes
+
+
+# ---- tables --------------------------------------------------------------------------------
+
+def _graph_rows(graph: TaskGraph) -> list[dict[str, str]]:
+    def row(stage: str, requests: int, calls: int, runs_on: str) -> dict[str, str]:
+        return {"stage": stage, "requests": str(requests), "calls": str(calls),
+                "runs on": runs_on}
+
+    return [row("speech", graph.speech_requests, graph.speech_calls, "speech workers"),
+            row("images", graph.image_requests, graph.image_calls, "image workers"),
+            row(f"video chunks ({graph.chunk_seconds:g} s)", graph.chunks, graph.chunks,
+                "FFmpeg"),
+            row("soundtrack mix", 1, 1, "FFmpeg"),
+            row("mux", 1, 1, "FFmpeg")]
+
+
+def _placement_row(placement: Placement) -> dict[str, str]:
+    ffmpeg = placement.kind == "ffmpeg"
+    return {"work": "FFmpeg tasks" if ffmpeg else f"{placement.kind} workers",
+            "count": f"{placement.count} at once" if ffmpeg else str(placement.count),
+            "GPU each": f"{placement.gpus_each:.4g}",
+            "per GPU": "-" if placement.per_gpu is None else str(placement.per_gpu),
+            "CPU each": f"{placement.cpus_each:g}", "runs on": placement.runs_on}
+
+
+def _estimate_rows(estimate: Estimate, graph: TaskGraph) -> list[dict[str, str]]:
+    wall = estimate.encode_wall_seconds
+    values = {
+        "video": f"{estimate.video_seconds:.1f} s ({estimate.frames} frames, "
+                 f"{estimate.width}x{estimate.height})",
+        "assumed speech rate": f"{estimate.speech_chars_per_second:g} characters/s",
+        "encode work": f"{estimate.encode_cpu_seconds:.0f} CPU-s",
+        "encode time, at best": "no slot to run in" if wall is None else f"{wall:.0f} s",
+        "speech calls": f"{graph.speech_calls} for {graph.speech_requests} lines",
+        "image calls": f"{graph.image_calls} for {graph.image_requests} scenes",
+    }
+    return [{"estimate": name, "value": value} for name, value in values.items()]

@@ -1,0 +1,185 @@
+"""A job's last step: its videos muxed, checked and put in place, then its sidecars and
+manifest written. Pure of scheduling: recipe.py calls these with the parts it made."""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import os
+import secrets
+from pathlib import Path
+
+from vidgen_ray.config import RenderSettings
+from vidgen_ray.errors import RenderError
+from vidgen_ray.pipeline import assembly, manifest, media, scratch, subtitle_rules, subtitles
+from vidgen_ray.pipeline.qc import measure
+from vidgen_ray.programs import ffmpeg
+from vidgen_ray.storyboard import Storyboard
+from vidgen_ray.timeline import Timeline
+
+Size = tuple[int, int]
+Listing = list[tuple[Path, float]]  # chunk file, seconds
+
+
+def video_names(sizes: list[Size]) -> dict[Size, str]:
+    """The main size is video.mp4; each rendition video-WIDTHxHEIGHT.mp4."""
+    return {size: "video.mp4" if n == 0 else f"video-{size[0]}x{size[1]}.mp4"
+            for n, size in enumerate(sizes)}
+
+
+async def mux_videos(out_dir: Path, job_id: str, listings: dict[Size, Listing],
+                     soundtrack: bytes, title: str, settings: RenderSettings, frames: int,
+                     checking=lambda: None) -> dict[str, dict]:
+    """Mux every size under a run-private name, check, then rename: a failed or cancelled
+    job never leaves a half-made or stale video, and two jobs never share a temporary file.
+    ``listings`` holds the main size first. Returns each file name's check, in order;
+    ``checking`` is called when muxing is done and checks begin."""
+    names = video_names(list(listings))
+    # Private to this run, not only this job: a cancelled run's mux thread can outlive it
+    # and must not touch the files of the job's retry.
+    run = f"{job_id}.{secrets.token_hex(4)}"
+    drafts = {size: out_dir / f".{run}.{name}" for size, name in names.items()}
+    try:
+        await asyncio.gather(*(asyncio.to_thread(
+            mux, listings[size], soundtrack, draft, title, job_id)
+            for size, draft in drafts.items()))
+        checking()
+        checks = await asyncio.gather(*(asyncio.to_thread(
+            assembly.check_video, draft, settings, frames, size)
+            for size, draft in drafts.items()))
+        for size, draft in drafts.items():
+            draft.replace(out_dir / names[size])
+    finally:
+        for draft in drafts.values():
+            draft.unlink(missing_ok=True)
+    return {names[size]: info for size, info in zip(drafts, checks, strict=True)}
+
+
+def mux(listing: Listing, soundtrack: bytes, video: Path, title: str,
+        job_id: str | None = None) -> None:
+    """Its inputs are written in a scratch folder of the job (one per size and run), which
+    goes when it ends, or with the job's scratch root if this process is killed."""
+    with scratch.task_folder(job_id or video.stem, "mux") as work:
+        wav, concat = work / "soundtrack.wav", work / "chunks.ffconcat"
+        wav.write_bytes(soundtrack)
+        # Absolute: the list is read relative to its own folder, which is not the parts'.
+        listing = [(Path(path).absolute(), seconds) for path, seconds in listing]
+        concat.write_text(assembly.concat_list(listing), encoding="utf-8")
+        ffmpeg(assembly.mux_args(concat, wav, video, title))
+
+
+def shown_media(storyboard: Storyboard, settings: RenderSettings, parts: Path,
+                out_dir: Path) -> tuple[Storyboard, RenderSettings]:
+    """The storyboard and settings as the output files show them: media kept in the parts
+    folder (a service job's uploads) are named relative to the output folder, so no file
+    names a server folder and storyboard.json still renders from where it lies."""
+    def shown(path: str) -> str:
+        if os.path.isabs(path) and Path(path).is_relative_to(parts):
+            return os.path.relpath(path, out_dir)
+        return path
+
+    music = settings.music
+    if music and os.path.isabs(music):
+        settings = settings.model_copy(update={"music": shown(music)})
+    return media.resolve(storyboard, shown), settings
+
+
+def write_sidecars(out_dir: Path, timeline: Timeline, storyboard: Storyboard,
+                   settings: RenderSettings) -> list[Path]:
+    """subtitles.srt, subtitles.vtt and storyboard.json beside the video."""
+    shown = subtitles.timeline_captions(timeline, settings)
+    files = {"subtitles.srt": subtitles.format_srt(shown),
+             "subtitles.vtt": subtitles.format_vtt(shown),
+             "storyboard.json": storyboard.model_dump_json(indent=2) + "\n"}
+    for name, text in files.items():
+        (out_dir / name).write_text(text, encoding="utf-8")
+    return [out_dir / name for name in files]
+
+
+def write_qc(out_dir: Path, video: Path, timeline: Timeline, settings: RenderSettings) -> dict:
+    """qc.json beside the video, judged against the render's own loudness target; with
+    qc_strict a violation fails the job."""
+    cuts = tuple(subtitles.scene_cuts(timeline))
+    speech = next(iter(sorted(out_dir.glob("stems/speech.*"))), None)  # written by --stems
+    found = measure.run_qc(video, subtitles=out_dir / "subtitles.srt", target=settings.loudness,
+                           scene_cuts=cuts, speech=speech, max_cps=settings.subtitle_max_cps)
+    measure.write_report(found, out_dir / "qc.json")
+    if settings.qc_strict and not found["passed"]:
+        problems = [f"{v['check']}: {v['message']}" for v in found["violations"]]
+        raise RenderError(f"the QC report (qc.json) found {len(problems)} problem(s): "
+                          + "; ".join(problems[:3]), stage="qc")
+    return found
+
+
+def write_edit_timelines(out_dir: Path, storyboard: Storyboard, timeline: Timeline,
+                         settings: RenderSettings, stills: list[Path], speech: list[Path],
+                         exports: list[str]) -> list[Path]:
+    """timeline.otio (and .fcpxml, .edl) beside the video, as settings.timeline_formats asks,
+    referencing the stills, speech files and stems (``exports``) from the output folder."""
+    if not settings.timeline_formats:
+        return []
+    from vidgen_ray.pipeline import edit_timeline  # OpenTimelineIO: loaded only to write one
+
+    stems = {Path(name).stem: name for name in exports if name.startswith("stems/")}
+    return edit_timeline.write(
+        out_dir, storyboard, timeline, settings.timeline_formats,
+        stills=[edit_timeline.relative(p, out_dir) for p in stills],
+        speech=[edit_timeline.relative(p, out_dir) for p in speech], stems=stems)
+
+
+def subtitle_report(timeline: Timeline, settings: RenderSettings) -> dict:
+    """For manifest.json: how many cues the subtitles have, and every rule one still breaks."""
+    shown = subtitles.timeline_captions(timeline, settings)
+    issues = subtitle_rules.check_cues(shown, fps=timeline.fps,
+                                       max_cps=settings.subtitle_max_cps,
+                                       scene_cuts=subtitles.scene_cuts(timeline))
+    return {"cues": len(shown), "max_cps": settings.subtitle_max_cps,
+            "issues": [{"cue": i.index + 1, "rule": i.rule, "message": i.message}
+                       for i in issues]}
+
+
+def sound_exports(out_dir: Path, names: list[str]) -> dict[str, dict]:
+    """Digest and size of each sound file written beside the video (--stems)."""
+    return {name: {"sha256": manifest.file_digest(out_dir / name),
+                   "bytes": (out_dir / name).stat().st_size} for name in names}
+
+
+# Files a render always writes beside the video but that manifest.json cannot hash: itself,
+# and the QC report, which measures the finished video after the manifest is written.
+ALWAYS = ("manifest.json", "qc.json", "cast.json")
+# Every name a render can write beside the video. Only these are ever moved: the folder may
+# also hold a person's own files (the script, its pictures), which are left alone.
+RENDER_NAMES = ("video.mp4", "video-*x*.mp4", "subtitles.srt", "subtitles.vtt",
+                "storyboard.json", "timeline.otio", "timeline.fcpxml", "timeline.edl",
+                "mix.*", "stems/*.*", *ALWAYS)
+
+
+def sweep_stale(out_dir: Path, made: list[str]) -> list[str]:
+    """Move every file in ``out_dir`` that a render writes but this one did not make
+    (``made``: names relative to it) to parts/old/, so the folder's render outputs are what
+    manifest.json lists. Moved, not deleted; returns the names moved."""
+    keep = set(made) | set(ALWAYS)
+    old = out_dir / "parts" / "old"
+    moved = []
+    for path in sorted(out_dir.rglob("*")):
+        name = path.relative_to(out_dir).as_posix()
+        if (name.split("/")[0] == "parts" or not path.is_file() or name in keep
+                or not any(fnmatch.fnmatchcase(name, p) for p in RENDER_NAMES)):
+            continue
+        target = old / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.replace(target)
+        moved.append(name)
+    stems = out_dir / "stems"
+    if stems.is_dir() and not any(stems.iterdir()):
+        stems.rmdir()  # emptied by the sweep
+    return moved
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vidgen-ray")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
