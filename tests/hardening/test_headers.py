@@ -26,7 +26,7 @@ from vidgen_ray.testing.http import request
 from vidgen_ray.testing.service import job_service
 
 KEY = "file-key-0123456789abcdef"
-WEB = Path(__file__).parents[2] / "vidgen_ray" / "web"
+WEB = Path(__file__).parents[2] / "vidgen_ray" / "service" / "web"
 
 
 @pytest.fixture(scope="module")

@@ -58,8 +58,9 @@ def test_the_filter_list_is_every_filter_the_graphs_use():
     listing = subprocess.run(["ffmpeg", "-hide_banner", "-filters"], capture_output=True,
                              text=True, check=True).stdout
     known = parse_filters(listing)
-    sources = [ROOT / "vidgen_ray" / "assembly.py", ROOT / "vidgen_ray" / "speech" / "bark.py",
-               *(ROOT / "vidgen_ray" / "audio").glob("*.py")]
+    code = ROOT / "vidgen_ray"
+    sources = [code / "pipeline" / "assembly.py", code / "speech" / "bark.py",
+               *(code / "audio").glob("*.py")]
     used = set()
     for source in sources:
         for literal in re.findall(r'"((?:[^"\\\n]|\\.)*)"', source.read_text(encoding="utf-8")):

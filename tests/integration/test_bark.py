@@ -18,7 +18,7 @@ from vidgen_ray.errors import SettingsError
 from vidgen_ray.speech import create_speech_backend
 from vidgen_ray.speech.bark import OUTPUT_RATE, BarkBackend, BarkOptions
 from vidgen_ray.speech.base import SpeechRequest
-from vidgen_ray.speech.casting import apply_cast
+from vidgen_ray.speech.voice_casting import apply_cast
 from vidgen_ray.storyboard import NARRATOR, Character, Storyboard
 from vidgen_ray.testing.tiny_bark import build_bark, voice_prompt
 

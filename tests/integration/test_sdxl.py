@@ -15,7 +15,7 @@ from vidgen_ray.errors import DependencyError, RenderError
 from vidgen_ray.farm.actors.image_worker import ImageWorker
 from vidgen_ray.images import create_image_backend
 from vidgen_ray.images.base import CharacterLook, ImageRequest
-from vidgen_ray.images.cast import (
+from vidgen_ray.images.portraits import (
     character_looks,
     picture_notes,
     picture_seed,

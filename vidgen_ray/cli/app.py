@@ -25,7 +25,7 @@ from vidgen_ray.cli import write as cli_write
 from vidgen_ray.config import Aspect, Resolution, SubtitlePosition, Transition, load_settings
 from vidgen_ray.errors import InputError, VidgenError
 from vidgen_ray.speech import parse_voice_option
-from vidgen_ray.speech.casting import load_cast
+from vidgen_ray.speech.voice_casting import load_cast
 
 cli_help.install()
 app = typer.Typer(
@@ -397,8 +397,8 @@ def cast(
 ) -> None:
     """Draw one reference portrait per character of SCRIPT (OUT/<NAME>.png) and a contact
     sheet (OUT/cast.png), to check the looks before a full render. Runs in this process."""
-    from vidgen_ray.images import cast as casting
     from vidgen_ray.images import create_image_backend
+    from vidgen_ray.images import portraits as casting
     from vidgen_ray.pipeline.source import load_storyboard
 
     try:

@@ -23,13 +23,13 @@ from vidgen_ray.errors import RenderError, SettingsError, VidgenError, client_me
 from vidgen_ray.farm.actors import ffmpeg_tasks
 from vidgen_ray.farm.actors.pool import WorkerPool
 from vidgen_ray.farm.jobs import JobRecord, SceneParts, SceneStatus
-from vidgen_ray.images import card_text, cast, wants_portraits
+from vidgen_ray.images import card_text, portraits, wants_portraits
 from vidgen_ray.images.base import CharacterLook, ImageRequest
 from vidgen_ray.pipeline import assembly, finishing, manifest, media, subtitles
 from vidgen_ray.programs import ffmpeg_version
 from vidgen_ray.speech import create_speech_backend
 from vidgen_ray.speech.base import Speech, SpeechRequest
-from vidgen_ray.speech.casting import apply_cast, write_cast
+from vidgen_ray.speech.voice_casting import apply_cast, write_cast
 from vidgen_ray.storage import LocalStore, content_key
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import OVERLAPPING, Pacing, Timeline, plan_timeline, transition_after
@@ -196,15 +196,16 @@ class JobRun:
         """Each scene's picture for every shape the outputs have (main size first)."""
         settings = self.settings
         shapes = list(dict.fromkeys(settings.picture_sizes.values()))
-        looks = cast.character_looks(self.storyboard) if wants_portraits(settings) else {}
-        side = cast.portrait_side(settings.image_resolution)
-        self._portrait_keys = {name: content_key("portrait", **cast.portrait_key_fields(
+        looks = portraits.character_looks(self.storyboard) if wants_portraits(settings) else {}
+        side = portraits.portrait_side(settings.image_resolution)
+        self._portrait_keys = {name: content_key("portrait", **portraits.portrait_key_fields(
             settings.image_model, version, look, side)) for name, look in looks.items()}
         narration = card_text.shows_narration(settings.card_text, settings.burn_subtitles)
         language = self.storyboard.language
         requests = [ImageRequest(scene_number=i + 1, title=s.title, description=s.description,
                                  characters=tuple(s.characters), mood=s.mood, width=width,
-                                 height=height, seed=cast.picture_seed(self.storyboard, i, looks),
+                                 height=height,
+                                 seed=portraits.picture_seed(self.storyboard, i, looks),
                                  looks=tuple(looks[n] for n in s.characters if n in looks),
                                  language=language, caption=card_text.card_words(
                                      s.description, [line.text for line in s.lines], narration))
@@ -212,7 +213,7 @@ class JobRun:
         # Keys first (chunks streaming early look them up); portraits count by their keys.
         references = self._portrait_keys if settings.ip_adapter else {}
         keys = [content_key("image", backend=settings.image_model, version=version,
-                            request=cast.scene_key_fields(r, references)) for r in requests]
+                            request=portraits.scene_key_fields(r, references)) for r in requests]
         count = len(self.storyboard.scenes)
         own = {i: s.media for i, s in enumerate(self.storyboard.scenes) if s.media}
         for i, shown in own.items():  # the user's own picture or clip: the still of every shape
@@ -231,9 +232,9 @@ class JobRun:
                                                  shown.path)
                 self.store.put(self._image_keys[i], png)
         if looks:
-            portraits = await self._portraits(looks, side)
+            drawn = await self._portraits(looks, side)
             if settings.ip_adapter:
-                requests = [replace(r, looks=tuple(replace(x, portrait=portraits[x.name])
+                requests = [replace(r, looks=tuple(replace(x, portrait=drawn[x.name])
                                                    for x in r.looks)) for r in requests]
         await self._make("images", keys, requests, self.pools.image,
                          [i % count for i in range(len(requests))], self._pictures)
@@ -252,7 +253,7 @@ class JobRun:
         under its content key, so later scenes and later jobs reuse it."""
         keys = self._portrait_keys
         missing = [name for name in looks if not self.store.has(keys[name])]
-        requests = [cast.portrait_request(looks[name], side) for name in missing]
+        requests = [portraits.portrait_request(looks[name], side) for name in missing]
         async for n, png in self.pools.image.map(requests):
             self.store.put(keys[missing[n]], png)
         return {name: self.store.get(keys[name]) for name in looks}
@@ -538,8 +539,8 @@ class JobRun:
         data["subtitles"] = finishing.subtitle_report(timeline, self.settings)
         if self._exports:
             data["sound"] = finishing.sound_exports(self.out_dir, self._exports)
-        data["pictures"] = cast.pictures_manifest([self.store.get(k) for k in self._image_keys],
-                                             self._portrait_keys)
+        data["pictures"] = portraits.pictures_manifest(
+            [self.store.get(k) for k in self._image_keys], self._portrait_keys)
         data["renditions"] = self.renditions
         # Everything this render leaves beside the video; anything else is moved to
         # parts/old/ (finishing.sweep_stale), so the folder is what this lists.

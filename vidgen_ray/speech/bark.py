@@ -155,7 +155,7 @@ class BarkBackend:
         return found
 
     def cast(self, storyboard: Storyboard, narrator_voice: str | None) -> dict[str, str]:
-        from vidgen_ray.speech.casting import bark_cast
+        from vidgen_ray.speech.voice_casting import bark_cast
 
         return bark_cast(storyboard, narrator_voice, self.voices(), self.check_voice)
 
@@ -251,7 +251,7 @@ class BarkBackend:
     # ---- speech ----------------------------------------------------------------------
 
     def synthesize(self, requests: list[SpeechRequest]) -> list[Speech]:
-        from vidgen_ray.speech.casting import bark_voice_for_language
+        from vidgen_ray.speech.voice_casting import bark_voice_for_language
 
         # A line in another language speaks with the same speaker number in that language.
         voices = [bark_voice_for_language(r.voice, r.language, self.voices()) for r in requests]

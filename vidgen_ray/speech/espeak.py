@@ -17,7 +17,7 @@ import numpy as np
 from vidgen_ray.errors import SettingsError, ToolError
 from vidgen_ray.programs import find_tool, run_tool
 from vidgen_ray.speech.base import Speech, SpeechRequest
-from vidgen_ray.speech.casting import assign_voices
+from vidgen_ray.speech.voice_casting import assign_voices
 from vidgen_ray.storyboard import Character, Storyboard
 
 DEFAULT_WPM = 175  # espeak-ng's own default rate: speed 1.0
@@ -133,7 +133,7 @@ def parse_wav(data: bytes) -> Speech:
 
 def cast_voices(characters: list[Character], language: str, narrator_voice: str | None,
                 variants: dict[str, str | None]) -> dict[str, str]:
-    """A distinct voice for every character and the narrator (rules in speech/casting.py):
+    """A distinct voice for every character and the narrator (rules in speech/voice_casting.py):
     the language with one of this installation's variants, novelty variants never."""
     pools = {sex: [f"{language}+{v}" for v in names if v in variants]
              for sex, names in (("male", MALE_VARIANTS), ("female", FEMALE_VARIANTS))}

@@ -138,7 +138,7 @@ class KokoroBackend:
             "English, female)", field="tts_voice")
 
     def cast(self, storyboard: Storyboard, narrator_voice: str | None) -> dict[str, str]:
-        from vidgen_ray.speech.casting import kokoro_cast
+        from vidgen_ray.speech.voice_casting import kokoro_cast
 
         text.check_language(storyboard.language)  # and every line's own, before the render
         for line in (line for scene in storyboard.scenes for line in scene.lines):

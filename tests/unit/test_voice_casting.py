@@ -9,7 +9,7 @@ import pytest
 
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.speech import parse_voice_option
-from vidgen_ray.speech.casting import (
+from vidgen_ray.speech.voice_casting import (
     apply_cast,
     assign_voices,
     bark_cast,
