@@ -15,18 +15,35 @@ paths, no program output); ``client_message`` gives it for any exception.
     ├── AuthError                     (401) no API key, or an unknown one
     ├── ForbiddenError                (403) the key may not see that job
     ├── NotFoundError                 (404) no such job or file
+    ├── IllegalTransition             (409) a job or scene state change the tables do not allow
+    ├── FarmSaturated                 (429, retryable) the farm's queue is full: try again
+    │                                 after ``retry_after`` seconds
+    ├── FarmUnavailable               (503, retryable) the API cannot reach the farm's actor
     ├── DependencyError               (503) a program or extra is not installed: says how
     ├── OutputError                   (500) the output folder cannot be written
+    ├── RecordError                   (500) a job record on disk cannot be read
+    ├── ServiceError                  (the service's status) an error answer of the job
+    │                                 service, as its HTTP client (service/client.py) sees it
     ├── AnalysisError                 (502) a language model's analysis failed
     │   ├── AnalysisKeyError          (503) its API key is missing or rejected
     │   └── AnalysisQuotaError        (429, retryable) rate limit or quota exhausted
     └── RenderError                   (500) a stage of a render failed; ``stage`` says which
         └── ToolError                 an external program (ffmpeg, espeak-ng) failed
+
+Two signals stay inside the language-model analysis and never reach a caller as themselves
+(analysis/llm.py turns them into an ``AnalysisError``):
+
+    ValueError
+    └── Unfaithful                    a model's storyboard dropped, added or reworded a line
+    Exception
+    └── Failure                       one request to a model failed: the retry loop's input
+                                      (retryable or not, the server's Retry-After)
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 
 class VidgenError(Exception):
@@ -96,12 +113,50 @@ class NotFoundError(VidgenError):
     http_status = 404
 
 
+class IllegalTransition(VidgenError):
+    http_status = 409
+
+    def __init__(self, message: str, current: str, new: str):
+        super().__init__(message)
+        self.current = current
+        self.new = new
+
+
+class FarmSaturated(VidgenError):
+    http_status = 429
+    retryable = True  # the same request later may well be accepted
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class FarmUnavailable(VidgenError):
+    http_status = 503
+    retryable = True
+
+
 class DependencyError(VidgenError):
     http_status = 503
 
 
 class OutputError(VidgenError):
     pass
+
+
+class RecordError(VidgenError):
+    pass
+
+
+class ServiceError(VidgenError):
+    """``http_status``, ``kind`` (the error's type), ``field`` and ``retry_after``: as the
+    service answered them."""
+
+    def __init__(self, message: str, status: int, kind: str = "HTTPError",
+                 field: str | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        self.http_status, self.kind, self.field, self.retry_after = status, kind, field, \
+            retry_after
 
 
 class AnalysisError(VidgenError):
@@ -141,6 +196,26 @@ class ToolError(RenderError):
         self.command = args
         self.returncode = returncode
         self.stderr = stderr
+
+
+# ---- signals inside the language-model analysis ---------------------------------------------
+
+class Unfaithful(ValueError):
+    """The answer dropped, added or reworded a line; the message quotes the first one."""
+
+
+@dataclass
+class Failure(Exception):
+    """What went wrong with one request, as the retry loop needs to know it."""
+
+    message: str
+    retryable: bool
+    retry_after: float | None = None
+    status: int | None = None
+    cause: BaseException | None = field(default=None, repr=False)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 # ---- messages for a client ------------------------------------------------------------------

@@ -8,8 +8,9 @@ import threading
 
 import pytest
 
+from vidgen_ray.errors import ServiceError
 from vidgen_ray.service import client
-from vidgen_ray.service.client import ServiceClient, ServiceError
+from vidgen_ray.service.client import ServiceClient
 
 
 class _Silent(http.server.BaseHTTPRequestHandler):

@@ -11,7 +11,8 @@ import pytest
 import ray
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.farm.jobs import FarmSaturated, JobStatus
+from vidgen_ray.errors import FarmSaturated
+from vidgen_ray.farm.jobs import JobStatus
 from vidgen_ray.farm.scheduler import Farm
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.testing.fake_backends import SlowImageBackend

@@ -251,7 +251,7 @@ def test_a_redirect_is_refused_and_the_key_never_leaves_for_another_host():
     import http.server
     import threading
 
-    from vidgen_ray.analysis.retry import Failure
+    from vidgen_ray.errors import Failure
 
     seen: list[str | None] = []
 

@@ -3,16 +3,19 @@ import pickle
 
 import pytest
 
-from vidgen_ray.errors import OutputError, VidgenError
+from vidgen_ray.errors import (
+    FarmSaturated,
+    IllegalTransition,
+    OutputError,
+    RecordError,
+    VidgenError,
+)
 from vidgen_ray.farm.jobs import (
     JOB_TRANSITIONS,
     SCENE_TRANSITIONS,
-    FarmSaturated,
-    IllegalTransition,
     JobQueue,
     JobRecord,
     JobStatus,
-    RecordError,
     SceneStatus,
     advance,
     check_capacity,

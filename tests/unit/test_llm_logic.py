@@ -9,13 +9,13 @@ from pydantic import ValidationError
 
 from vidgen_ray.analysis import analyze_script
 from vidgen_ray.analysis import llm_prompt as prompts
-from vidgen_ray.analysis.faithful import Unfaithful, check_faithful
+from vidgen_ray.analysis.faithful import check_faithful
 from vidgen_ray.analysis.llm import describe_problem, parse_answer
 from vidgen_ray.analysis.llm_cache import cache_key
 from vidgen_ray.analysis.ratelimit import admit
-from vidgen_ray.analysis.retry import Failure, RetryPolicy, backoff, call_with_retries
+from vidgen_ray.analysis.retry import RetryPolicy, backoff, call_with_retries
 from vidgen_ray.config import RenderSettings, llm_api_key, load_settings
-from vidgen_ray.errors import SettingsError
+from vidgen_ray.errors import Failure, SettingsError, Unfaithful
 from vidgen_ray.storyboard import NARRATOR, Character, Line, Scene, Storyboard
 from vidgen_ray.testing.fake_llm_server import SCRIPT
 

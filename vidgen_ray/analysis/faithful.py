@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import difflib
 
+from vidgen_ray.errors import Unfaithful
 from vidgen_ray.storyboard import NARRATOR, Storyboard
 
 QUOTE = 90  # characters of a line quoted in an error
-
-
-class Unfaithful(ValueError):
-    """The answer dropped, added or reworded a line; the message quotes the first one."""
 
 
 def spoken(storyboard: Storyboard) -> list[str]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
+
+from vidgen_ray.errors import Failure
 
 T = TypeVar("T")
 
@@ -22,20 +24,6 @@ class RetryPolicy:
     base: float = 1.0         # seconds: the first backoff's ceiling
     cap: float = 60.0         # seconds: no backoff waits longer (Retry-After may)
     max_retry_after: float = 300.0  # a server asking for more than this is a spent quota
-
-
-@dataclass
-class Failure(Exception):
-    """What went wrong with one request, as the retry loop needs to know it."""
-
-    message: str
-    retryable: bool
-    retry_after: float | None = None
-    status: int | None = None
-    cause: BaseException | None = field(default=None, repr=False)
-
-    def __str__(self) -> str:
-        return self.message
 
 
 def backoff(attempt: int, policy: RetryPolicy, rng: random.Random,

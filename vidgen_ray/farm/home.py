@@ -23,8 +23,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from vidgen_ray.errors import NotFoundError, OutputError
-from vidgen_ray.farm.jobs import JOB_ID, JobRecord, JobStatus, RecordError, load_record
+from vidgen_ray.errors import NotFoundError, OutputError, RecordError
+from vidgen_ray.farm.jobs import JOB_ID, JobRecord, JobStatus, load_record
 from vidgen_ray.storyboard import Storyboard
 
 # The files a job publishes, by the name the API serves them under.

@@ -7,11 +7,7 @@ silently wrong record. Records are written to a temporary file beside the real o
 renamed over it, so a crash never leaves half a record under a job's name.
 
 Pure apart from the file I/O in ``save_record`` / ``load_record``: no Ray, no asyncio.
-
-    VidgenError
-    ├── IllegalTransition   (409) a state change the tables do not allow
-    ├── FarmSaturated       (429) the queue is full; ``retry_after`` seconds
-    └── RecordError         (500) a job record on disk cannot be read
+Its errors (``IllegalTransition``, ``FarmSaturated``, ``RecordError``) live in errors.py.
 """
 
 from __future__ import annotations
@@ -37,7 +33,12 @@ from pydantic import (
     model_validator,
 )
 
-from vidgen_ray.errors import OutputError, VidgenError
+from vidgen_ray.errors import (
+    FarmSaturated,
+    IllegalTransition,
+    OutputError,
+    RecordError,
+)
 
 JOB_ID = r"^[a-z0-9][a-z0-9-]{5,63}$"
 STAGES = ("speech", "images", "video", "mux")
@@ -87,28 +88,6 @@ SCENE_TRANSITIONS: dict[SceneStatus, frozenset[SceneStatus]] = {
 }
 _State = TypeVar("_State", JobStatus, SceneStatus)
 _TABLES = {JobStatus: ("job", JOB_TRANSITIONS), SceneStatus: ("scene", SCENE_TRANSITIONS)}
-
-
-class IllegalTransition(VidgenError):
-    http_status = 409
-
-    def __init__(self, message: str, current: str, new: str):
-        super().__init__(message)
-        self.current = current
-        self.new = new
-
-
-class FarmSaturated(VidgenError):
-    http_status = 429
-    retryable = True  # the same request later may well be accepted
-
-    def __init__(self, message: str, retry_after: float):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class RecordError(VidgenError):
-    pass
 
 
 def advance(current: _State, new: _State | str) -> _State:

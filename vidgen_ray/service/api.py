@@ -28,6 +28,7 @@ from ray import serve
 from vidgen_ray.config import FarmSettings, ServiceSettings, user_data_dir
 from vidgen_ray.errors import (
     DependencyError,
+    FarmUnavailable,
     NotFoundError,
     RenderError,
 )
@@ -42,8 +43,8 @@ from vidgen_ray.programs import check_ffmpeg
 from vidgen_ray.service import page_data as monitor
 from vidgen_ray.service import requests as service
 from vidgen_ray.service.guard import Guard, docs_page
-from vidgen_ray.service.http_errors import FarmUnavailable, install_error_handlers
 from vidgen_ray.service.http_errors import error_responses as _errors
+from vidgen_ray.service.http_errors import install_error_handlers
 from vidgen_ray.service.page_data import FarmView, PriorityRequest, SceneView
 from vidgen_ray.service.requests import JobPage, JobRequest, JobView
 from vidgen_ray.storage import LocalStore

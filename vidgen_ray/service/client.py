@@ -15,19 +15,9 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from vidgen_ray.errors import VidgenError
+from vidgen_ray.errors import ServiceError, VidgenError
 
 FINAL = ("done", "failed", "cancelled")
-
-
-class ServiceError(VidgenError):
-    def __init__(self, message: str, status: int, kind: str = "HTTPError",
-                 field: str | None = None, retry_after: float | None = None):
-        super().__init__(message)
-        self.http_status, self.kind, self.field, self.retry_after = status, kind, field, \
-            retry_after
-
-
 SUBMIT_TIMEOUT_S = 600.0
 
 

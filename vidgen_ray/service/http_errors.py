@@ -15,8 +15,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from vidgen_ray.errors import AnalysisKeyError, AnalysisQuotaError, VidgenError
-from vidgen_ray.farm.jobs import FarmSaturated
+from vidgen_ray.errors import (
+    AnalysisKeyError,
+    AnalysisQuotaError,
+    FarmSaturated,
+    FarmUnavailable,
+    VidgenError,
+)
 from vidgen_ray.service import requests as service
 from vidgen_ray.service.guard import internal_error, json_error_message
 from vidgen_ray.service.requests import ErrorBody
@@ -34,11 +39,6 @@ def error_responses(*codes: int) -> dict:
     return {code: {"model": ErrorBody, **({"headers": ERROR_HEADERS[code]}
                                           if code in ERROR_HEADERS else {})}
             for code in codes}
-
-
-class FarmUnavailable(VidgenError):
-    http_status = 503
-    retryable = True
 
 
 # ---- errors: one shape for all, with no server detail (paths, classes, operator settings) ---
