@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.testing.fake_backends import SlowImageBackend
@@ -125,9 +126,13 @@ def test_submit_poll_download_and_check_the_video(service, tmp_path):
     status, _, ready = call(service, "GET", "/readyz", key=None)
     assert status == 200 and ready["workers"]
     _, headers, metrics = call(service, "GET", "/metrics", key=None)
-    text = metrics.decode()
-    assert 'vidgen_jobs{state="done"} ' in text and "vidgen_queue_depth 0" in text
-    assert "vidgen_scene_seconds_count " in text and 'vidgen_workers{pool="image:cards"}' in text
+    samples = {(s.name, tuple(s.labels.items())): s.value
+               for family in text_string_to_metric_families(metrics.decode())
+               for s in family.samples}
+    assert ("vidgen_jobs", (("state", "done"),)) in samples
+    assert samples[("vidgen_queue_depth", ())] == 0
+    assert ("vidgen_scene_seconds_count", ()) in samples
+    assert ("vidgen_workers", (("pool", "image:cards"),)) in samples
 
 
 def test_openapi_lists_every_route_with_error_answers(service):

@@ -1,5 +1,5 @@
-"""The job service's pure parts: keys and callers, request checks, paging, metrics, and the
-job home's recovery rules (files only, no Ray, no HTTP)."""
+"""The job service's pure parts: keys and callers, request checks, paging, and the job
+home's recovery rules (files only, no Ray, no HTTP)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from vidgen_ray.service.requests import (
     authenticate,
     check_access,
     load_keys,
-    metrics_text,
     page,
     parse_api_keys,
     prepare,
@@ -122,19 +121,6 @@ def test_pages_are_the_callers_newest_first():
     chosen, total, _ = page(records, Caller("alice"), JobStatus.done, 0, 10)
     assert [r.created for r in chosen] == [3.0, 0.0] and total == 2
     assert page(records, Caller("ops", admin=True), None, 0, 10)[1] == 4
-
-
-def test_metrics_text_counts_states_queue_workers_and_scene_seconds():
-    done = JobRecord(out_dir="/x", status="done", started=10.0, finished=16.0,
-                     scenes=["done"] * 3)
-    queued = JobRecord(out_dir="/x", created=90.0)
-    text = metrics_text([done, queued], {"queued": 1, "running": 0,
-                                         "workers": {'image:"cards"': 2}}, now=100.0)
-    assert 'vidgen_jobs{state="done"} 1' in text and 'vidgen_jobs{state="failed"} 0' in text
-    assert "vidgen_queue_depth 1" in text and 'vidgen_workers{pool="image:\\"cards\\""} 2' in text
-    assert 'vidgen_scene_seconds_bucket{le="1"} 0' in text  # 6 s / 3 scenes = 2 s a scene
-    assert 'vidgen_scene_seconds_bucket{le="2"} 1' in text
-    assert "vidgen_scene_seconds_sum 2.000000" in text and "vidgen_oldest_queued_seconds 10" in text
 
 
 def test_storage_is_a_folder_or_s3_with_a_local_workdir():

@@ -45,6 +45,7 @@ from vidgen_ray.service import requests as service
 from vidgen_ray.service.guard import Guard, docs_page
 from vidgen_ray.service.http_errors import error_responses as _errors
 from vidgen_ray.service.http_errors import install_error_handlers
+from vidgen_ray.service.metrics import metrics_text
 from vidgen_ray.service.page_data import FarmView, PriorityRequest, SceneView
 from vidgen_ray.service.requests import JobPage, JobRequest, JobView
 from vidgen_ray.storage import LocalStore
@@ -379,7 +380,7 @@ class JobService:
         self._probe(credentials)
         stats = await self._call(self.farm.stats.remote())
         records = await self._call(self.farm.list_jobs.remote())
-        return PlainTextResponse(service.metrics_text(records, stats),
+        return PlainTextResponse(metrics_text(records, stats),
                                  media_type="text/plain; version=0.0.4")
 
     # ---- helpers -------------------------------------------------------------------------

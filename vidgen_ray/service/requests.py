@@ -1,6 +1,6 @@
 """The job service's decisions, apart from HTTP and Ray: who a caller is and what it may see,
-what a job request may ask for, how lists are paged, and the Prometheus text. api.py is a
-thin FastAPI layer over these; they are tested directly (tests/unit/test_service.py).
+what a job request may ask for, and how lists are paged (the Prometheus text: metrics.py).
+api.py is a thin FastAPI layer over these; they are tested directly (tests/unit/test_service.py).
 
 Keys come from ``VIDGEN_API_KEYS``: comma-separated ``name:key`` pairs; ``name:key:admin``
 also sees every job. A job belongs to the name of the key that submitted it.
@@ -9,8 +9,6 @@ also sees every job. A job belongs to the name of the key that submitted it.
 from __future__ import annotations
 
 import hmac
-import math
-import time
 import types
 import typing
 from collections.abc import Callable
@@ -451,47 +449,6 @@ def page(records: list[JobRecord], caller: Caller, state: JobStatus | None, offs
     chosen = mine[offset:offset + limit]
     after = offset + len(chosen)
     return chosen, len(mine), after if after < len(mine) else None
-
-
-# ---- /metrics --------------------------------------------------------------------------------
-
-SCENE_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, math.inf)
-
-
-def metrics_text(records: list[JobRecord], stats: dict, now: float | None = None) -> str:
-    """Prometheus text exposition: jobs by state, queue depth, running jobs, workers per pool,
-    and a histogram of seconds per scene of finished jobs (job wall time / scenes)."""
-    now = time.time() if now is None else now
-    lines = ["# HELP vidgen_jobs Jobs the farm knows, by state.", "# TYPE vidgen_jobs gauge"]
-    for status in JobStatus:
-        count = sum(r.status == status for r in records)
-        lines.append(f'vidgen_jobs{{state="{status.value}"}} {count}')
-    lines += ["# HELP vidgen_queue_depth Jobs waiting to run.", "# TYPE vidgen_queue_depth gauge",
-              f"vidgen_queue_depth {stats['queued']}",
-              "# HELP vidgen_jobs_running Jobs rendering now.",
-              "# TYPE vidgen_jobs_running gauge", f"vidgen_jobs_running {stats['running']}",
-              "# HELP vidgen_workers Ready workers per pool.", "# TYPE vidgen_workers gauge"]
-    for pool, count in sorted(stats["workers"].items()):
-        lines.append(f'vidgen_workers{{pool="{_label(pool)}"}} {count}')
-    per_scene = [(r.finished - r.started) / len(r.scenes) for r in records
-                 if r.status == JobStatus.done and r.started and r.finished and r.scenes]
-    lines += ["# HELP vidgen_scene_seconds Seconds per scene of finished jobs.",
-              "# TYPE vidgen_scene_seconds histogram"]
-    for bound in SCENE_BUCKETS:
-        le = "+Inf" if bound == math.inf else f"{bound:g}"
-        count = sum(s <= bound for s in per_scene)
-        lines.append(f'vidgen_scene_seconds_bucket{{le="{le}"}} {count}')
-    lines += [f"vidgen_scene_seconds_sum {sum(per_scene):.6f}",
-              f"vidgen_scene_seconds_count {len(per_scene)}"]
-    oldest = min((r.created for r in records if r.status == JobStatus.queued), default=now)
-    lines += ["# HELP vidgen_oldest_queued_seconds Age of the oldest waiting job.",
-              "# TYPE vidgen_oldest_queued_seconds gauge",
-              f"vidgen_oldest_queued_seconds {max(0.0, now - oldest):.3f}"]
-    return "\n".join(lines) + "\n"
-
-
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def storage_locations(settings: ServiceSettings, data_dir: str) -> tuple[str, str | None]:
