@@ -10,7 +10,7 @@ import pytest
 
 from vidgen_ray.errors import OutputError, SettingsError
 from vidgen_ray.storage import content_key, open_store
-from vidgen_ray.storage.s3 import MIB, parse_s3_url
+from vidgen_ray.storage.s3 import MIB, PART_SIZE, parse_s3_url
 
 pytestmark = pytest.mark.s3
 
@@ -90,7 +90,15 @@ def test_large_files_go_up_in_parts(store, tmp_path):
     assert copy.read_bytes() == data and not list(copy.parent.glob(".tmp-*"))
 
 
-def test_a_failed_multipart_upload_is_aborted(store):
+def test_one_part_goes_up_in_one_request(store):
+    key = content_key("video", n=7)
+    store.put(key, b"x" * PART_SIZE)
+    head = store.client.head_object(Bucket=BUCKET, Key=store.object_key(key))
+    assert head["ContentLength"] == PART_SIZE and "-" not in head["ETag"]
+
+
+@pytest.mark.parametrize("good_reads", [1, 3])  # fails with the first part, or after two
+def test_a_failed_multipart_upload_is_aborted(store, good_reads):
     key = content_key("video", n=4)
 
     class Broken:
@@ -99,12 +107,12 @@ def test_a_failed_multipart_upload_is_aborted(store):
 
         def read(self, size):
             self.reads += 1
-            if self.reads > 1:
+            if self.reads > good_reads:
                 raise OSError("disk went away")
             return b"x" * size
 
     with pytest.raises(OSError, match="disk went away"):
-        store.put_stream(key, Broken(), 20 * MIB)
+        store.put_stream(key, Broken(), 40 * MIB)
     assert store.client.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
     assert not store.has(key)
 

@@ -2,9 +2,10 @@
 store (MinIO, Ceph, R2...) through ``endpoint_url``.
 
 Same keys and same answers as LocalStore (has/get/put), plus what a remote store needs:
-multipart upload for large files (a part fails alone and is retried by botocore, not the
-whole file) and presigned links, so an HTTP client downloads a video straight from the
-bucket instead of through the farm.
+multipart upload for large files through boto3's managed transfer (parts go up a few at a
+time; a part fails alone and is retried by botocore, not the whole file; a failed upload is
+aborted, leaving no parts to bill for) and presigned links, so an HTTP client downloads a
+video straight from the bucket instead of through the farm.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from vidgen_ray.storage.keys import split_key
 
 MIB = 1024 * 1024
 PART_SIZE = 8 * MIB  # S3's minimum part is 5 MiB (except the last); 8 is boto3's default
+# Parts in flight at once: a render node's uplink is the limit, and a stream that cannot seek
+# holds each part in memory while it goes up (4 x 8 MiB).
+CONCURRENCY = 4
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 
@@ -40,13 +44,14 @@ def parse_s3_url(url: str) -> tuple[str, str]:
 
 class S3Store:
     def __init__(self, url: str, suffixes: dict[str, str] | None = None,
-                 endpoint_url: str | None = None, part_size: int = PART_SIZE, client=None):
+                 endpoint_url: str | None = None, part_size: int = PART_SIZE, client=None,
+                 concurrency: int = CONCURRENCY):
         self.url = url.rstrip("/")
         self.bucket, self.prefix = parse_s3_url(url)
         self.suffixes = suffixes or {}
         if part_size < 5 * MIB:
             raise SettingsError("S3 parts must be at least 5 MiB", field="part_size")
-        self.part_size = part_size
+        self.part_size, self.concurrency = part_size, concurrency
         self.client = client or _client(endpoint_url)
 
     def object_key(self, key: str) -> str:
@@ -85,12 +90,13 @@ class S3Store:
             return self.put_stream(key, stream, path.stat().st_size)
 
     def put_stream(self, key: str, stream: BinaryIO, size: int) -> str:
+        """Store ``size`` bytes read from ``stream``: one request up to one part, else a
+        multipart upload, aborted if anything fails (the error is raised as it came)."""
         target = self.object_key(key)
         try:
-            if size <= self.part_size:
-                self.client.put_object(Bucket=self.bucket, Key=target, Body=stream.read())
-            else:
-                self._multipart(target, stream)
+            with _transfer_manager(self.client, self.part_size, self.concurrency) as manager:
+                manager.upload(stream, self.bucket, target,
+                               subscribers=[_known_size(size)]).result()
         except self._errors.ClientError as exc:
             raise self._failure("write", key, exc) from exc
         return f"s3://{self.bucket}/{target}"
@@ -115,23 +121,6 @@ class S3Store:
             raise self._failure("download", key, exc) from exc
         partial.replace(path)
         return path
-
-    def _multipart(self, target: str, stream: BinaryIO) -> None:
-        upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=target)
-        parts = []
-        try:
-            while chunk := stream.read(self.part_size):
-                number = len(parts) + 1
-                answer = self.client.upload_part(Bucket=self.bucket, Key=target, Body=chunk,
-                                                 UploadId=upload["UploadId"], PartNumber=number)
-                parts.append({"PartNumber": number, "ETag": answer["ETag"]})
-            self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=target, UploadId=upload["UploadId"],
-                MultipartUpload={"Parts": parts})
-        except BaseException:  # no orphan parts left to bill for
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=target,
-                                               UploadId=upload["UploadId"])
-            raise
 
     @property
     def _errors(self):
@@ -159,6 +148,29 @@ def _status(exc: Exception) -> int | None:
     if code in ("NoSuchKey", "NoSuchBucket", "404"):
         return 404
     return status
+
+
+def _transfer_manager(client, part_size: int, concurrency: int):
+    """boto3's managed transfer: a single request up to ``part_size`` bytes, above it parts of
+    ``part_size``, ``concurrency`` at a time."""
+    from boto3.s3.transfer import TransferConfig, create_transfer_manager
+
+    config = TransferConfig(multipart_threshold=part_size + 1,  # one part fits one request
+                            multipart_chunksize=part_size, max_concurrency=concurrency,
+                            preferred_transfer_client="classic")
+    return create_transfer_manager(client, config)
+
+
+def _known_size(size: int):
+    """A transfer subscriber that gives the stream's size, so the transfer neither seeks nor
+    reads ahead to learn it (a stream may not seek)."""
+    from s3transfer.subscribers import BaseSubscriber
+
+    class KnownSize(BaseSubscriber):
+        def on_queued(self, future, **kwargs):
+            future.meta.provide_transfer_size(size)
+
+    return KnownSize()
 
 
 def _client(endpoint_url: str | None):
