@@ -2,7 +2,9 @@
 HF_HOME (status, verify catching corrupted and truncated files, clear), and `download` and
 `updates` against a local HTTP server speaking the hub's endpoints (HF_ENDPOINT)."""
 
+import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -126,6 +128,46 @@ def test_clear_is_a_dry_run_until_yes(home):
     assert rows["bark"]["state"] == rows["bark-voices"]["state"] == "absent"
     assert rows["sdxl"]["state"] == "complete"  # only what was named went
     assert run(hf, "clear", "nonsense").exit_code == 2
+
+
+def test_a_dangling_link_is_reported_and_cleared(home):
+    """huggingface_hub's scan leaves such a repository out: status, verify and clear see it."""
+    hf, _ = home
+    (snapshot(hf, SDXL) / UNET).resolve().unlink()  # the blob went, its link stayed
+    assert statuses(hf)["sdxl"]["state"] == "partial"
+    assert UNET in statuses(hf)["sdxl"]["missing"]
+    result = run(hf, "verify", "sdxl")
+    assert result.exit_code == 1 and f"{SDXL}/{UNET}: its blob is missing" in result.stdout
+    folder = hf / "hub" / ("models--" + SDXL.replace("/", "--"))
+    assert run(hf, "clear", "sdxl", "--yes").exit_code == 0 and not folder.exists()
+
+
+def test_blobs_in_the_shared_store_verify_and_clear_with_their_payload(home):
+    """Files fetched through Xet: the repository's blob links on into <cache>/blobs/, the
+    payload named by its Xet hash. verify checks the content against the repository's blob
+    name; clear frees the payload too, and says so."""
+    from huggingface_hub.utils._shared_blobs import publish_blob_to_shared_store
+
+    hf, _ = home
+    cache = hf / "hub"
+    link = snapshot(hf, SDXL) / UNET
+    blob = Path(os.path.abspath(link.parent / os.readlink(link)))  # the repository's blob
+    size = blob.stat().st_size
+    xet_hash = hashlib.sha256(b"xet" + blob.read_bytes()).hexdigest()
+    assert publish_blob_to_shared_store(blob_path=str(blob), xet_hash=xet_hash,
+                                        cache_dir=cache, expected_size=size)
+    payload = cache / "blobs" / xet_hash[:2] / xet_hash
+    assert blob.is_symlink() and payload.is_file()
+    assert statuses(hf)["sdxl"]["state"] == "complete"
+    checked = run(hf, "verify", "sdxl")
+    assert checked.exit_code == 0, checked.output
+    shown = run(hf, "clear", "sdxl")
+    assert "would free" in shown.output and payload.is_file()
+    freed = run(hf, "clear", "sdxl", "--yes")
+    assert freed.exit_code == 0 and not payload.exists()
+    assert not (cache / ("models--" + SDXL.replace("/", "--"))).exists()
+    said = freed.stdout.split("(")[-1].rstrip(")\n")  # deleted <folder> (<size>)
+    assert float(said.split()[0]) * {"KB": 1e3, "MB": 1e6}[said.split()[1]] >= size * 0.99
 
 
 def test_download_from_a_mirror_then_updates(tmp_path, tiny):

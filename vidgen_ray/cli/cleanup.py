@@ -76,11 +76,13 @@ def cleanup(
                 if live:
                     console.print(f"kept all of {folder}: job(s) {', '.join(live)} queued or "
                                   "running", highlight=False)
-        removals += _model_removals(None if models else model) if (models or model) else []
+        cached = _cached_models(None if models else model) if (models or model) else []
+        removals += [plan.Removal(r.folder, r.size, "cached model") for r in cached]
         for item in removals:
             sys.stdout.write(f"{'delete' if yes else 'would delete'} {item.path} "
                              f"({human_bytes(item.size)}, {item.reason})\n")
-        total = plan.remove(removals) if yes else sum(r.size for r in removals)
+        total = _delete(removals[:len(removals) - len(cached)], cached) if yes else \
+            sum(r.size for r in removals)
     except VidgenError as exc:
         _fail(exc)
     console.print(f"{'freed' if yes else 'would free'} {human_bytes(total)} in "
@@ -88,12 +90,19 @@ def cleanup(
                                                 else ": add --yes to delete"), highlight=False)
 
 
-def _model_removals(name: str | None):
-    from vidgen_ray.farm.cleanup import Removal
-    from vidgen_ray.models.hf_cache import folder_bytes, repo_folder
+def _cached_models(name: str | None):
+    """The cache's repositories of the models ``name`` picks (all: None), to delete."""
+    from vidgen_ray.models.hf_cache import plan_removals
     from vidgen_ray.models.registry import models_for, pick
 
     specs = pick(models_for(load_settings()), name or "all")
-    cache = Path(hf_hub_cache())
-    folders = sorted({repo_folder(cache, s.repo_id) for s in specs})
-    return [Removal(f, folder_bytes(f), "cached model") for f in folders if f.exists()]
+    return plan_removals(Path(hf_hub_cache()), [spec.repo_id for spec in specs])
+
+
+def _delete(files, cached) -> int:
+    """Delete files and folders, then cached models through huggingface_hub (it knows the
+    blobs they share with other repositories); returns the bytes freed."""
+    from vidgen_ray.farm.cleanup import remove as remove_files
+    from vidgen_ray.models.hf_cache import remove as remove_model
+
+    return remove_files(files) + sum(remove_model(removal) for removal in cached)

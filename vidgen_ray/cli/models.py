@@ -149,19 +149,15 @@ def clear(name: str = typer.Argument("all", help=NAME_HELP),
                                    "go and how much space it frees).")) -> None:
     """Delete NAME's repositories from the cache (models sharing a repository, such as Bark
     and its voices, go together)."""
-    from vidgen_ray.models.hf_cache import folder_bytes, remove_repo, repo_folder
+    from vidgen_ray.models.hf_cache import plan_removals, remove
     from vidgen_ray.models.status import human_bytes
 
     try:
-        repos = sorted({spec.repo_id for spec in _specs(name)})
         total = 0
-        for repo_id in repos:
-            folder = repo_folder(_cache(), repo_id)
-            if not folder.exists():
-                continue
-            size = remove_repo(_cache(), repo_id) if yes else folder_bytes(folder)
+        for removal in plan_removals(_cache(), [spec.repo_id for spec in _specs(name)]):
+            size = remove(removal) if yes else removal.size
             total += size
-            sys.stdout.write(f"{'deleted' if yes else 'would delete'} {folder} "
+            sys.stdout.write(f"{'deleted' if yes else 'would delete'} {removal.folder} "
                              f"({human_bytes(size)})\n")
         console.print(f"{'freed' if yes else 'would free'} {human_bytes(total)}"
                       + ("" if yes else ": add --yes to delete"), highlight=False)
