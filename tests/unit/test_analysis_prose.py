@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from vidgen_ray.analysis import analyze_script, detect_format
+from vidgen_ray.analysis.drafts import chunk_for_speech, split_sentences
 from vidgen_ray.analysis.keywords import ambience_of, mood_of, setting_of
-from vidgen_ray.analysis.local import chunk_for_speech, split_sentences
 from vidgen_ray.errors import ScriptError
 from vidgen_ray.storyboard import NARRATOR
 

@@ -2,8 +2,9 @@
 
 ``analyze_script`` checks the text, picks the format with ``detect_format`` and hands it to
 the local analyser of that format (``local.py`` for prose and Markdown, ``fountain.py`` for
-Fountain). Imports stay light: no ray, no torch. Analysis by a language model (``--llm
-gemini|openai``) starts from the local storyboard: see ``llm.py``.
+Fountain; both fill scene drafts that ``drafts.py`` turns into the storyboard). Imports stay
+light: no ray, no torch. Analysis by a language model (``--llm gemini|openai``) starts from
+the local storyboard: see ``llm.py``.
 
 Format: by extension (.fountain/.spmd → Fountain, .md/.markdown → Markdown); otherwise (.txt,
 no name, any other extension) by content, first match wins:

@@ -38,8 +38,8 @@ from screenplain.richstring import parse_emphasis
 from screenplain.types import Action, Dialog, DualDialog, Slug, Transition
 
 from vidgen_ray.analysis import sfx
+from vidgen_ray.analysis.drafts import SceneDraft, build_storyboard, check_language
 from vidgen_ray.analysis.keywords import is_slug
-from vidgen_ray.analysis.local import SceneDraft, build_storyboard, check_language
 from vidgen_ray.storyboard import NARRATOR, Storyboard
 
 # Keys that may open a title page; later keys may be anything. "Date:" or "Notes:" would too
