@@ -84,18 +84,22 @@ class S3Store:
         return self.put_stream(key, io.BytesIO(data), len(data))
 
     def put_file(self, key: str, path: Path) -> str:
-        """Store a file without reading it into memory at once."""
+        """Store a file without reading it into memory at once (each part is read from the
+        file by the thread that sends it)."""
         path = Path(path)
-        with path.open("rb") as stream:
-            return self.put_stream(key, stream, path.stat().st_size)
+        return self._upload(key, str(path), path.stat().st_size)
 
     def put_stream(self, key: str, stream: BinaryIO, size: int) -> str:
-        """Store ``size`` bytes read from ``stream``: one request up to one part, else a
-        multipart upload, aborted if anything fails (the error is raised as it came)."""
+        """Store ``size`` bytes read from ``stream``."""
+        return self._upload(key, stream, size)
+
+    def _upload(self, key: str, source: str | BinaryIO, size: int) -> str:
+        """One request up to one part, else a multipart upload, aborted if anything fails
+        (the error is raised as it came)."""
         target = self.object_key(key)
         try:
             with _transfer_manager(self.client, self.part_size, self.concurrency) as manager:
-                manager.upload(stream, self.bucket, target,
+                manager.upload(source, self.bucket, target,
                                subscribers=[_known_size(size)]).result()
         except self._errors.ClientError as exc:
             raise self._failure("write", key, exc) from exc
