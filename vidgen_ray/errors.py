@@ -18,7 +18,8 @@ paths, no program output); ``client_message`` gives it for any exception.
     ├── IllegalTransition             (409) a job or scene state change the tables do not allow
     ├── FarmSaturated                 (429, retryable) the farm's queue is full: try again
     │                                 after ``retry_after`` seconds
-    ├── FarmUnavailable               (503, retryable) the API cannot reach the farm's actor
+    ├── FarmUnavailable               (503, retryable) the farm's actor does not answer in time
+    │                                 (it may be restarting)
     ├── DependencyError               (503) a program or extra is not installed: says how
     ├── OutputError                   (500) the output folder cannot be written
     ├── RecordError                   (500) a job record on disk cannot be read
