@@ -350,7 +350,7 @@ def render(
                                  **(image_settings or {}), **(llm_settings or {}))
         if cast is not None:
             settings = settings.model_copy(
-                update={"cast": load_cast(cast, settings.tts_model)})
+                update={"voices": load_cast(cast, settings.tts_model)})
         if not settings.ray_address:  # on a cluster, its nodes have what they have
             from vidgen_ray.pipeline import preflight
 
