@@ -188,8 +188,8 @@ def test_a_lone_surrogate_is_refused_naming_its_field(service):
              ({"storyboard": {"title": "\ud800", "scenes": [{"lines": [{"text": "Hi."}]}]}},
               "storyboard.title"),
              ({"script": "Hi.", "settings": {"tts_voice": "en\udfff"}}, "settings.tts_voice"),
-             ({"script": "Hi.", "settings": {"cast": {"ANNA": "\ud800"}}},
-              "settings.cast.ANNA")]
+             ({"script": "Hi.", "settings": {"voices": {"ANNA": "\ud800"}}},
+              "settings.voices.ANNA")]
     for body, field in cases:
         status, answer = call(service[0], "POST", "/v1/jobs", body)
         assert status == 422 and answer["error"]["field"] == field, answer
