@@ -75,6 +75,16 @@ def _field_kind(annotation: Any) -> Any:
     return annotation
 
 
+def _choices(annotation: Any) -> str | None:
+    """"cards|sdxl" for a choice list read as text: the help's type column names them."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        annotation = args[0]
+    if typing.get_origin(annotation) is Literal:
+        return "|".join(map(str, typing.get_args(annotation)))
+    return None
+
+
 def _bounds(field: FieldInfo) -> str | None:
     """"12 to 60" from the field's ge/le (or gt/lt) bounds, when it has both."""
     low = next((getattr(m, "ge", None) if getattr(m, "ge", None) is not None
@@ -99,37 +109,41 @@ def _default(field: FieldInfo) -> str | None:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def help_text(flag: Flag) -> str:
-    """The field's description (or the flag's own help), then its bounds and default."""
+def help_text(flag: Flag, defaults: bool = True) -> str:
+    """The field's description (or the flag's own help), then its bounds and default
+    (``defaults``: False where an absent flag means someone else's default, a service's)."""
     text = flag.help or flag.field.description or flag.setting.replace("_", " ")
     notes = [] if flag.switch is not None else [_bounds(flag.field)]
-    if flag.switch is None:
+    if flag.switch is None and defaults:
         default = _default(flag.field)
         notes.append(default and f"default: {default}")
     notes = [n for n in notes if n]
     return f"{text} ({'; '.join(notes)})" if notes else text
 
 
-def typer_option(name: str, flag: Flag) -> tuple[Any, Any]:
+def typer_option(name: str, flag: Flag, defaults: bool = True) -> tuple[Any, Any]:
     """(annotation, typer.Option) of one flag parameter."""
     kind = flag.kind or _field_kind(flag.field.annotation)
     annotation = list[kind] | None if flag.multiple else kind | None
+    metavar = flag.metavar
+    if metavar is None and flag.kind is None and flag.switch is None:
+        metavar = _choices(flag.field.annotation)
     option = typer.Option(None, *(flag.decls or (f"--{name.replace('_', '-')}",)),
-                          help=help_text(flag), show_default=False, metavar=flag.metavar,
+                          help=help_text(flag, defaults), show_default=False, metavar=metavar,
                           hidden=flag.hidden)
     return annotation, option
 
 
-def with_flags(flags: dict[str, Flag], into: str):
+def with_flags(flags: dict[str, Flag], into: str, defaults: bool = True):
     """Adds ``flags`` (parameter name -> Flag) to a command; it receives the settings they
-    set as the dict argument ``into``, only those given."""
+    set as the dict argument ``into``, only those given. ``defaults``: say each default."""
 
     def decorate(command):
         signature = inspect.signature(command)
         kept = [p for p in signature.parameters.values() if p.name != into]
         added = []
         for name, flag in flags.items():
-            annotation, option = typer_option(name, flag)
+            annotation, option = typer_option(name, flag, defaults)
             added.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
                                            default=option, annotation=annotation))
 

@@ -34,7 +34,8 @@ def parse_assignments(items: list[str]) -> dict[str, object]:
     return chosen
 
 
-@with_flags(SUBMIT_FLAGS, into="chosen")
+# No defaults in the help: a setting left out takes the service's (its VIDGEN_*).
+@with_flags(SUBMIT_FLAGS, into="chosen", defaults=False)
 def submit(
     script: Path = typer.Argument(..., help=SCRIPT_HELP, show_default=False),
     url: str | None = typer.Option(None, help=cli_jobs.URL_HELP, show_default=False),
