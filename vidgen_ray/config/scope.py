@@ -1,8 +1,10 @@
 """Who owns a setting: a job, the farm, or the server the work runs on.
 
 A field says it with a marker in its annotation, ``Annotated[int, FARM]``; a field without
-one belongs to the job. Every list of "the settings a request may not send" or "the settings
-that do not shape the video" is asked of these markers (``fields_of``), never kept by hand.
+one belongs to the job. "The settings a request may not send" (service/job_settings.py) and
+"the settings a manifest leaves out" (RenderSettings.for_manifest) are asked of these markers
+(``fields_of``, ``unrecorded_fields``), never kept by hand. Which job settings need an admin
+key is the service's policy, not an owner: service/tenancy.py keeps it.
 """
 
 from __future__ import annotations
