@@ -28,18 +28,18 @@ TENANT = Caller("alice")
 ADMIN = Caller("ops", admin=True)
 
 # Pinned on purpose: a new RenderSettings field is the operator's until someone decides here
-# (and in README "What a key may ask for") that a tenant may set it.
+# (and in README "What a key may ask for") that a tenant may set it. In RenderSettings' order:
+# its sections, video, sound, speech, image, analysis.
 TENANT_SETTINGS = (
-    "resolution", "aspect", "fps", "llm", "llm_model", "llm_temperature", "llm_max_tokens",
-    "llm_rewrite", "tts_model", "tts_voice", "tts_speed", "cast", "tts_temperature",
-    "image_model", "loudness", "preview", "stems", "stems_bit_depth", "music", "music_volume",
-    "ambience_volume", "crossfade", "transition", "burn_subtitles", "rendition_pictures",
-    "card_text",
+    "resolution", "aspect", "fps", "preview", "crossfade", "transition", "burn_subtitles",
     "subtitle_font", "subtitle_size", "subtitle_outline", "subtitle_position", "subtitle_box",
-    "subtitle_max_cps", "timeline_formats", "subtitle_speakers", "qc_strict", "renditions",
-    "chunk_seconds", "crf", "x264_preset", "seed", "image_resolution",
+    "subtitle_max_cps", "subtitle_speakers", "timeline_formats", "qc_strict", "renditions",
+    "chunk_seconds", "crf", "x264_preset", "seed", "loudness", "stems", "stems_bit_depth",
+    "music", "music_volume", "ambience_volume", "tts_model", "tts_voice", "tts_speed", "voices",
+    "image_model", "rendition_pictures", "card_text", "tts_temperature", "image_resolution",
     "image_guidance_scale", "image_inference_steps", "image_preset", "image_scheduler",
-    "image_negative_prompt", "image_style", "refiner_start", "ip_adapter_scale",
+    "image_negative_prompt", "image_style", "refiner_start", "ip_adapter_scale", "llm",
+    "llm_model", "llm_temperature", "llm_max_tokens", "llm_rewrite",
 )
 # A value of each operator-only setting that is valid in itself (so only the key decides).
 OPERATOR_VALUES = {
@@ -78,8 +78,11 @@ def test_operator_settings_are_refused_for_a_tenant_and_taken_from_an_admin(name
 def test_a_voice_prompt_file_is_the_operators():
     for settings, field in (({"tts_model": "bark", "tts_voice": "/etc/passwd.npz"},
                              "settings.tts_voice"),
+                            ({"tts_model": "bark", "voices": {"ANNA": "../x.npz"}},
+                             "settings.voices.ANNA"),
+                            # the old name of voices is still read, and checked as well
                             ({"tts_model": "bark", "cast": {"ANNA": "../x.npz"}},
-                             "settings.cast.ANNA")):
+                             "settings.voices.ANNA")):
         with pytest.raises(SettingsError) as info:
             prepare(JobRequest(script=SCRIPT, settings=settings), Limits(), caller=TENANT)
         assert info.value.field == field

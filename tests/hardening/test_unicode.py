@@ -146,7 +146,7 @@ SCRIPT_STRINGS = ("script", "filename", "font", "negative", "cast_name")
 def test_script_and_settings_strings_never_crash_and_read_back(service, drawn, voice, key):
     v, victim = drawn
     settings_ = {"subtitle_font": v["font"], "image_negative_prompt": v["negative"],
-                 "cast": {v["cast_name"]: "en+m7"}, **({"tts_voice": voice} if voice else {})}
+                 "voices": {v["cast_name"]: "en+m7"}, **({"tts_voice": voice} if voice else {})}
     body = {"script": "The boats come home. " + v["script"], "filename": v["filename"],
             # unique: the same key again would answer the earlier job (with its settings)
             "settings": settings_, **({"idempotency_key": key + uuid.uuid4().hex} if key else {})}
@@ -188,8 +188,8 @@ def test_a_lone_surrogate_is_refused_naming_its_field(service):
              ({"storyboard": {"title": "\ud800", "scenes": [{"lines": [{"text": "Hi."}]}]}},
               "storyboard.title"),
              ({"script": "Hi.", "settings": {"tts_voice": "en\udfff"}}, "settings.tts_voice"),
-             ({"script": "Hi.", "settings": {"cast": {"ANNA": "\ud800"}}},
-              "settings.cast.ANNA")]
+             ({"script": "Hi.", "settings": {"voices": {"ANNA": "\ud800"}}},
+              "settings.voices.ANNA")]
     for body, field in cases:
         status, answer = call(service[0], "POST", "/v1/jobs", body)
         assert status == 422 and answer["error"]["field"] == field, answer

@@ -269,6 +269,6 @@ def test_a_pinned_voice_the_backend_lacks_is_named(bark):
 
 def test_render_help_lists_the_bark_options():
     text = " ".join(_vidgen("render", "--help").stdout.split())
-    for option in ("--voice", "--cast", "--temperature", "--bark-model", "--half-precision",
+    for option in ("--voice", "--voices", "--temperature", "--bark-model", "--half-precision",
                    "--cpu-offload", "--attention", "--compile", "--offline"):
         assert option in text

@@ -17,8 +17,9 @@ from vidgen_ray.cli import jobs as cli_jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "lighthouse.md"
-COMMANDS = [[], ["render"], ["write"], ["analyze"], ["plan"], ["cast"], ["schema"], ["submit"],
-            ["status"], ["jobs"], ["cancel"], ["fetch"], ["cleanup"], ["qc"], ["farm"],
+COMMANDS = [[], ["render"], ["write"], ["analyze"], ["plan"], ["portraits"], ["cast"],
+            ["schema"], ["submit"], ["status"], ["jobs"], ["cancel"], ["fetch"], ["cleanup"],
+            ["qc"], ["farm"],
             ["farm", "status"], ["models"], ["models", "download"]]
 
 

@@ -1,5 +1,5 @@
 """SDXL as a user runs it: `vidgen render --images sdxl --sdxl-model DIR` of a three-scene
-script and `vidgen cast` on the tiny models, checked with ffprobe; and a worker actor that
+script and `vidgen portraits` on the tiny models, checked with ffprobe; and a worker actor that
 answers its progress while it draws."""
 
 from __future__ import annotations
@@ -100,9 +100,9 @@ def test_pictures_are_video_sized_and_the_manifest_names_seeds_and_portraits(ren
     assert len(pngs) == 3 and all(Image.open(p).size == (1280, 720) for p in pngs)
 
 
-def test_cast_sheet(models, script, tmp_path):
+def test_portraits_and_their_sheet(models, script, tmp_path):
     out = tmp_path / "cast"
-    done = vidgen("cast", script, "-o", out, "--sdxl-model", models["sdxl"], *TINY_FLAGS)
+    done = vidgen("portraits", script, "-o", out, "--sdxl-model", models["sdxl"], *TINY_FLAGS)
     assert done.returncode == 0, done.stderr[-3000:]
     assert Image.open(out / "MARA.png").size == (64, 64)
     assert Image.open(out / "ELIAS.png").size == (64, 64)
@@ -110,6 +110,7 @@ def test_cast_sheet(models, script, tmp_path):
 
 
 def test_offline_render_without_the_model_says_how_to_get_it(script, tmp_path):
+    # `vidgen cast`, the old name of `vidgen portraits`, still runs it
     done = vidgen("cast", script, "-o", tmp_path, "--images", "sdxl", "--offline",
                   "--sdxl-model", "nobody/no-such-sdxl", "--no-safety-checker")
     assert done.returncode == 1

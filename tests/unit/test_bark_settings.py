@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vidgen_ray.config import BACKEND_FIELDS, backend_options, load_settings
+from vidgen_ray.config import backend_fields, backend_options, load_settings
 from vidgen_ray.errors import SettingsError
 
 
@@ -13,7 +13,7 @@ def test_defaults_are_the_documented_ones():
     assert (settings.tts_temperature, settings.bark_model, settings.attention) == (
         0.7, "suno/bark", "sdpa")
     assert settings.half_precision is None and not settings.cpu_offload
-    assert not settings.compile and settings.cast == {}
+    assert not settings.compile and settings.voices == {}
 
 
 @pytest.mark.parametrize(("field", "value"), [
@@ -41,5 +41,5 @@ def test_pools_differ_when_a_setting_bark_reads_differs():
     c = load_settings(tts_model="bark", tts_speed=1.5)  # per line, not per model
     assert backend_options(a, "speech") != backend_options(b, "speech")
     assert backend_options(a, "speech") == backend_options(c, "speech")
-    assert set(BACKEND_FIELDS["bark"]) >= {"bark_model", "tts_temperature", "half_precision",
-                                           "cpu_offload", "attention", "compile"}
+    assert set(backend_fields("bark")) >= {"bark_model", "tts_temperature", "half_precision",
+                                            "cpu_offload", "attention", "compile"}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vidgen_ray.config import BACKEND_FIELDS, RenderSettings, load_settings
+from vidgen_ray.config import RenderSettings, backend_fields, load_settings
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.images.base import CharacterLook, ImageRequest
 from vidgen_ray.images.prompts import (
@@ -56,7 +56,7 @@ def test_known_defaults():
 
 
 def test_every_option_the_backend_reads_keys_the_pool():
-    fields = set(BACKEND_FIELDS["sdxl"])
+    fields = set(backend_fields("sdxl"))
     read = {"sdxl_model", "image_resolution", "image_guidance_scale", "image_inference_steps",
             "image_preset", "image_scheduler", "image_negative_prompt", "image_style",
             "image_safety_checker", "safety_checker_model", "half_precision",

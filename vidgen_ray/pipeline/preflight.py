@@ -119,9 +119,9 @@ def check_voices(storyboard: Storyboard, settings: RenderSettings, *,
         if character.voice:
             check_voice(character.voice, catalog,
                         field=f"storyboard.characters.{index}.voice")
-    for speaker, voice in settings.cast.items():
+    for speaker, voice in settings.voices.items():
         check_voice(voice_for_language(voice, language), catalog,
-                    field=f"settings.cast.{speaker}")
+                    field=f"settings.voices.{speaker}")
 
 
 def _check_kokoro_languages(storyboard: Storyboard, source: str) -> None:

@@ -1,185 +1,49 @@
-"""The job service's decisions, apart from HTTP and Ray: who a caller is and what it may see,
-what a job request may ask for, and how lists are paged (the Prometheus text: metrics.py).
-api.py is a thin FastAPI layer over these; they are tested directly (tests/unit/test_service.py).
-
-Keys come from ``VIDGEN_API_KEYS``: comma-separated ``name:key`` pairs; ``name:key:admin``
-also sees every job. A job belongs to the name of the key that submitted it.
+"""The job service's decisions, apart from HTTP and Ray: what a job request may ask for and
+how lists are paged. Who a caller is lives in access.py, the settings a request may send in
+job_settings.py, the Prometheus text in metrics.py. api.py is a thin FastAPI layer over
+these; they are tested directly (tests/unit/test_service.py).
 """
 
 from __future__ import annotations
 
-import hmac
-import types
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainValidator,
-    Strict,
-    create_model,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vidgen_ray.analysis.budget import Budget, charge_storyboard
-from vidgen_ray.config import FARM_FIELDS, RenderSettings, ServiceSettings, load_settings
-from vidgen_ray.errors import (
-    AuthError,
-    ForbiddenError,
-    SettingsError,
-    TooLargeError,
-)
+from vidgen_ray.config import RenderSettings, ServiceSettings, load_settings
+from vidgen_ray.errors import SettingsError, TooLargeError
 from vidgen_ray.farm.jobs import STAGES, JobRecord, JobStatus, SceneStatus
 from vidgen_ray.pipeline import preflight
 from vidgen_ray.pipeline.source import analyze_text, require_speech
 from vidgen_ray.service import tenancy, uploads
+
+# The names api.py and the tests read here: callers and keys (access.py), job settings
+# (job_settings.py).
+from vidgen_ray.service.access import (  # noqa: F401
+    ANONYMOUS,
+    ApiKey,
+    Caller,
+    authenticate,
+    check_access,
+    load_keys,
+    parse_api_keys,
+)
+from vidgen_ray.service.job_settings import (  # noqa: F401
+    OPERATOR_ONLY,
+    SERVER_ONLY,
+    JobSettings,
+    tenant_settings,
+)
 from vidgen_ray.storyboard import Storyboard
 
-ANONYMOUS = "anonymous"
-# Settings of the shared farm, not of one job: a request may not choose them.
-# The model's address, limits and cache are the operator's (a per-job base URL would let any
-# caller make the server send requests anywhere); jobs pick llm, model, temperature, rewrite.
-LLM_SERVER_ONLY = ("llm_base_url", "llm_requests_per_minute", "llm_timeout", "llm_retries",
-                   "llm_cache_dir")
-SERVER_ONLY = (*FARM_FIELDS, "ray_address", "ffmpeg_threads", *LLM_SERVER_ONLY)
-# Settings only an admin key may send per job (models, how they load, server folders):
-# tenancy.py says why. Everything else in JobSettings is a tenant's: see tenant_settings().
-OPERATOR_ONLY = tenancy.OPERATOR_ONLY
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9._:-]{1,128}$"
 
 
-# ---- keys and callers ------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Caller:
-    name: str
-    admin: bool = False
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    name: str
-    secret: str
-    admin: bool = False
-
-
-def parse_api_keys(text: str) -> list[ApiKey]:
-    """``alice:KEY,ops:KEY2:admin`` -> keys; a malformed entry is a SettingsError."""
-    keys = []
-    for entry in filter(None, (e.strip() for e in text.split(","))):
-        parts = entry.split(":")
-        admin = len(parts) == 3 and parts[2] == "admin"
-        if not (len(parts) == 2 or admin) or not parts[0] or len(parts[1]) < 16:
-            raise SettingsError("each VIDGEN_API_KEYS entry is name:key or name:key:admin, "
-                                f"with a key of 16 characters or more; got {parts[0]!r}...",
-                                field="api_keys")
-        keys.append(ApiKey(parts[0], parts[1], admin))
-    names = [k.name for k in keys]
-    if len(set(names)) != len(names):
-        raise SettingsError("VIDGEN_API_KEYS names a caller twice: give each one name",
-                            field="api_keys")
-    return keys
-
-
-def load_keys(settings: ServiceSettings) -> list[ApiKey]:
-    """The keys to accept (VIDGEN_API_KEYS and the lines of VIDGEN_API_KEYS_FILE); none only
-    when the service is explicitly open."""
-    text = settings.api_keys
-    if settings.api_keys_file:
-        try:
-            lines = Path(settings.api_keys_file).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise SettingsError(f"cannot read VIDGEN_API_KEYS_FILE={settings.api_keys_file}: "
-                                f"{reason}: give a readable file with one name:key per line",
-                                field="api_keys_file") from None
-        entries = [line.strip() for line in lines if line.strip()
-                   and not line.lstrip().startswith("#")]
-        text = ",".join(filter(None, [text, *entries]))
-    keys = parse_api_keys(text)
-    if not keys and not settings.api_open:
-        raise SettingsError("the job service has no API keys: set VIDGEN_API_KEYS_FILE to a "
-                            "file of 'name:secret' lines, or VIDGEN_API_KEYS="
-                            "'name:secret,...' (or VIDGEN_API_OPEN=true on a machine nobody "
-                            "else can reach)", field="api_keys")
-    return keys
-
-
-def authenticate(authorization: str | None, keys: list[ApiKey]) -> Caller:
-    """The caller a ``Bearer`` header names. Every key is compared in constant time, and all
-    of them, so the answer's timing does not tell which name nearly matched."""
-    if not keys:
-        return Caller(ANONYMOUS, admin=True)
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthError("send your API key as 'Authorization: Bearer <key>'")
-    token_bytes = token.strip().encode()
-    found = None
-    for key in keys:
-        if hmac.compare_digest(token_bytes, key.secret.encode()):
-            found = key
-    if found is None:
-        raise AuthError("this API key is not known: check VIDGEN_API_KEY")
-    return Caller(found.name, found.admin)
-
-
-def check_access(caller: Caller, record: JobRecord) -> None:
-    if caller.admin or record.owner == caller.name:
-        return
-    raise ForbiddenError(f"job {record.id} belongs to another API key: ask its owner or an "
-                         "admin key")
-
-
 # ---- job requests ----------------------------------------------------------------------------
-
-def _strict(annotation: Any) -> Any:
-    """A scalar type made strict (no "12" for 12, no true for 1, no 1 for true): what JSON
-    sends must already be the type the OpenAPI document names."""
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
-        annotation = args[0]
-    if annotation in (int, float, bool, str):
-        return Annotated[annotation, Strict()]
-    return annotation
-
-
-def _number_or_name(value: Any) -> float | str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    raise ValueError("give a number (LUFS, e.g. -16) or a preset name (e.g. web)")
-
-
-# One check, so an error names the field itself (a union would name its members too).
-Loudness = Annotated[float | str | None, PlainValidator(
-    _number_or_name, json_schema_input_type=float | str | None)]
-
-
-def _request_settings_model() -> type[BaseModel]:
-    """RenderSettings' per-job fields, each optional (the service's default when absent),
-    with the same bounds and descriptions, so OpenAPI lists them and FastAPI checks them."""
-    fields = {}
-    for name, info in RenderSettings.model_fields.items():
-        if name in SERVER_ONLY:
-            continue
-        copy = info._copy() if hasattr(info, "_copy") else info
-        copy.default, copy.default_factory = None, None
-        copy.validation_alias = None
-        if name == "loudness":  # also a preset name (web, broadcast): load_settings checks it
-            fields[name] = (Loudness, Field(None, description=info.description))
-            continue
-        fields[name] = (_strict(info.annotation) | None, copy)
-    return create_model("JobSettings", __config__=ConfigDict(extra="forbid"), **fields)
-
-
-JobSettings = _request_settings_model()
-
 
 class JobRequest(BaseModel):
     """A job: a script (text in any format the analyser reads) or a storyboard."""
@@ -226,11 +90,6 @@ class AnalyzeRequest(BaseModel):
     filename: str | None = Field(None, max_length=255, strict=True, description=(
         "The script's file name; its extension picks the format (e.g. story.fountain)."))
     settings: JobSettings = Field(default_factory=JobSettings)  # type: ignore[valid-type]
-
-
-def tenant_settings() -> tuple[str, ...]:
-    """The settings a non-admin key may send per job, in JobSettings' order."""
-    return tuple(name for name in JobSettings.model_fields if name not in OPERATOR_ONLY)
 
 
 @dataclass

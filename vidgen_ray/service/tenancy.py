@@ -2,7 +2,7 @@
 
 * Operator-only settings: the models a farm loads, how it loads them and the server folders
   it reads. Each distinct value of a model setting starts a resident pool of workers
-  (config.BACKEND_FIELDS) that is never stopped, so a key varying one value would fill the
+  (config.backend_fields) that is never stopped, so a key varying one value would fill the
   GPUs; a folder or a voice-prompt path reads files on the server. Only admin keys
   (``name:key:admin``) set them per job; for everyone else they are the service's.
 * A priority cap for non-admin keys.
@@ -45,8 +45,8 @@ def check_operator_settings(settings: Mapping[str, Any], admin: bool) -> None:
                                 "job: leave it out (the service's own value is used), or ask "
                                 "for an admin key", field=f"settings.{name}")
     voices = {"settings.tts_voice": settings.get("tts_voice")}
-    voices |= {f"settings.cast.{name}": voice
-               for name, voice in (settings.get("cast") or {}).items()}
+    voices |= {f"settings.voices.{name}": voice
+               for name, voice in (settings.get("voices") or {}).items()}
     for field, voice in voices.items():
         if isinstance(voice, str) and _is_path(voice):
             raise SettingsError(f"{field}: a voice is a name (e.g. en+m3, v2/en_speaker_6), "

@@ -42,7 +42,7 @@ _ATTENTION = {"sdpa": None, "eager": "eager", "flash": "flash_attention_2"}
 
 @dataclass(frozen=True)
 class BarkOptions:
-    """What the backend is built with (config.BACKEND_FIELDS["bark"] lists the settings)."""
+    """What the backend is built with (config/backends/bark.py declares the settings)."""
 
     model: str = "suno/bark"
     decoding: Literal["fast", "transformers"] = "fast"

@@ -39,7 +39,7 @@ DEFAULT_VOICE = "am_michael"
 
 @dataclass(frozen=True)
 class KokoroOptions:
-    """What the backend is built with (config.BACKEND_FIELDS["kokoro"] lists the settings)."""
+    """What the backend is built with (config/backends/kokoro.py declares the settings)."""
 
     model: str = DEFAULT_MODEL  # a hub id or a folder in the repository's layout
     offline: bool = False

@@ -1,0 +1,94 @@
+"""Settings in sections: each field in one section, its owner (job, farm, server) as a marker
+that the service, the manifest and the worker pools ask, and the old name of voices still
+read everywhere a setting enters."""
+
+from __future__ import annotations
+
+import pytest
+
+from vidgen_ray.config import (
+    BACKEND_SETTINGS,
+    SECTIONS,
+    RenderSettings,
+    backend_fields,
+    backend_options,
+    fields_of,
+    load_settings,
+    scope_of,
+    unrecorded_fields,
+)
+from vidgen_ray.config.backends.loading import ModelLoading
+from vidgen_ray.config.farm import FarmSection
+from vidgen_ray.errors import SettingsError
+from vidgen_ray.service.job_settings import SERVER_ONLY, JobSettings
+
+
+def test_every_field_is_in_exactly_one_section():
+    owners: dict[str, list[str]] = {}
+    for section in SECTIONS:
+        for name in section.model_fields:
+            owners.setdefault(name, []).append(section.__name__)
+    assert set(owners) == set(RenderSettings.model_fields)
+    shared = set(ModelLoading.model_fields)  # how models load: SDXL and Bark read it
+    assert {n: s for n, s in owners.items() if len(s) > 1 and n not in shared} == {}
+
+
+def test_the_farms_and_the_servers_fields_are_marked():
+    assert fields_of(RenderSettings, "farm") == (
+        "image_workers", "speech_workers", "max_in_flight", "image_batch_size",
+        "speech_batch_size", "image_gpu_gb", "speech_gpu_gb", "gpu_memory_gb")
+    assert set(fields_of(RenderSettings, "server")) == {
+        "ray_address", "ffmpeg_threads", "llm_base_url", "llm_requests_per_minute",
+        "llm_timeout", "llm_retries", "llm_cache_dir"}
+    assert set(fields_of(FarmSection, "job")) == set()
+    assert scope_of(RenderSettings.model_fields["fps"]).owner == "job"
+
+
+def test_a_request_carries_only_the_jobs_fields():
+    every = set(RenderSettings.model_fields)
+    assert set(SERVER_ONLY) == every - set(fields_of(RenderSettings, "job"))
+    assert set(JobSettings.model_fields) == set(fields_of(RenderSettings, "job"))
+    with pytest.raises(ValueError, match="image_workers"):
+        JobSettings.model_validate({"image_workers": 2})
+
+
+def test_the_manifest_records_what_shapes_the_video_and_how_the_model_was_called():
+    recorded = load_settings(image_workers=3, ray_address="ray://head:10001").for_manifest()
+    assert not set(unrecorded_fields(RenderSettings)) & set(recorded)
+    assert {"llm_requests_per_minute", "llm_timeout", "llm_retries", "fps"} <= set(recorded)
+    assert {"image_workers", "ray_address", "ffmpeg_threads", "llm_base_url",
+            "llm_cache_dir"}.isdisjoint(recorded)
+
+
+def test_each_backend_declares_what_its_workers_are_built_with():
+    assert set(BACKEND_SETTINGS) == {"sdxl", "bark", "kokoro"}
+    assert backend_fields("cards") == backend_fields("espeak") == ()
+    assert set(backend_fields("kokoro")) == {"kokoro_model", "offline"}
+    assert "image_batch_size" in backend_fields("sdxl")  # its pipeline is built per batch
+    a = load_settings(image_model="sdxl", image_batch_size=2)
+    b = load_settings(image_model="sdxl", image_batch_size=4)
+    assert backend_options(a, "image") != backend_options(b, "image")
+    c = load_settings(image_model="cards", image_batch_size=2)
+    assert backend_options(c, "image") == ("cards", ())
+
+
+@pytest.mark.parametrize("key", ["voices", "cast"])
+def test_voices_read_by_name_and_by_its_old_name(key, monkeypatch):
+    assert load_settings(**{key: {"MARA": "en+f3"}}).voices == {"MARA": "en+f3"}
+    assert JobSettings.model_validate({key: {"MARA": "en+f3"}}).voices == {"MARA": "en+f3"}
+    monkeypatch.setenv(f"VIDGEN_{key.upper()}", '{"ELIAS": "en+m3"}')
+    settings = load_settings()
+    assert settings.voices == settings.cast == {"ELIAS": "en+m3"}
+
+
+def test_a_bad_voices_value_names_the_setting():
+    with pytest.raises(SettingsError) as info:
+        load_settings(voices={"MARA": 3})
+    assert info.value.field.startswith("voices")
+
+
+def test_the_request_schema_names_voices():
+    properties = JobSettings.model_json_schema()["properties"]
+    assert "voices" in properties and "cast" not in properties
+    fps = next(t for t in properties["fps"]["anyOf"] if t.get("type") == "integer")
+    assert (fps["minimum"], fps["maximum"]) == (12, 60)  # the field's bounds, as before

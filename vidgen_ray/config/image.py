@@ -1,0 +1,27 @@
+"""The image section: the picture backend, what a card shows, pictures of renditions, and
+SDXL's options (config/backends/sdxl.py)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from vidgen_ray.config.backends.sdxl import SdxlSettings
+
+
+class ImageChoice(BaseModel):
+    """Which backend draws the scenes, and what a card shows."""
+
+    image_model: Literal["cards", "sdxl"] = Field("cards", description="Picture backend.")
+    rendition_pictures: Literal["redraw", "crop"] = Field(
+        "redraw", description="Renditions of another shape: redraw each picture for it "
+        "(cards always are), or, for SDXL, crop one picture at the centre (faster).")
+    card_text: Literal["auto", "narration", "title"] = Field(
+        "auto", description="What a card shows under its title: narration (the scene's "
+        "description), title (only its place and characters, for subtitles on screen), auto "
+        "(title when subtitles are burned in or the job comes through the service).")
+
+
+class ImageSection(SdxlSettings, ImageChoice):
+    """The picture settings: the choices first, then SDXL's options."""
