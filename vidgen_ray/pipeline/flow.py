@@ -67,6 +67,12 @@ class JobRun:
         self._chunks_done = 0
 
     async def run(self) -> RenderResult:
+        try:
+            return await self._run()
+        finally:
+            self.reporter.flush()  # the last counts passed on; no timer outlives the job
+
+    async def _run(self) -> RenderResult:
         voices = cast_voices(self.storyboard, self.settings, self.out_dir)
         self.record.scene_parts = []  # this run's keys and times, noted as they are known
         for scene, status in enumerate(self.record.scenes):
