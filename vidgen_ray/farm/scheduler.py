@@ -34,6 +34,7 @@ from vidgen_ray.errors import (
     VidgenError,
     client_message,
 )
+from vidgen_ray.farm.actors.executor import Pools, RayExecutor
 from vidgen_ray.farm.actors.listen import prepare_local_start
 from vidgen_ray.farm.actors.pool import WorkerPool
 from vidgen_ray.farm.jobs import (
@@ -46,7 +47,7 @@ from vidgen_ray.farm.jobs import (
     save_record,
 )
 from vidgen_ray.pipeline import media, scratch
-from vidgen_ray.pipeline.flow import PART_SUFFIXES, JobRun, Pools, RenderResult
+from vidgen_ray.pipeline.flow import PART_SUFFIXES, JobRun, RenderResult
 from vidgen_ray.pipeline.source import load_storyboard, require_speech
 from vidgen_ray.programs import check_ffmpeg, find_tool
 from vidgen_ray.storage import LocalStore
@@ -232,7 +233,7 @@ class Farm:
             self._save(job.record)
             pools = await self._pools_for(job.settings)
             job.run = JobRun(job.record, job.storyboard, job.settings, job.out_dir, job.store,
-                             pools, self._save)
+                             RayExecutor(pools, job.record.id), self._changed)
             job.result = await job.run.run()
             job.record.timings = dict(job.result.timings)
             await self._publish(job)
@@ -316,6 +317,10 @@ class Farm:
         if job_id not in self.jobs:
             raise NotFoundError(f"no job {job_id!r} on this farm: list jobs to see their ids")
         return self.jobs[job_id]
+
+    def _changed(self, record: JobRecord, state_changed: bool = True) -> None:
+        """A running job's record moved (its status, or only its progress counts)."""
+        self._save(record)
 
     def _save(self, record: JobRecord) -> None:
         job = self.jobs.get(record.id)

@@ -9,14 +9,12 @@ task ends, also when it is cancelled.
 from __future__ import annotations
 
 import asyncio
-import time
 
 import ray
 
-from vidgen_ray import audio
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.farm.placement import assembly_options
-from vidgen_ray.pipeline import assembly, scratch
+from vidgen_ray.pipeline import assembly, scratch, soundtrack
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline
 
@@ -37,26 +35,13 @@ def _encode_chunk(job_id: str, timeline: Timeline, start: int, end: int,
 
 
 @ray.remote(max_retries=3)
-def _mix(job_id: str, speech_wav: bytes, storyboard: Storyboard, timeline: Timeline,
-         settings: RenderSettings, music: dict[str, bytes] | None = None
+def _mix(job_id: str, speech: list[bytes], cue_starts: list[float], storyboard: Storyboard,
+         timeline: Timeline, settings: RenderSettings, music: dict[str, bytes] | None = None
          ) -> tuple[bytes, dict, dict[str, bytes], float, str]:
-    started = time.perf_counter()
     with scratch.task_folder(job_id, "mix") as work:
-        (work / "speech.wav").write_bytes(speech_wav)
-        files = {}
-        for k, (name, data) in enumerate((music or {}).items()):  # read on this node
-            files[name] = work / f"music{k}"
-            files[name].write_bytes(data)
-        bed = audio.Bed(music=settings.music, music_volume=settings.music_volume,
-                        ambience_volume=settings.ambience_volume, files=files)
-        track = audio.render_soundtrack(work / "speech.wav", storyboard, timeline,
-                                        settings.seed, settings.loudness, work,
-                                        work / "soundtrack.wav", stems=settings.stems,
-                                        bit_depth=settings.stems_bit_depth, bed=bed)
-        wav = (work / "soundtrack.wav").read_bytes()
-        exports = {name: path.read_bytes() for name, path in track.exports.items()}
-    return (wav, track.record(), exports, time.perf_counter() - started,
-            ray.get_runtime_context().get_node_id())
+        wav, record, exports, seconds = soundtrack.mix_in(
+            work, speech, cue_starts, storyboard, timeline, settings, music or {})
+    return wav, record, exports, seconds, ray.get_runtime_context().get_node_id()
 
 
 async def encode_chunk(job_id: str, timeline: Timeline, start: int, end: int,
@@ -74,15 +59,16 @@ async def encode_chunk(job_id: str, timeline: Timeline, start: int, end: int,
     return await _owned(ref)
 
 
-async def mix_soundtrack(job_id: str, speech_wav: bytes, storyboard: Storyboard,
-                         timeline: Timeline, settings: RenderSettings,
+async def mix_soundtrack(job_id: str, speech: list[bytes], cue_starts: list[float],
+                         storyboard: Storyboard, timeline: Timeline, settings: RenderSettings,
                          cluster: dict[str, float], music: dict[str, bytes] | None = None
                          ) -> tuple[bytes, dict, dict[str, bytes], float, str]:
     """The normalised soundtrack WAV, the loudness record, the exported mix and stems
-    by relative file name (none unless settings.stems), seconds taken, node id. ``music``:
-    each music file the storyboard or settings name, by that name."""
-    ref = _mix.options(**assembly_options(cluster, 1)).remote(job_id, speech_wav, storyboard,
-                                                              timeline, settings, music)
+    by relative file name (none unless settings.stems), seconds taken, node id. ``speech``:
+    each line's WAV, laid at its cue start on the node that mixes (not in the driver).
+    ``music``: each music file the storyboard or settings name, by that name."""
+    ref = _mix.options(**assembly_options(cluster, 1)).remote(
+        job_id, speech, cue_starts, storyboard, timeline, settings, music)
     return await _owned(ref)
 
 

@@ -1,0 +1,93 @@
+"""The video's chunks: each one's key, its burned subtitles, and its encode.
+
+A chunk is frames [a, b) of the timeline at one output size. Its key hashes everything the
+frames are made from (the pictures' keys, the timeline's segments and clips, the encoder,
+the burned subtitles), so a chunk encoded before is found again and an edit redoes only
+the chunks it touches.
+"""
+
+from __future__ import annotations
+
+import io
+
+from vidgen_ray.config import RenderSettings
+from vidgen_ray.errors import RenderError, VidgenError, client_message
+from vidgen_ray.pipeline import assembly, media, subtitles
+from vidgen_ray.pipeline.executor import Executor
+from vidgen_ray.storage import content_key
+from vidgen_ray.storyboard import Storyboard
+from vidgen_ray.timeline import OVERLAPPING, Pacing, Timeline, transition_after
+
+
+def pacing(settings: RenderSettings) -> Pacing:
+    return Pacing(fps=settings.fps, crossfade=settings.crossfade,
+                  transition=settings.transition)
+
+
+def chunk_key(timeline: Timeline, start: int, end: int, size: tuple[int, int],
+              image_keys: list[str], storyboard: Storyboard, settings: RenderSettings) -> str:
+    """``image_keys``: the pictures of the shape ``size`` is made from, by scene."""
+    scenes = assembly.scenes_in(timeline, start, end)
+    return content_key(
+        "chunk", assembly=assembly.ASSEMBLY_VERSION, start=start, end=end,
+        segments=timeline.segments(start, end), clips=[timeline.clips[s] for s in scenes],
+        images=[image_keys[s] for s in scenes], size=size,
+        fps=timeline.fps, encoder=assembly.encoder_args(settings),
+        subtitles=burned_script(timeline, start, end, size, storyboard, settings),
+        fonts=settings.subtitle_fonts_dir if settings.burn_subtitles else None)
+
+
+def burned_script(timeline: Timeline, start: int, end: int, size: tuple[int, int],
+                  storyboard: Storyboard, settings: RenderSettings) -> str | None:
+    """The ASS script burned into frames [start, end), or None without burn-in."""
+    if not settings.burn_subtitles:
+        return None
+    cuts = subtitles.scene_cuts(timeline, _next_fade(timeline, storyboard, settings))
+    return subtitles.burn_script(timeline.cues, timeline.fps, start, end, settings, size, cuts)
+
+
+def _next_fade(timeline: Timeline, storyboard: Storyboard,
+               settings: RenderSettings) -> int | None:
+    """Frames the transition after the timeline's last scene will overlap it, when the
+    timeline stops short of the storyboard (chunks made while later scenes are voiced)."""
+    last = len(timeline.clips) - 1
+    if last + 1 >= len(storyboard.scenes):
+        return None
+    kind = transition_after(storyboard, last, pacing(settings))
+    return round(settings.crossfade * timeline.fps) if kind in OVERLAPPING else 0
+
+
+async def encode(executor: Executor, timeline: Timeline, start: int, end: int,
+                 size: tuple[int, int], stills: dict[int, bytes], storyboard: Storyboard,
+                 settings: RenderSettings) -> tuple[bytes, str]:
+    """The chunk's MP4 and the node that encoded it. ``stills``: each scene's picture; a
+    scene that shows the user's own clip is encoded from the clip instead. A failure names
+    the scene it fails for."""
+    shown = {s: storyboard.scenes[s].media for s in stills}
+    clips = {s: media.read_checked(m.path) for s, m in shown.items()
+             if m and m.kind == "video"}
+    stills = {s: png for s, png in stills.items() if s not in clips}
+    try:
+        return await executor.encode_chunk(
+            timeline, start, end, stills, settings, size,
+            burned_script(timeline, start, end, size, storyboard, settings), clips or None)
+    except VidgenError as exc:
+        scene = blame(stills)
+        what = f"frames {start}-{end} at {size[0]}x{size[1]}"
+        what = what if scene is None else f"scene {scene + 1} ({what})"
+        raise RenderError(f"{what}: {exc}", stage="video", scene=scene,
+                          public=f"{what}: {client_message(exc)}") from exc
+
+
+def blame(stills: dict[int, bytes]) -> int | None:
+    """The scene a failed chunk fails for: the one whose picture does not decode, else the
+    first it shows (a chunk showing two scenes fails for either)."""
+    from PIL import Image, UnidentifiedImageError
+
+    for scene, data in stills.items():
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            return scene
+    return min(stills, default=None)

@@ -1,0 +1,47 @@
+"""What the job flow needs from whoever runs its work, so the flow never imports the farm.
+
+The farm runs it with Ray (farm/actors/executor.py: worker pools, FFmpeg tasks on CPU
+nodes); pipeline/in_process.py runs it in this process (tests, no Ray). The flow stays the
+same either way: it only decides what is made, in which order, and where it is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Literal, Protocol
+
+from vidgen_ray.config import RenderSettings
+from vidgen_ray.storyboard import Storyboard
+from vidgen_ray.timeline import Timeline
+
+Kind = Literal["image", "speech"]
+# The normalised soundtrack WAV, its loudness record, the exported mix and stems by relative
+# file name, the seconds the mix took, and the node that mixed it.
+MixResult = tuple[bytes, dict, dict[str, bytes], float, str]
+
+
+class Executor(Protocol):
+    def version(self, kind: Kind) -> str:
+        """The backend version the workers of ``kind`` run (content keys name it, and it may
+        differ from this process's); raises RenderError if the workers disagree."""
+        ...
+
+    def map(self, kind: Kind, requests: list) -> AsyncIterator[tuple[int, bytes]]:
+        """Every request made by the workers of ``kind``: (index, PNG or WAV) in completion
+        order. A failed batch does not stop the others; the first failure is raised last."""
+        ...
+
+    async def encode_chunk(self, timeline: Timeline, start: int, end: int,
+                           stills: dict[int, bytes], settings: RenderSettings,
+                           size: tuple[int, int], ass: str | None,
+                           clips: dict[int, bytes] | None) -> tuple[bytes, str]:
+        """Frames [start, end) as an MP4 at ``size`` (``ass`` burned in, ``clips``: the video
+        of each scene that shows one) and the node that encoded it."""
+        ...
+
+    async def mix_soundtrack(self, speech: list[bytes], cue_starts: list[float],
+                             storyboard: Storyboard, timeline: Timeline,
+                             settings: RenderSettings, music: dict[str, bytes]) -> MixResult:
+        """Each line's WAV laid at its cue start, mixed with the bed and normalised
+        (pipeline/soundtrack.py mix_in); ``music``: each music file by the name it has."""
+        ...

@@ -1,0 +1,83 @@
+"""The job flow's executor without Ray: the backends called in a thread of this process,
+FFmpeg run here in a scratch folder of the job. For tests and tools that want the real job
+flow and its outputs without a cluster; the farm runs jobs with farm/actors/executor.py."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from vidgen_ray.config import RenderSettings
+from vidgen_ray.errors import RenderError, VidgenError
+from vidgen_ray.images import create_image_backend
+from vidgen_ray.pipeline import assembly, scratch, soundtrack
+from vidgen_ray.pipeline.executor import Kind, MixResult
+from vidgen_ray.speech import create_speech_backend
+from vidgen_ray.storyboard import Storyboard
+from vidgen_ray.timeline import Timeline
+
+NODE = "in-process"  # what placement records for work done here
+
+
+class InProcessExecutor:
+    """One job's work in this process; ``job_id`` names its scratch root."""
+
+    def __init__(self, settings: RenderSettings, job_id: str):
+        self.settings, self.job_id = settings, job_id
+        self._backends: dict[Kind, object] = {}
+
+    def _backend(self, kind: Kind):
+        if kind not in self._backends:
+            if kind == "image":
+                backend = create_image_backend(self.settings.image_model, self.settings)
+            else:
+                backend = create_speech_backend(self.settings.tts_model, self.settings)
+            load = getattr(backend, "load", None)  # model backends load before their first use
+            if load is not None:
+                load()
+            self._backends[kind] = backend
+        return self._backends[kind]
+
+    def version(self, kind: Kind) -> str:
+        return self._backend(kind).version()
+
+    async def map(self, kind: Kind, requests: list) -> AsyncIterator[tuple[int, bytes]]:
+        """One request at a time; a failure is raised after every other request is made,
+        as the farm's pools do (a backend's VidgenError as itself, anything else wrapped)."""
+        failure: VidgenError | None = None
+        for index, request in enumerate(requests):
+            try:
+                data = await asyncio.to_thread(self._make, kind, request)
+            except VidgenError as exc:
+                failure = failure or exc
+                continue
+            except Exception as exc:
+                failure = failure or RenderError(f"the {kind} backend failed: {exc}")
+                continue
+            yield index, data
+        if failure is not None:
+            raise failure
+
+    def _make(self, kind: Kind, request) -> bytes:
+        if kind == "image":
+            return self._backend(kind).generate([request])[0]
+        return self._backend(kind).synthesize([request])[0].to_wav()
+
+    async def encode_chunk(self, timeline: Timeline, start: int, end: int,
+                           stills: dict[int, bytes], settings: RenderSettings,
+                           size: tuple[int, int], ass: str | None,
+                           clips: dict[int, bytes] | None) -> tuple[bytes, str]:
+        def encode() -> bytes:
+            with scratch.task_folder(self.job_id, "chunk") as work:
+                return assembly.render_chunk(timeline, start, end, stills, settings, size,
+                                             ass, work, clips)
+        return await asyncio.to_thread(encode), NODE
+
+    async def mix_soundtrack(self, speech: list[bytes], cue_starts: list[float],
+                             storyboard: Storyboard, timeline: Timeline,
+                             settings: RenderSettings, music: dict[str, bytes]) -> MixResult:
+        def mix() -> tuple[bytes, dict, dict[str, bytes], float]:
+            with scratch.task_folder(self.job_id, "mix") as work:
+                return soundtrack.mix_in(work, speech, cue_starts, storyboard, timeline,
+                                         settings, music)
+        return (*await asyncio.to_thread(mix), NODE)
