@@ -68,7 +68,7 @@ JOB_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
                                   JobStatus.queued}),
     JobStatus.failed: frozenset({JobStatus.queued}),  # retry
     JobStatus.cancelled: frozenset({JobStatus.queued}),  # resume
-    # done -> queued: made again after its outputs were cleaned (DurableFarm.retry allows it
+    # done -> queued: made again after its outputs were cleaned (Farm.retry allows it
     # only when they are missing; its stored parts are reused).
     JobStatus.done: frozenset({JobStatus.queued}),
 }
@@ -248,8 +248,9 @@ class JobRecord(BaseModel):
 
 # ---- persistence ---------------------------------------------------------------------------
 
-def save_record(record: JobRecord, folder: Path) -> Path:
-    """Write ``folder/<id>.json`` atomically: a temporary file beside it, then a rename."""
+def save_record(record: JobRecord, folder: Path, sync: bool = True) -> Path:
+    """Write ``folder/<id>.json`` atomically: a temporary file beside it, then a rename.
+    ``sync=False`` skips the fsync (progress counts: a crash may lose them, never the state)."""
     folder = Path(folder)
     target = folder / f"{record.id}.json"
     try:
@@ -262,7 +263,8 @@ def save_record(record: JobRecord, folder: Path) -> Path:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(record.model_dump_json(indent=2) + "\n")
             out.flush()
-            os.fsync(out.fileno())  # the rename must not reach the disk before the data
+            if sync:
+                os.fsync(out.fileno())  # the rename must not reach the disk before the data
         os.replace(temp, target)
     except OSError as exc:
         Path(temp).unlink(missing_ok=True)
@@ -372,3 +374,12 @@ def check_capacity(queued: int, running: int, max_queued: int, max_running: int,
         f"the farm has {queued} jobs queued and {running} running, its limits are "
         f"{max_queued} queued and {max_running} running: retry in {math.ceil(retry_after)} s",
         retry_after)
+
+
+def check_owner_quota(unfinished: int, quota: int | None, retry_after: float) -> None:
+    """Raise ``FarmSaturated`` if an API key with ``unfinished`` jobs queued or running may
+    not add one (``quota`` None: no quota)."""
+    if quota is not None and unfinished >= quota:
+        raise FarmSaturated(f"this API key already has {unfinished} jobs queued or "
+                            f"running, the most one key may have: wait for one to finish "
+                            "or cancel one, then submit again", retry_after)
