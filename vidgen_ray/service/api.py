@@ -74,6 +74,13 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
+def _attachment(data: bytes, media: str, filename: str) -> Response:
+    """A download, named as FileResponse names one (our names are plain ASCII). Above the
+    class: Serve pickles the class as it is decorated."""
+    return Response(data, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 @functools.lru_cache(maxsize=1)
 def _body_cap_bytes() -> int:
     """Far beyond the script limit (JSON escaping may double a script's size, and settings
@@ -390,12 +397,6 @@ class JobService:
         except (ray.exceptions.RayActorError, asyncio.TimeoutError) as exc:
             raise FarmUnavailable("the farm is not answering (it may be restarting): retry "
                                   "in a few seconds") from exc
-
-
-def _attachment(data: bytes, media: str, filename: str) -> Response:
-    """A download, named as FileResponse names one (our names are plain ASCII)."""
-    return Response(data, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 app = JobService.bind()
