@@ -33,7 +33,7 @@ from vidgen_ray.errors import DependencyError, NotFoundError
 from vidgen_ray.farm.actors.errors import unwrap
 from vidgen_ray.farm.actors.rate_limiter import farm_limiter
 from vidgen_ray.farm.connect import farm_actor
-from vidgen_ray.farm.home import OUTPUT_FILES, JobHome, check_job_id
+from vidgen_ray.farm.home import OUTPUT_FILES, check_job_id
 from vidgen_ray.farm.jobs import JobRecord, JobStatus
 from vidgen_ray.farm.journal import HomeJournal
 from vidgen_ray.programs import check_ffmpeg
@@ -75,8 +75,7 @@ def _base(request: Request) -> str:
 
 
 def _attachment(data: bytes, media: str, filename: str) -> Response:
-    """A download, named as FileResponse names one (our names are plain ASCII). Above the
-    class: Serve pickles the class as it is decorated."""
+    """A download named as FileResponse names one; above the class, which Serve pickles."""
     return Response(data, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -95,8 +94,7 @@ install_error_handlers(api)  # before serve.ingress(api), which takes the app as
 
 
 def service_journal(settings: ServiceSettings) -> HomeJournal:
-    """The farm's journal as this service's settings place it: its home folder, and the
-    S3 location results go to (or none)."""
+    """The farm's journal where this service's settings place it (a folder, maybe S3)."""
     home, store_url = service.storage_locations(settings, user_data_dir())
     return HomeJournal(home, store_url, settings.s3_endpoint_url)
 
@@ -113,9 +111,8 @@ class JobService:
         self.limits = service.Limits.from_settings(self.settings)
         journal = service_journal(self.settings)
         self.store = journal.store  # results in S3: answered with presigned links
-        self.home = JobHome(journal.home.root)  # where uploads are kept for the farm
-        # The cluster's one farm (created by the first replica), restarted when it dies.
-        self.farm = farm_actor(journal, factories=factories)
+        self.home = journal.home  # where uploads are kept for the farm
+        self.farm = farm_actor(journal, factories=factories)  # the cluster's one farm
 
     # ---- jobs ----------------------------------------------------------------------------
 
