@@ -19,7 +19,7 @@ from pathlib import Path
 from machine import machine  # benchmarks/machine.py (a script's folder is on sys.path)
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.farm.scheduler import connect, render
+from vidgen_ray.farm.connect import connect, render
 
 CONFIGS = [  # (label, chunk seconds, ffmpeg threads per chunk)
     ("one piece, 2 threads", 600.0, 2),

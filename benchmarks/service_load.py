@@ -1,6 +1,6 @@
 """Does the job service hold under load? A bounded number of concurrent clients on loopback
 submit small jobs over HTTP and poll them until they end, against the real Serve app and
-DurableFarm on a local Ray (pictures from a fast fake backend; speech, FFmpeg real).
+Farm (with a job home) on a local Ray (pictures from a fast fake backend; speech, FFmpeg real).
 
     .venv/bin/python benchmarks/service_load.py [--clients 8] [--jobs 3]
     .venv/bin/python benchmarks/service_load.py --burst 50
@@ -164,7 +164,7 @@ def start_service(args) -> int:
     """A local Ray, the Serve app on a free loopback port; returns the port."""
     from ray import serve
 
-    from vidgen_ray.farm.scheduler import connect
+    from vidgen_ray.farm.connect import connect
     from vidgen_ray.service.api import JobService
     from vidgen_ray.testing import SlowImageBackend
 
@@ -182,7 +182,7 @@ def stop_service() -> None:
     import ray
     from ray import serve
 
-    from vidgen_ray.farm.scheduler import FARM_NAME, FARM_NAMESPACE
+    from vidgen_ray.farm.connect import FARM_NAME, FARM_NAMESPACE
 
     serve.shutdown()
     ray.kill(ray.get_actor(FARM_NAME, namespace=FARM_NAMESPACE), no_restart=True)

@@ -22,7 +22,7 @@ def ray_local():
     """One local Ray per test module, started on loopback and stopped at the module's end."""
     import ray
 
-    from vidgen_ray.farm.scheduler import connect
+    from vidgen_ray.farm.connect import connect
 
     if ray.is_initialized():
         ray.shutdown()

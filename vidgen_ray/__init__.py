@@ -12,7 +12,7 @@ from vidgen_ray.config import RenderSettings
 from vidgen_ray.storyboard import Storyboard
 
 if TYPE_CHECKING:
-    from vidgen_ray.farm.scheduler import RenderResult
+    from vidgen_ray.pipeline.flow import RenderResult
 
 __version__ = "0.1.0"
 __all__ = ["RenderSettings", "Storyboard", "__version__", "analyze", "render"]
@@ -31,6 +31,6 @@ def render(source: str | Path | Storyboard, out_dir: str | Path,
            settings: RenderSettings | None = None) -> RenderResult:
     """Render a script file (a Path, or a str naming an existing file), script text, or a
     Storyboard into ``out_dir``. Blocks until the video is done; raises its error if not."""
-    from vidgen_ray.farm.scheduler import render as _render
+    from vidgen_ray.farm.connect import render as _render
 
     return _render(source, Path(out_dir), settings or RenderSettings())

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.farm.scheduler import render
+from vidgen_ray.farm.connect import render
 
 pytestmark = [pytest.mark.cluster, pytest.mark.ffmpeg, pytest.mark.slow]
 

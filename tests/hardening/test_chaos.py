@@ -39,7 +39,7 @@ pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
 
 KEY = "chaos-key-0123456789"
 SETTINGS = {"fps": 12, "chunk_seconds": 2.0}
-TITLES = {"farm": "ray::DurableFarm", "image": "ray::ImageWorker",
+TITLES = {"farm": "ray::Farm", "image": "ray::ImageWorker",
           "speech": "ray::SpeechWorker", "chunk": "ray::_encode_chunk"}
 PART_KINDS = ("image", "speech", "chunk", "soundtrack", "loudness")
 ROOT = Path(__file__).resolve().parents[2]  # serve_app.py

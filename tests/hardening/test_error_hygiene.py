@@ -1,6 +1,6 @@
 """What a client reads about a failed job: a message meant for it, never the server's.
 
-Jobs fail in each stage through the real job service (Ray, Serve, FFmpeg, a DurableFarm):
+Jobs fail in each stage through the real job service (Ray, Serve, FFmpeg, a Farm with a job home):
 a picture model that crashes with a plain Python error naming a temporary file, a speech
 model that does the same, a picture FFmpeg cannot read (its stderr names temporary files), and
 a finished video that cannot be put in place (an OSError naming the storage root). Every

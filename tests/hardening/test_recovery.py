@@ -91,9 +91,9 @@ def test_with_s3_results_a_done_job_is_retried_only_when_an_object_is_gone(tmp_p
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from vidgen_ray.farm.durable import DurableFarm
     from vidgen_ray.farm.home import output_key
     from vidgen_ray.farm.jobs import JobRecord, JobStatus
+    from vidgen_ray.farm.journal import HomeJournal
     from vidgen_ray.pipeline.manifest import file_digest
 
     for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
@@ -106,16 +106,16 @@ def test_with_s3_results_a_done_job_is_retried_only_when_an_object_is_gone(tmp_p
         endpoint = "http://{}:{}".format(*server.get_host_and_port())
         s3 = boto3.client("s3", endpoint_url=endpoint)
         s3.create_bucket(Bucket="results")
-        farm = DurableFarm(str(tmp_path / "home"), "s3://results/farm", endpoint)
+        journal = HomeJournal(str(tmp_path / "home"), "s3://results/farm", endpoint)
         video = tmp_path / "video.mp4"
         video.write_bytes(b"a video")
         key = output_key("video", file_digest(video))
-        farm.store.put_file(key, video)
+        journal.store.put_file(key, video)
         record = JobRecord(out_dir=str(tmp_path / "out"), status=JobStatus.done,
                            outputs={"video": key})
-        assert not farm._outputs_missing(record)  # the bucket's copy is what the API serves
+        assert not journal.outputs_missing(record)  # the bucket's copy is what the API serves
         (name,) = [o["Key"] for o in s3.list_objects_v2(Bucket="results")["Contents"]]
         s3.delete_object(Bucket="results", Key=name)
-        assert farm._outputs_missing(record)
+        assert journal.outputs_missing(record)
     finally:
         server.stop()

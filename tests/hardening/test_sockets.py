@@ -106,7 +106,7 @@ def test_job_service_listens_on_loopback_only(tmp_path):
 
 LOCAL_RAY = """
 import sys, ray
-from vidgen_ray.farm.scheduler import connect
+from vidgen_ray.farm.connect import connect
 connect(None)
 ray.get(ray.remote(lambda: 1).remote())
 print("ready", flush=True)

@@ -31,7 +31,7 @@ MAX_SCRIPT, MAX_SCENES, MAX_MEDIA = 4096, 8, 200_000
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    """(base URL, home folder, picture log): one Ray, one Serve app, one DurableFarm."""
+    """(base URL, home folder, picture log): one Ray, one Serve app, one Farm with a job home."""
     root = tmp_path_factory.mktemp("service")
     home, log = root / "home", root / "pictures.log"
     env = dict(
@@ -312,7 +312,7 @@ def test_unknown_ids_and_path_traversal_answer_404_and_touch_nothing(service):
 def test_farm_killed_mid_job_resumes_without_redoing_finished_scenes(service):
     import ray
 
-    from vidgen_ray.farm.scheduler import FARM_NAME, FARM_NAMESPACE
+    from vidgen_ray.farm.connect import FARM_NAME, FARM_NAMESPACE
 
     _, home, log = service
     images = home / "parts" / "image"

@@ -115,12 +115,13 @@ def test_a_new_farm_on_an_empty_folder_takes_the_jobs_up_from_the_bucket(service
 
 
 def test_a_priority_change_reaches_the_bucket(service, tmp_path):
-    from vidgen_ray.farm.durable import DurableFarm
     from vidgen_ray.farm.jobs import JobRecord
+    from vidgen_ray.farm.journal import HomeJournal
 
     _, _, s3 = service
-    farm = DurableFarm(str(tmp_path / "home"), f"s3://{BUCKET}/prio",
-                       endpoint_url=s3.meta.endpoint_url)
+    journal = HomeJournal(str(tmp_path / "home"), f"s3://{BUCKET}/prio",
+                          endpoint_url=s3.meta.endpoint_url)
+    parts = journal.home.parts
 
     def in_bucket(job_id: str) -> dict:
         body = s3.get_object(Bucket=BUCKET, Key=f"prio/jobs/{job_id}.json")["Body"].read()
@@ -128,8 +129,8 @@ def test_a_priority_change_reaches_the_bucket(service, tmp_path):
 
     record = JobRecord(id="job-bbbbbbbbbbbb", out_dir=str(tmp_path), scenes=["queued"],
                        priority=1)
-    farm._save(record)  # what every change of a job's record goes through
+    journal.save(record, parts)  # what every change of a job's record goes through
     assert in_bucket(record.id)["priority"] == 1
     record.priority = 7  # Farm.set_priority on a queued job: same state, new order
-    farm._save(record)
+    journal.save(record, parts)
     assert in_bucket(record.id)["priority"] == 7  # a farm resuming from the bucket keeps it

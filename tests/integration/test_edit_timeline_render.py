@@ -8,7 +8,7 @@ import opentimelineio as otio
 import pytest
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.farm.scheduler import render
+from vidgen_ray.farm.connect import render
 from vidgen_ray.pipeline.edit_timeline import cut_frames
 from vidgen_ray.timeline import AUDIO_RATE, Pacing, plan_timeline
 

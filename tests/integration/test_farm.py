@@ -176,7 +176,7 @@ def test_jobs_started_together_share_pools_and_a_timed_out_waiter_leaves_the_job
             assert (await farm.status(jobs[0])).status == JobStatus.running
             results = [await farm.wait(job) for job in jobs]
             assert sorted(kind for kind, *_ in farm.pools) == ["image", "speech"]
-            assert len(farm._pool_starts) == 2  # one start per pool, not one per job
+            assert len(farm.shared.starts) == 2  # one start per pool, not one per job
             rows = await farm.workers()
             assert {(r["kind"], r["backend"]) for r in rows} == {("image", "cards"),
                                                                   ("speech", "espeak")}

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from vidgen_ray.cli.app import app
 from vidgen_ray.config import load_settings
-from vidgen_ray.farm.scheduler import Farm, farm_handle
+from vidgen_ray.farm.connect import farm_actor
+from vidgen_ray.farm.scheduler import Farm
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.testing.tiny_bark import build_bark
 from vidgen_ray.testing.tiny_sdxl import build_sdxl
@@ -75,7 +76,7 @@ def test_farm_status_and_release_talk_to_the_running_farm(ray_local, tmp_path):
     no_address = runner.invoke(app, ["farm", "status"])
     assert no_address.exit_code == 2 and "--address" in no_address.output
 
-    farm = farm_handle()
+    farm = farm_actor()
     try:
         settings = load_settings(fps=12, image_workers=1, speech_workers=1)
         job = ray.get(farm.submit.remote(BOARD, str(tmp_path / "a"), settings))

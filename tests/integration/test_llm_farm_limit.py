@@ -64,7 +64,7 @@ def test_a_render_on_a_cluster_paces_its_analysis_with_the_clusters_limiter(
         ray_local, tmp_path, monkeypatch):
     from vidgen_ray.errors import OutputError
     from vidgen_ray.farm.actors.rate_limiter import window_actor
-    from vidgen_ray.farm.scheduler import render
+    from vidgen_ray.farm.connect import render
 
     monkeypatch.setenv("GEMINI_API_KEY", "render-key")
     script = tmp_path / "tide.md"

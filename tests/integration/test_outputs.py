@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.farm.scheduler import render
+from vidgen_ray.farm.connect import render
 from vidgen_ray.programs import probe
 
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]

@@ -148,7 +148,7 @@ def media_folder(tmp_path_factory):
 def test_markdown_picture_clip_and_music_file(ray_local, media_folder, monkeypatch):
     import json
 
-    from vidgen_ray.farm.scheduler import render
+    from vidgen_ray.farm.connect import render
 
     script = media_folder / "film.md"
     script.write_text("# Film\n\n## Quay\n\n![the quay](pics/red.jpg)\n\nThe boats came home."
@@ -172,7 +172,7 @@ def test_markdown_picture_clip_and_music_file(ray_local, media_folder, monkeypat
 @pytest.mark.ray
 @pytest.mark.slow
 def test_fountain_picture_note_and_no_music(ray_local, media_folder):
-    from vidgen_ray.farm.scheduler import render
+    from vidgen_ray.farm.connect import render
 
     script = media_folder / "film.fountain"
     script.write_text("Title: Film\n\nEXT. QUAY - DAY\n\n[[IMAGE: pics/red.jpg]]\n\n"
@@ -261,7 +261,7 @@ def test_the_service_takes_uploaded_media_and_no_server_path(tmp_path, media_fol
 @pytest.mark.slow
 def test_a_file_gone_after_the_check_is_named_not_a_crash(ray_local, media_folder, monkeypatch):
     from vidgen_ray.errors import RenderError, VidgenError
-    from vidgen_ray.farm.scheduler import render
+    from vidgen_ray.farm.connect import render
 
     script = media_folder / "gone.md"
     picture = media_folder / "pics" / "soon-gone.png"

@@ -10,7 +10,7 @@ import pytest
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError
-from vidgen_ray.farm.scheduler import render
+from vidgen_ray.farm.connect import render
 from vidgen_ray.pipeline import assembly
 from vidgen_ray.pipeline.manifest import file_digest
 

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.farm.scheduler import render
+from vidgen_ray.farm.connect import render
 from vidgen_ray.images.base import ImageRequest
 from vidgen_ray.images.cards import find_fonts, text_boxes
 from vidgen_ray.pipeline.flow import PART_SUFFIXES

@@ -1,5 +1,5 @@
-"""One name, two kinds of farm: the service refuses a plain Farm that holds the name (it
-keeps no durable jobs) and says what to do; a render joins the service's farm."""
+"""One name, two journals: the service refuses a Farm without a job home that holds the name
+(it keeps no durable jobs) and says what to do; a render joins the service's farm."""
 
 from __future__ import annotations
 
@@ -25,19 +25,20 @@ def _gone(ray, name: str, namespace: str, timeout: float = 20) -> None:
 
 def test_the_service_refuses_a_plain_farm_and_a_render_joins_the_services(ray_local, tmp_path):
     from vidgen_ray.config import ServiceSettings
-    from vidgen_ray.farm.scheduler import FARM_NAME, FARM_NAMESPACE, farm_handle
-    from vidgen_ray.service.api import service_farm
+    from vidgen_ray.farm.connect import FARM_NAME, FARM_NAMESPACE, farm_actor
+    from vidgen_ray.service.api import service_journal
 
     settings = ServiceSettings(storage=str(tmp_path / "home"), api_open=True)
-    plain = farm_handle()
+    plain = farm_actor()  # what `vidgen render --address` does
     assert ray_local.get(plain.list_jobs.remote()) == []
-    with pytest.raises(RenderError, match="plain Farm .* start the service first"):
-        service_farm(settings)
+    assert not ray_local.get(plain.keeps_home.remote())
+    with pytest.raises(RenderError, match="without a job home .* start the service first"):
+        farm_actor(service_journal(settings))
     ray_local.kill(plain)
     _gone(ray_local, FARM_NAME, FARM_NAMESPACE)
 
-    durable = service_farm(settings)
-    joined = farm_handle()  # what `vidgen render --address` does
-    assert hasattr(joined, "enqueue")
+    durable = farm_actor(service_journal(settings))
+    joined = farm_actor()  # what `vidgen render --address` does
+    assert ray_local.get(joined.keeps_home.remote())
     assert ray_local.get(joined.list_jobs.remote()) == []
     ray_local.kill(durable)

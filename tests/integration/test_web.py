@@ -1,7 +1,7 @@
 """The web monitor: its API routes over real HTTP, and its page in a real headless Chromium
 (Debian's package, driven by Playwright by path; skipped only where no chromium exists).
 
-One Ray, one Serve app with API keys required, one DurableFarm. Pictures come from the slow
+One Ray, one Serve app with API keys required, one Farm with a job home. Pictures come from the slow
 fake backend (0.3 s each, one at a time; the 4th scene of any job fails, as a broken model
 would); speech (espeak-ng), FFmpeg, Ray and Serve are real. Screenshots go to
 $VIDGEN_TEST_ARTIFACTS or test-artifacts/ (README: The web monitor)."""

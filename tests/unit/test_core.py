@@ -116,7 +116,7 @@ def test_render_refuses_to_block_a_running_event_loop(tmp_path):
     import asyncio
 
     from vidgen_ray.errors import RenderError
-    from vidgen_ray.farm.scheduler import render
+    from vidgen_ray.farm.connect import render
 
     async def inside_a_loop():
         render("Hello.", tmp_path, RenderSettings())

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from vidgen_ray.errors import NotFoundError, TooLargeError
+from vidgen_ray.farm.home import artifact_names, artifact_path
 from vidgen_ray.farm.jobs import JobQueue, JobRecord, SceneParts, load_record, save_record
 from vidgen_ray.service import page_data as monitor
 from vidgen_ray.storyboard import Character, Line, Scene, Storyboard
@@ -93,18 +94,18 @@ def test_artifacts_are_the_files_a_job_writes_and_nothing_else(tmp_path):
                  "notes.txt", "stems/other.flac"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
-    assert monitor.artifact_names(tmp_path) == [
+    assert artifact_names(tmp_path) == [
         "cast.json", "manifest.json", "mix.flac", "stems/music.flac", "stems/speech.flac",
         "storyboard.json", "subtitles.srt", "subtitles.vtt", "video-1080x1920.mp4",
         "video.mp4"]
-    assert monitor.artifact_path(tmp_path, "stems/speech.flac") == tmp_path / "stems/speech.flac"
+    assert artifact_path(tmp_path, "stems/speech.flac") == tmp_path / "stems/speech.flac"
     for name in ("notes.txt", "../x/video.mp4", "stems/../cast.json", "/etc/passwd",
                  ".job-1.abcd.video.mp4", "stems/other.flac"):
         with pytest.raises(NotFoundError, match="no artifact"):
-            monitor.artifact_path(tmp_path, name)
+            artifact_path(tmp_path, name)
     with pytest.raises(NotFoundError, match="has no mix.wav"):
-        monitor.artifact_path(tmp_path, "mix.wav")
-    assert monitor.artifact_names(tmp_path / "missing") == []
+        artifact_path(tmp_path, "mix.wav")
+    assert artifact_names(tmp_path / "missing") == []
     assert monitor.media_type("stems/music.flac") == "audio/flac"
     assert monitor.media_type("subtitles.vtt") == "text/vtt"
 

@@ -93,13 +93,14 @@ def plan(
 ) -> None:
     """Show, without rendering, the work SCRIPT makes (requests, calls, chunks), where it
     would run (workers per kind, GPU share each, FFmpeg nodes) and an estimate of its cost."""
+    from vidgen_ray.farm.connect import cluster_resources  # imports ray: only here
     from vidgen_ray.farm.plan import plan_render
     from vidgen_ray.pipeline.source import load_storyboard
 
     try:
         settings = load_settings(**(plan_settings or {}), **(llm_settings or {}))
         storyboard = load_storyboard(script, settings)
-        cluster = _cluster_resources(settings.ray_address)
+        cluster = cluster_resources(settings.ray_address)
         planned = plan_render(storyboard, settings, cluster)
     except VidgenError as exc:
         fail(exc)
@@ -115,26 +116,6 @@ def plan(
             table.add_row(*row.values())
         out.print(table)
 
-
-def _cluster_resources(address: str | None) -> dict[str, float]:
-    """The cluster's resources; without an address, this machine's, without starting Ray."""
-    if not address:
-        import os
-        import shutil
-        import subprocess
-
-        gpus = 0
-        if shutil.which("nvidia-smi"):  # what Ray would detect, without starting it
-            listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True)
-            gpus = listing.stdout.count("GPU ")
-        return {"CPU": float(os.cpu_count() or 1), "GPU": float(gpus)}
-    import ray
-
-    ray.init(address=address, logging_level="WARNING", log_to_driver=False)
-    try:
-        return ray.cluster_resources()
-    finally:
-        ray.shutdown()
 
 
 @app.command()

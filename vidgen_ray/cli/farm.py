@@ -24,16 +24,9 @@ def _fail(exc: VidgenError) -> None:
 
 
 def _call(address: str | None, method: str) -> list[dict]:
-    import ray
+    from vidgen_ray.farm.connect import ask_running_farm  # imports ray: only here
 
-    from vidgen_ray.farm.actors.errors import unwrap
-    from vidgen_ray.farm.scheduler import running_farm
-
-    farm = running_farm(load_settings(ray_address=address).ray_address)
-    try:
-        return ray.get(getattr(farm, method).remote(), timeout=120)
-    except ray.exceptions.RayTaskError as exc:
-        raise unwrap(exc) from None
+    return ask_running_farm(load_settings(ray_address=address).ray_address, method)
 
 
 def _gb(value) -> str:

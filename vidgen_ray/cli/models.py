@@ -93,7 +93,7 @@ def download(
 
 def _download_cluster(specs, address: str | None, cache_dir: str | None) -> None:
     from vidgen_ray.farm.actors.model_download import download_on_every_node
-    from vidgen_ray.farm.scheduler import connect
+    from vidgen_ray.farm.connect import connect
 
     address = load_settings(ray_address=address).ray_address
     if not address:

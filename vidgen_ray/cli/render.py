@@ -72,7 +72,7 @@ def render(
 
             preflight.check_backends(settings, for_client=False)  # before Ray starts
             preflight.check_paths(settings)
-        from vidgen_ray.farm.scheduler import (
+        from vidgen_ray.farm.connect import (
             render as run_render,  # imports ray: only when rendering
         )
 

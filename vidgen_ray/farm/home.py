@@ -20,6 +20,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -31,6 +32,12 @@ from vidgen_ray.storyboard import Storyboard
 OUTPUT_FILES = {"video": "video.mp4", "subtitles.srt": "subtitles.srt",
                 "subtitles.vtt": "subtitles.vtt", "storyboard": "storyboard.json",
                 "manifest": "manifest.json"}
+# Every file a job may write into its output folder (renditions, sound exports included):
+# the only names a job's files are served under, so a request can never name another path.
+ARTIFACT = re.compile(
+    r"(video(-\d{2,4}x\d{2,4})?\.mp4|subtitles\.(srt|vtt)|storyboard\.json|manifest\.json"
+    r"|qc\.json|cast\.json|timeline\.(otio|fcpxml|edl)"
+    r"|(mix|stems/(speech|music|ambience|effects))\.(wav|flac|mp3|m4a))")
 # In an S3 store: kind (from the API name) -> object suffix, so a downloaded file opens.
 OUTPUT_SUFFIXES = {name.replace(".", "-"): Path(file).suffix
                    for name, file in OUTPUT_FILES.items()}
@@ -40,6 +47,26 @@ _JOB_ID = re.compile(JOB_ID)
 def output_key(name: str, digest: str) -> str:
     """The content key of a published output: its kind from its API name, its sha256."""
     return f"{name.replace('.', '-')}/{digest}"
+
+
+def artifact_names(out_dir: Path) -> list[str]:
+    """The files a job wrote, as the artifact route names them, sorted."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return []
+    names = (p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file())
+    return sorted(n for n in names if ARTIFACT.fullmatch(n))
+
+
+def artifact_path(out_dir: Path, name: str) -> Path:
+    """The file ``name`` of a job's outputs; NotFoundError for any other name."""
+    if not ARTIFACT.fullmatch(name):
+        raise NotFoundError(f"no artifact {name[:80]!r}: list the job's files at "
+                            "/v1/jobs/<id>/files")
+    path = Path(out_dir) / name
+    if not path.is_file() or not path.resolve().is_relative_to(Path(out_dir).resolve()):
+        raise NotFoundError(f"this job has no {name}: list its files at /v1/jobs/<id>/files")
+    return path
 
 
 class StoredRequest(BaseModel):
@@ -61,6 +88,7 @@ class Recovered:
     request: StoredRequest
     record: JobRecord
     resumed: bool  # it was unfinished and has been put back in the queue
+    settings: Any = None  # its RenderSettings, once the journal has read them
 
 
 def check_job_id(job_id: str) -> str:

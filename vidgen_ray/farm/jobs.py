@@ -46,8 +46,9 @@ log = logging.getLogger("vidgen.farm")
 
 # ---- persistence ---------------------------------------------------------------------------
 
-def save_record(record: JobRecord, folder: Path) -> Path:
-    """Write ``folder/<id>.json`` atomically: a temporary file beside it, then a rename."""
+def save_record(record: JobRecord, folder: Path, sync: bool = True) -> Path:
+    """Write ``folder/<id>.json`` atomically: a temporary file beside it, then a rename.
+    ``sync=False`` skips the fsync (progress counts: a crash may lose them, never the state)."""
     folder = Path(folder)
     target = folder / f"{record.id}.json"
     try:
@@ -60,7 +61,8 @@ def save_record(record: JobRecord, folder: Path) -> Path:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(record.model_dump_json(indent=2) + "\n")
             out.flush()
-            os.fsync(out.fileno())  # the rename must not reach the disk before the data
+            if sync:
+                os.fsync(out.fileno())  # the rename must not reach the disk before the data
         os.replace(temp, target)
     except OSError as exc:
         Path(temp).unlink(missing_ok=True)
@@ -170,3 +172,12 @@ def check_capacity(queued: int, running: int, max_queued: int, max_running: int,
         f"the farm has {queued} jobs queued and {running} running, its limits are "
         f"{max_queued} queued and {max_running} running: retry in {math.ceil(retry_after)} s",
         retry_after)
+
+
+def check_owner_quota(unfinished: int, quota: int | None, retry_after: float) -> None:
+    """Raise ``FarmSaturated`` if an API key with ``unfinished`` jobs queued or running may
+    not add one (``quota`` None: no quota)."""
+    if quota is not None and unfinished >= quota:
+        raise FarmSaturated(f"this API key already has {unfinished} jobs queued or "
+                            f"running, the most one key may have: wait for one to finish "
+                            "or cancel one, then submit again", retry_after)

@@ -1,87 +1,48 @@
-"""The Farm: one driver that owns the resident worker pools and runs jobs on them.
+"""The Farm: one driver that owns the resident worker pools (pools.py) and runs jobs on them.
 
 Jobs wait in a priority queue; at most ``max_running`` run at once, each as a JobRun
-(recipe.py) on the shared pools; past ``max_queued`` waiting jobs, ``submit`` raises
-FarmSaturated with a retry-after hint. A job can be cancelled: its Ray work is cancelled and
-its finished parts are kept.
-
-Locally the Farm lives in the caller's process (``render`` below). Joining a cluster it is a
-named, detached async actor in namespace ``vidgen``, so every client shares one set of
-resident models: ``farm_handle()``.
+(pipeline/flow.py); past ``max_queued`` waiting jobs, ``submit`` raises FarmSaturated with a
+retry-after hint. Cancelled jobs keep their finished parts. Its journal (journal.py) writes
+every job down: beside its parts for a local render, or in the job service's home (and S3),
+from which ``start`` takes the jobs up again after a restart. On a cluster the Farm is one
+named, detached async actor (connect.py: ``farm_actor``) that every client shares.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
-import os
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import ray
-
-from vidgen_ray.config import FarmSettings, RenderSettings, backend_options, ray_runtime_env
-from vidgen_ray.errors import (
-    NotFoundError,
-    OutputError,
-    RenderError,
-    SettingsError,
-    VidgenError,
-    client_message,
-)
+from vidgen_ray.config import RenderSettings, load_settings
+from vidgen_ray.errors import NotFoundError, RenderError, VidgenError, client_message
 from vidgen_ray.farm.actors.executor import Pools, RayExecutor
-from vidgen_ray.farm.actors.listen import prepare_local_start
 from vidgen_ray.farm.actors.pool import WorkerPool
+from vidgen_ray.farm.home import Recovered, StoredRequest, artifact_names, artifact_path
 from vidgen_ray.farm.jobs import (
     IllegalTransition,
     JobQueue,
     JobRecord,
     JobStatus,
     check_capacity,
+    check_owner_quota,
     new_job_id,
-    save_record,
 )
-from vidgen_ray.pipeline import media, scratch
+from vidgen_ray.farm.journal import FolderJournal
+from vidgen_ray.farm.pools import SharedPools
+from vidgen_ray.pipeline import scratch
 from vidgen_ray.pipeline.flow import PART_SUFFIXES, JobRun, RenderResult
-from vidgen_ray.pipeline.source import load_storyboard, require_speech
-from vidgen_ray.programs import check_ffmpeg, find_tool
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Storyboard
 
-__all__ = ["Farm", "RenderResult", "connect", "farm_handle", "render", "running_farm"]
+__all__ = ["Farm", "RenderResult"]
 
-FARM_NAME, FARM_NAMESPACE = "farm", "vidgen"
 log = logging.getLogger("vidgen.farm")
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
-POLL_SECONDS = 0.25
-
-
-def connect(address: str | None) -> None:
-    """Join the cluster at ``address``, or start a Ray on this machine, on loopback only."""
-    if ray.is_initialized():
-        return
-    if address:
-        os.environ.update(ray_runtime_env(local=False))  # workers inherit the driver's environment
-        ray.init(address=address, namespace=FARM_NAMESPACE, logging_level="WARNING",
-                 log_to_driver=False)
-        return
-    os.environ.pop("RAY_ADDRESS", None)  # a stale address makes a local start hang
-    prepare_local_start()
-    ray.init(address="local", namespace=FARM_NAMESPACE, include_dashboard=False,
-             logging_level="WARNING", log_to_driver=False, _node_ip_address="127.0.0.1",
-             object_store_memory=_object_store_bytes())
-
-
-def _object_store_bytes() -> int:
-    """Ray's default (30 % of memory) overflows a small /dev/shm (containers) and then warns;
-    a render's parts are small, so 2 GiB or less is plenty for one machine."""
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return int(min(2 * 1024**3, 0.3 * memory))
 
 
 @dataclass
@@ -95,6 +56,8 @@ class _Job:
     run: JobRun | None = None
     result: RenderResult | None = None
     error: VidgenError | None = None
+    version: int = 0  # counts the record's changes (``Farm.watch``)
+    change: asyncio.Event = field(default_factory=asyncio.Event)  # set, then renewed, per change
 
 
 class Farm:
@@ -102,27 +65,55 @@ class Farm:
     the same class serves as a local object and as a Ray async actor."""
 
     def __init__(self, max_running: int = 2, max_queued: int = 16,
-                 retry_after: float = 30.0, factories: dict[str, Callable] | None = None):
+                 retry_after: float = 30.0, factories: dict[str, Callable] | None = None,
+                 journal: FolderJournal | None = None):
         self.max_running, self.max_queued, self.retry_after = max_running, max_queued, retry_after
-        self.factories = factories or {}  # kind -> backend factory (tests, benchmarks)
+        self.shared = SharedPools(factories)
+        self.journal = journal or FolderJournal()
         self.jobs: dict[str, _Job] = {}
         self.queue = JobQueue()
-        self._pool_starts: dict[tuple, asyncio.Future] = {}  # (kind, backend, options)
-        self._closing = False
+        self._keys: dict[tuple[str | None, str], str] = {}  # (owner, idempotency key) -> id
+        self._closing = self._started = False
+        self.resumed: list[str] = []  # ids put back in the queue at the last start
+        # In a running loop it is an actor, rebuilt by Ray after a crash with no one to start it.
+        with contextlib.suppress(RuntimeError):
+            self._starting = asyncio.get_running_loop().create_task(self.start())
 
     @property
     def pools(self) -> dict[tuple, WorkerPool]:
         """The pools that have started, by (kind, backend, backend options)."""
-        return {key: start.result() for key, start in self._pool_starts.items()
-                if start.done() and not start.cancelled() and start.exception() is None}
+        return self.shared.started
+
+    async def start(self) -> list[str]:
+        """Take up the jobs the journal holds, once: finished ones stay listable, unfinished
+        ones are queued again and (parts being content-addressed) make only what is missing.
+        Read without yielding, so no call sees a half-recovered farm. Returns the requeued."""
+        if not self._started:
+            self._started = True
+            for found in self.journal.recover():
+                self._adopt(found)
+            self._schedule()
+        return list(self.resumed)
+
+    def _adopt(self, found: Recovered) -> None:
+        request, record = found.request, found.record
+        job = _Job(record, request.storyboard, found.settings, Path(record.out_dir),
+                   LocalStore(self.journal.home.parts, PART_SUFFIXES))
+        if record.status in (JobStatus.failed, JobStatus.cancelled):
+            job.error = RenderError(record.error or f"job {record.id} was cancelled")
+        self.jobs[record.id] = job
+        if request.idempotency_key:
+            self._keys[(request.owner, request.idempotency_key)] = record.id
+        if found.resumed:
+            self.queue.push(record.id, record.priority)
+            self.resumed.append(record.id)
+        self._save(record)
 
     async def submit(self, storyboard: Storyboard, out_dir: str, settings: RenderSettings,
                      priority: int = 0, parts_dir: str | None = None,
                      job_id: str | None = None, owner: str | None = None) -> str:
         """Queue a job; returns its id. Raises FarmSaturated when the farm is full."""
-        running = sum(j.record.status == JobStatus.running for j in self.jobs.values())
-        check_capacity(len(self.queue), running, self.max_queued, self.max_running,
-                       self.retry_after)
+        self._check_capacity()
         if self._closing:
             raise RenderError("the farm is shutting down: submit to another farm")
         out = Path(out_dir).expanduser().resolve()  # the concat list needs absolute paths
@@ -132,11 +123,65 @@ class Farm:
                            scenes=["queued"] * len(storyboard.scenes))
         store = LocalStore(Path(parts_dir) if parts_dir else out / "parts", PART_SUFFIXES)
         job = _Job(record, storyboard, settings, out, store)
-        save_record(record, store.root / "jobs")  # an unwritable folder is refused here
+        self.journal.save(record, store.root)  # an unwritable folder is refused here
         self.jobs[record.id] = job
         self.queue.push(record.id, priority)
         self._schedule()
         return record.id
+
+    async def enqueue(self, storyboard: Storyboard, settings: dict, priority: int = 0,
+                      owner: str | None = None, idempotency_key: str | None = None,
+                      owner_quota: int | None = None) -> tuple[JobRecord, bool]:
+        """A service job, kept in the journal's home: (its record, True), or (the earlier
+        job's record, False) when this owner already sent this idempotency key. FarmSaturated
+        when the farm is full, or when ``owner`` has ``owner_quota`` unfinished jobs."""
+        if self.journal.home is None:
+            raise RenderError("this farm keeps no job home (a render's farm): submit jobs to "
+                              "the job service's farm")
+        earlier = self._keys.get((owner, idempotency_key)) if idempotency_key else None
+        if earlier is not None:
+            return await self.status(earlier), False
+        parsed = load_settings(**settings)
+        self._check_capacity(owner, owner_quota)  # before anything is written: no trace
+        request = StoredRequest(id=new_job_id(), storyboard=storyboard, settings=settings,
+                                priority=priority, owner=owner, idempotency_key=idempotency_key)
+        out = self.journal.accept(request)
+        try:
+            await self.submit(storyboard, str(out), parsed, priority,
+                              parts_dir=str(self.journal.home.parts), job_id=request.id,
+                              owner=owner)
+        except BaseException:
+            self.journal.forget(request.id)
+            raise
+        if idempotency_key:
+            self._keys[(owner, idempotency_key)] = request.id
+        return await self.status(request.id), True
+
+    async def retry(self, job_id: str, owner_quota: int | None = None) -> JobRecord:
+        """Queue a failed or cancelled job again, or a done one whose outputs were cleaned;
+        its stored parts are reused, so only what is missing is made."""
+        job = self._job(job_id)
+        status = job.record.status
+        if status == JobStatus.done:
+            if not await asyncio.to_thread(self.journal.outputs_missing, job.record):
+                raise IllegalTransition(f"job {job_id} is done and its outputs exist: download "
+                                        "them; only a done job whose outputs were cleaned can "
+                                        "be retried", status.value, "queued")
+        elif status not in (JobStatus.failed, JobStatus.cancelled):
+            raise IllegalTransition(f"job {job_id} is {status.value}: only failed or cancelled "
+                                    "jobs can be retried", status.value, "queued")
+        self._check_capacity(job.record.owner, owner_quota)
+        job.record.requeue()
+        job.record.outputs = {}  # published again when it is done
+        job.task = job.run = job.result = job.error = None
+        self.queue.push(job_id, job.record.priority)
+        self._save(job.record)
+        self._schedule()
+        return await self.status(job_id)
+
+    async def keeps_home(self) -> bool:
+        """Whether its journal keeps a job home (the service's farm) or not (a render's)."""
+        return self.journal.home is not None
 
     async def status(self, job_id: str) -> JobRecord:
         return self._job(job_id).record.model_copy(deep=True)
@@ -144,11 +189,22 @@ class Farm:
     async def list_jobs(self) -> list[JobRecord]:
         return [j.record.model_copy(deep=True) for j in self.jobs.values()]
 
+    async def watch(self, job_id: str, seen: int = -1, timeout: float | None = None
+                    ) -> tuple[int, JobRecord]:
+        """(version, record) once the job changed after version ``seen``: at once if it has
+        or has ended, else at its next change or after ``timeout`` seconds. A client follows
+        a job with one call per change instead of polling copies of it."""
+        job = self._job(job_id)
+        if job.version <= seen and job.record.unfinished:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(job.change.wait(), timeout)
+        return job.version, job.record.model_copy(deep=True)
+
     async def wait(self, job_id: str) -> RenderResult:
         """The job's result once it is done; its error if it failed or was cancelled."""
         job = self._job(job_id)
         while job.task is None and job.record.status == JobStatus.queued:
-            await asyncio.sleep(POLL_SECONDS)
+            await job.change.wait()
         if job.task is not None:
             await asyncio.wait([job.task])  # not gather: a cancelled waiter must not cancel it
         if job.result is None:
@@ -185,27 +241,23 @@ class Farm:
 
     async def placement(self) -> dict:
         """Where the workers run: per pool, each worker's node and GPU ids."""
-        return {_pool_label(key): pool.ready_info for key, pool in self.pools.items()}
+        return self.shared.placement()
 
     async def workers(self) -> list[dict]:
-        """One row per worker of every started pool: pool label, kind, backend, index, node,
-        GPU ids and share, calls served and in flight, loaded, memory (``Resident.stats``)."""
-        rows = []
-        for key, pool in self.pools.items():
-            stats_of = await pool.stats()
-            for index, (ready, stats) in enumerate(zip(pool.ready_info, stats_of, strict=True)):
-                rows.append({"pool": _pool_label(key), "kind": key[0], "backend": key[1],
-                             "index": index, "node_id": ready.get("node_id"),
-                             "node_ip": ready.get("node_ip"), "gpu_ids": ready.get("gpu_ids"),
-                             "gpu_share": pool.options.get("num_gpus", 0.0),
-                             "version": ready.get("backend"), **stats})
-        return rows
+        """One row per worker of every started pool (pools.py: SharedPools.workers)."""
+        return await self.shared.workers()
 
     async def release(self) -> list[dict]:
         """Every worker drops its model and frees its GPU memory; each loads it again on its
         next request (``vidgen farm release``). Returns ``workers()`` afterwards."""
-        await asyncio.gather(*[pool.release() for pool in self.pools.values()])
-        return await self.workers()
+        await self.shared.release()
+        return await self.shared.workers()
+
+    async def stats(self) -> dict:
+        """What /readyz and /metrics report: queue depth, running jobs, workers per pool."""
+        return {"queued": len(self.queue), "running": self._running(),
+                "max_queued": self.max_queued, "max_running": self.max_running,
+                "workers": self.shared.sizes()}
 
     async def shutdown(self) -> None:
         """Cancel every job (their finished parts stay), then stop the workers."""
@@ -213,15 +265,35 @@ class Farm:
         for job in list(self.jobs.values()):
             if job.record.status in (JobStatus.queued, JobStatus.running):
                 await self.cancel(job.record.id)
-        for pool in await asyncio.gather(*self._pool_starts.values(), return_exceptions=True):
-            if isinstance(pool, WorkerPool):
-                await pool.shutdown()
-        self._pool_starts.clear()
+        await self.shared.shutdown()
+
+    # ---- what the job service reads: it has no disk of the farm's --------------------------
+
+    async def scenes(self, job_id: str) -> tuple[Storyboard, list[str]]:
+        """The job's storyboard and the keys of its parts stored by now (the scene grid)."""
+        job = self._job(job_id)
+        return job.storyboard, [k for k in _part_keys(job.record) if job.store.has(k)]
+
+    async def part(self, job_id: str, key: str) -> bytes:
+        """A stored picture or line of speech of the job, by its content key."""
+        job = self._job(job_id)
+        if key not in _part_keys(job.record) or not job.store.has(key):
+            raise NotFoundError("that part is not made yet: see the job's scenes")
+        return await asyncio.to_thread(job.store.get, key)
+
+    async def files(self, job_id: str) -> list[str]:
+        """The names of the files the job wrote (home.ARTIFACT), sorted."""
+        return await asyncio.to_thread(artifact_names, self._job(job_id).out_dir)
+
+    async def file(self, job_id: str, name: str) -> bytes:
+        """One file the job wrote, by its name in ``files``; NotFoundError when the name is
+        not an artifact's or the file is not there (its outputs were cleaned)."""
+        return await asyncio.to_thread(artifact_path(self._job(job_id).out_dir, name).read_bytes)
 
     # ---- scheduling ------------------------------------------------------------------------
 
     def _schedule(self) -> None:
-        running = sum(j.record.status == JobStatus.running for j in self.jobs.values())
+        running = self._running()
         while not self._closing and running < self.max_running and len(self.queue):
             job = self.jobs[self.queue.pop()]
             job.record.start()
@@ -233,7 +305,7 @@ class Farm:
             self._save(job.record)
             pools = await self._pools_for(job.settings)
             job.run = JobRun(job.record, job.storyboard, job.settings, job.out_dir, job.store,
-                             RayExecutor(pools, job.record.id), self._changed)
+                             RayExecutor(pools, job.record.id), self._save)
             job.result = await job.run.run()
             job.record.timings = dict(job.result.timings)
             await self._publish(job)
@@ -256,7 +328,10 @@ class Farm:
             self._schedule()
 
     async def _publish(self, job: _Job) -> None:
-        """Hand a finished job's files on before it is called done (durable.py: to S3)."""
+        """Hand a finished job's files on before it is called done (a home journal's bucket:
+        the API then answers downloads with presigned links)."""
+        if self.journal.store is not None:
+            job.record.outputs = await asyncio.to_thread(self.journal.publish, job.out_dir)
 
     def _cancelled(self, job: _Job) -> None:
         job.record.cancel()
@@ -267,6 +342,9 @@ class Farm:
         """Record the failure for clients (no paths, no program output; the scene whose part
         failed is marked). Returns what ``wait`` raises: the client's message, with the
         operator's whole story as ``detail`` (a local render prints it; the service logs it)."""
+        if self.journal.home is not None:  # its clients read the record: the story is logged
+            log.warning("job %s failed (parts are kept in %s): %s", job.record.id,
+                        job.store.root, exc)
         stage = getattr(exc, "stage", None) or (job.run.stage if job.run else "setup")
         scene = getattr(exc, "scene", None)
         if scene is None:  # a part failed and marked its scene before the error was raised
@@ -283,190 +361,40 @@ class Farm:
         return failure
 
     def _private(self, job: _Job) -> list[str]:
-        """Folders a client must not see in a message: the parts store, the job's folder,
-        the temporary folder."""
-        return [str(job.store.root), str(job.out_dir), tempfile.gettempdir()]
+        """Folders a client must not see in a message (the journal's home among them)."""
+        return [str(job.store.root), str(job.out_dir), tempfile.gettempdir(),
+                *self.journal.private()]
 
     async def _pools_for(self, settings: RenderSettings) -> Pools:
-        """The pools for these backends, started once and shared by every job (the first
-        job's pool settings size them). Shielded: one job's cancel does not stop a start
-        that other jobs wait on."""
-        cluster = ray.cluster_resources()
-        keys = [(kind, *backend_options(settings, kind)) for kind in ("image", "speech")]
-        for key in keys:
-            start = self._pool_starts.get(key)
-            if start is None or (start.done() and start.exception() is not None):
-                start = asyncio.ensure_future(self._start_pool(key[0], settings, cluster))
-                self._pool_starts[key] = start
-        image, speech = [await asyncio.shield(self._pool_starts[k]) for k in keys]
-        return Pools(image, speech, cluster)
-
-    async def _start_pool(self, kind: str, settings: RenderSettings,
-                          cluster: dict[str, float]) -> WorkerPool:
-        pool = WorkerPool(kind, settings, cluster=cluster, factory=self.factories.get(kind))
-        try:
-            await pool.start()
-        except GeneratorExit:  # the process is going: nothing may be awaited now
-            raise
-        except BaseException:  # failed half way: no orphan actors
-            await pool.shutdown()
-            raise
-        return pool
+        return await self.shared.for_settings(settings)
 
     def _job(self, job_id: str) -> _Job:
         if job_id not in self.jobs:
             raise NotFoundError(f"no job {job_id!r} on this farm: list jobs to see their ids")
         return self.jobs[job_id]
 
-    def _changed(self, record: JobRecord, state_changed: bool = True) -> None:
-        """A running job's record moved (its status, or only its progress counts)."""
-        self._save(record)
-
-    def _save(self, record: JobRecord) -> None:
+    def _save(self, record: JobRecord, state_changed: bool = True) -> None:
+        """A job's record changed: watchers wake, the journal writes it (synced to the disk
+        only when its state moved). Also the JobRun's ``changed`` callback."""
         job = self.jobs.get(record.id)
         if job is not None:
-            save_record(record, job.store.root / "jobs")
+            job.version += 1
+            change, job.change = job.change, asyncio.Event()
+            change.set()
+            self.journal.save(record, job.store.root, state_changed)
 
+    def _running(self) -> int:
+        return sum(j.record.status == JobStatus.running for j in self.jobs.values())
 
-def _pool_label(key: tuple) -> str:
-    """kind:backend, plus a short digest of the backend's options when it has any."""
-    kind, backend, options = key
-    label = f"{kind}:{backend}"
-    if options:
-        label += ":" + hashlib.sha256(repr(options).encode()).hexdigest()[:8]
-    return label
+    def _check_capacity(self, owner: str | None = None, owner_quota: int | None = None
+                        ) -> None:
+        check_capacity(len(self.queue), self._running(), self.max_queued, self.max_running,
+                       self.retry_after)
+        # Counted here, in the farm's one event loop: two submits at once cannot both take
+        # the last place of a key's quota.
+        check_owner_quota(sum(j.record.owner == owner and j.record.unfinished
+                              for j in self.jobs.values()), owner_quota, self.retry_after)
 
-
-def farm_handle(settings: FarmSettings | None = None):
-    """The cluster's one Farm: a named, detached async actor, created by the first client
-    (whose FarmSettings it keeps; later clients get the running one)."""
-    settings = settings or FarmSettings()
-    remote = ray.remote(Farm).options(
-        name=FARM_NAME, namespace=FARM_NAMESPACE, lifetime="detached", get_if_exists=True,
-        num_cpus=0, max_concurrency=1000)
-    return remote.remote(max_running=settings.max_running_jobs,
-                         max_queued=settings.max_queued_jobs, retry_after=settings.retry_after)
-
-
-def running_farm(address: str | None):
-    """The Farm already running on the cluster at ``address`` (never starts one)."""
-    if not address:
-        raise SettingsError("say which cluster's farm: --address ray://head:10001 (or "
-                            "RAY_ADDRESS); a local render's farm lives only while it runs",
-                            field="ray_address")
-    connect(address)
-    try:
-        return ray.get_actor(FARM_NAME, namespace=FARM_NAMESPACE)
-    except ValueError:
-        raise NotFoundError(f"no farm is running on {address}: it starts with the first "
-                            "'vidgen render --address' or with the job service") from None
-
-
-# ---- the one-call API: render a script into a folder ----------------------------------------
-
-def render(source: str | Path | Storyboard, out_dir: Path, settings: RenderSettings,
-           progress: Progress | None = None, priority: int = 0) -> RenderResult:
-    """Render on a Farm in this process, or on the cluster's Farm when an address is set."""
-    started = time.perf_counter()
-    limiter = None
-    if settings.ray_address and settings.llm != "local":  # share the cluster's model budget
-        from vidgen_ray.farm.actors.rate_limiter import farm_limiter
-
-        connect(settings.ray_address)
-        limiter = farm_limiter(settings)
-    storyboard = load_storyboard(source, settings, limiter)
-    require_speech(storyboard)
-    for program in ("ffmpeg", "ffprobe"):  # fail before any work, not after it
-        find_tool(program)
-    # The user's own pictures, clips and music: found and checked before any work.
-    storyboard, music = media.for_local_render(storyboard, settings.music, source)
-    settings = settings.model_copy(update={"music": music})
-    check_ffmpeg()  # new enough, with every filter the renders use
-    out_dir = _prepare_output(out_dir)
-    analyze_seconds = time.perf_counter() - started
-    if not settings.ray_address:
-        _refuse_running_loop()  # before starting Ray, not after
-    connect(settings.ray_address)
-    report = progress or (lambda stage, done, total: None)
-    try:
-        if settings.ray_address:
-            result = _on_cluster(storyboard, out_dir, settings, priority, report)
-        else:
-            result = asyncio.run(_locally(storyboard, out_dir, settings, priority, report))
-    except RenderError as exc:
-        raise _with_resume_hint(exc, out_dir) from None
-    result.timings = {"analyze": analyze_seconds, **result.timings}
-    return result
-
-
-async def _locally(storyboard, out_dir, settings, priority, report) -> RenderResult:
-    farm = Farm(max_running=1)
-    try:
-        job_id = await farm.submit(storyboard, str(out_dir), settings, priority)
-        waiter = asyncio.ensure_future(farm.wait(job_id))
-        while not waiter.done():
-            _forward(await farm.status(job_id), report)
-            await asyncio.wait([waiter], timeout=POLL_SECONDS)
-        _forward(await farm.status(job_id), report)
-        return waiter.result()
-    finally:
-        await farm.shutdown()
-
-
-def _on_cluster(storyboard, out_dir, settings, priority, report) -> RenderResult:
-    from vidgen_ray.farm.actors.errors import unwrap
-
-    farm = farm_handle()
-    try:
-        job_id = ray.get(farm.submit.remote(storyboard, str(out_dir), settings, priority))
-    except ray.exceptions.RayTaskError as exc:
-        raise unwrap(exc) from None
-    try:
-        waiter = farm.wait.remote(job_id)
-        while not ray.wait([waiter], timeout=POLL_SECONDS)[0]:
-            _forward(ray.get(farm.status.remote(job_id)), report)
-        _forward(ray.get(farm.status.remote(job_id)), report)
-        return ray.get(waiter)
-    except ray.exceptions.RayTaskError as exc:
-        raise unwrap(exc) from None
-    except KeyboardInterrupt:  # Ctrl-C stops the job on the shared farm too, not just us
-        ray.get(farm.cancel.remote(job_id), timeout=30)
-        raise
-
-
-def _with_resume_hint(exc: RenderError, out_dir: Path) -> RenderError:
-    """A failed job's error as this machine's user needs it: the whole story (program
-    output, paths), where the finished parts are and how to resume."""
-    if exc.stage is None:  # not a job's failure (the farm is shutting down, ...)
-        return exc
-    detail = getattr(exc, "detail", None) or exc.message
-    return RenderError(f"{detail}\nFinished parts are kept in {out_dir / 'parts'}: run the "
-                       "same command again to resume.", stage=exc.stage, scene=exc.scene)
-
-
-def _refuse_running_loop() -> None:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    raise RenderError("render() blocks, so it cannot run inside an event loop (Jupyter, an "
-                      "async app): there, use 'await Farm().submit(...)' and "
-                      "'await farm.wait(job_id)'")
-
-
-def _forward(record: JobRecord, report: Progress) -> None:
-    for stage, progress in record.progress.items():
-        report(stage, progress.done, progress.total)
-
-
-def _prepare_output(out_dir: Path) -> Path:
-    out_dir = Path(out_dir).expanduser().resolve()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe_file = out_dir / ".vidgen-write-test"
-        probe_file.write_bytes(b"")
-        probe_file.unlink()
-    except OSError as exc:
-        raise OutputError(f"cannot write to the output folder {out_dir}: {exc.strerror}: "
-                          "choose another folder with -o") from exc
-    return out_dir
+def _part_keys(record: JobRecord) -> set[str]:
+    """The content keys of every picture and line of speech the job's record names."""
+    return {key for parts in record.scene_parts for key in (parts.image, *parts.speech) if key}

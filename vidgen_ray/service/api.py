@@ -1,8 +1,10 @@
 """The job service over HTTP: FastAPI as the ingress of a Ray Serve deployment.
 
-A thin layer: decisions live in service.py (auth, requests, paging, metrics) and the jobs in
-the cluster's one DurableFarm (durable.py), a detached actor that restarts when it dies and
-then resumes its unfinished jobs. Every error answers ``{"error": {"type", "message",
+A thin layer: decisions live in requests.py (auth, requests, paging, metrics) and the jobs in
+the cluster's one Farm (farm/scheduler.py) with a home journal (farm/journal.py): a detached
+actor that restarts when it dies and then resumes its unfinished jobs. The replica reads no
+disk of the farm's: scenes, parts and files come from the farm, results in S3 from the store,
+so the two may run on different nodes. Every error answers ``{"error": {"type", "message",
 "field"}}`` with the status its VidgenError class names (errors.py).
 
     serve run serve_app:app          # or: serve deploy serve_config.yaml
@@ -21,24 +23,19 @@ from fastapi.responses import (
     JSONResponse,
     PlainTextResponse,
     RedirectResponse,
+    Response,
 )
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ray import serve
 
-from vidgen_ray.config import FarmSettings, ServiceSettings, user_data_dir
-from vidgen_ray.errors import (
-    DependencyError,
-    FarmUnavailable,
-    NotFoundError,
-    RenderError,
-)
+from vidgen_ray.config import ServiceSettings, user_data_dir
+from vidgen_ray.errors import DependencyError, FarmUnavailable, NotFoundError
 from vidgen_ray.farm.actors.errors import unwrap
 from vidgen_ray.farm.actors.rate_limiter import farm_limiter
-from vidgen_ray.farm.durable import DurableFarm
-from vidgen_ray.farm.home import OUTPUT_FILES, OUTPUT_SUFFIXES, JobHome, check_job_id
+from vidgen_ray.farm.connect import farm_actor
+from vidgen_ray.farm.home import OUTPUT_FILES, check_job_id
 from vidgen_ray.farm.jobs import JobRecord, JobStatus
-from vidgen_ray.farm.scheduler import FARM_NAME, FARM_NAMESPACE
-from vidgen_ray.pipeline.flow import PART_SUFFIXES
+from vidgen_ray.farm.journal import HomeJournal
 from vidgen_ray.programs import check_ffmpeg
 from vidgen_ray.service import page_data as monitor
 from vidgen_ray.service import requests as service
@@ -48,7 +45,6 @@ from vidgen_ray.service.http_errors import install_error_handlers
 from vidgen_ray.service.metrics import metrics_text
 from vidgen_ray.service.page_data import FarmView, PriorityRequest, SceneView
 from vidgen_ray.service.requests import JobPage, JobRequest, JobView
-from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Storyboard
 
 log = logging.getLogger("vidgen.api")
@@ -79,6 +75,12 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
+def _attachment(data: bytes, media: str, filename: str) -> Response:
+    """A download named as FileResponse names one; above the class, which Serve pickles."""
+    return Response(data, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 @functools.lru_cache(maxsize=1)
 def _body_cap_bytes() -> int:
     """Far beyond the script limit (JSON escaping may double a script's size, and settings
@@ -92,25 +94,10 @@ api.add_middleware(Guard, cap=_body_cap_bytes)
 install_error_handlers(api)  # before serve.ingress(api), which takes the app as it is then
 
 
-def service_farm(settings: ServiceSettings, farm: FarmSettings | None = None,
-                 factories: dict | None = None):
-    """The cluster's DurableFarm (created by the first replica): detached, named, restarted
-    by Ray when its process dies (it then resumes from its home)."""
-    farm = farm or FarmSettings()
+def service_journal(settings: ServiceSettings) -> HomeJournal:
+    """The farm's journal where this service's settings place it (a folder, maybe S3)."""
     home, store_url = service.storage_locations(settings, user_data_dir())
-    handle = ray.remote(DurableFarm).options(
-        name=FARM_NAME, namespace=FARM_NAMESPACE, lifetime="detached", get_if_exists=True,
-        num_cpus=0, max_concurrency=1000, max_restarts=-1,
-    ).remote(home, store_url, settings.s3_endpoint_url, max_running=farm.max_running_jobs,
-             max_queued=farm.max_queued_jobs, retry_after=farm.retry_after, factories=factories)
-    if not hasattr(handle, "enqueue"):  # get_if_exists found a plain Farm
-        raise RenderError(
-            f"a plain Farm (started by `vidgen render --address`) already holds the name "
-            f"{FARM_NAME!r} in namespace {FARM_NAMESPACE!r}, and it keeps no durable jobs: "
-            "let its renders finish and stop it (ray.kill(ray.get_actor('farm', "
-            "namespace='vidgen'))), then start the service; start the service first and "
-            "`vidgen render --address` uses the service's farm")
-    return handle
+    return HomeJournal(home, store_url, settings.s3_endpoint_url)
 
 
 @serve.deployment(name="vidgen", ray_actor_options={"num_cpus": 0}, max_ongoing_requests=200)
@@ -123,16 +110,10 @@ class JobService:
         if not self.keys:
             log.warning("VIDGEN_API_OPEN is set: the job service answers anyone, without keys")
         self.limits = service.Limits.from_settings(self.settings)
-        home, store_url = service.storage_locations(self.settings, user_data_dir())
-        self.home = JobHome(home)
-        self.store = None
-        if store_url:
-            from vidgen_ray.storage import open_store
-
-            self.store = open_store(store_url, OUTPUT_SUFFIXES,
-                                    endpoint_url=self.settings.s3_endpoint_url)
-        self.farm = service_farm(self.settings, factories=factories)
-        self.parts = LocalStore(self.home.parts, PART_SUFFIXES)  # scenes' pictures, speech
+        journal = service_journal(self.settings)
+        self.store = journal.store  # results in S3: answered with presigned links
+        self.home = journal.home  # where uploads are kept for the farm
+        self.farm = farm_actor(journal, factories=factories)  # the cluster's one farm
 
     # ---- jobs ----------------------------------------------------------------------------
 
@@ -260,23 +241,24 @@ class JobService:
                      ) -> list[SceneView]:
         """Each scene's state, picture and speech links once they exist, timings, error."""
         record = await self._record(job_id, credentials)
-        board = (await asyncio.to_thread(self.home.load_request, job_id)).storyboard
+        board, stored = await self._call(self.farm.scenes.remote(job_id))
         return monitor.scene_views(record, board, f"{_base(request)}/v1/jobs/{job_id}",
-                                   self.parts.has)
+                                   set(stored).__contains__)
 
     @api.get("/v1/jobs/{job_id}/scenes/{scene}/picture", summary="A scene's picture",
              response_class=FileResponse, responses=_errors(403, 404))
     async def picture(self, job_id: str, scene: int,
                       credentials: HTTPAuthorizationCredentials | None = Security(bearer)):
         record = await self._record(job_id, credentials)
-        return self._part(monitor.part_key(record, scene, "picture"), "image/png")
+        return await self._part(job_id, monitor.part_key(record, scene, "picture"), "image/png")
 
     @api.get("/v1/jobs/{job_id}/scenes/{scene}/speech/{line}", summary="A line's speech",
              response_class=FileResponse, responses=_errors(403, 404))
     async def speech(self, job_id: str, scene: int, line: int,
                      credentials: HTTPAuthorizationCredentials | None = Security(bearer)):
         record = await self._record(job_id, credentials)
-        return self._part(monitor.part_key(record, scene, "speech", line), "audio/wav")
+        key = monitor.part_key(record, scene, "speech", line)
+        return await self._part(job_id, key, "audio/wav")
 
     @api.get("/v1/jobs/{job_id}/files", summary="The files a job wrote",
              responses=_errors(403, 404))
@@ -286,7 +268,7 @@ class JobService:
         """Every artifact (video, renditions, subtitles, storyboard, manifest, cast, mix,
         stems): name -> download URL."""
         await self._record(job_id, credentials)
-        names = monitor.artifact_names(self.home.out_dir(job_id))
+        names = await self._call(self.farm.files.remote(job_id))
         return {name: f"{_base(request)}/v1/jobs/{job_id}/files/{name}" for name in names}
 
     @api.get("/v1/jobs/{job_id}/files/{name:path}", summary="Download one artifact",
@@ -294,9 +276,8 @@ class JobService:
     async def file(self, job_id: str, name: str,
                    credentials: HTTPAuthorizationCredentials | None = Security(bearer)):
         await self._record(job_id, credentials)
-        path = monitor.artifact_path(self.home.out_dir(job_id), name)
-        return FileResponse(path, media_type=monitor.media_type(name),
-                            filename=f"{job_id}-{name.replace('/', '-')}")
+        data = await self._call(self.farm.file.remote(job_id, name))
+        return _attachment(data, monitor.media_type(name), f"{job_id}-{name.replace('/', '-')}")
 
     # ---- the web monitor's page ------------------------------------------------------------
 
@@ -350,12 +331,13 @@ class JobService:
             url = await asyncio.to_thread(self.store.presigned_url, record.outputs[output],
                                           self.settings.presign_seconds, filename)
             return RedirectResponse(url, status_code=307)
-        path = self.home.output_path(job_id, output)
-        if not path.is_file() or not path.resolve().is_relative_to(self.home.root):
-            log.warning("job %s: %s is missing (outputs cleaned?)", job_id, path)
+        try:
+            data = await self._call(self.farm.file.remote(job_id, OUTPUT_FILES[output]))
+        except NotFoundError:
+            log.warning("job %s: its %s is missing (outputs cleaned?)", job_id, output)
             raise NotFoundError(f"job {job_id} has no {output} any more: its outputs were "
-                                "cleaned; retry the job to make it again")
-        return FileResponse(path, media_type=MEDIA[output], filename=filename)
+                                "cleaned; retry the job to make it again") from None
+        return _attachment(data, MEDIA[output], filename)
 
     # ---- health --------------------------------------------------------------------------
 
@@ -401,11 +383,9 @@ class JobService:
         service.check_access(caller, record)
         return record
 
-    def _part(self, key: str, media: str) -> FileResponse:
-        path = self.parts.path(key)  # a content key names no path outside the store
-        if not path.is_file():
-            raise NotFoundError("that part is not made yet: see the job's scenes")
-        return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
+    async def _part(self, job_id: str, key: str, media: str) -> Response:
+        data = await self._call(self.farm.part.remote(job_id, key))
+        return Response(data, media_type=media, headers={"Cache-Control": "no-cache"})
 
     async def _call(self, ref, timeout: float = FARM_TIMEOUT_S):
         try:

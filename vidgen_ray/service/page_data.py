@@ -6,7 +6,6 @@ workers, nodes, queue and recent throughput. api.py serves these; they are teste
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,12 +18,6 @@ from vidgen_ray.farm.jobs import JobRecord, JobStatus, SceneParts, SceneStatus
 from vidgen_ray.storyboard import Storyboard
 
 THROUGHPUT_WINDOW_S = 3600.0  # "recent" throughput: jobs finished in the last hour
-# Every file a job may write into its output folder (renditions, sound exports included):
-# the only names the artifact route serves, so a request can never name another path.
-ARTIFACT = re.compile(
-    r"(video(-\d{2,4}x\d{2,4})?\.mp4|subtitles\.(srt|vtt)|storyboard\.json|manifest\.json"
-    r"|qc\.json|cast\.json|timeline\.(otio|fcpxml|edl)"
-    r"|(mix|stems/(speech|music|ambience|effects))\.(wav|flac|mp3|m4a))")
 MEDIA = {".mp4": "video/mp4", ".srt": "application/x-subrip", ".vtt": "text/vtt",
          ".json": "application/json", ".wav": "audio/wav", ".flac": "audio/flac",
          ".mp3": "audio/mpeg", ".m4a": "audio/mp4",
@@ -94,26 +87,6 @@ def part_key(record: JobRecord, scene: int, kind: str, line: int = 0) -> str:
 
 
 # ---- a job's files ---------------------------------------------------------------------------
-
-def artifact_names(out_dir: Path) -> list[str]:
-    """The files a job wrote, as the artifact route names them, sorted."""
-    out_dir = Path(out_dir)
-    if not out_dir.is_dir():
-        return []
-    names = (p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file())
-    return sorted(n for n in names if ARTIFACT.fullmatch(n))
-
-
-def artifact_path(out_dir: Path, name: str) -> Path:
-    """The file ``name`` of a job's outputs; NotFoundError for any other name."""
-    if not ARTIFACT.fullmatch(name):
-        raise NotFoundError(f"no artifact {name[:80]!r}: list the job's files at "
-                            "/v1/jobs/<id>/files")
-    path = Path(out_dir) / name
-    if not path.is_file():
-        raise NotFoundError(f"this job has no {name}: list its files at /v1/jobs/<id>/files")
-    return path
-
 
 def media_type(name: str) -> str:
     return MEDIA.get(Path(name).suffix, "application/octet-stream")

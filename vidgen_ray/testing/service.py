@@ -20,7 +20,7 @@ def job_service(env: dict[str, str], factories: dict[str, Callable] | None = Non
     import ray
     from ray import serve
 
-    from vidgen_ray.farm.scheduler import FARM_NAME, FARM_NAMESPACE, connect
+    from vidgen_ray.farm.connect import FARM_NAME, FARM_NAMESPACE, connect
     from vidgen_ray.service.api import JobService
 
     saved = dict(os.environ)
