@@ -229,7 +229,7 @@ def test_render_with_bark_voices_and_a_cast_file(tiny_bark, tmp_path):
     (tmp_path / "cast.json").write_text(json.dumps({"backend": "bark", "voices": pinned}))
     out = tmp_path / "out"
     done = _vidgen("render", script, "-o", out, "--voice", "bark", "--bark-model", tiny_bark,
-                   "--offline", "--fps", "12", "--cast", tmp_path / "cast.json")
+                   "--offline", "--fps", "12", "--voices", tmp_path / "cast.json")
     assert done.returncode == 0, done.stderr[-3000:]
     info = _ffprobe(out / "video.mp4")
     audio = next(s for s in info["streams"] if s["codec_type"] == "audio")

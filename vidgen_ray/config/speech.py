@@ -27,11 +27,6 @@ class SpeechChoice(BaseModel):
         description="Voices pinned per speaker, e.g. from a cast.json a render wrote (CLI "
         "--voices FILE); speakers not in it are cast as usual.")
 
-    @property
-    def cast(self) -> dict[str, str]:
-        """The old name of ``voices``, for readers not yet renamed."""
-        return self.voices
-
 
 class SpeechSection(BarkSettings, KokoroSettings, SpeechChoice):
     """The speech settings: the choices first (pydantic lists a later base's fields first),

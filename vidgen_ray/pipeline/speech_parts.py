@@ -21,16 +21,16 @@ from vidgen_ray.storyboard import Storyboard
 def cast_voices(storyboard: Storyboard, settings: RenderSettings, out_dir: Path
                 ) -> dict[str, str]:
     """Every speaker's voice: the cast file's pins, then the backend's casting; written
-    to cast.json at once, so a later job can pass it back with --cast."""
-    board, narrator = apply_cast(storyboard, {"voices": settings.cast},
+    to cast.json at once, so a later job can pass it back with --voices."""
+    board, narrator = apply_cast(storyboard, {"voices": settings.voices},
                                  settings.tts_model, settings.tts_voice)
     backend = create_speech_backend(settings.tts_model, settings)
     try:
         voices = backend.cast(board, narrator)
     except SettingsError as exc:
-        if settings.cast:  # say where a pinned voice came from
-            raise SettingsError(f"{exc.message} (voices pinned by --cast are checked "
-                                "too: fix or delete that entry)", field="cast") from None
+        if settings.voices:  # say where a pinned voice came from
+            raise SettingsError(f"{exc.message} (voices pinned by --voices are checked "
+                                "too: fix or delete that entry)", field="voices") from None
         raise
     out_dir.mkdir(parents=True, exist_ok=True)
     write_cast(out_dir / "cast.json", settings.tts_model, voices)

@@ -172,19 +172,19 @@ def read_cast(path: Path) -> dict:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SettingsError(f"cast file {str(path)!r} does not exist: pass the cast.json a "
-                            "render wrote, or leave --cast out", field="cast") from None
+                            "render wrote, or leave --voices out", field="voices") from None
     except (OSError, ValueError) as exc:
         raise SettingsError(f"cast file {str(path)!r} is not readable JSON ({exc}): fix it or "
-                            "delete it", field="cast") from None
+                            "delete it", field="voices") from None
     voices = data.get("voices") if isinstance(data, dict) else None
     if not isinstance(voices, dict) or not all(
             isinstance(k, str) and isinstance(v, str) and k and v for k, v in voices.items()):
         raise SettingsError(f"cast file {str(path)!r} needs {{\"backend\": \"bark\", \"voices\": "
-                            "{\"NAME\": \"voice\", ...}}: fix it or delete it", field="cast")
+                            "{\"NAME\": \"voice\", ...}}: fix it or delete it", field="voices")
     backend = data.get("backend")
     if backend is not None and not isinstance(backend, str):
         raise SettingsError(f"cast file {str(path)!r}: backend must be a name such as 'bark'",
-                            field="cast")
+                            field="voices")
     return {"backend": backend, "voices": dict(voices)}
 
 
@@ -199,7 +199,7 @@ def check_cast_backend(pinned: dict, backend: str) -> None:
     if made_for and made_for != backend:
         raise SettingsError(f"the cast file was made for the {made_for!r} voices, this render "
                             f"speaks with {backend!r}: render with --voice {made_for}, or pass "
-                            "no --cast to cast anew", field="cast")
+                            "no --voices to cast anew", field="voices")
 
 
 def load_cast(path: Path, backend: str) -> dict[str, str]:
