@@ -1,5 +1,5 @@
 """A job's last step: its videos muxed, checked and put in place, then its sidecars and
-manifest written. Pure of scheduling: recipe.py calls these with the parts it made."""
+manifest written. Pure of scheduling: the job flow (flow.py) calls these with its parts."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ JOB_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
                                   JobStatus.queued}),
     JobStatus.failed: frozenset({JobStatus.queued}),  # retry
     JobStatus.cancelled: frozenset({JobStatus.queued}),  # resume
-    # done -> queued: made again after its outputs were cleaned (DurableFarm.retry allows it
+    # done -> queued: made again after its outputs were cleaned (Farm.retry allows it
     # only when they are missing; its stored parts are reused).
     JobStatus.done: frozenset({JobStatus.queued}),
 }

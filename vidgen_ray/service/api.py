@@ -85,7 +85,7 @@ def _attachment(data: bytes, media: str, filename: str) -> Response:
 def _body_cap_bytes() -> int:
     """Far beyond the script limit (JSON escaping may double a script's size, and settings
     and a storyboard come with it, and base64 media take 4 bytes for every 3), and counted
-    as the body is read (api_guard.Guard)."""
+    as the body is read (guard.Guard)."""
     settings = ServiceSettings()
     return 2 * settings.max_script_bytes + 4 * settings.max_media_bytes // 3 + 1024 * 1024
 

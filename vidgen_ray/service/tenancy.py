@@ -1,4 +1,4 @@
-"""What one API key may ask of the shared farm, apart from HTTP (service.py applies it).
+"""What one API key may ask of the shared farm, apart from HTTP (requests.py applies it).
 
 * Operator-only settings: the models a farm loads, how it loads them and the server folders
   it reads. Each distinct value of a model setting starts a resident pool of workers

@@ -1,5 +1,5 @@
 """The web monitor's pure parts: queue re-prioritising, scene views, artifact names, the farm
-view's throughput (monitor.py, jobs.py)."""
+view's throughput (service/page_data.py, farm/jobs.py)."""
 
 from __future__ import annotations
 
