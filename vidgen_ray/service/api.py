@@ -3,9 +3,10 @@
 A thin layer: decisions live in requests.py (auth, requests, paging, metrics) and the jobs in
 the cluster's one Farm (farm/scheduler.py) with a home journal (farm/journal.py): a detached
 actor that restarts when it dies and then resumes its unfinished jobs. The replica reads no
-disk of the farm's: scenes, parts and files come from the farm, results in S3 from the store,
-so the two may run on different nodes. Every error answers ``{"error": {"type", "message",
-"field"}}`` with the status its VidgenError class names (errors.py).
+disk of the farm's and writes none: scenes, parts and files come from the farm, results in S3
+from the store, and uploads go to the farm with the job, so the two may run on different
+nodes. Every error answers ``{"error": {"type", "message", "field"}}`` with the status its
+VidgenError class names (errors.py).
 
     serve run serve_app:app          # or: serve deploy serve_config.yaml
 """
