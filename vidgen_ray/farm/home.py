@@ -143,7 +143,7 @@ class JobHome:
                                   "service names each upload with media_key")
             path = self.media / key
             if not path.is_file():
-                _write_atomic(path, data)
+                _write_atomic(path, data, ".tmp-upload-")  # cleanup.py: an interrupted write
             kept[key] = str(path)
         return kept
 
@@ -248,11 +248,12 @@ class JobHome:
         return record, record.status == JobStatus.queued
 
 
-def _write_atomic(target: Path, text: str | bytes) -> None:
+def _write_atomic(target: Path, text: str | bytes, prefix: str | None = None) -> None:
     data = text.encode("utf-8") if isinstance(text, str) else text
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".tmp")
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=prefix or f".{target.stem}.",
+                                    suffix=".tmp")
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()

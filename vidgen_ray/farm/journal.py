@@ -109,9 +109,9 @@ class HomeJournal(FolderJournal):
             raise RenderError(f"the job names media that were not sent with it: "
                               f"{', '.join(missing)[:200]}")
         storyboard = media.resolve(storyboard, kept.__getitem__)
-        if settings.music in kept:
-            settings = settings.model_copy(update={"music": kept[settings.music]})
-            sent = {**sent, "music": settings.music}
+        if sent.get("music") in kept:  # the service set both to the upload's key
+            sent = {**sent, "music": kept[sent["music"]]}
+            settings = settings.model_copy(update={"music": sent["music"]})
         return storyboard, settings, sent
 
     def accept(self, request: StoredRequest) -> Path:
