@@ -53,7 +53,7 @@ def test_the_service_paces_its_analysis_with_the_clusters_limiter(ray_local, tmp
         before = ray_local.get(window_actor().stamps.remote("gemini"))
         request = JobRequest(script="The tide came in.\n\nMARA: It is late.\n",
                              settings={"llm": "gemini"})
-        storyboard, _ = prepare(request, Limits(), farm_limiter)
+        storyboard = prepare(request, Limits(), farm_limiter).storyboard
         after = ray_local.get(window_actor().stamps.remote("gemini"))
     assert storyboard.scenes and len(server.requests) == 1
     assert len(after) == len(before) + 1  # the request was counted in the cluster's window

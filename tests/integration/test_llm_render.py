@@ -92,9 +92,9 @@ def test_the_service_analyses_with_its_own_key_and_settings(server, tmp_path, mo
     monkeypatch.setenv("VIDGEN_LLM_CACHE_DIR", str(tmp_path))
     request = JobRequest(script=SCRIPT, filename="keeper.md",
                          settings={"llm": "gemini", "llm_temperature": 0.2})
-    storyboard, settings = prepare(request, Limits())
-    assert storyboard.character("ELIAS").age == "old"
-    assert settings["llm"] == "gemini" and len(server.requests) == 1
+    job = prepare(request, Limits())
+    assert job.storyboard.character("ELIAS").age == "old"
+    assert job.sent["llm"] == "gemini" and len(server.requests) == 1
     assert server.requests[0].body["generationConfig"]["temperature"] == 0.2
     # The web page's Analyze: the same analyser the job would use, not the local parser.
     board = analyze(AnalyzeRequest(script=SCRIPT, filename="keeper.md",

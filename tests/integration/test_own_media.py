@@ -209,47 +209,64 @@ def _job(script: str, files: dict[str, bytes], **settings):
                       media={n: base64.b64encode(d).decode() for n, d in files.items()})
 
 
+def _left_checks() -> set[str]:
+    import tempfile
+
+    return {p.name for p in Path(tempfile.gettempdir()).glob("vidgen-upload-*")}
+
+
 def test_the_service_takes_uploaded_media_and_no_server_path(tmp_path, media_folder):
     from vidgen_ray.errors import TooLargeError
+    from vidgen_ray.farm.home import media_key
+    from vidgen_ray.farm.journal import HomeJournal
     from vidgen_ray.service import requests as service
 
     limits = service.Limits(max_media_bytes=600_000)
-    store = tmp_path / "parts" / "media"
     red = (media_folder / "pics" / "red.jpg").read_bytes()
     tune = (media_folder / "tune.wav").read_bytes()
     script = "# Film\n\n## Quay\n\n![quay](red.jpg)\n\nThe boats came home.\n"
-    board, settings = service.prepare(_job(script, {"red.jpg": red, "tune.wav": tune},
-                                           music="tune.wav"), limits, media_dir=store)
+    before = _left_checks()
+    job = service.prepare(_job(script, {"red.jpg": red, "tune.wav": tune, "unused.png": red},
+                                music="tune.wav"), limits)
+    # The replica keeps nothing: the job names each upload by its key, the bytes go with it.
+    red_key, tune_key = media_key(red, "red.jpg"), media_key(tune, "tune.wav")
+    assert red_key.endswith(".jpg") and tune_key.endswith(".wav")
+    assert job.storyboard.scenes[0].media.path == red_key
+    assert job.sent["music"] == job.settings.music == tune_key
+    assert job.media == {red_key: red, tune_key: tune}  # what is named, nothing else
+    assert _left_checks() == before  # checked in a temporary folder, removed after
+    # The farm keeps them in its home and names them by its own paths.
+    journal = HomeJournal(tmp_path / "farm-home")
+    board, settings, sent = journal.place_media(job.storyboard, job.settings, job.sent,
+                                                job.media)
     kept = Path(board.scenes[0].media.path)
-    assert kept.parent == store and kept.read_bytes() == red
-    assert Path(settings["music"]).read_bytes() == tune
+    assert kept.parent == journal.home.media and kept.read_bytes() == red
+    assert Path(settings.music).read_bytes() == tune and sent["music"] == settings.music
 
     # A path on the server, absolute or relative, is never read: only uploads are.
     for path in (str(media_folder / "pics" / "red.jpg"), "pics/red.jpg", "../red.jpg"):
         with pytest.raises(MediaError, match="not a file uploaded with this job") as caught:
-            service.prepare(_job(script.replace("red.jpg", path), {"red.jpg": red}), limits,
-                            media_dir=store)
+            service.prepare(_job(script.replace("red.jpg", path), {"red.jpg": red}), limits)
         assert caught.value.http_status == 422  # though the file exists on this machine
     with pytest.raises(MediaError, match="not a file uploaded"):
-        service.prepare(_job(script, {"red.jpg": red}, music="/etc/hostname"), limits,
-                        media_dir=store)
+        service.prepare(_job(script, {"red.jpg": red}, music="/etc/hostname"), limits)
     # Too large, not base64, a folder in the name, a broken file named as the client named it.
     with pytest.raises(TooLargeError):
-        service.prepare(_job(script, {"red.jpg": red, "big.wav": b"x" * 700_000}), limits,
-                        media_dir=store)
+        service.prepare(_job(script, {"red.jpg": red, "big.wav": b"x" * 700_000}), limits)
     bad = _job(script, {"red.jpg": red})
     bad.media["red.jpg"] = "not base64!"
     with pytest.raises(MediaError, match="not base64"):
-        service.prepare(bad, limits, media_dir=store)
+        service.prepare(bad, limits)
     with pytest.raises(MediaError, match="a name of 1 to 255"):
-        service.prepare(_job(script, {"": red}), limits, media_dir=store)
+        service.prepare(_job(script, {"": red}), limits)
     # A name with folders is only a key: "pics/red.jpg" as the script writes it.
-    board, _ = service.prepare(_job(script.replace("red.jpg", "pics/red.jpg"),
-                                    {"pics/red.jpg": red}), limits, media_dir=store)
-    assert Path(board.scenes[0].media.path).parent == store
+    job = service.prepare(_job(script.replace("red.jpg", "pics/red.jpg"),
+                               {"pics/red.jpg": red}), limits)
+    assert job.storyboard.scenes[0].media.path == red_key
     with pytest.raises(MediaError, match="scene 1: red.jpg is not a picture") as caught:
-        service.prepare(_job(script, {"red.jpg": b"GIF89a broken"}), limits, media_dir=store)
-    assert str(store) not in str(caught.value)  # the client's name, not the server's path
+        service.prepare(_job(script, {"red.jpg": b"GIF89a broken"}), limits)
+    assert "vidgen-upload-" not in str(caught.value)  # the client's name, not a path
+    assert _left_checks() == before  # removed after a refusal too
     # Analysing a script reads nothing and keeps its names as written.
     from vidgen_ray.service.requests import AnalyzeRequest
 

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import NotFoundError, RenderError
 from vidgen_ray.farm.home import JobHome, StoredRequest
 from vidgen_ray.farm.jobs import JobRecord, JobStatus, SceneParts, load_record, save_record
@@ -125,6 +126,36 @@ def test_a_render_farm_takes_no_service_jobs(tmp_path):
         farm = Farm()
         assert not await farm.keeps_home()
         with pytest.raises(RenderError, match="keeps no job home"):
-            await farm.enqueue(BOARD, {})
+            await farm.enqueue(BOARD, RenderSettings())
 
     asyncio.run(scenario())
+
+
+def test_the_home_keeps_uploads_by_their_sha256_and_names_them_by_its_paths(tmp_path):
+    from vidgen_ray.farm.home import media_key
+    from vidgen_ray.storyboard import Media
+
+    journal = HomeJournal(tmp_path / "home")
+    picture, tune = b"\x89PNG a picture", b"RIFF a tune"
+    key, music = media_key(picture, "Quay.PNG"), media_key(tune, "tune.wav")
+    assert key.endswith(".png") and media_key(picture, "quay/../x") == key[:-4]
+    board = Storyboard(scenes=[Scene(lines=[Line(text="x")], media=Media(path=key))])
+    settings = RenderSettings(music=music)
+    placed, parsed, sent = journal.place_media(board, settings, {"music": music, "fps": 12},
+                                               {key: picture, music: tune})
+    path = journal.home.media / key
+    assert placed.scenes[0].media.path == str(path) and path.read_bytes() == picture
+    assert parsed.music == sent["music"] == str(journal.home.media / music)
+    assert sent["fps"] == 12 and settings.music == music  # the caller's copy is left alone
+    # Sent again: the same file, not a second one; no temporary files are left.
+    journal.place_media(board, settings, {"music": music}, {key: picture, music: tune})
+    assert sorted(p.name for p in journal.home.media.iterdir()) == sorted([key, music])
+    # Bytes that are not their key's, a key that is a path, a name that was not sent.
+    for files in ({key: b"other bytes"}, {"../" + key: picture}):
+        with pytest.raises(RenderError, match="not named by its sha256"):
+            journal.place_media(board, settings, {}, files)
+    with pytest.raises(RenderError, match="not sent with it"):
+        journal.place_media(board, settings, {"music": music}, {key: picture})
+    # No uploads, no media: as it was.
+    plain = Storyboard(scenes=[Scene(lines=[Line(text="x")])])
+    assert journal.place_media(plain, RenderSettings(), {}, {}) == (plain, RenderSettings(), {})

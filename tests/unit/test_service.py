@@ -84,22 +84,23 @@ def test_requests_take_one_source_and_only_per_job_settings():
 
 
 def test_requests_take_the_settings_of_every_backend_and_loudness_presets():
-    _, settings = prepare(JobRequest(script="Hello.", settings={
+    job = prepare(JobRequest(script="Hello.", settings={
         "loudness": "broadcast", "tts_model": "bark", "image_model": "sdxl",
         "transition": "wipe_left", "stems": "flac", "renditions": ["1080x1920"]}), Limits())
-    assert settings["loudness"] == "broadcast"
+    assert job.sent["loudness"] == "broadcast" and job.settings.loudness == -23.0  # parsed
     with pytest.raises(SettingsError, match="loudness"):
         prepare(JobRequest(script="Hello.", settings={"loudness": "loud"}), Limits())
 
 
 def test_prepare_checks_limits_and_analyses_the_script():
-    board, settings = prepare(JobRequest(script="# A\n\nHello.\n\n# B\n\nBye.",
-                                         settings={"fps": 12}), Limits())
-    assert [s.title for s in board.scenes] == ["A", "B"]
-    assert settings == {"fps": 12}  # stored as sent: the saved request reads back
-    _, settings = prepare(JobRequest(script="Hello.", settings={"card_text": "narration"}),
-                          Limits())
-    assert settings == {"card_text": "narration"}
+    job = prepare(JobRequest(script="# A\n\nHello.\n\n# B\n\nBye.", settings={"fps": 12}),
+                  Limits())
+    assert [s.title for s in job.storyboard.scenes] == ["A", "B"]
+    assert job.sent == {"fps": 12}  # stored as sent: the saved request reads back
+    assert isinstance(job.settings, RenderSettings) and job.settings.fps == 12  # parsed once
+    assert job.media == {}
+    job = prepare(JobRequest(script="Hello.", settings={"card_text": "narration"}), Limits())
+    assert job.sent == {"card_text": "narration"}
     with pytest.raises(TooLargeError) as info:
         prepare(JobRequest(script="x" * 2049), Limits(max_script_bytes=2048))
     assert (info.value.http_status, info.value.field) == (413, "script")

@@ -4,6 +4,7 @@ restarted Farm (actor restart, or a new cluster on the same folder) takes them u
     <home>/requests/<id>.json    what was asked: storyboard, settings, priority, owner, key
     <home>/parts/                content-addressed parts shared by all jobs (reruns reuse them)
     <home>/parts/jobs/<id>.json  the job's record (JobRecord), rewritten on every state change
+    <home>/parts/media/<sha256>.<ext>  the media uploaded with the jobs (pictures, clips, music)
     <home>/outputs/<id>/         the job's video, subtitles, storyboard.json, manifest.json
 
 The request is written before the job is queued and never changes, so a job whose record is
@@ -14,17 +15,18 @@ touch a path. Pure apart from file I/O: no Ray, no asyncio.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from vidgen_ray.errors import NotFoundError, OutputError, RecordError
+from vidgen_ray.errors import NotFoundError, OutputError, RecordError, RenderError
 from vidgen_ray.farm.jobs import JOB_ID, JobRecord, JobStatus, load_record
 from vidgen_ray.storyboard import Storyboard
 
@@ -42,6 +44,16 @@ ARTIFACT = re.compile(
 OUTPUT_SUFFIXES = {name.replace(".", "-"): Path(file).suffix
                    for name, file in OUTPUT_FILES.items()}
 _JOB_ID = re.compile(JOB_ID)
+# An uploaded file's name in the home: the sha256 of its bytes and the client's extension.
+MEDIA_KEY = re.compile(r"[0-9a-f]{64}(\.[a-z0-9]{1,8})?")
+
+
+def media_key(data: bytes, name: str) -> str:
+    """The name an upload is kept under (its content, so a resent file is kept once), with
+    the extension of ``name`` as the client gave it, where it is a plain one."""
+    suffix = PurePosixPath(name).suffix.lower()
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
+    return f"{hashlib.sha256(data).hexdigest()}{suffix}"
 
 
 def output_key(name: str, digest: str) -> str:
@@ -115,6 +127,25 @@ class JobHome:
     @property
     def records(self) -> Path:
         return self.parts / "jobs"  # where the Farm writes records (beside a job's parts)
+
+    @property
+    def media(self) -> Path:
+        return self.parts / "media"  # uploads, beside the parts: kept as long as they are
+
+    def keep_media(self, files: dict[str, bytes]) -> dict[str, str]:
+        """Each upload (key -> bytes, keys from ``media_key``) written into ``media`` unless
+        it is there already: key -> its path. A key that is not its bytes' is refused."""
+        kept = {}
+        for key, data in files.items():
+            if not MEDIA_KEY.fullmatch(key) or not key.startswith(
+                    hashlib.sha256(data).hexdigest()):
+                raise RenderError(f"upload {key[:80]!r} is not named by its sha256: the "
+                                  "service names each upload with media_key")
+            path = self.media / key
+            if not path.is_file():
+                _write_atomic(path, data, ".tmp-upload-")  # cleanup.py: an interrupted write
+            kept[key] = str(path)
+        return kept
 
     def out_dir(self, job_id: str) -> Path:
         return self.root / "outputs" / check_job_id(job_id)
@@ -217,12 +248,14 @@ class JobHome:
         return record, record.status == JobStatus.queued
 
 
-def _write_atomic(target: Path, text: str) -> None:
+def _write_atomic(target: Path, text: str | bytes, prefix: str | None = None) -> None:
+    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=prefix or f".{target.stem}.",
+                                    suffix=".tmp")
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, target)

@@ -17,7 +17,7 @@ import logging
 from pathlib import Path
 
 from vidgen_ray.config import RenderSettings, load_settings
-from vidgen_ray.errors import VidgenError, client_message
+from vidgen_ray.errors import RenderError, VidgenError, client_message
 from vidgen_ray.farm.home import (
     OUTPUT_FILES,
     OUTPUT_SUFFIXES,
@@ -27,8 +27,10 @@ from vidgen_ray.farm.home import (
     output_key,
 )
 from vidgen_ray.farm.jobs import JobRecord, JobStatus, save_record
+from vidgen_ray.pipeline import media
 from vidgen_ray.pipeline.manifest import file_digest
 from vidgen_ray.storage import open_store
+from vidgen_ray.storyboard import Storyboard
 
 __all__ = ["FolderJournal", "HomeJournal"]
 log = logging.getLogger("vidgen.farm")
@@ -94,6 +96,23 @@ class HomeJournal(FolderJournal):
                                   f"{client_message(exc, self.private())}")
                 found.resumed = False
             return load_settings()
+
+    def place_media(self, storyboard: Storyboard, settings: RenderSettings, sent: dict,
+                    files: dict[str, bytes]) -> tuple[Storyboard, RenderSettings, dict]:
+        """The job with its uploads (key -> bytes) kept in the home and every media name
+        (an upload's key, as the service sent it) replaced by the file's path here: the
+        storyboard, the parsed settings, and the settings as sent (which are stored)."""
+        kept = self.home.keep_media(files)
+        missing = [key for key in media.references(storyboard, sent.get("music"))
+                   if key not in kept]
+        if missing:
+            raise RenderError(f"the job names media that were not sent with it: "
+                              f"{', '.join(missing)[:200]}")
+        storyboard = media.resolve(storyboard, kept.__getitem__)
+        if sent.get("music") in kept:  # the service set both to the upload's key
+            sent = {**sent, "music": kept[sent["music"]]}
+            settings = settings.model_copy(update={"music": sent["music"]})
+        return storyboard, settings, sent
 
     def accept(self, request: StoredRequest) -> Path:
         """Write a job's request (first: a record without its request cannot resume) and

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vidgen_ray.config import RenderSettings, load_settings
+from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import NotFoundError, RenderError, VidgenError, client_message
 from vidgen_ray.farm.actors.executor import Pools, RayExecutor
 from vidgen_ray.farm.actors.pool import WorkerPool
@@ -129,25 +129,30 @@ class Farm:
         self._schedule()
         return record.id
 
-    async def enqueue(self, storyboard: Storyboard, settings: dict, priority: int = 0,
+    async def enqueue(self, storyboard: Storyboard, settings: RenderSettings, priority: int = 0,
                       owner: str | None = None, idempotency_key: str | None = None,
-                      owner_quota: int | None = None) -> tuple[JobRecord, bool]:
+                      owner_quota: int | None = None, sent: dict | None = None,
+                      media: dict[str, bytes] | None = None) -> tuple[JobRecord, bool]:
         """A service job, kept in the journal's home: (its record, True), or (the earlier
         job's record, False) when this owner already sent this idempotency key. FarmSaturated
-        when the farm is full, or when ``owner`` has ``owner_quota`` unfinished jobs."""
+        when the farm is full, or when ``owner`` has ``owner_quota`` unfinished jobs. ``sent``:
+        the settings as sent (stored); ``media``: uploads by key (home.py), kept in the home."""
         if self.journal.home is None:
             raise RenderError("this farm keeps no job home (a render's farm): submit jobs to "
                               "the job service's farm")
         earlier = self._keys.get((owner, idempotency_key)) if idempotency_key else None
         if earlier is not None:
             return await self.status(earlier), False
-        parsed = load_settings(**settings)
         self._check_capacity(owner, owner_quota)  # before anything is written: no trace
-        request = StoredRequest(id=new_job_id(), storyboard=storyboard, settings=settings,
+        sent = settings.model_dump(mode="json", exclude_unset=True) if sent is None else sent
+        # Written without yielding, like the rest: a resent idempotency key finds this job.
+        storyboard, settings, sent = self.journal.place_media(storyboard, settings, sent,
+                                                              media or {})
+        request = StoredRequest(id=new_job_id(), storyboard=storyboard, settings=sent,
                                 priority=priority, owner=owner, idempotency_key=idempotency_key)
         out = self.journal.accept(request)
         try:
-            await self.submit(storyboard, str(out), parsed, priority,
+            await self.submit(storyboard, str(out), settings, priority,
                               parts_dir=str(self.journal.home.parts), job_id=request.id,
                               owner=owner)
         except BaseException:

@@ -3,9 +3,10 @@
 A thin layer: decisions live in requests.py (auth, requests, paging, metrics) and the jobs in
 the cluster's one Farm (farm/scheduler.py) with a home journal (farm/journal.py): a detached
 actor that restarts when it dies and then resumes its unfinished jobs. The replica reads no
-disk of the farm's: scenes, parts and files come from the farm, results in S3 from the store,
-so the two may run on different nodes. Every error answers ``{"error": {"type", "message",
-"field"}}`` with the status its VidgenError class names (errors.py).
+disk of the farm's and writes none: scenes, parts and files come from the farm, results in S3
+from the store, and uploads go to the farm with the job, so the two may run on different
+nodes. Every error answers ``{"error": {"type", "message", "field"}}`` with the status its
+VidgenError class names (errors.py).
 
     serve run serve_app:app          # or: serve deploy serve_config.yaml
 """
@@ -112,7 +113,6 @@ class JobService:
         self.limits = service.Limits.from_settings(self.settings)
         journal = service_journal(self.settings)
         self.store = journal.store  # results in S3: answered with presigned links
-        self.home = journal.home  # where uploads are kept for the farm
         self.farm = farm_actor(journal, factories=factories)  # the cluster's one farm
 
     # ---- jobs ----------------------------------------------------------------------------
@@ -128,12 +128,10 @@ class JobService:
         """Queue a script or storyboard. 202 with the job and its URL (also in Location);
         429 with Retry-After when the farm's queue is full."""
         caller = self._caller(credentials)
-        storyboard, settings = await asyncio.to_thread(service.prepare, body, self.limits,
-                                                       farm_limiter, caller,
-                                                       self.home.parts / "media")
+        job = await asyncio.to_thread(service.prepare, body, self.limits, farm_limiter, caller)
         record, created = await self._call(self.farm.enqueue.remote(
-            storyboard, settings, body.priority, caller.name, body.idempotency_key,
-            self.limits.queued_quota(caller)))
+            job.storyboard, job.settings, body.priority, caller.name, body.idempotency_key,
+            self.limits.queued_quota(caller), sent=job.sent, media=job.media))
         view = service.job_view(record, _base(request))
         # A path, not a URL built from the Host header a client sent.
         return JSONResponse(view.model_dump(mode="json"), status_code=202 if created else 200,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -125,27 +124,38 @@ def check_priority(caller: Caller, priority: int, limits: Limits) -> None:
     tenancy.check_priority(priority, caller.admin, limits.max_tenant_priority)
 
 
+@dataclass
+class PreparedJob:
+    """A checked job, as Farm.enqueue takes it: ``settings`` parsed once, here; ``sent`` the
+    settings as the client sent them (what the farm stores); ``media`` the uploads (key ->
+    bytes) that the storyboard and the music setting name by key, for the farm to keep."""
+
+    storyboard: Storyboard
+    settings: RenderSettings
+    sent: dict[str, Any]
+    media: dict[str, bytes]
+
+
 def prepare(request: JobRequest, limits: Limits,
             limiter_for: Callable[[RenderSettings], Any] | None = None,
-            caller: Caller | None = None, media_dir: Path | None = None
-            ) -> tuple[Storyboard, dict[str, Any]]:
-    """The storyboard and settings to queue, or the 4xx that says what to change.
-    ``limiter_for(settings)``: the rate limiter a language model's requests go through (the
-    cluster's; None or absent: the one shared by this machine's processes). ``caller``:
-    who asks (None: a non-admin key); only admin keys pass operator-only settings and
-    priorities above the cap. ``media_dir``: where the job's uploaded media are kept (None:
-    the request may name none)."""
+            caller: Caller | None = None) -> PreparedJob:
+    """The job to queue, or the 4xx that says what to change. ``limiter_for(settings)``: the
+    rate limiter a language model's requests go through (the cluster's; None or absent: the
+    one shared by this machine's processes). ``caller``: who asks (None: a non-admin key);
+    only admin keys pass operator-only settings and priorities above the cap."""
     admin = caller is not None and caller.admin
     tenancy.check_priority(request.priority, admin, limits.max_tenant_priority)
-    storyboard, settings, render_settings = _storyboard(request, limits, limiter_for, admin)
+    storyboard, sent, settings = _storyboard(request, limits, limiter_for, admin)
     require_speech(storyboard)  # ScriptError (400): nothing to speak
     # Media name uploads only, never a path of the server's (422); checked like a render's.
-    storyboard, settings = uploads.place(storyboard, settings, request.media,
-                                         limits.max_media_bytes, media_dir)
+    storyboard, music, files = uploads.check(storyboard, sent.get("music"), request.media,
+                                             limits.max_media_bytes)
+    if music != sent.get("music"):  # the upload's key, which the farm names by path
+        sent, settings = {**sent, "music": music}, settings.model_copy(update={"music": music})
     # What would fail later (a voice, a backend not installed, a missing folder): now.
-    preflight.check_job(storyboard, render_settings,
+    preflight.check_job(storyboard, settings,
                         source="script" if request.script is not None else "storyboard")
-    return storyboard, settings
+    return PreparedJob(storyboard, settings, sent, files)
 
 
 def analyze(request: AnalyzeRequest, limits: Limits,

@@ -2,23 +2,23 @@
 
 The service never reads a path of its own for a client: every media path a storyboard or
 the music setting names must be a file uploaded with the job (the request's ``media``: file
-name -> base64). Uploads are size-capped, kept under the shared parts folder by the sha256
-of their bytes (so a retry or a resumed farm finds them), and checked like a local render's
-before the job is queued; errors name the file as the client named it.
+name -> base64). Uploads are size-capped and checked like a local render's before the job is
+queued (in a temporary folder, removed at once: the replica keeps nothing); errors name the
+file as the client named it. The job then names each upload by its key, the sha256 of its
+bytes (farm/home.py: media_key), and the bytes go to the farm with it, which keeps them in
+its home's parts/media (so a retry or a resumed farm finds them) and names them by path
+there: the replica and the farm may run on different nodes.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import os
-import re
 import tempfile
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
 
 from vidgen_ray.errors import MediaError, TooLargeError
+from vidgen_ray.farm.home import media_key
 from vidgen_ray.pipeline import media
 from vidgen_ray.storyboard import Storyboard
 
@@ -48,39 +48,33 @@ def decode(uploads: dict[str, str], cap: int) -> dict[str, bytes]:
     return files
 
 
-def place(storyboard: Storyboard, settings: dict[str, Any], uploads: dict[str, str],
-          cap: int, folder: Path | None) -> tuple[Storyboard, dict[str, Any]]:
-    """The storyboard and settings with every media name replaced by its uploaded file
-    (kept in ``folder``), all checked; a name that was not uploaded is refused (422)."""
-    named = media.references(storyboard, settings.get("music"))
+def check(storyboard: Storyboard, music: str | None, uploads: dict[str, str], cap: int
+          ) -> tuple[Storyboard, str | None, dict[str, bytes]]:
+    """The storyboard and music setting with every media name replaced by its upload's key,
+    and the uploads they name (key -> bytes), all checked; a name that was not uploaded is
+    refused (422)."""
+    named = media.references(storyboard, music)
     files = decode(uploads, cap)
     for name in named:
         if name not in files:
             raise MediaError(f"{name!r} is not a file uploaded with this job: put it in the "
                              "request's 'media' (file name -> base64 bytes) and name it so; "
                              "the service reads no path of its own")
-    if not named:
-        return storyboard, settings
-    if folder is None:
-        raise MediaError("this request takes no media: submit them with a job")
-    stored = {name: str(_keep(files[name], name, folder)) for name in named}
-    shown = {path: name for name, path in stored.items()}
-    storyboard = media.resolve(storyboard, stored.__getitem__)
-    if settings.get("music") in stored:
-        settings = {**settings, "music": stored[settings["music"]]}
-    media.check(storyboard, settings.get("music"), shown=lambda path: shown.get(path, "?"))
-    return storyboard, settings
+    keys = {name: media_key(files[name], name) for name in named}
+    _check_files(storyboard, music, {name: files[name] for name in named}, keys)
+    storyboard = media.resolve(storyboard, keys.__getitem__)
+    return storyboard, keys.get(music, music), {keys[name]: files[name] for name in named}
 
 
-def _keep(data: bytes, name: str, folder: Path) -> Path:
-    """The upload under ``folder``, named by its sha256 (and the client's extension)."""
-    suffix = PurePosixPath(name).suffix.lower()
-    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
-    path = folder / f"{hashlib.sha256(data).hexdigest()}{suffix}"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=".upload.")
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(temp, path)
-    return path
+def _check_files(storyboard: Storyboard, music: str | None, files: dict[str, bytes],
+                 keys: dict[str, str]) -> None:
+    """media.check on the uploads, written to a temporary folder that is removed after."""
+    if not files:
+        return
+    with tempfile.TemporaryDirectory(prefix="vidgen-upload-") as folder:
+        paths = {name: str(Path(folder) / keys[name]) for name in files}
+        for name, data in files.items():
+            Path(paths[name]).write_bytes(data)  # two names, same bytes: one file
+        shown = {path: name for name, path in paths.items()}
+        media.check(media.resolve(storyboard, paths.__getitem__), paths.get(music, music),
+                    shown=lambda path: shown.get(path, "?"))
