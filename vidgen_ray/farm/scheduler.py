@@ -21,7 +21,7 @@ from pathlib import Path
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import NotFoundError, RenderError, VidgenError, client_message
-from vidgen_ray.farm.actors.executor import Pools, RayExecutor
+from vidgen_ray.farm.actors.executor import RayExecutor
 from vidgen_ray.farm.actors.pool import WorkerPool
 from vidgen_ray.farm.home import Recovered, StoredRequest, artifact_names, artifact_path
 from vidgen_ray.farm.jobs import (
@@ -118,8 +118,7 @@ class Farm:
             raise RenderError("the farm is shutting down: submit to another farm")
         out = Path(out_dir).expanduser().resolve()  # the concat list needs absolute paths
         record = JobRecord(id=job_id or new_job_id(), priority=priority, out_dir=str(out),
-                           owner=owner,
-                           title=storyboard.title, created=time.time(),
+                           owner=owner, title=storyboard.title, created=time.time(),
                            scenes=["queued"] * len(storyboard.scenes))
         store = LocalStore(Path(parts_dir) if parts_dir else out / "parts", PART_SUFFIXES)
         job = _Job(record, storyboard, settings, out, store)
@@ -277,12 +276,12 @@ class Farm:
     async def scenes(self, job_id: str) -> tuple[Storyboard, list[str]]:
         """The job's storyboard and the keys of its parts stored by now (the scene grid)."""
         job = self._job(job_id)
-        return job.storyboard, [k for k in _part_keys(job.record) if job.store.has(k)]
+        return job.storyboard, [k for k in job.record.part_keys() if job.store.has(k)]
 
     async def part(self, job_id: str, key: str) -> bytes:
         """A stored picture or line of speech of the job, by its content key."""
         job = self._job(job_id)
-        if key not in _part_keys(job.record) or not job.store.has(key):
+        if key not in job.record.part_keys() or not job.store.has(key):
             raise NotFoundError("that part is not made yet: see the job's scenes")
         return await asyncio.to_thread(job.store.get, key)
 
@@ -308,7 +307,7 @@ class Farm:
     async def _run(self, job: _Job) -> None:
         try:
             self._save(job.record)
-            pools = await self._pools_for(job.settings)
+            pools = await self.shared.for_settings(job.settings)
             job.run = JobRun(job.record, job.storyboard, job.settings, job.out_dir, job.store,
                              RayExecutor(pools, job.record.id), self._save)
             job.result = await job.run.run()
@@ -370,9 +369,6 @@ class Farm:
         return [str(job.store.root), str(job.out_dir), tempfile.gettempdir(),
                 *self.journal.private()]
 
-    async def _pools_for(self, settings: RenderSettings) -> Pools:
-        return await self.shared.for_settings(settings)
-
     def _job(self, job_id: str) -> _Job:
         if job_id not in self.jobs:
             raise NotFoundError(f"no job {job_id!r} on this farm: list jobs to see their ids")
@@ -399,7 +395,3 @@ class Farm:
         # the last place of a key's quota.
         check_owner_quota(sum(j.record.owner == owner and j.record.unfinished
                               for j in self.jobs.values()), owner_quota, self.retry_after)
-
-def _part_keys(record: JobRecord) -> set[str]:
-    """The content keys of every picture and line of speech the job's record names."""
-    return {key for parts in record.scene_parts for key in (parts.image, *parts.speech) if key}

@@ -151,6 +151,10 @@ class JobRecord(BaseModel):
         """Queued or running: what a restarted farm must take up again."""
         return self.status in (JobStatus.queued, JobStatus.running)
 
+    def part_keys(self) -> set[str]:
+        """The content keys of every picture and line of speech the record names."""
+        return {key for parts in self.scene_parts for key in (parts.image, *parts.speech) if key}
+
     def start(self) -> None:
         self.status = advance(self.status, JobStatus.running)
         self.started = time.time()
