@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from vidgen_ray.config.backends.llm import LlmSettings
+from vidgen_ray.config.scope import Section
 
 
-class AnalysisChoice(BaseModel):
+class AnalysisChoice(Section):
     """Which analyser reads the script."""
 
     llm: Literal["local", "gemini", "openai"] = Field(

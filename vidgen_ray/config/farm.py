@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from vidgen_ray.config.scope import FARM, SERVER
+from vidgen_ray.config.scope import FARM, SERVER, Section
 
 
-class FarmSection(BaseModel):
+class FarmSection(Section):
     """Workers, batches, GPU memory and the cluster of one render."""
 
     image_workers: Annotated[int | None, FARM] = Field(

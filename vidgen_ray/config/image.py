@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from vidgen_ray.config.backends.sdxl import SdxlSettings
+from vidgen_ray.config.scope import Section
 
 
-class ImageChoice(BaseModel):
+class ImageChoice(Section):
     """Which backend draws the scenes, and what a card shows."""
 
     image_model: Literal["cards", "sdxl"] = Field("cards", description="Picture backend.")

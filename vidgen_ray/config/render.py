@@ -33,7 +33,8 @@ class RenderSettings(FarmSection, AnalysisSection, ImageSection, SpeechSection, 
                      VideoSection, BaseSettings):
     """What a render is made with. The defaults need no GPU, no key and no download."""
 
-    model_config = SettingsConfigDict(env_prefix="VIDGEN_", extra="forbid", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="VIDGEN_", extra="forbid", populate_by_name=True,
+                                      defer_build=False)
 
     @model_validator(mode="after")
     def _preview_draft(self) -> RenderSettings:

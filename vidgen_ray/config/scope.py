@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from pydantic.fields import FieldInfo
 
 Owner = Literal["job", "farm", "server"]
@@ -29,6 +29,14 @@ class Scope:
 
 
 JOB, FARM, SERVER = Scope("job"), Scope("farm"), Scope("server")
+
+
+class Section(BaseModel):
+    """A part of the settings: a mixin of RenderSettings, not validated on its own, so its
+    schema is built only when something does (defer_build): an import builds RenderSettings'
+    alone, not each section's as well."""
+
+    model_config = ConfigDict(defer_build=True)
 # A server setting the manifest keeps (how the analysis model was called).
 SERVER_RECORDED = Scope("server", recorded=True)
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
+from vidgen_ray.config.scope import Section
 from vidgen_ray.config.video import is_number
 
 # Integrated loudness targets by name: web platforms, podcasts (our default), EBU R128.
 LOUDNESS_PRESETS = {"web": -14.0, "podcast": -16.0, "default": -16.0, "broadcast": -23.0}
 
 
-class SoundSection(BaseModel):
+class SoundSection(Section):
     """The mix: its loudness, its music and ambience levels, its stems."""
 
     loudness: float = Field(-16.0, ge=-31.0, le=-5.0, description="Target LUFS, integrated, or "

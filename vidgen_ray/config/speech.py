@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, Field
 
 from vidgen_ray.config.backends.bark import BarkSettings
 from vidgen_ray.config.backends.kokoro import KokoroSettings
+from vidgen_ray.config.scope import Section
 
 
-class SpeechChoice(BaseModel):
+class SpeechChoice(Section):
     """Who speaks, how fast, with which voice."""
 
     tts_model: Literal["espeak", "bark", "kokoro"] = Field(

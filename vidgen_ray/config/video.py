@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
-from vidgen_ray.config.scope import SERVER
+from vidgen_ray.config.scope import SERVER, Section
 
 Resolution = Literal["360p", "480p", "720p", "1080p", "1440p", "2160p"]
 Aspect = Literal["16:9", "9:16", "1:1"]
@@ -30,7 +30,7 @@ PREVIEW: dict[str, object] = {"resolution": "360p", "fps": 15, "x264_preset": "u
 READING_SPEEDS = {"adult": 17.0, "default": 17.0, "children": 13.0}
 
 
-class VideoSection(BaseModel):
+class VideoSection(Section):
     """The frame and its pace, subtitles, extra outputs and the encoder."""
 
     resolution: Resolution = Field("720p", description="Frame height class of the video.")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, Field
 
-from vidgen_ray.config.scope import SERVER, SERVER_RECORDED
+from vidgen_ray.config.scope import SERVER, SERVER_RECORDED, Section
 
 
-class LlmSettings(BaseModel):
+class LlmSettings(Section):
     """Which model, how it samples, and (the server's) where it is and how it is called.
     The model's address, limits and cache are the operator's: a per-job base URL would let
     any caller make the server send requests anywhere."""

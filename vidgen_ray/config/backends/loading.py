@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, Field
+
+from vidgen_ray.config.scope import Section
 
 
-class OfflineOption(BaseModel):
+class OfflineOption(Section):
     """Where weights may come from."""
 
     offline: bool = Field(
