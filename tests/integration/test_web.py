@@ -293,6 +293,8 @@ def test_browser_submit_watch_finish_play_and_cancel_another_job(service, chromi
     page.screenshot(path=ARTIFACTS / "web-job.png", full_page=True)
     _, _, record = call(service, "GET", f"/v1/jobs/{job_id}")
     assert record["status"] == "done" and record["owner"] == "alice"
+    _, _, manifest = call(service, "GET", f"/v1/jobs/{job_id}/manifest")
+    assert manifest["settings"]["card_text"] == "title"  # the page plays the subtitle track
 
     blocker = submit(service, storyboard=board(3, BUSY))  # runs while `other` waits
     other = submit(service, storyboard=board(2))

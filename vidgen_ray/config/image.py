@@ -21,7 +21,8 @@ class ImageChoice(Section):
     card_text: Literal["auto", "narration", "title"] = Field(
         "auto", description="What a card shows under its title: narration (the scene's "
         "description), title (only its place and characters, for subtitles on screen), auto "
-        "(title when subtitles are burned in or the job comes through the service).")
+        "(title when subtitles are burned in; the service's page sends title, as it plays the "
+        "subtitle track).")
 
 
 class ImageSection(SdxlSettings, ImageChoice):

@@ -297,6 +297,9 @@ function chosenSettings() {
     try { parsed = JSON.parse(extra); } catch (e) { throw new Error(`More settings is not JSON: ${e.message}`); }
     Object.assign(settings, parsed);
   }
+  // The job view plays the subtitle track over the video: cards then show the scene's title,
+  // place and characters, not the sentence the subtitles already show (unless asked for).
+  if (!("card_text" in settings)) settings.card_text = "title";
   return settings;
 }
 
