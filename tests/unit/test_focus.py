@@ -2,36 +2,15 @@
 without one is cropped at the centre as before, and the answer is a pure function of the
 bytes (every chunk crops alike)."""
 
-import io
-
-import numpy as np
 import pytest
-from PIL import Image, ImageDraw
 
 from vidgen_ray.images.focus import subject_offset
+from vidgen_ray.testing.pictures import SUBJECT_RADIUS
+from vidgen_ray.testing.pictures import subject_picture as _picture
 
 SOURCE = (1344, 768)  # SDXL's landscape drawing size
 PORTRAIT = (1080, 1920)
-RADIUS = 90
-
-
-def _picture(size, centre=None, seed=0) -> bytes:
-    """A dim, noisy, tinted backdrop with (optionally) a red disc: the subject."""
-    width, height = size
-    rng = np.random.default_rng(seed)
-    pixels = np.zeros((height, width, 3))
-    pixels[..., 0] = np.linspace(40, 90, width)[None, :]
-    pixels[..., 1] = 60
-    pixels[..., 2] = np.linspace(120, 80, height)[:, None]
-    pixels = np.clip(pixels + rng.normal(0, 6, pixels.shape), 0, 255).astype(np.uint8)
-    image = Image.fromarray(pixels)
-    if centre is not None:
-        x, y = centre[0] * width, centre[1] * height
-        ImageDraw.Draw(image).ellipse((x - RADIUS, y - RADIUS, x + RADIUS, y + RADIUS),
-                                      fill=(230, 40, 30))
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
+RADIUS = SUBJECT_RADIUS
 
 
 def _window(offset: float, source_side: int, keep: float) -> tuple[float, float]:

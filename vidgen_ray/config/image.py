@@ -15,9 +15,10 @@ class ImageChoice(Section):
     """Which backend draws the scenes, and what a card shows."""
 
     image_model: Literal["cards", "sdxl"] = Field("cards", description="Picture backend.")
-    rendition_pictures: Literal["redraw", "crop"] = Field(
+    rendition_pictures: Literal["redraw", "crop", "subject"] = Field(
         "redraw", description="Renditions of another shape: redraw each picture for it "
-        "(cards always are), or, for SDXL, crop one picture at the centre (faster).")
+        "(cards always are), or, for SDXL, crop one picture at the centre (crop, faster) or "
+        "around its subject (subject; also frames your own pictures of another shape).")
     card_text: Literal["auto", "narration", "title"] = Field(
         "auto", description="What a card shows under its title: narration (the scene's "
         "description), title (only its place and characters, for subtitles on screen), auto "

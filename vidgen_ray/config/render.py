@@ -63,10 +63,11 @@ class RenderSettings(FarmSection, AnalysisSection, ImageSection, SpeechSection, 
         Every shape gets its own pictures, drawn for it: a 9:16 rendition of a 16:9 render
         has its cards laid out again for 9:16, never cut from the 16:9 ones. Sizes of one
         shape share pictures large enough for the largest. Only SDXL pictures with
-        ``rendition_pictures=crop`` are drawn once, at ``picture_size``, and cropped at
-        the centre for every shape (one diffusion pass instead of one per shape)."""
+        ``rendition_pictures=crop`` (or ``subject``) are drawn once, at ``picture_size``,
+        and cropped at the centre (or around the subject) for every shape (one diffusion
+        pass instead of one per shape)."""
         sizes = [self.size, *self.rendition_sizes]
-        if self.image_model == "sdxl" and self.rendition_pictures == "crop":
+        if self.image_model == "sdxl" and self.rendition_pictures in ("crop", "subject"):
             return dict.fromkeys(sizes, self.picture_size)
         shapes: list[list[tuple[int, int]]] = []
         for w, h in sizes:

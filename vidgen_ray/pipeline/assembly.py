@@ -12,6 +12,7 @@ from pathlib import Path
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, SettingsError, ToolError
+from vidgen_ray.images import focus
 from vidgen_ray.pipeline.filtergraph import path_value
 from vidgen_ray.programs import decode_errors, ffmpeg, probe
 from vidgen_ray.timeline import Clip, Segment, Timeline
@@ -73,11 +74,12 @@ def _video_frames(clip: Clip, first: int, last: int, fps: int) -> str:
 
 
 def chunk_graph(timeline: Timeline, start: int, end: int, scene_inputs: dict[int, int],
-                size: tuple[int, int], burn: str = "", videos: frozenset[int] = frozenset()
-                ) -> str:
+                size: tuple[int, int], burn: str = "", videos: frozenset[int] = frozenset(),
+                crops: dict[int, tuple[float, float]] | None = None) -> str:
     """The filter graph for frames [start, end); input k is the still of scene_inputs' key,
     or, for a scene in ``videos``, its video clip (looped by the input's -stream_loop).
-    ``burn``: filters that draw on the joined frames, timed by absolute frame (subtitles)."""
+    ``burn``: filters that draw on the joined frames, timed by absolute frame (subtitles).
+    ``crops``: where to crop a scene's still to the frame (images/focus.py), else the centre."""
     width, height = size
     segments = timeline.segments(start, end)
     uses: dict[int, int] = {}
@@ -96,7 +98,8 @@ def chunk_graph(timeline: Timeline, start: int, end: int, scene_inputs: dict[int
         # Fill the frame: scale up to cover, crop the overflow, once per still (or clip).
         chains.append(
             f"[{index}:v]{frames}scale={width}:{height}:force_original_aspect_ratio=increase"
-            f":flags=lanczos:out_color_matrix=bt709:out_range=tv,crop={width}:{height},"
+            f":flags=lanczos:out_color_matrix=bt709:out_range=tv,"
+            f"crop={width}:{height}{_crop_at((crops or {}).get(scene))},"
             f"setsar=1,format=yuv420p,split={uses[scene]}"
             + "".join(f"[s{scene}u{u}]" for u in range(uses[scene])))
     taken = dict.fromkeys(uses, 0)
@@ -115,6 +118,14 @@ def chunk_graph(timeline: Timeline, start: int, end: int, scene_inputs: dict[int
                   + f"concat=n={len(segments)}:v=1:a=0,settb=1/{timeline.fps},{drawn}"
                   "format=yuv420p[v]")
     return ";".join(chains)
+
+
+def _crop_at(offset: tuple[float, float] | None) -> str:
+    """crop's x and y for a window at ``offset`` (0..1 along each axis); nothing for the
+    centre, which is crop's own default."""
+    if offset is None or offset == (0.5, 0.5):
+        return ""
+    return f":x=(iw-ow)*{offset[0]:.4f}:y=(ih-oh)*{offset[1]:.4f}"
 
 
 def _segment(seg: Segment, n: int, clips: dict[int, Clip], still, fps: int,
@@ -196,17 +207,17 @@ def burn_filter(ass_file: Path, settings: RenderSettings) -> str:
 
 def chunk_args(timeline: Timeline, start: int, end: int, stills: dict[int, Path],
                settings: RenderSettings, out: Path, size: tuple[int, int] | None = None,
-               ass_file: Path | None = None, videos: frozenset[int] = frozenset()
-               ) -> list[str]:
+               ass_file: Path | None = None, videos: frozenset[int] = frozenset(),
+               crops: dict[int, tuple[float, float]] | None = None) -> list[str]:
     """ffmpeg arguments that encode frames [start, end) to ``out`` at ``size`` (default:
     the settings'), with the subtitles of ``ass_file`` burned in if given; ``stills`` of the
-    scenes in ``videos`` are video clips, looped endlessly (pure)."""
+    scenes in ``videos`` are video clips, looped endlessly; ``crops``: see chunk_graph (pure)."""
     scenes = sorted(stills)
     loop = {scene: ["-stream_loop", "-1"] if scene in videos else [] for scene in scenes}
     inputs = [arg for scene in scenes for arg in (*loop[scene], "-i", str(stills[scene]))]
     burn = burn_filter(ass_file, settings) if ass_file else ""
     graph = chunk_graph(timeline, start, end, {s: k for k, s in enumerate(scenes)},
-                        size or settings.size, burn, frozenset(videos) & set(scenes))
+                        size or settings.size, burn, frozenset(videos) & set(scenes), crops)
     return ["-filter_complex_threads", str(settings.ffmpeg_threads), *inputs,
             "-filter_complex", graph, "-map", "[v]", *encoder_args(settings),
             "-frames:v", str(end - start), str(out)]
@@ -244,8 +255,17 @@ def render_chunk(timeline: Timeline, start: int, end: int, stills: dict[int, byt
         ass_file.write_text(ass, encoding="utf-8")
     out = work / "chunk.mp4"
     ffmpeg(chunk_args(timeline, start, end, paths, settings, out, size, ass_file,
-                      frozenset(clips)))
+                      frozenset(clips), subject_crops(stills, size or settings.size, settings)))
     return out.read_bytes()
+
+
+def subject_crops(stills: dict[int, bytes], size: tuple[int, int],
+                  settings: RenderSettings) -> dict[int, tuple[float, float]]:
+    """With ``rendition_pictures=subject``, where to crop each still of another shape than
+    the frame so its subject stays in (a function of the bytes: every chunk crops alike)."""
+    if settings.rendition_pictures != "subject":
+        return {}
+    return {scene: focus.subject_offset(png, size) for scene, png in stills.items()}
 
 
 def concat_list(chunks: list[tuple[Path, float]]) -> str:

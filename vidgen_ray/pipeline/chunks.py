@@ -34,7 +34,9 @@ def chunk_key(timeline: Timeline, start: int, end: int, size: tuple[int, int],
         images=[image_keys[s] for s in scenes], size=size,
         fps=timeline.fps, encoder=assembly.encoder_args(settings),
         subtitles=burned_script(timeline, start, end, size, storyboard, settings),
-        fonts=settings.subtitle_fonts_dir if settings.burn_subtitles else None)
+        fonts=settings.subtitle_fonts_dir if settings.burn_subtitles else None,
+        # Only when asked for, so the keys of every other chunk stay what they were.
+        **({"framing": "subject"} if settings.rendition_pictures == "subject" else {}))
 
 
 def burned_script(timeline: Timeline, start: int, end: int, size: tuple[int, int],
