@@ -61,8 +61,8 @@ def is_hub_id(model: str) -> bool:
 def models_for(settings: RenderSettings) -> list[ModelSpec]:
     """Every hub model the settings refer to: SDXL, Bark and Kokoro always (what `--images
     sdxl`, `--voice bark` and `--voice kokoro` would load), the refiner, IP-Adapter,
-    upscaler and safety checker when set. Models given as local folders are not the cache's
-    business and are left out."""
+    upscaler, safety checker and the fast path's LoRA when set. Models given as local
+    folders are not the cache's business and are left out."""
     half = settings.half_precision is not False
     specs = [
         ModelSpec("sdxl", settings.sdxl_model, "SDXL base pipeline", SDXL_FOLDERS,
