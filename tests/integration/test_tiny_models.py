@@ -16,10 +16,11 @@ def test_the_command_builds_every_tiny_model_in_the_loaders_layout(tmp_path, cap
 
     main([str(tmp_path)])
     printed = capsys.readouterr().out
-    for name in ("sdxl", "ip_adapter", "bark"):
+    for name in ("sdxl", "ip_adapter", "fast_lora", "bark"):
         assert f"{name}: {tmp_path / name}" in printed
     assert StableDiffusionXLPipeline.from_pretrained(tmp_path / "sdxl",
                                                      local_files_only=True).unet is not None
     assert BarkModel.from_pretrained(tmp_path / "bark", local_files_only=True).config
     assert list((tmp_path / "ip_adapter").rglob("*.safetensors")) or \
         list((tmp_path / "ip_adapter").rglob("*.bin"))
+    assert (tmp_path / "fast_lora" / "pytorch_lora_weights.safetensors").is_file()

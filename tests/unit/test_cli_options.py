@@ -33,6 +33,7 @@ RENDER_SPELLINGS = {
     "--no-safety-checker", "--safety-checker-model", "--half-precision", "--full-precision",
     "--half-dtype", "--cpu-offload", "--attention", "--compile", "--refiner", "--ip-adapter",
     "--ip-adapter-scale", "--upscaler", "--offline", "--online", "--image-batch-size",
+    "--image-fast-path", "--image-fast-lora",
     "--llm", "--llm-model", "--llm-base-url", "--llm-temperature", "--llm-max-tokens",
     "--llm-requests-per-minute", "--llm-timeout", "--llm-retries", "--llm-rewrite",
     "--rewrite", "--llm-cache-dir",

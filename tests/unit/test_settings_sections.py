@@ -35,8 +35,8 @@ def test_every_field_is_in_exactly_one_section():
 
 def test_the_farms_and_the_servers_fields_are_marked():
     assert fields_of(RenderSettings, "farm") == (
-        "image_workers", "speech_workers", "max_in_flight", "image_batch_size",
-        "speech_batch_size", "image_gpu_gb", "speech_gpu_gb", "gpu_memory_gb")
+        "image_fast_path", "image_fast_lora", "image_workers", "speech_workers", "max_in_flight",
+        "image_batch_size", "speech_batch_size", "image_gpu_gb", "speech_gpu_gb", "gpu_memory_gb")
     assert set(fields_of(RenderSettings, "server")) == {
         "ray_address", "ffmpeg_threads", "llm_base_url", "llm_requests_per_minute",
         "llm_timeout", "llm_retries", "llm_cache_dir"}
@@ -56,6 +56,7 @@ def test_the_manifest_records_what_shapes_the_video_and_how_the_model_was_called
     recorded = load_settings(image_workers=3, ray_address="ray://head:10001").for_manifest()
     assert not set(unrecorded_fields(RenderSettings)) & set(recorded)
     assert {"llm_requests_per_minute", "llm_timeout", "llm_retries", "fps"} <= set(recorded)
+    assert {"image_fast_path", "image_fast_lora"} <= set(recorded)  # farm's, but they draw
     assert {"image_workers", "ray_address", "ffmpeg_threads", "llm_base_url",
             "llm_cache_dir"}.isdisjoint(recorded)
 

@@ -17,7 +17,8 @@ from vidgen_ray.errors import InputError, VidgenError
 app = typer.Typer(help="The model cache: what is there, getting it, checking it, clearing "
                   "it ($HF_HOME; downloads from $HF_ENDPOINT).", no_args_is_help=True)
 console = Console(stderr=True)
-NAME_HELP = ("sdxl (SDXL with its refiner, IP-Adapter, upscaler and safety checker when set), "
+NAME_HELP = ("sdxl (SDXL with its refiner, IP-Adapter, upscaler, safety checker and fast-path "
+             "LoRA when set), "
              "bark (Bark and its voice presets), kokoro (Kokoro and its voices), all, or one "
              "model's name from 'status'")
 

@@ -225,6 +225,8 @@ IMAGE_FLAGS = {
     "upscaler": Flag("upscaler"),
     "offline": Toggle("offline", "--offline/--online"),
     "image_batch_size": Flag("image_batch_size"),
+    "image_fast_path": Flag("image_fast_path"),
+    "image_fast_lora": Flag("image_fast_lora"),
 }
 # Script analysis flags shared by render, analyze, plan and write (README "Script analysis
 # with Gemini or a local model").

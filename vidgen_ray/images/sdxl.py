@@ -30,6 +30,7 @@ from vidgen_ray.images.prompts import (
     scene_prompt,
     try_seeds,
 )
+from vidgen_ray.images.sdxl_fast import apply_fast_path
 from vidgen_ray.images.sdxl_options import (
     DevicePlan,
     SdxlOptions,
@@ -100,6 +101,7 @@ class SdxlBackend:
                                       dtype=self.dtype)
         self.pipe.set_progress_bar_config(disable=True)
         self._set_scheduler(diffusers)
+        self.fast = apply_fast_path(self.pipe, options, diffusers)  # few-step LoRA, its sampler
         self._set_attention()
         self.ip_adapter = self._load_ip_adapter()
         self._place(self.pipe)

@@ -11,6 +11,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from vidgen_ray.config.backends.sdxl import FAST_LORAS
 from vidgen_ray.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -60,8 +61,8 @@ def is_hub_id(model: str) -> bool:
 def models_for(settings: RenderSettings) -> list[ModelSpec]:
     """Every hub model the settings refer to: SDXL, Bark and Kokoro always (what `--images
     sdxl`, `--voice bark` and `--voice kokoro` would load), the refiner, IP-Adapter,
-    upscaler and safety checker when set. Models given as local folders are not the cache's
-    business and are left out."""
+    upscaler, safety checker and the fast path's LoRA when set. Models given as local
+    folders are not the cache's business and are left out."""
     half = settings.half_precision is not False
     specs = [
         ModelSpec("sdxl", settings.sdxl_model, "SDXL base pipeline", SDXL_FOLDERS,
@@ -91,6 +92,9 @@ def models_for(settings: RenderSettings) -> list[ModelSpec]:
                                extra=("scheduler/*.json", "low_res_scheduler/*.json",
                                       "tokenizer/*"),
                                required=("model_index.json",), half=False))  # loads fp32 files
+    fast = _fast_lora(settings)
+    if fast:
+        specs.append(fast)
     if settings.image_safety_checker:
         specs.append(ModelSpec("safety-checker", settings.safety_checker_model,
                                "safety checker for SDXL pictures", ("",), half=False,
@@ -100,6 +104,18 @@ def models_for(settings: RenderSettings) -> list[ModelSpec]:
                            required=("config.json", "kokoro-v1_0.pth"), group="kokoro",
                            half=False, only_extra=True))
     return [s for s in specs if is_hub_id(s.repo_id)]
+
+
+def _fast_lora(settings: RenderSettings) -> ModelSpec | None:
+    """The fast path's LoRA (image_fast_path): one file of its repository, which also holds
+    full checkpoints of many gigabytes (SDXL-Lightning, Hyper-SD)."""
+    if settings.image_fast_path == "off":
+        return None
+    repo_id, weight_name = FAST_LORAS[settings.image_fast_path]
+    return ModelSpec("fast-lora", settings.image_fast_lora or repo_id,
+                     f"{settings.image_fast_path} LoRA: SDXL in a few steps",
+                     extra=(weight_name,), required=(weight_name,), half=False,
+                     only_extra=True)
 
 
 def pick(specs: list[ModelSpec], name: str) -> list[ModelSpec]:

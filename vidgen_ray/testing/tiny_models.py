@@ -4,8 +4,9 @@ folder layouts that the real loaders read (``from_pretrained(..., local_files_on
     python -m vidgen_ray.testing.tiny_models DIR
 
 writes DIR/sdxl (a StableDiffusionXLPipeline folder), DIR/ip_adapter (an IP-Adapter in the
-original layout with its image encoder) and DIR/bark (a BarkModel + BarkProcessor folder,
-with voice presets). Tests, and anyone smoke-testing a cluster, render with them through
+original layout with its image encoder), DIR/fast_lora (a LoRA of its UNet in diffusers'
+layout, for --image-fast-path) and DIR/bark (a BarkModel + BarkProcessor folder, with voice
+presets). Tests, and anyone smoke-testing a cluster, render with them through
 the same code path that loads real weights. The pictures and voices are noise.
 """
 
@@ -19,11 +20,12 @@ from pathlib import Path
 def build_all(root: Path) -> dict[str, Path]:
     """Every tiny model under ``root``; returns their folders by name."""
     from vidgen_ray.testing.tiny_bark import build_bark
-    from vidgen_ray.testing.tiny_sdxl import build_ip_adapter, build_sdxl
+    from vidgen_ray.testing.tiny_sdxl import build_ip_adapter, build_lora, build_sdxl
 
     root = Path(root)
     return {"sdxl": build_sdxl(root / "sdxl"),
             "ip_adapter": build_ip_adapter(root / "ip_adapter"),
+            "fast_lora": build_lora(root / "fast_lora"),
             "bark": build_bark(root / "bark")}
 
 

@@ -1,7 +1,8 @@
-"""A tiny random-weight SDXL pipeline, IP-Adapter and safety checker, built offline.
+"""A tiny random-weight SDXL pipeline, IP-Adapter, safety checker and LoRA, built offline.
 
 Same folder layouts as the real ones (``stabilityai/stable-diffusion-xl-base-1.0``,
-``h94/IP-Adapter`` ``sdxl_models/``, ``CompVis/stable-diffusion-safety-checker``), so the
+``h94/IP-Adapter`` ``sdxl_models/``, ``CompVis/stable-diffusion-safety-checker``, a LoRA
+file as ``latent-consistency/lcm-lora-sdxl`` and ``ByteDance/SDXL-Lightning`` hold one), so the
 backend loads them through ``from_pretrained(..., local_files_only=True)`` like real weights.
 Shapes are shrunk: the VAE scales by 2 (real SDXL: 8) and the latent has 4 channels.
 """
@@ -147,6 +148,27 @@ def build_ip_adapter(folder: Path) -> Path:
         key_id += 2
     save_file({k: v.contiguous() for k, v in tensors.items()},
               str(models / "ip-adapter_sdxl.safetensors"))
+    return folder
+
+
+def build_lora(folder: Path, weight_name: str = "pytorch_lora_weights.safetensors") -> Path:
+    """A LoRA for the tiny SDXL's UNet (what SDXL-Lightning, LCM-LoRA and Hyper-SD adapt),
+    made with peft and saved in diffusers' layout as ``folder/weight_name``; its up
+    projections are random, not zero, so it changes what the UNet draws. Returns ``folder``."""
+    import torch
+    from diffusers import StableDiffusionXLPipeline, UNet2DConditionModel
+    from diffusers.utils import convert_state_dict_to_diffusers
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    folder = Path(folder)
+    torch.manual_seed(SEED + 4)
+    unet = UNet2DConditionModel(**UNET)
+    unet.add_adapter(LoraConfig(r=4, lora_alpha=4, init_lora_weights=False,
+                                target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+    layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
+    StableDiffusionXLPipeline.save_lora_weights(folder, unet_lora_layers=layers,
+                                                weight_name=weight_name)
     return folder
 
 

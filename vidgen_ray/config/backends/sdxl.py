@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
 from vidgen_ray.config.backends.loading import ModelLoading
+from vidgen_ray.config.scope import Scope
+
+# What the farm's SDXL workers load (the shared farm's choice, not one job's); recorded in
+# the manifest all the same, since it changes every picture.
+FARM_RECORDED = Scope("farm", recorded=True)
+# Each fast path's LoRA: its repository and file (distilled for 4 steps), read by the loader
+# (images/sdxl_fast.py) and by `vidgen models download` (models/registry.py).
+FAST_LORAS = {
+    "lightning": ("ByteDance/SDXL-Lightning", "sdxl_lightning_4step_lora.safetensors"),
+    "lcm": ("latent-consistency/lcm-lora-sdxl", "pytorch_lora_weights.safetensors"),
+    "hyper": ("ByteDance/Hyper-SD", "Hyper-SDXL-4steps-lora.safetensors"),
+}
 
 
 class SdxlSettings(ModelLoading):
@@ -52,3 +64,10 @@ class SdxlSettings(ModelLoading):
     upscaler: str = Field(
         "lanczos", min_length=1, description="lanczos (with light sharpening), or an x4 "
         "upscaler model id/folder, e.g. stabilityai/stable-diffusion-x4-upscaler.")
+    # The few-step path: a distilled LoRA fused into the UNet at load (images/sdxl_fast.py).
+    image_fast_path: Annotated[Literal["off", "lightning", "lcm", "hyper"], FARM_RECORDED] = Field(
+        "off", description="Few-step SDXL: lightning (SDXL-Lightning), lcm (LCM-LoRA) or hyper "
+        "(Hyper-SD), a distilled LoRA drawing in 4 steps (2-8 allowed); off: the full sampler.")
+    image_fast_lora: Annotated[str | None, FARM_RECORDED] = Field(
+        None, description="The fast path's LoRA: model id or folder; empty: its own repository "
+        "(ByteDance/SDXL-Lightning, latent-consistency/lcm-lora-sdxl, ByteDance/Hyper-SD).")
