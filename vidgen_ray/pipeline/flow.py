@@ -169,7 +169,11 @@ class JobRun:
         await pictures.store_own_stills(plan, self.store)
         requests = plan.requests
         if plan.looks:
-            drawn = await pictures.make_portraits(plan, self.executor, self.store)
+            try:  # they come before every scene: no scene is named
+                drawn = await pictures.make_portraits(plan, self.executor, self.store)
+            except VidgenError as exc:
+                raise RenderError(f"the characters' portraits: {exc}", public="the characters' "
+                                  f"portraits: {client_message(exc)}") from exc
             if self.settings.ip_adapter:
                 requests = pictures.drawn_from(requests, drawn)
         count = len(self.storyboard.scenes)
