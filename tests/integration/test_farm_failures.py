@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -22,12 +25,17 @@ pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def broken_sdxl(tmp_path_factory):
+def broken_folder(tmp_path_factory):
     folder = tiny_sdxl.build_sdxl(tmp_path_factory.mktemp("tiny") / "sdxl")
     config = folder / "scheduler" / "scheduler_config.json"
     settings = json.loads(config.read_text())
     config.write_text(json.dumps({**settings, "timestep_spacing": "sideways"}))
-    return load_settings(image_model="sdxl", sdxl_model=str(folder), offline=True,
+    return folder
+
+
+@pytest.fixture(scope="module")
+def broken_sdxl(broken_folder):
+    return load_settings(image_model="sdxl", sdxl_model=str(broken_folder), offline=True,
                          image_resolution="64x64", image_inference_steps=2,
                          image_safety_checker=False, fps=12, chunk_seconds=2.0)
 
@@ -79,3 +87,19 @@ def test_when_the_portraits_fail_the_job_says_so_not_that_a_scene_has_no_picture
     assert "sideways" in record.error and "has no picture" not in record.error
     assert record.failed_scene is None and set(record.scenes) == {"stopped"}
     assert record.stage_errors["video"] == "stopped: pictures failed"
+
+
+def test_vidgen_render_exits_with_the_pictures_error(broken_folder, tmp_path):
+    script = tmp_path / "two.md"
+    script.write_text("# Two\n\n## Storm\n\nThe storm broke.\n\n## Dawn\n\nIt passed.\n",
+                      encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDGEN_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "vidgen_ray", "render", str(script), "-o", str(tmp_path / "out"),
+         "--images", "sdxl", "--sdxl-model", str(broken_folder), "--image-resolution", "64x64",
+         "--steps", "2", "--offline", "--no-safety-checker", "--fps", "12"],
+        capture_output=True, text=True, timeout=300, env={**env, "OMP_NUM_THREADS": "1"})
+    message = " ".join((done.stdout + done.stderr).split("error:")[-1].split())
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert message.startswith("pictures: scene 1: "), message
+    assert "sideways" in message and "run the same command again to resume" in message
