@@ -20,6 +20,7 @@ from vidgen_ray.farm.jobs import JobStatus
 from vidgen_ray.farm.scheduler import Farm
 from vidgen_ray.storyboard import NARRATOR, Character, Line, Scene, Storyboard
 from vidgen_ray.testing import tiny_sdxl
+from vidgen_ray.testing.fake_backends import DyingImageBackend
 
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
 
@@ -40,10 +41,11 @@ def broken_sdxl(broken_folder):
                          image_safety_checker=False, fps=12, chunk_seconds=2.0)
 
 
-def render(storyboard: Storyboard, settings, out) -> tuple[Exception, object, float]:
+def render(storyboard: Storyboard, settings, out, factories=None
+           ) -> tuple[Exception, object, float]:
     """(what waiting for the job raised, its record, seconds from submit to failure)."""
     async def run():
-        farm = Farm()
+        farm = Farm(factories=factories)
         try:
             started = time.monotonic()
             job = await farm.submit(storyboard, str(out), settings)
@@ -103,3 +105,17 @@ def test_vidgen_render_exits_with_the_pictures_error(broken_folder, tmp_path):
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
     assert message.startswith("pictures: scene 1: "), message
     assert "sideways" in message and "run the same command again to resume" in message
+
+
+def test_a_picture_that_kills_its_worker_every_time_fails_the_job_without_the_call_timeout(
+        ray_local, tmp_path):
+    """Ray restarts a worker whose process dies and would resend its call for ever: the job
+    waited out the 600 s call timeout. The pool resends it a few times, then names why."""
+    board = Storyboard(title="dying", scenes=scenes("a storm"))
+    settings = load_settings(fps=12, chunk_seconds=2.0, image_batch_size=1)
+    error, record, seconds = render(board, settings, tmp_path / "job",
+                                    factories={"image": DyingImageBackend})
+    assert seconds < 120, seconds
+    assert record.error.startswith("pictures: scene 1: "), record.error
+    assert "died 3 times on the same request(s)" in record.error
+    assert record.stage_errors["video"] == "stopped: pictures failed at scene 1"
