@@ -16,11 +16,11 @@ from functools import partial
 import pytest
 
 from vidgen_ray.config import PREVIEW, RenderSettings
-from vidgen_ray.errors import RenderError, client_message
+from vidgen_ray.errors import RenderError, StageStopped, client_message
 from vidgen_ray.pipeline import flow
 from vidgen_ray.pipeline.in_process import InProcessExecutor
 from vidgen_ray.pipeline.job_record import JobRecord, SceneStatus
-from vidgen_ray.pipeline.stage_errors import headline, notes, stopped_by
+from vidgen_ray.pipeline.stage_errors import first_failure, headline, notes, stopped_by
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.testing.fake_backends import (
@@ -99,6 +99,34 @@ def test_a_headline_leads_with_the_stage_word_and_the_scene_once():
         "speech": "speech: scene 1: x", "video": "stopped: speech failed at scene 1",
         "soundtrack": "stopped: speech failed at scene 1",
         "finishing": "stopped: speech failed at scene 1"}
+
+
+def test_the_first_own_failure_ends_the_wait_at_once_and_a_stopped_stage_never_wins():
+    async def own():
+        await asyncio.sleep(0.05)
+        raise RenderError("pictures: scene 1: no image", stage="images")
+
+    async def stopped():
+        raise StageStopped("stopped: pictures failed at scene 1", stage="video")
+
+    async def go():
+        slow = asyncio.ensure_future(asyncio.sleep(30))
+        tasks = [asyncio.ensure_future(stopped()), asyncio.ensure_future(own()), slow]
+        started = time.perf_counter()
+        with pytest.raises(RenderError) as failed:
+            await first_failure(*tasks)
+        slow.cancel()
+        seconds = time.perf_counter() - started
+        # Waiting for one task only: its result, while the other has not failed.
+        first = asyncio.ensure_future(asyncio.sleep(0, "voiced"))
+        later = asyncio.ensure_future(own())
+        results = await first_failure(first, later, wait_for=[first])
+        later.cancel()
+        return failed.value, seconds, results
+
+    error, seconds, results = asyncio.run(go())
+    assert error.stage == "images" and seconds < 5, (error, seconds)
+    assert results == ["voiced"]
 
 
 def test_a_record_notes_the_failed_stage_and_a_retry_forgets_it():

@@ -314,7 +314,7 @@ class JobRun:
         await asyncio.wait([waiter, self._pictures_task], return_when=asyncio.FIRST_COMPLETED)
         if not ready.is_set():
             waiter.cancel()
-            if self.guard.failure is not None:  # the pictures failed: theirs is the error
+            if self.guard.failure is not None:  # a stage failed: its error is the job's
                 raise self.guard.stopped("video")
             raise RenderError(f"scene {scene + 1} has no picture", stage="video", scene=scene)
 

@@ -93,8 +93,9 @@ async def first_failure(*tasks: asyncio.Future,
             raise own_first(failed)
         if all(t.done() for t in waiting):
             return [t.result() for t in waiting]
+        # Each completion is looked at: FIRST_EXCEPTION would wait past ``wait_for``'s end.
         await asyncio.wait([t for t in tasks if not t.done()],
-                           return_when=asyncio.FIRST_EXCEPTION)
+                           return_when=asyncio.FIRST_COMPLETED)
 
 
 class StageGuard:
