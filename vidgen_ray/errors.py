@@ -29,7 +29,9 @@ paths, no program output); ``client_message`` gives it for any exception.
     │   ├── AnalysisKeyError          (503) its API key is missing or rejected
     │   └── AnalysisQuotaError        (429, retryable) rate limit or quota exhausted
     └── RenderError                   (500) a stage of a render failed; ``stage`` says which
-        └── ToolError                 an external program (ffmpeg, espeak-ng) failed
+        ├── ToolError                 an external program (ffmpeg, espeak-ng) failed
+        └── StageStopped              a stage stopped because another failed first (that
+                                      one's error is the job's: pipeline/stage_errors.py)
 
 Two signals stay inside the language-model analysis and never reach a caller as themselves
 (analysis/llm.py turns them into an ``AnalysisError``):
@@ -197,6 +199,10 @@ class ToolError(RenderError):
         self.command = args
         self.returncode = returncode
         self.stderr = stderr
+
+
+class StageStopped(RenderError):
+    """A stage that cannot go on because another stage of its job failed first."""
 
 
 # ---- signals inside the language-model analysis ---------------------------------------------

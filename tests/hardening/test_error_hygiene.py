@@ -148,13 +148,17 @@ def failed(service):
 @pytest.mark.ffmpeg
 @pytest.mark.slow
 def test_each_failure_names_its_stage_and_the_scene_whose_part_failed(failed):
-    expected = {"images": (1, "scene 2 failed in images"),
-                "speech": (0, "scene 1 failed in speech"),
-                "video": (1, "scene 2 (frames"), "mux": (None, "stage failed")}
+    expected = {"images": (1, "pictures: scene 2: "), "speech": (0, "speech: scene 1: "),
+                "video": (1, "video: scene 2 (frames"), "mux": (None, "finishing: ")}
     for stage, (scene, words) in expected.items():
         job = failed[stage]
-        assert job["status"] == "failed" and words in job["error"], (stage, job["error"])
+        assert job["status"] == "failed" and job["error"].startswith(words), (stage, job)
         assert job["failed_scene"] == scene, (stage, job)
+        word = words.split(":")[0]  # the failed stage's own error; the stages it stopped
+        assert job["stage_errors"][word] == job["error"], (stage, job["stage_errors"])
+        where = f" at scene {scene + 1}" if scene is not None else ""
+        assert all(note == f"stopped: {word} failed{where}" for name, note in
+                   job["stage_errors"].items() if name != word), (stage, job["stage_errors"])
         others = [s for i, s in enumerate(job["scenes"]) if i != scene]
         if scene is not None:
             assert job["scenes"][scene] == "failed", (stage, job["scenes"])

@@ -55,12 +55,17 @@ def test_the_command_list_keeps_each_summary_in_one_paragraph():
 def test_job_answers_are_text_for_people_and_utf8_json_for_machines(capsys):
     job = {"id": "j1", "status": "failed", "title": "Le phare de l'île", "priority": 0,
            "created": 1.7e9, "started": 1.7e9, "finished": None, "scenes": ["done", "failed"],
-           "progress": {"speech": {"done": 2, "total": 2}}, "error": "la scène a échoué",
-           "failed_scene": 2, "timings": {}, "links": {}}
+           "progress": {"speech": {"done": 2, "total": 2}},
+           "error": "images : scène 2 : la scène a échoué", "failed_scene": 1,
+           "stage_errors": {"images": "images : scène 2 : la scène a échoué",
+                            "video": "stopped: images failed at scene 2",
+                            "finishing": "stopped: images failed at scene 2"},
+           "timings": {}, "links": {}}
     cli_jobs.print_job(job)
     text = capsys.readouterr().out
     assert text.startswith("job j1: failed\n") and "Le phare de l'île" in text
-    assert "scenes    1/2 done" in text and "error (scene 2): la scène a échoué" in text
+    assert "scenes    1/2 done" in text and "error     images : scène 2 : la scène" in text
+    assert "stopped   video, finishing\n" in text
     cli_jobs.print_json(job)
     raw = capsys.readouterr().out
     assert "\\u00e8" not in raw and "échoué" in raw and json.loads(raw) == job

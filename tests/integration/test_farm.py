@@ -146,7 +146,7 @@ def test_a_failing_scene_fails_the_job_by_name_and_a_rerun_does_only_the_rest(ra
 
     error, record = asyncio.run(run(fail_scene=4))
     assert record.status == JobStatus.failed and record.failed_scene == 3
-    assert "scene 4 failed in images" in str(error)
+    assert str(error).startswith("pictures: scene 4: ")
     assert "the model produced no image for scene 4" in str(error)
     # The record is for clients: where the parts are and how to resume is the CLI's to say.
     assert record.error == str(error) and str(tmp_path) not in record.error

@@ -174,7 +174,7 @@ def test_a_failed_render_keeps_its_parts_and_resumes(rendered, tmp_path):
     for chunk in (out / "parts" / "chunk").iterdir():
         chunk.unlink()
     speech_before = {p: p.stat().st_mtime_ns for p in (out / "parts" / "speech").iterdir()}
-    with pytest.raises(RenderError, match="the video stage failed") as info:
+    with pytest.raises(RenderError, match="^video: scene ") as info:
         render(script, out, SETTINGS)
     assert "run the same command again to resume" in str(info.value)
     assert info.value.stage == "video"

@@ -55,9 +55,12 @@ def job_lines(job: dict) -> list[str]:
     if job["timings"]:
         total = sum(job["timings"].values())
         lines.append(f"  took      {total:.1f} s of stages")
-    if job["error"]:
-        where = f" (scene {job['failed_scene']})" if job.get("failed_scene") else ""
-        lines.append(f"  error{where}: {job['error']}")
+    if job["error"]:  # it leads with its stage and scene ("pictures: scene 3: ...")
+        lines.append(f"  error     {job['error']}")
+        stopped = [name for name, note in job.get("stage_errors", {}).items()
+                   if note.startswith("stopped: ")]
+        if stopped:
+            lines.append(f"  stopped   {', '.join(stopped)}")
     for name, link in job["links"].items():
         lines.append(f"  {name:<9} {link}")
     return lines

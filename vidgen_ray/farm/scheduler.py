@@ -37,6 +37,7 @@ from vidgen_ray.farm.journal import FolderJournal
 from vidgen_ray.farm.pools import SharedPools
 from vidgen_ray.pipeline import scratch
 from vidgen_ray.pipeline.flow import PART_SUFFIXES, JobRun, RenderResult
+from vidgen_ray.pipeline.stage_errors import UNEXPECTED, headline, word
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Storyboard
 
@@ -322,8 +323,7 @@ class Farm:
             log.exception("job %s: unexpected error in the %s stage", job.record.id,
                           job.run.stage if job.run else "setup")
             job.error = self._failure(job, RenderError(
-                f"{type(exc).__name__}: {exc}",
-                public="an unexpected error stopped it (the farm's log has the details)"))
+                f"{type(exc).__name__}: {exc}", public=UNEXPECTED))
         finally:
             # Whatever its tasks on this node left (a killed task cannot clean up itself).
             scratch.remove_job_root(job.record.id)
@@ -353,15 +353,14 @@ class Farm:
         scene = getattr(exc, "scene", None)
         if scene is None:  # a part failed and marked its scene before the error was raised
             scene = next((i for i, s in enumerate(job.record.scenes) if s == "failed"), None)
-        message = client_message(exc, self._private(job))
-        if isinstance(exc, RenderError):
-            message = f"the {stage} stage failed: {message}"
+        message = headline(stage, scene, client_message(exc, self._private(job)))
+        if isinstance(exc, RenderError):  # "pictures: scene 3: ..." (stage_errors.py)
             failure = RenderError(message, stage=stage, scene=scene)
-            failure.detail = f"the {stage} stage failed: {exc}"  # for a local render's user
+            failure.detail = headline(stage, scene, str(exc))  # for a local render's user
         else:  # typed errors (settings, dependencies) keep their type for the API's status
             failure = exc
             failure.public = message
-        job.record.fail(message, scene=scene)
+        job.record.fail(message, scene=scene, stage=word(stage))
         return failure
 
     def _private(self, job: _Job) -> list[str]:

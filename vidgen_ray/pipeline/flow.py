@@ -24,6 +24,7 @@ from vidgen_ray.pipeline.executor import Executor, Kind
 from vidgen_ray.pipeline.job_record import JobRecord, SceneParts, SceneStatus
 from vidgen_ray.pipeline.progress import Changed, ThrottledReporter
 from vidgen_ray.pipeline.speech_parts import LineLengths, cast_voices, scene_of_line, speech_parts
+from vidgen_ray.pipeline.stage_errors import StageGuard, first_failure, own_first
 from vidgen_ray.programs import ffmpeg_version
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Storyboard
@@ -55,6 +56,7 @@ class JobRun:
         self.timings: dict[str, float] = {}
         self.placement: dict[str, list[str]] = {"chunk": [], "mix": []}
         self.stage = "setup"
+        self.guard = StageGuard(record, self.reporter)  # each stage run: its failure named
         # The main size first, then each rendition: chunks are encoded for every one.
         self._sizes = [settings.size, *settings.rendition_sizes]
         self._plan_of_pictures: pictures.PicturePlan | None = None
@@ -81,7 +83,8 @@ class JobRun:
         versions = {"speech": self.executor.version("speech"),
                     "images": self.executor.version("image")}
         pictures_made = asyncio.ensure_future(self._timed(
-            "images", self._make_pictures(versions["images"]), beside=True))
+            "images", self.guard.run("images", self._make_pictures(versions["images"])),
+            beside=True))
         self._pictures_task = pictures_made
         children: list[asyncio.Future] = [pictures_made]
         requests, self._speech_keys = speech_parts(self.storyboard, self.settings, voices,
@@ -89,27 +92,28 @@ class JobRun:
         self._note_parts()
         early = asyncio.ensure_future(self._stream_early_chunks())
         children.append(early)
-        try:
-            await self._timed("speech", self._make(
-                "speech", self._speech_keys, requests, scene_of_line(self.storyboard)))
+        speech = asyncio.ensure_future(self._timed("speech", self.guard.run("speech", self._make(
+            "speech", self._speech_keys, requests, scene_of_line(self.storyboard)))))
+        children.append(speech)
+        try:  # a failure of pictures stops the job now, not when speech is done
+            await first_failure(speech, pictures_made, wait_for=[speech])
             early.cancel()  # the full timeline takes over; chunks already started go on
             timeline = self._plan(self.storyboard, self._speech_keys)
-            mix = asyncio.ensure_future(self._mix(timeline))
-            video = asyncio.ensure_future(self._timed("video", self._make_video(timeline)))
+            mix = asyncio.ensure_future(self.guard.run("audio", self._mix(timeline)))
+            video = asyncio.ensure_future(self._timed("video", self.guard.run(
+                "video", self._make_video(timeline))))
             children += [mix, video]
-            chunk_keys, sound, _ = await self._settle(video, mix, pictures_made)
-        except asyncio.CancelledError:
-            for child in self._in_flight(children):
+            chunk_keys, sound, _ = await first_failure(video, mix, pictures_made)
+        except GeneratorExit:  # the process is going (SIGTERM): nothing may be awaited now,
+            raise  # and the job is not failed: its record stays running and resumes
+        except BaseException:  # cancelled, or a stage failed: what is in flight stops now
+            self.stage = self.guard.stage or self.stage
+            for child in self._in_flight(children):  # (the parts stored so far are kept)
                 child.cancel()
             await asyncio.gather(*self._in_flight(children), return_exceptions=True)
             raise
-        except GeneratorExit:  # the process is going (SIGTERM): nothing may be awaited now,
-            raise  # and the job is not failed: its record stays running and resumes
-        except BaseException:  # let the other parts in flight finish and be kept
-            early.cancel()
-            await asyncio.gather(*self._in_flight(children), return_exceptions=True)
-            raise
-        checks = await self._timed("mux", self._finish(timeline, chunk_keys, sound))
+        checks = await self._timed("mux", self.guard.run(
+            "mux", self._finish(timeline, chunk_keys, sound)))
         self.timings["mux"] -= self.timings["check"]  # timed apart: not counted twice
         self._report("mux", 1, 1)
         for scene in range(len(self.storyboard.scenes)):
@@ -133,13 +137,12 @@ class JobRun:
         return [*children, *(t for t in self._chunk_tasks.values() if t is not None)]
 
     async def _settle(self, *tasks: asyncio.Future) -> list:
-        """Let every task finish (each stores what it makes), then raise a failure: the
-        pictures' own first, since chunks waiting for a missing picture fail because of it."""
+        """Let every task finish (each stores what it makes), then raise a failure: an own
+        one first, not that of a chunk that stopped because its picture failed."""
         results = await asyncio.gather(*tasks, return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
-            raise next((f for f in failures if getattr(f, "stage", None) == "images"),
-                       failures[0])
+            raise own_first(failures)
         return results
 
     async def _timed(self, stage: str, work, beside: bool = False):
@@ -166,7 +169,11 @@ class JobRun:
         await pictures.store_own_stills(plan, self.store)
         requests = plan.requests
         if plan.looks:
-            drawn = await pictures.make_portraits(plan, self.executor, self.store)
+            try:  # they come before every scene: no scene is named
+                drawn = await pictures.make_portraits(plan, self.executor, self.store)
+            except VidgenError as exc:
+                raise RenderError(f"the characters' portraits: {exc}", public="the characters' "
+                                  f"portraits: {client_message(exc)}") from exc
             if self.settings.ip_adapter:
                 requests = pictures.drawn_from(requests, drawn)
         count = len(self.storyboard.scenes)
@@ -199,8 +206,7 @@ class JobRun:
                 done = self._store(stage, keys, index, data, ready, done)
             if failures:  # none: alone every request worked (a flaky batch), the job goes on
                 index, exc = failures[0]
-                scene, what = scene_of[index], f"scene {scene_of[index] + 1} failed in {stage}"
-                self._set_scene(scene, SceneStatus.failed)
+                scene, what = scene_of[index], f"scene {scene_of[index] + 1}"
                 raise RenderError(f"{what}: {exc}", stage=stage, scene=scene,
                                   public=f"{what}: {client_message(exc)}") from exc
 
@@ -308,6 +314,8 @@ class JobRun:
         await asyncio.wait([waiter, self._pictures_task], return_when=asyncio.FIRST_COMPLETED)
         if not ready.is_set():
             waiter.cancel()
+            if self.guard.failure is not None:  # a stage failed: its error is the job's
+                raise self.guard.stopped("video")
             raise RenderError(f"scene {scene + 1} has no picture", stage="video", scene=scene)
 
     def _chunk_key(self, timeline: Timeline, start: int, end: int,

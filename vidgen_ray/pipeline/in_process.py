@@ -5,7 +5,7 @@ flow and its outputs without a cluster; the farm runs jobs with farm/actors/exec
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, VidgenError
@@ -20,15 +20,20 @@ NODE = "in-process"  # what placement records for work done here
 
 
 class InProcessExecutor:
-    """One job's work in this process; ``job_id`` names its scratch root."""
+    """One job's work in this process; ``job_id`` names its scratch root; ``factories``
+    (by kind, as the Farm's) build a backend instead of the settings (tests)."""
 
-    def __init__(self, settings: RenderSettings, job_id: str):
+    def __init__(self, settings: RenderSettings, job_id: str,
+                 factories: dict[Kind, Callable[[], object]] | None = None):
         self.settings, self.job_id = settings, job_id
+        self.factories = factories or {}
         self._backends: dict[Kind, object] = {}
 
     def _backend(self, kind: Kind):
         if kind not in self._backends:
-            if kind == "image":
+            if kind in self.factories:
+                backend = self.factories[kind]()
+            elif kind == "image":
                 backend = create_image_backend(self.settings.image_model, self.settings)
             else:
                 backend = create_speech_backend(self.settings.tts_model, self.settings)

@@ -131,6 +131,9 @@ class JobRecord(BaseModel):
     progress: dict[str, StageProgress] = Field(default_factory=_fresh_progress)
     error: str | None = None
     failed_scene: int | None = Field(None, ge=0)
+    # Why each stage that did not finish did not: the failed stage's error, "stopped: ..."
+    # for the others (pipeline/stage_errors.py), by the stage's word (pictures, video...).
+    stage_errors: dict[str, str] = Field(default_factory=dict)
     timings: dict[str, float] = Field(default_factory=dict)
     # The job service's fields: who submitted it, and where its results were stored
     # (file name -> content key in the service's store).
@@ -163,15 +166,18 @@ class JobRecord(BaseModel):
         self.status = advance(self.status, JobStatus.done)
         self.finished = time.time()
 
-    def fail(self, message: str, scene: int | None = None) -> None:
+    def fail(self, message: str, scene: int | None = None, stage: str | None = None) -> None:
         """Failed, with the message (meant for a client: no server paths); ``scene`` (0-based)
-        is the scene whose part failed, marked failed if it was running. The other
-        unfinished scenes are stopped: nothing of a failed job runs on."""
+        is the scene whose part failed, marked failed if it was running; ``stage`` (a word:
+        pictures, video...) the one that failed, noted with the message in
+        ``stage_errors``. The other unfinished scenes are stopped: nothing runs on."""
         self.status = advance(self.status, JobStatus.failed)
         # A bad index is not recorded: raising here would lose the failure being reported.
         if scene is not None and not 0 <= scene < len(self.scenes):
             scene = None
         self.finished, self.error, self.failed_scene = time.time(), message, scene
+        if stage is not None:
+            self.stage_errors = {**self.stage_errors, stage: message}
         if scene is not None and self.scenes[scene] is SceneStatus.running:
             self.set_scene(scene, SceneStatus.failed)
         self._end_scenes(SceneStatus.stopped)
@@ -186,6 +192,7 @@ class JobRecord(BaseModel):
         cleaned); done scenes stay done (their parts are stored)."""
         self.status = advance(self.status, JobStatus.queued)
         self.started = self.finished = self.error = self.failed_scene = None
+        self.stage_errors = {}
         for index, scene in enumerate(self.scenes):
             if scene not in (SceneStatus.done, SceneStatus.queued):
                 self.set_scene(index, SceneStatus.queued)

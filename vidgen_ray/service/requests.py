@@ -267,6 +267,9 @@ class JobView(BaseModel):
     scenes: list[SceneStatus] = Field(description="State of each scene, in order.")
     error: str | None
     failed_scene: int | None
+    stage_errors: dict[str, str] = Field(description=(
+        "Why each stage that did not finish did not: the failed stage's error, "
+        "'stopped: <stage> failed at scene N' for the stages it stopped."))
     timings: dict[str, float] = Field(description="Seconds per stage, once done.")
     links: dict[str, str] = Field(description="Result downloads, once done.")
 

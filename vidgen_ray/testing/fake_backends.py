@@ -153,3 +153,13 @@ class FlakySpeechBackend(SlowSpeechBackend):
                 raise self._reject(len(requests), OSError(
                     f"voice cache {tempfile.gettempdir()}/voices/fake.npz is unreadable"))
         return super().synthesize(requests)
+
+
+class DyingImageBackend(SlowImageBackend):
+    """A model that kills its process on every call, as running out of memory or a crash in
+    native code does: Ray restarts the worker, and the call must not be resent for ever."""
+
+    name = "dying-image"
+
+    def generate(self, requests: list[ImageRequest]) -> list[bytes]:
+        os._exit(137)  # what the kernel's OOM killer leaves

@@ -11,7 +11,8 @@ it never idles) and every call carries at most B requests (``Backpressure``). ``
 while the pool is full; ``map`` keeps at most N * K calls of its own going and submits the
 next batch only when one finishes, so a 500-scene job never floods the object store.
 
-Failures: a worker that dies is restarted by Ray and its calls retried (``placement``). A
+Failures: a worker that dies is restarted by Ray and its calls sent again once it is back,
+up to DEATHS_PER_CALL times (then the call fails: its requests kill the worker). A
 ``VidgenError`` raised by a backend comes out of ``call``/``map`` as itself; anything else
 as a ``RenderError``. Cancelling the coroutine that awaits a call frees its slot at once
 and cancels its Ray task; a call still waiting for a slot is never sent. Ray 2.60 cancels
@@ -37,6 +38,7 @@ from vidgen_ray.farm.placement import Kind, pool_size, worker_options
 
 log = logging.getLogger("vidgen.farm")
 _WORKERS = {"image": (ImageWorker, "generate"), "speech": (SpeechWorker, "synthesize")}
+DEATHS_PER_CALL = 3  # a call's worker dying this often under it: the call kills it
 
 
 class WorkerPool:
@@ -151,15 +153,29 @@ class WorkerPool:
             raise ValueError(f"a call carries at most {self.policy.batch_size} requests, "
                              f"got {len(requests)}: use map() for more")
         index = await self._acquire()
+        try:
+            for deaths in range(1, DEATHS_PER_CALL + 1):
+                try:
+                    return await self._send(index, requests)
+                except ray.exceptions.RayActorError as exc:
+                    if deaths == DEATHS_PER_CALL or not await self._back(index):
+                        raise _died(self.kind, index, deaths, exc) from None
+        finally:
+            self.calls += 1
+            self.requests += len(requests)
+            await self._release(index)
+
+    async def _send(self, index: int, requests: list) -> list:
+        """One try. Ray would resend a call whose worker died for ever (the actor's
+        max_task_retries=-1): a batch that kills its worker each time (out of memory, a crash
+        in a model's native code) held the job until the call timeout. ``call`` resends it
+        itself, once the worker is back, at most DEATHS_PER_CALL times."""
         _, method = _WORKERS[self.kind]
-        ref = getattr(self._workers[index], method).remote(requests)
+        ref = getattr(self._workers[index], method).options(max_task_retries=0).remote(requests)
         try:
             return await asyncio.wait_for(ref, self.call_timeout_s)
         except ray.exceptions.RayTaskError as exc:
             raise unwrap(exc) from None
-        except ray.exceptions.RayActorError as exc:
-            raise RenderError(f"{self.kind} worker {index} is gone and was not restarted: "
-                              f"{exc}") from None
         except asyncio.TimeoutError:
             ray.cancel(ref)
             raise RenderError(f"a call to {self.kind} worker {index} did not finish within "
@@ -168,10 +184,15 @@ class WorkerPool:
         except asyncio.CancelledError:
             ray.cancel(ref)  # best effort: a call running at the worker finishes there
             raise
-        finally:
-            self.calls += 1
-            self.requests += len(requests)
-            await self._release(index)
+
+    async def _back(self, index: int) -> bool:
+        """Whether a worker whose process died is back (Ray restarts it, on another node if
+        its node was lost) with its backend loaded."""
+        try:
+            await asyncio.wait_for(self._workers[index].ready.remote(), self.ready_timeout_s)
+        except (ray.exceptions.RayError, asyncio.TimeoutError):
+            return False
+        return True
 
     async def map(self, requests: list) -> AsyncIterator[tuple[int, object]]:
         """Every request through the pool: yields (index, result) for each request as soon as
@@ -256,6 +277,16 @@ class WorkerPool:
                 f"them (cluster has {_describe(self.cluster)}), or the model is still "
                 f"loading. Add a {'GPU' if 'num_gpus' in asks else 'CPU'} node or set "
                 f"{env} lower")
+
+
+def _died(kind: str, index: int, deaths: int, exc: ray.exceptions.RayActorError
+          ) -> RenderError:
+    if deaths == 1:
+        return RenderError(f"{kind} worker {index} is gone and was not restarted: {exc}",
+                           public=f"{_article(kind)} {kind} worker died and did not come back")
+    return RenderError(f"{kind} worker {index}'s process died {deaths} times on the same "
+                       "request(s): they kill it (out of memory, or a crash in the model's "
+                       "native code); its log says why ('ray logs')")
 
 
 def _describe(cluster: dict[str, float]) -> str:
