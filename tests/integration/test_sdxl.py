@@ -14,7 +14,7 @@ from vidgen_ray.config import load_settings
 from vidgen_ray.errors import DependencyError, RenderError
 from vidgen_ray.farm.actors.image_worker import ImageWorker
 from vidgen_ray.images import create_image_backend
-from vidgen_ray.images.base import CharacterLook, ImageRequest
+from vidgen_ray.images.base import CharacterLook, ImageRequest, Sampling
 from vidgen_ray.images.portraits import (
     character_looks,
     picture_notes,
@@ -24,6 +24,7 @@ from vidgen_ray.images.portraits import (
 )
 from vidgen_ray.images.sdxl import SdxlBackend
 from vidgen_ray.images.sdxl_options import SdxlOptions
+from vidgen_ray.images.sdxl_sampling import drawing_size
 from vidgen_ray.storyboard import Character, Scene, Storyboard
 from vidgen_ray.testing import tiny_sdxl
 
@@ -44,9 +45,13 @@ def models(tmp_path_factory):
 
 
 def _backend(models, **options) -> SdxlBackend:
-    base = dict(model=models["sdxl"], size=(64, 64), steps=2, offline=True, style="none",
-                safety_checker=False)
+    base = dict(model=models["sdxl"], offline=True, safety_checker=False)
     return SdxlBackend(SdxlOptions(**{**base, **options}))
+
+
+def _sampling(draw=(64, 64), **values) -> Sampling:
+    """How a request is drawn: 64x64, 2 steps, no style, unless told."""
+    return Sampling(*draw, **{"steps": 2, "guidance_scale": 7.5, "style": "none", **values})
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +59,10 @@ def backend(models):
     return _backend(models)
 
 
-def _scene(number=1, seed=1, width=64, height=64, characters=(), looks=(), text="a harbour"):
+def _scene(number=1, seed=1, width=64, height=64, characters=(), looks=(), text="a harbour",
+           **sampling):
     return ImageRequest(number, "", text, tuple(characters), "calm", width, height, seed,
-                        looks=tuple(looks))
+                        looks=tuple(looks), sampling=_sampling(**sampling))
 
 
 def _pixels(png: bytes) -> np.ndarray:
@@ -68,8 +74,8 @@ def test_loads_through_settings_and_the_factory(models):
                              image_resolution="64x64", image_inference_steps=2,
                              image_safety_checker=False)
     backend = create_image_backend("sdxl", settings)
-    assert backend.options.size == (64, 64) and backend.plan.device == "cpu"
-    assert backend.version().startswith("sdxl-1 diffusers-")
+    assert backend.options.model == models["sdxl"] and backend.plan.device == "cpu"
+    assert backend.version().startswith("sdxl-2 diffusers-")
 
 
 def test_the_requested_size_comes_out(backend):
@@ -99,26 +105,28 @@ def test_a_batch_of_prompts_is_one_call_per_batch_size(models):
 
 def test_progress_is_reported_every_step(models):
     steps: list[tuple[int, int]] = []
-    _backend(models, steps=5).generate([_scene()], on_step=lambda d, t: steps.append((d, t)))
+    _backend(models).generate([_scene(steps=5)], on_step=lambda d, t: steps.append((d, t)))
     assert steps == [(n, 5) for n in range(1, 6)]
 
 
 def test_worker_exposes_progress_and_health(models):
-    worker = ImageWorker("sdxl", load_settings(), factory=lambda: _backend(models, steps=3))
-    worker.generate([_scene(), _scene(2, seed=2)])
+    worker = ImageWorker("sdxl", load_settings(), factory=lambda: _backend(models))
+    worker.generate([_scene(steps=3), _scene(2, seed=2, steps=3)])
     assert worker.progress() == {"done": 3, "total": 3}
     assert worker.health()["steps"] == {"done": 3, "total": 3} and worker.health()["ok"]
 
 
 def test_ip_adapter_conditions_scenes_on_the_portraits_present(models):
-    backend = _backend(models, ip_adapter=models["ip_adapter"], ip_adapter_scale=1.0)
-    portrait = backend.generate([portrait_request(MARA, 64)])[0]
-    other = backend.generate([portrait_request(ELIAS, 64)])[0]
+    backend = _backend(models, ip_adapter=models["ip_adapter"])
+    portrait = backend.generate([portrait_request(MARA, 64, _sampling())])[0]
+    other = backend.generate([portrait_request(ELIAS, 64, _sampling())])[0]
     assert portrait != other
     with_mara = _scene(characters=["MARA"], looks=[CharacterLook(**{**vars(MARA),
-                                                                     "portrait": portrait})])
+                                                                     "portrait": portrait})],
+                       ip_adapter_scale=1.0)
     with_other = _scene(characters=["MARA"], looks=[CharacterLook(**{**vars(MARA),
-                                                                      "portrait": other})])
+                                                                      "portrait": other})],
+                        ip_adapter_scale=1.0)
     a, b = backend.generate([with_mara, with_other])
     assert a != b  # same prompt and seed: only the reference portrait differs
     assert backend.generate([with_mara])[0] == a
@@ -143,7 +151,7 @@ def test_character_looks_and_seeds_are_stable_across_scenes_and_jobs():
 def test_safety_checker_that_flags_everything_fails_clearly(models):
     backend = _backend(models, safety_checker=True,
                        safety_checker_model=models["flag_all"])
-    assert " checked " in backend.version()
+    assert backend.version().endswith(" checked")
     with pytest.raises(RenderError, match="scene 4: the safety checker flagged all 4"):
         backend.generate([_scene(4)])
 
@@ -170,10 +178,10 @@ def test_a_flagged_picture_is_drawn_again_with_the_next_seed(models):
 
 
 def test_refiner_finishes_the_denoising(models):
-    backend = _backend(models, refiner=models["sdxl"], steps=4, refiner_start=0.5)
+    backend = _backend(models, refiner=models["sdxl"])
     steps: list[tuple[int, int]] = []
-    png = backend.generate([_scene(width=160, height=90)], on_step=lambda d, t:
-                           steps.append((d, t)))[0]
+    png = backend.generate([_scene(width=160, height=90, steps=4, refiner_start=0.5)],
+                           on_step=lambda d, t: steps.append((d, t)))[0]
     assert Image.open(io.BytesIO(png)).size == (160, 90)
     assert steps[-1][0] == 4  # 2 base steps + 2 refiner steps
 
@@ -204,10 +212,11 @@ def test_x4_upscaler_when_configured(models, tmp_path):
         [_scene(width=64, height=64)])
 
 
-def test_a_rendition_of_another_shape_is_drawn_at_its_shape(models):
-    wide = _backend(models, size=(128, 64))
-    assert wide.drawing_size(_scene(width=1280, height=640)) == (128, 64)
-    width, height = wide.drawing_size(_scene(width=360, height=640))  # tall: not stretched
+def test_a_rendition_of_another_shape_is_drawn_at_its_shape(backend):
+    assert drawing_size((128, 64), 1280, 640) == (128, 64)
+    width, height = drawing_size((128, 64), 360, 640)  # tall: not stretched
     assert height > width and abs(width * height - 128 * 64) < 0.3 * 128 * 64
-    png = wide.generate([_scene(width=90, height=160)])[0]
+    tall = _scene(width=90, height=160, draw=(width, height))
+    assert backend.drawing_size(tall) == (width, height)
+    png = backend.generate([tall])[0]
     assert Image.open(io.BytesIO(png)).size == (90, 160)

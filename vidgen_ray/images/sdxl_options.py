@@ -1,32 +1,24 @@
-"""SDXL options (pure): what the backend reads from the settings, which device and precision
-it runs with, and the GPU-only options it refuses on a CPU before loading anything."""
+"""SDXL options (pure): what a worker loads, read from the settings' LOAD_FIELDS
+(config/backends/sdxl.py), which device and precision it runs with, and the GPU-only options
+it refuses on a CPU before loading anything. What each picture asks (size, steps, style...)
+is not here: it travels with the request (images/sdxl_sampling.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vidgen_ray.errors import SettingsError
-from vidgen_ray.images.prompts import check_style, generation_size
 
 if TYPE_CHECKING:
     from vidgen_ray.config import RenderSettings
-
-QUALITY_STEPS, FAST_STEPS = 50, 30
 
 
 @dataclass(frozen=True)
 class SdxlOptions:
     model: str = "stabilityai/stable-diffusion-xl-base-1.0"
-    size: tuple[int, int] = (1344, 768)  # drawing size; pictures are then scaled to the video
-    guidance_scale: float = 7.5
-    steps: int = QUALITY_STEPS
     scheduler: str = "default"
-    negative_prompt: str = ""
-    style: str = "cinematic"
     safety_checker: bool = True
     safety_checker_model: str = "CompVis/stable-diffusion-safety-checker"
     half_precision: bool | None = None  # None: yes on CUDA
@@ -35,40 +27,22 @@ class SdxlOptions:
     attention: str = "sdpa"
     compile: bool = False
     refiner: str | None = None
-    refiner_start: float = 0.8
     ip_adapter: str | None = None
-    ip_adapter_scale: float = 0.6
     upscaler: str = "lanczos"
     offline: bool = False
     batch_size: int = 4
 
     @classmethod
     def from_settings(cls, settings: RenderSettings) -> SdxlOptions:
-        steps = settings.image_inference_steps or (
-            FAST_STEPS if settings.image_preset == "fast" else QUALITY_STEPS)
-        check_style(settings.image_style)
         return cls(
-            model=settings.sdxl_model,
-            size=generation_size(settings.image_resolution, settings.size),
-            guidance_scale=settings.image_guidance_scale, steps=steps,
-            scheduler=settings.image_scheduler, negative_prompt=settings.image_negative_prompt,
-            style=settings.image_style, safety_checker=settings.image_safety_checker,
+            model=settings.sdxl_model, scheduler=settings.image_scheduler,
+            safety_checker=settings.image_safety_checker,
             safety_checker_model=settings.safety_checker_model,
             half_precision=settings.half_precision, half_dtype=settings.image_half_dtype,
             cpu_offload=settings.cpu_offload, attention=settings.attention,
             compile=settings.compile, refiner=settings.sdxl_refiner,
-            refiner_start=settings.refiner_start, ip_adapter=settings.ip_adapter,
-            ip_adapter_scale=settings.ip_adapter_scale, upscaler=settings.upscaler,
+            ip_adapter=settings.ip_adapter, upscaler=settings.upscaler,
             offline=settings.offline, batch_size=settings.image_batch_size)
-
-    def output_digest(self) -> str:
-        """A short hash of every option that changes the pixels (not where or how fast they
-        are made): part of the backend version, hence of every picture's content key."""
-        shaping = {k: v for k, v in asdict(self).items()
-                   if k not in ("cpu_offload", "compile", "offline", "batch_size",
-                                "safety_checker_model", "attention")}
-        text = json.dumps(shaping, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
