@@ -89,7 +89,7 @@ def test_same_seed_same_pixels_other_seed_other_pixels(backend):
     first = backend.generate([_scene(seed=5)])[0]
     assert backend.generate([_scene(seed=5)])[0] == first
     assert not np.array_equal(_pixels(backend.generate([_scene(seed=6)])[0]), _pixels(first))
-    assert picture_notes(first) == {"seed": "5", "safety_flagged": "0"}
+    assert picture_notes(first) == {"seed": "5", "safety_flagged": "0", "drawn": "64x64"}
 
 
 def test_a_batch_of_prompts_is_one_call_per_batch_size(models):
@@ -170,7 +170,7 @@ def test_a_flagged_picture_is_drawn_again_with_the_next_seed(models):
         checker.concept_embeds[0] = checker.visual_projection(pooled)[0]
         checker.concept_embeds_weights[0] = 0.995
     redrawn = backend.generate([_scene(seed=20)])[0]
-    assert picture_notes(redrawn) == {"seed": "21", "safety_flagged": "1"}
+    assert picture_notes(redrawn) == {"seed": "21", "safety_flagged": "1", "drawn": "64x64"}
     assert np.array_equal(_pixels(redrawn), _pixels(_backend(models).generate(
         [_scene(seed=21)])[0]))
     notes = pictures_manifest([clean, redrawn], {})

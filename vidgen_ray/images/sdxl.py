@@ -9,8 +9,8 @@ asks (drawing size, steps, guidance, style, negative prompt) comes with its requ
 requests into as few pipeline calls as their values and the batch size allow; prompts are
 fitted to the text encoders' window (images/prompts.py); characters keep their looks through
 fixed words, seeds and (with an IP-Adapter) their portraits. A picture the safety checker
-flags is drawn again with the next seed; the PNG records the seed used and how many were
-flagged (``vidgen:*`` text chunks).
+flags is drawn again with the next seed; the PNG records the seed used, how many were
+flagged and the drawing size (``vidgen:*`` text chunks).
 """
 
 from __future__ import annotations
@@ -195,10 +195,12 @@ class SdxlBackend:
                     stage="images")
             progress.expect(1, self.sampling(request).steps)
             image = self._draw([request], [seeds[flagged]], progress)[0]
+        drawn = f"{image.width}x{image.height}"
         image = self._to_size(request, image, seeds[flagged])
         info = PngImagePlugin.PngInfo()
         info.add_text("vidgen:seed", str(seeds[flagged]))
         info.add_text("vidgen:safety_flagged", str(flagged))
+        info.add_text("vidgen:drawn", drawn)  # the drawing size, before fitting to the video
         buffer = io.BytesIO()
         image.save(buffer, format="PNG", pnginfo=info, compress_level=6)
         return buffer.getvalue()
