@@ -22,6 +22,7 @@ from vidgen_ray.images.portraits import (
     pictures_manifest,
     portrait_request,
 )
+from vidgen_ray.images.prompts import STYLES
 from vidgen_ray.images.sdxl import SdxlBackend
 from vidgen_ray.images.sdxl_options import SdxlOptions
 from vidgen_ray.images.sdxl_sampling import drawing_size
@@ -220,3 +221,66 @@ def test_a_rendition_of_another_shape_is_drawn_at_its_shape(backend):
     assert backend.drawing_size(tall) == (width, height)
     png = backend.generate([tall])[0]
     assert Image.open(io.BytesIO(png)).size == (90, 160)
+
+
+def test_one_call_draws_each_group_at_its_own_size_and_steps(models):
+    """Requests of one generate call that cannot share a pipeline call (other size, other
+    steps) are drawn in calls of their own; a style of its own shares the call."""
+    tall = _scene(2, width=90, height=160, draw=(72, 128), steps=3)
+    requests = [_scene(1), tall, _scene(3, style="anime")]
+    steps: list[tuple[int, int]] = []
+    pngs = _backend(models).generate(requests, on_step=lambda d, t: steps.append((d, t)))
+    assert steps[-1] == (5, 5)  # one call of 2 steps (scenes 1 and 3), one of 3 (scene 2)
+    assert [picture_notes(p)["drawn"] for p in pngs] == ["64x64", "72x128", "64x64"]
+    assert [Image.open(io.BytesIO(p)).size for p in pngs] == [(64, 64), (90, 160), (64, 64)]
+
+
+LONG_SCENE = ("Dawn. The boats come back over a grey sea while the gulls circle the harbour "
+              "wall, the keeper waves from the lantern gallery and the whole village runs "
+              "down to the quay to count the hulls")
+
+
+def test_prompts_fit_the_text_encoders_and_keep_the_style(backend):
+    """Measured with the pipeline's own tokenizers (77 tokens, as SDXL's): the style words,
+    written last, are inside what the encoders read; the subject comes first."""
+    request = _scene(text=LONG_SCENE, style="anime")
+    prompt = backend.prompt(request)
+    for tokenizer in (backend.pipe.tokenizer, backend.pipe.tokenizer_2):
+        assert tokenizer.model_max_length == 77
+        read = tokenizer.decode(tokenizer(prompt, truncation=True).input_ids,
+                                skip_special_tokens=True)
+        assert read.replace(" ", "").endswith(STYLES["anime"].replace(" ", ""))
+        assert len(tokenizer(prompt).input_ids) <= 77
+    assert prompt.startswith("Dawn") and "count the hulls" not in prompt
+
+
+def _worker_start_requests(model: str, offline: bool, tmp_path) -> list[str]:
+    """The HTTP requests a fresh process sends to a hub (a counting local server) while an
+    SDXL worker starts with the default safety checker, which is not in its empty cache."""
+    import os
+    import subprocess
+    import sys
+
+    from vidgen_ray.testing.hub import LocalHub
+
+    code = ("from vidgen_ray.config import load_settings\n"
+            "from vidgen_ray.farm.actors.image_worker import ImageWorker\n"
+            f"settings = load_settings(image_model='sdxl', sdxl_model={model!r}, "
+            f"offline={offline}, image_resolution='64x64')\n"
+            "print(ImageWorker('sdxl', settings).ready()['backend'])\n")
+    with LocalHub({}) as hub:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("VIDGEN_", "HF_", "TRANSFORMERS_"))}
+        env |= {"HF_ENDPOINT": hub.url, "HF_HOME": str(tmp_path / f"hf-{offline}"),
+                "OMP_NUM_THREADS": "1"}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "sdxl-2" in done.stdout
+        return list(hub.requests)
+
+
+def test_an_offline_worker_start_sends_nothing_to_the_hub(models, tmp_path):
+    assert _worker_start_requests(models["sdxl"], True, tmp_path) == []
+    # The same start online asks the hub (for the safety checker): the count is real.
+    assert _worker_start_requests(models["sdxl"], False, tmp_path)
