@@ -134,3 +134,16 @@ def test_when_even_the_subject_is_too_long_the_names_and_style_stay():
     prompt = scene_prompt(_request(), "anime", _words_fit(20))
     assert prompt.endswith(STYLES["anime"]) and "featuring Mara" in prompt
     assert "oilskin" not in prompt and prompt.startswith("A lighthouse")
+
+
+def test_offline_loads_switch_the_hub_client_off_for_the_load_only():
+    from huggingface_hub import constants
+
+    from vidgen_ray.config.environment import hub_offline
+
+    before = constants.is_offline_mode()
+    with hub_offline(True):
+        assert constants.is_offline_mode()
+    assert constants.is_offline_mode() is before
+    with hub_offline(False):
+        assert constants.is_offline_mode() is before
