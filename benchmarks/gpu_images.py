@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository's vidgen_ray
 
-from vidgen_ray.images.base import ImageRequest  # noqa: E402
+from vidgen_ray.images.base import ImageRequest, Sampling  # noqa: E402
 from vidgen_ray.images.sdxl import SdxlBackend  # noqa: E402
 from vidgen_ray.images.sdxl_options import SdxlOptions  # noqa: E402
 
@@ -88,7 +88,9 @@ def full_size_pipeline(device: str = "cuda"):
 def _requests(batch: int, size: tuple[int, int]) -> list[ImageRequest]:
     return [ImageRequest(scene_number=n + 1, title="", description=f"a lighthouse on a cliff "
                          f"at dusk, waves breaking, scene {n + 1}", characters=(), mood="calm",
-                         width=size[0], height=size[1], seed=n) for n in range(batch)]
+                         width=size[0], height=size[1], seed=n,
+                         sampling=Sampling(*size, steps=STEPS, guidance_scale=7.5, style="none"))
+            for n in range(batch)]
 
 
 def _measure(backend: SdxlBackend, size: tuple[int, int], label: str, started: float,
@@ -130,9 +132,9 @@ def _measure(backend: SdxlBackend, size: tuple[int, int], label: str, started: f
     return rows
 
 
-def _options(model: str, size: tuple[int, int], compile_unet: bool) -> SdxlOptions:
-    return SdxlOptions(model=model, size=size, steps=STEPS, guidance_scale=7.5, style="none",
-                       safety_checker=False, compile=compile_unet, offline=True,
+def _options(model: str, compile_unet: bool) -> SdxlOptions:
+    # The size and steps travel with each request (_requests).
+    return SdxlOptions(model=model, safety_checker=False, compile=compile_unet, offline=True,
                        batch_size=max(BATCHES))
 
 
@@ -146,7 +148,7 @@ def run(tiny: bool = False) -> dict:
     size = (1024, 1024)
     results: dict = {"card": torch.cuda.get_device_name(0), "torch": torch.__version__}
     try:
-        backend = SdxlBackend(_options(REAL_MODEL, size, False))
+        backend = SdxlBackend(_options(REAL_MODEL, False))
         results["weights"] = f"real ({REAL_MODEL} from the Hugging Face cache)"
         pipe = backend.pipe
     except Exception as exc:  # noqa: BLE001 - any reason the real weights are not here
@@ -155,14 +157,14 @@ def run(tiny: bool = False) -> dict:
               "architecture, not the picture")
         pipe = full_size_pipeline()
         pipe.set_progress_bar_config(disable=True)
-        backend = SdxlBackend(_options(REAL_MODEL, size, False), pipeline=pipe)
+        backend = SdxlBackend(_options(REAL_MODEL, False), pipeline=pipe)
         results["weights"] = ("random, full-size SDXL architecture in fp16: timings valid for "
                               "the architecture, not the picture")
     print(f"SDXL {size[0]}x{size[1]}, {STEPS} steps on {results['card']} "
           f"({results['weights']})")
     rows = _measure(backend, size, "fp16+SDPA", started, compiled=False)
     try:
-        compiled = SdxlBackend(_options(REAL_MODEL, size, True), pipeline=pipe)
+        compiled = SdxlBackend(_options(REAL_MODEL, True), pipeline=pipe)
         rows += _measure(compiled, size, "fp16+compile", time.perf_counter(), compiled=True)
     except Exception as exc:  # noqa: BLE001 - report what ran; a compiler failure is a result
         print(f"  fp16+compile failed: {type(exc).__name__}: {str(exc)[:300]}")
@@ -183,6 +185,6 @@ def _run_tiny(started: float) -> dict:
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as folder:
         model = str(build_sdxl(Path(folder) / "sdxl"))
-        backend = SdxlBackend(_options(model, (64, 64), False))
+        backend = SdxlBackend(_options(model, False))
         rows = _measure(backend, (64, 64), "fp32 (tiny)", started, compiled=False)
     return {"card": "CPU", "weights": note, "rows": rows}

@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.gpu,
 
 from vidgen_ray.config import RenderSettings  # noqa: E402
 from vidgen_ray.farm.actors.image_worker import ImageWorker  # noqa: E402
-from vidgen_ray.images.base import ImageRequest  # noqa: E402
+from vidgen_ray.images.base import ImageRequest, Sampling  # noqa: E402
 from vidgen_ray.images.sdxl import SdxlBackend  # noqa: E402
 from vidgen_ray.images.sdxl_options import SdxlOptions  # noqa: E402
 from vidgen_ray.testing.tiny_sdxl import build_sdxl  # noqa: E402
@@ -26,10 +26,10 @@ def test_release_frees_gpu_memory_and_fp16_files_load(tmp_path):
     fp16 = tmp_path / "fp16"
     pipe.to(torch.float16).save_pretrained(fp16, variant="fp16")
     assert not list(fp16.rglob("diffusion_pytorch_model.safetensors"))  # fp16 files only
-    options = SdxlOptions(model=str(fp16), size=(64, 64), steps=2, safety_checker=False,
-                          half_precision=True)
+    options = SdxlOptions(model=str(fp16), safety_checker=False, half_precision=True)
     worker = ImageWorker("sdxl", RenderSettings(), factory=lambda: SdxlBackend(options))
-    request = ImageRequest(1, "Harbour", "boats at dawn", (), "calm", 64, 64, 1)
+    request = ImageRequest(1, "Harbour", "boats at dawn", (), "calm", 64, 64, 1,
+                           sampling=Sampling(64, 64, steps=2, guidance_scale=7.5, style="none"))
     assert worker.generate([request])[0].startswith(b"\x89PNG")
     loaded = worker.stats()
     assert loaded["loaded"] and loaded["gpu_allocated_bytes"] > 1_000_000

@@ -61,7 +61,15 @@ def test_the_folder_loads_as_bark_with_presets_for_two_languages(bark):
     assert bark.sample_rate() == 24_000
     voices = bark.voices()
     assert "v2/en_speaker_0" in voices and "v2/de_speaker_3" in voices
-    assert "float32" in bark.version() and "temperature 0.7" in bark.version()
+    assert "float32" in bark.version()
+    # A line's key names the version as it read when each temperature had its own worker.
+    import transformers
+
+    from vidgen_ray.speech.bark import key_version
+
+    assert key_version(bark.version(), 0.7) == (
+        f"bark {bark.options.model} (transformers {transformers.__version__}, float32, "
+        "temperature 0.7, fast decoding)")
 
 
 def test_a_batch_of_lines_is_trimmed_each_to_its_own_length(bark):
@@ -182,7 +190,32 @@ def test_the_factory_builds_bark_from_settings(tiny_bark):
                              tts_temperature=0.5)
     backend = create_speech_backend("bark", settings)
     assert isinstance(backend, BarkBackend)
-    assert backend.options.temperature == 0.5 and backend.options.offline
+    assert backend.options.offline and backend.options.model == str(tiny_bark)
+    assert "temperature" not in backend.version()  # it comes with each line
+
+
+def test_each_line_is_spoken_at_its_own_temperature(bark, monkeypatch):
+    """One loaded model serves every temperature: lines are grouped by voice and
+    temperature, one generate call each, and the temperature changes the sound."""
+    seen: list[tuple[str, float, int]] = []
+    real = bark.generate
+
+    def recording(texts, voice, **kwargs):
+        seen.append((voice, kwargs["temperature"], len(texts)))
+        return real(texts, voice, **kwargs)
+
+    monkeypatch.setattr(bark, "generate", recording)
+    line = "The boats are late."
+    cold, hot, cold_again, default = bark.synthesize([
+        SpeechRequest(line, "v2/en_speaker_1", "en", temperature=0.1),
+        SpeechRequest(line, "v2/en_speaker_1", "en", temperature=1.4),
+        SpeechRequest("Light the lamp.", "v2/en_speaker_1", "en", temperature=0.1),
+        SpeechRequest(line, "v2/en_speaker_1", "en")])
+    assert seen == [("v2/en_speaker_1", 0.1, 2), ("v2/en_speaker_1", 1.4, 1),
+                    ("v2/en_speaker_1", 0.7, 1)]
+    assert not np.array_equal(cold.samples, hot.samples)
+    [alone] = bark.synthesize([SpeechRequest(line, "v2/en_speaker_1", "en", temperature=1.4)])
+    assert np.array_equal(alone.samples, hot.samples)
 
 
 # ---- the whole program -------------------------------------------------------------------

@@ -14,7 +14,7 @@ from vidgen_ray.config import load_settings
 from vidgen_ray.errors import DependencyError, RenderError
 from vidgen_ray.farm.actors.image_worker import ImageWorker
 from vidgen_ray.images import create_image_backend
-from vidgen_ray.images.base import CharacterLook, ImageRequest
+from vidgen_ray.images.base import CharacterLook, ImageRequest, Sampling
 from vidgen_ray.images.portraits import (
     character_looks,
     picture_notes,
@@ -22,8 +22,10 @@ from vidgen_ray.images.portraits import (
     pictures_manifest,
     portrait_request,
 )
+from vidgen_ray.images.prompts import STYLES
 from vidgen_ray.images.sdxl import SdxlBackend
 from vidgen_ray.images.sdxl_options import SdxlOptions
+from vidgen_ray.images.sdxl_sampling import drawing_size
 from vidgen_ray.storyboard import Character, Scene, Storyboard
 from vidgen_ray.testing import tiny_sdxl
 
@@ -44,9 +46,13 @@ def models(tmp_path_factory):
 
 
 def _backend(models, **options) -> SdxlBackend:
-    base = dict(model=models["sdxl"], size=(64, 64), steps=2, offline=True, style="none",
-                safety_checker=False)
+    base = dict(model=models["sdxl"], offline=True, safety_checker=False)
     return SdxlBackend(SdxlOptions(**{**base, **options}))
+
+
+def _sampling(draw=(64, 64), **values) -> Sampling:
+    """How a request is drawn: 64x64, 2 steps, no style, unless told."""
+    return Sampling(*draw, **{"steps": 2, "guidance_scale": 7.5, "style": "none", **values})
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +60,10 @@ def backend(models):
     return _backend(models)
 
 
-def _scene(number=1, seed=1, width=64, height=64, characters=(), looks=(), text="a harbour"):
+def _scene(number=1, seed=1, width=64, height=64, characters=(), looks=(), text="a harbour",
+           **sampling):
     return ImageRequest(number, "", text, tuple(characters), "calm", width, height, seed,
-                        looks=tuple(looks))
+                        looks=tuple(looks), sampling=_sampling(**sampling))
 
 
 def _pixels(png: bytes) -> np.ndarray:
@@ -68,8 +75,8 @@ def test_loads_through_settings_and_the_factory(models):
                              image_resolution="64x64", image_inference_steps=2,
                              image_safety_checker=False)
     backend = create_image_backend("sdxl", settings)
-    assert backend.options.size == (64, 64) and backend.plan.device == "cpu"
-    assert backend.version().startswith("sdxl-1 diffusers-")
+    assert backend.options.model == models["sdxl"] and backend.plan.device == "cpu"
+    assert backend.version().startswith("sdxl-2 diffusers-")
 
 
 def test_the_requested_size_comes_out(backend):
@@ -83,7 +90,7 @@ def test_same_seed_same_pixels_other_seed_other_pixels(backend):
     first = backend.generate([_scene(seed=5)])[0]
     assert backend.generate([_scene(seed=5)])[0] == first
     assert not np.array_equal(_pixels(backend.generate([_scene(seed=6)])[0]), _pixels(first))
-    assert picture_notes(first) == {"seed": "5", "safety_flagged": "0"}
+    assert picture_notes(first) == {"seed": "5", "safety_flagged": "0", "drawn": "64x64"}
 
 
 def test_a_batch_of_prompts_is_one_call_per_batch_size(models):
@@ -99,26 +106,28 @@ def test_a_batch_of_prompts_is_one_call_per_batch_size(models):
 
 def test_progress_is_reported_every_step(models):
     steps: list[tuple[int, int]] = []
-    _backend(models, steps=5).generate([_scene()], on_step=lambda d, t: steps.append((d, t)))
+    _backend(models).generate([_scene(steps=5)], on_step=lambda d, t: steps.append((d, t)))
     assert steps == [(n, 5) for n in range(1, 6)]
 
 
 def test_worker_exposes_progress_and_health(models):
-    worker = ImageWorker("sdxl", load_settings(), factory=lambda: _backend(models, steps=3))
-    worker.generate([_scene(), _scene(2, seed=2)])
+    worker = ImageWorker("sdxl", load_settings(), factory=lambda: _backend(models))
+    worker.generate([_scene(steps=3), _scene(2, seed=2, steps=3)])
     assert worker.progress() == {"done": 3, "total": 3}
     assert worker.health()["steps"] == {"done": 3, "total": 3} and worker.health()["ok"]
 
 
 def test_ip_adapter_conditions_scenes_on_the_portraits_present(models):
-    backend = _backend(models, ip_adapter=models["ip_adapter"], ip_adapter_scale=1.0)
-    portrait = backend.generate([portrait_request(MARA, 64)])[0]
-    other = backend.generate([portrait_request(ELIAS, 64)])[0]
+    backend = _backend(models, ip_adapter=models["ip_adapter"])
+    portrait = backend.generate([portrait_request(MARA, 64, _sampling())])[0]
+    other = backend.generate([portrait_request(ELIAS, 64, _sampling())])[0]
     assert portrait != other
     with_mara = _scene(characters=["MARA"], looks=[CharacterLook(**{**vars(MARA),
-                                                                     "portrait": portrait})])
+                                                                     "portrait": portrait})],
+                       ip_adapter_scale=1.0)
     with_other = _scene(characters=["MARA"], looks=[CharacterLook(**{**vars(MARA),
-                                                                      "portrait": other})])
+                                                                      "portrait": other})],
+                        ip_adapter_scale=1.0)
     a, b = backend.generate([with_mara, with_other])
     assert a != b  # same prompt and seed: only the reference portrait differs
     assert backend.generate([with_mara])[0] == a
@@ -143,7 +152,7 @@ def test_character_looks_and_seeds_are_stable_across_scenes_and_jobs():
 def test_safety_checker_that_flags_everything_fails_clearly(models):
     backend = _backend(models, safety_checker=True,
                        safety_checker_model=models["flag_all"])
-    assert " checked " in backend.version()
+    assert backend.version().endswith(" checked")
     with pytest.raises(RenderError, match="scene 4: the safety checker flagged all 4"):
         backend.generate([_scene(4)])
 
@@ -162,7 +171,7 @@ def test_a_flagged_picture_is_drawn_again_with_the_next_seed(models):
         checker.concept_embeds[0] = checker.visual_projection(pooled)[0]
         checker.concept_embeds_weights[0] = 0.995
     redrawn = backend.generate([_scene(seed=20)])[0]
-    assert picture_notes(redrawn) == {"seed": "21", "safety_flagged": "1"}
+    assert picture_notes(redrawn) == {"seed": "21", "safety_flagged": "1", "drawn": "64x64"}
     assert np.array_equal(_pixels(redrawn), _pixels(_backend(models).generate(
         [_scene(seed=21)])[0]))
     notes = pictures_manifest([clean, redrawn], {})
@@ -170,10 +179,10 @@ def test_a_flagged_picture_is_drawn_again_with_the_next_seed(models):
 
 
 def test_refiner_finishes_the_denoising(models):
-    backend = _backend(models, refiner=models["sdxl"], steps=4, refiner_start=0.5)
+    backend = _backend(models, refiner=models["sdxl"])
     steps: list[tuple[int, int]] = []
-    png = backend.generate([_scene(width=160, height=90)], on_step=lambda d, t:
-                           steps.append((d, t)))[0]
+    png = backend.generate([_scene(width=160, height=90, steps=4, refiner_start=0.5)],
+                           on_step=lambda d, t: steps.append((d, t)))[0]
     assert Image.open(io.BytesIO(png)).size == (160, 90)
     assert steps[-1][0] == 4  # 2 base steps + 2 refiner steps
 
@@ -204,10 +213,74 @@ def test_x4_upscaler_when_configured(models, tmp_path):
         [_scene(width=64, height=64)])
 
 
-def test_a_rendition_of_another_shape_is_drawn_at_its_shape(models):
-    wide = _backend(models, size=(128, 64))
-    assert wide.drawing_size(_scene(width=1280, height=640)) == (128, 64)
-    width, height = wide.drawing_size(_scene(width=360, height=640))  # tall: not stretched
+def test_a_rendition_of_another_shape_is_drawn_at_its_shape(backend):
+    assert drawing_size((128, 64), 1280, 640) == (128, 64)
+    width, height = drawing_size((128, 64), 360, 640)  # tall: not stretched
     assert height > width and abs(width * height - 128 * 64) < 0.3 * 128 * 64
-    png = wide.generate([_scene(width=90, height=160)])[0]
+    tall = _scene(width=90, height=160, draw=(width, height))
+    assert backend.drawing_size(tall) == (width, height)
+    png = backend.generate([tall])[0]
     assert Image.open(io.BytesIO(png)).size == (90, 160)
+
+
+def test_one_call_draws_each_group_at_its_own_size_and_steps(models):
+    """Requests of one generate call that cannot share a pipeline call (other size, other
+    steps) are drawn in calls of their own; a style of its own shares the call."""
+    tall = _scene(2, width=90, height=160, draw=(72, 128), steps=3)
+    requests = [_scene(1), tall, _scene(3, style="anime")]
+    steps: list[tuple[int, int]] = []
+    pngs = _backend(models).generate(requests, on_step=lambda d, t: steps.append((d, t)))
+    assert steps[-1] == (5, 5)  # one call of 2 steps (scenes 1 and 3), one of 3 (scene 2)
+    assert [picture_notes(p)["drawn"] for p in pngs] == ["64x64", "72x128", "64x64"]
+    assert [Image.open(io.BytesIO(p)).size for p in pngs] == [(64, 64), (90, 160), (64, 64)]
+
+
+LONG_SCENE = ("Dawn. The boats come back over a grey sea while the gulls circle the harbour "
+              "wall, the keeper waves from the lantern gallery and the whole village runs "
+              "down to the quay to count the hulls")
+
+
+def test_prompts_fit_the_text_encoders_and_keep_the_style(backend):
+    """Measured with the pipeline's own tokenizers (77 tokens, as SDXL's): the style words,
+    written last, are inside what the encoders read; the subject comes first."""
+    request = _scene(text=LONG_SCENE, style="anime")
+    prompt = backend.prompt(request)
+    for tokenizer in (backend.pipe.tokenizer, backend.pipe.tokenizer_2):
+        assert tokenizer.model_max_length == 77
+        read = tokenizer.decode(tokenizer(prompt, truncation=True).input_ids,
+                                skip_special_tokens=True)
+        assert read.replace(" ", "").endswith(STYLES["anime"].replace(" ", ""))
+        assert len(tokenizer(prompt).input_ids) <= 77
+    assert prompt.startswith("Dawn") and "count the hulls" not in prompt
+
+
+def _worker_start_requests(model: str, offline: bool, tmp_path) -> list[str]:
+    """The HTTP requests a fresh process sends to a hub (a counting local server) while an
+    SDXL worker starts with the default safety checker, which is not in its empty cache."""
+    import os
+    import subprocess
+    import sys
+
+    from vidgen_ray.testing.hub import LocalHub
+
+    code = ("from vidgen_ray.config import load_settings\n"
+            "from vidgen_ray.farm.actors.image_worker import ImageWorker\n"
+            f"settings = load_settings(image_model='sdxl', sdxl_model={model!r}, "
+            f"offline={offline}, image_resolution='64x64')\n"
+            "print(ImageWorker('sdxl', settings).ready()['backend'])\n")
+    with LocalHub({}) as hub:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("VIDGEN_", "HF_", "TRANSFORMERS_"))}
+        env |= {"HF_ENDPOINT": hub.url, "HF_HOME": str(tmp_path / f"hf-{offline}"),
+                "OMP_NUM_THREADS": "1"}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "sdxl-2" in done.stdout
+        return list(hub.requests)
+
+
+def test_an_offline_worker_start_sends_nothing_to_the_hub(models, tmp_path):
+    assert _worker_start_requests(models["sdxl"], True, tmp_path) == []
+    # The same start online asks the hub (for the safety checker): the count is real.
+    assert _worker_start_requests(models["sdxl"], False, tmp_path)

@@ -20,6 +20,7 @@ from vidgen_ray.errors import DependencyError, SettingsError
 from vidgen_ray.images.base import ImageRequest
 from vidgen_ray.images.sdxl import SdxlBackend
 from vidgen_ray.images.sdxl_options import SdxlOptions
+from vidgen_ray.images.sdxl_sampling import key_version, sampling_for
 from vidgen_ray.testing import tiny_sdxl
 from vidgen_ray.testing.hub import LocalHub, RepoFile, read_folder
 
@@ -45,8 +46,10 @@ def _settings(models, **more):
     return load_settings(**{**base, **more})
 
 
-def _scene(seed=1):
-    return ImageRequest(1, "", "a harbour at dusk", (), "calm", 64, 64, seed)
+def _scene(settings, seed=1):
+    """A 64x64 scene drawn as a job with these settings asks (steps, guidance...)."""
+    return ImageRequest(1, "", "a harbour at dusk", (), "calm", 64, 64, seed,
+                        sampling=sampling_for(settings, 64, 64))
 
 
 def _pixels(png: bytes) -> np.ndarray:
@@ -55,36 +58,42 @@ def _pixels(png: bytes) -> np.ndarray:
 
 @pytest.mark.parametrize("name", ["lightning", "lcm", "hyper"])
 def test_each_fast_path_fuses_its_lora_and_draws_with_its_sampler(models, name):
-    backend = SdxlBackend(SdxlOptions.from_settings(_settings(
-        models, image_fast_path=name, image_fast_lora=models["lora"])))
+    settings = _settings(models, image_fast_path=name, image_fast_lora=models["lora"])
+    backend = SdxlBackend(SdxlOptions.from_settings(settings))
+    scene = _scene(settings)
     scheduler, spacing = SCHEDULERS[name]
     assert type(backend.pipe.scheduler).__name__ == scheduler
     assert backend.pipe.scheduler.config["timestep_spacing"] == spacing
-    assert backend.fast.name == name and backend.options.steps == 4
-    assert backend.options.guidance_scale == (1.0 if name == "lcm" else 0.0)
+    assert backend.fast.name == name and scene.sampling.steps == 4
+    assert scene.sampling.guidance_scale == (1.0 if name == "lcm" else 0.0)
     unet = backend.pipe.unet
     assert not any("lora" in n for n, _ in unet.named_parameters())  # fused, layers gone
 
     steps: list[tuple[int, int]] = []
-    fast = backend.generate([_scene()], on_step=lambda d, t: steps.append((d, t)))[0]
+    fast = backend.generate([scene], on_step=lambda d, t: steps.append((d, t)))[0]
     assert steps == [(n, 4) for n in range(1, 5)]
     # The same sampler, steps and guidance without the LoRA draw another picture.
-    plain = SdxlBackend(SdxlOptions.from_settings(_settings(
-        models, image_inference_steps=4, image_guidance_scale=backend.options.guidance_scale)))
+    plain_settings = _settings(models, image_inference_steps=4,
+                               image_guidance_scale=scene.sampling.guidance_scale)
+    plain = SdxlBackend(SdxlOptions.from_settings(plain_settings))
     plain.pipe.scheduler = type(backend.pipe.scheduler).from_config(backend.pipe.scheduler.config)
-    without = plain.generate([_scene()])[0]
+    without = plain.generate([_scene(plain_settings)])[0]
     assert np.abs(_pixels(fast) - _pixels(without)).max() > 0
-    assert backend.generate([_scene()])[0] == fast  # and the fused one is deterministic
-    assert backend.version() != plain.version()  # so pictures get other content keys
+    assert backend.generate([scene])[0] == fast  # and the fused one is deterministic
+    # so pictures get other content keys
+    assert key_version(settings, backend.version()) != key_version(plain_settings,
+                                                                   plain.version())
 
 
 def test_steps_and_guidance_given_win_over_the_fast_paths(models):
-    options = SdxlOptions.from_settings(_settings(
-        models, image_fast_path="lcm", image_fast_lora=models["lora"],
-        image_inference_steps=2, image_guidance_scale=1.5))
+    settings = _settings(models, image_fast_path="lcm", image_fast_lora=models["lora"],
+                         image_inference_steps=2, image_guidance_scale=1.5)
+    scene = _scene(settings)
     steps: list[tuple[int, int]] = []
-    SdxlBackend(options).generate([_scene()], on_step=lambda d, t: steps.append((d, t)))
-    assert (options.steps, options.guidance_scale) == (2, 1.5) and steps[-1] == (2, 2)
+    SdxlBackend(SdxlOptions.from_settings(settings)).generate(
+        [scene], on_step=lambda d, t: steps.append((d, t)))
+    assert (scene.sampling.steps, scene.sampling.guidance_scale) == (2, 1.5)
+    assert steps[-1] == (2, 2)
 
 
 def test_a_folder_with_the_repositorys_own_file_name_loads_too(models, tmp_path):
@@ -134,7 +143,7 @@ def test_download_fetches_only_the_lora_then_it_loads_offline(models, tmp_path, 
     import huggingface_hub.constants
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(hf / "hub"))
-    backend = SdxlBackend(SdxlOptions.from_settings(_settings(models,
-                                                              image_fast_path="lightning")))
+    settings = _settings(models, image_fast_path="lightning")
+    backend = SdxlBackend(SdxlOptions.from_settings(settings))
     assert backend.fast.name == "lightning"
-    assert Image.open(io.BytesIO(backend.generate([_scene()])[0])).size == (64, 64)
+    assert Image.open(io.BytesIO(backend.generate([_scene(settings)])[0])).size == (64, 64)

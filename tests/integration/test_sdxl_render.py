@@ -87,7 +87,7 @@ def test_render_with_sdxl_makes_a_checked_video(rendered):
 
 def test_pictures_are_video_sized_and_the_manifest_names_seeds_and_portraits(rendered):
     manifest = json.loads((rendered / "manifest.json").read_text())
-    assert manifest["backends"]["images"].startswith("sdxl-1 ")
+    assert manifest["backends"]["images"].startswith("sdxl-2 ")
     pictures = manifest["pictures"]
     assert set(pictures["portraits"]) == {"MARA", "ELIAS"}
     seeds = [int(s["seed"]) for s in pictures["scenes"]]
@@ -130,9 +130,12 @@ def test_worker_answers_progress_while_it_draws(ray_local, models):
     options = worker_options("image", settings, {"CPU": 2.0})
     worker = ray_local.remote(ImageWorker).options(**options).remote("sdxl", settings)
     ray_local.get(worker.ready.remote(), timeout=120)
+    from vidgen_ray.images import picture_sampling
     from vidgen_ray.images.base import ImageRequest
 
-    call = worker.generate.remote([ImageRequest(1, "", "sea", (), "calm", 64, 64, 1)])
+    # The job's steps and size travel with the request, as the pipeline sends them.
+    call = worker.generate.remote([ImageRequest(1, "", "sea", (), "calm", 64, 64, 1,
+                                                sampling=picture_sampling(settings, 64, 64))])
     seen = []
     while not ray_local.wait([call], timeout=0.02)[0]:
         seen.append(ray_local.get(worker.progress.remote(), timeout=30))

@@ -1,10 +1,10 @@
-"""Bark's settings: names users know, bounded, and the backend fields that key worker pools."""
+"""Bark's settings: names users know, bounded, and the load fields that key worker pools."""
 
 from __future__ import annotations
 
 import pytest
 
-from vidgen_ray.config import backend_fields, backend_options, load_settings
+from vidgen_ray.config import backend_options, load_fields, load_settings
 from vidgen_ray.errors import SettingsError
 
 
@@ -35,11 +35,14 @@ def test_offline_reads_vidgen_or_hugging_face_variables(monkeypatch):
     assert load_settings().offline
 
 
-def test_pools_differ_when_a_setting_bark_reads_differs():
+def test_pools_differ_only_when_what_bark_loads_differs():
     a = load_settings(tts_model="bark")
-    b = load_settings(tts_model="bark", tts_temperature=0.5)
-    c = load_settings(tts_model="bark", tts_speed=1.5)  # per line, not per model
-    assert backend_options(a, "speech") != backend_options(b, "speech")
-    assert backend_options(a, "speech") == backend_options(c, "speech")
-    assert set(backend_fields("bark")) >= {"bark_model", "tts_temperature", "half_precision",
-                                            "cpu_offload", "attention", "compile"}
+    for loaded in ({"bark_model": "suno/bark-small"}, {"bark_decoding": "transformers"},
+                   {"half_precision": False}, {"attention": "eager"}, {"offline": True}):
+        assert backend_options(a, "speech") != backend_options(
+            load_settings(tts_model="bark", **loaded), "speech"), loaded
+    for per_line in ({"tts_temperature": 0.5}, {"tts_speed": 1.5}):  # sent with each line
+        assert backend_options(a, "speech") == backend_options(
+            load_settings(tts_model="bark", **per_line), "speech"), per_line
+    assert "tts_temperature" not in load_fields("bark")
+    assert set(load_fields("bark")) <= set(type(a).model_fields)

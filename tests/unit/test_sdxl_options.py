@@ -1,4 +1,5 @@
-"""SDXL's pure parts: sizes, prompts, options, device checks, seeds, upscale geometry."""
+"""SDXL's pure parts: sizes, prompts, options and what keys a pool, device checks, seeds,
+upscale geometry."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vidgen_ray.config import RenderSettings, backend_fields, load_settings
+from vidgen_ray.config import RenderSettings, backend_options, load_fields, load_settings
+from vidgen_ray.config.backends.sdxl import SdxlSettings
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.images.base import CharacterLook, ImageRequest
 from vidgen_ray.images.prompts import (
@@ -19,6 +21,7 @@ from vidgen_ray.images.prompts import (
     try_seeds,
 )
 from vidgen_ray.images.sdxl_options import SdxlOptions, check_local, missing_model_hint, plan_device
+from vidgen_ray.images.sdxl_sampling import job_digest, sampling_for, steps_of
 from vidgen_ray.images.upscale import cover_box, fit_lanczos
 
 
@@ -26,7 +29,8 @@ from vidgen_ray.images.upscale import cover_box, fit_lanczos
                                               ("1:1", (1024, 1024))])
 def test_default_drawing_size_is_the_sdxl_size_nearest_the_video(aspect, size):
     settings = load_settings(image_model="sdxl", aspect=aspect, resolution="2160p")
-    assert SdxlOptions.from_settings(settings).size == size
+    sampling = sampling_for(settings, *settings.size)
+    assert (sampling.width, sampling.height) == size
     assert nearest_sdxl_size(*settings.size) == size
 
 
@@ -40,10 +44,10 @@ def test_resolution_setting_wins_and_bad_ones_name_the_fix():
 
 
 def test_steps_default_fast_preset_and_explicit():
-    assert SdxlOptions.from_settings(load_settings()).steps == 50
-    assert SdxlOptions.from_settings(load_settings(image_preset="fast")).steps == 30
-    assert SdxlOptions.from_settings(
-        load_settings(image_preset="fast", image_inference_steps=12)).steps == 12
+    assert steps_of(load_settings()) == 50
+    assert steps_of(load_settings(image_preset="fast")) == 30
+    assert steps_of(load_settings(image_preset="fast", image_inference_steps=12)) == 12
+    assert sampling_for(load_settings(image_inference_steps=12), 64, 64).steps == 12
 
 
 def test_known_defaults():
@@ -55,16 +59,40 @@ def test_known_defaults():
         load_settings(image_guidance_scale=99)
 
 
-def test_every_option_the_backend_reads_keys_the_pool():
-    fields = set(backend_fields("sdxl"))
-    read = {"sdxl_model", "image_resolution", "image_guidance_scale", "image_inference_steps",
-            "image_preset", "image_scheduler", "image_negative_prompt", "image_style",
-            "image_safety_checker", "safety_checker_model", "half_precision",
-            "image_half_dtype", "cpu_offload", "attention", "compile", "sdxl_refiner",
-            "refiner_start", "ip_adapter", "ip_adapter_scale", "upscaler", "offline",
-            "image_batch_size"}
-    assert read <= fields
-    assert fields <= set(RenderSettings.model_fields)
+# What each picture asks: it travels with the request, so changing it reuses the pool.
+PER_REQUEST = {"image_resolution": "640x360", "image_guidance_scale": 3.0,
+               "image_inference_steps": 12, "image_preset": "fast",
+               "image_negative_prompt": "fog", "image_style": "anime", "refiner_start": 0.5,
+               "ip_adapter_scale": 0.2, "aspect": "9:16", "resolution": "480p", "seed": 9}
+# What a worker loads: changing it needs another pool.
+LOADED = {"sdxl_model": "/models/other", "image_scheduler": "euler",
+          "image_safety_checker": False, "safety_checker_model": "/models/checker",
+          "image_half_dtype": "bf16", "sdxl_refiner": "/models/refiner",
+          "ip_adapter": "/models/ip", "upscaler": "/models/x4", "half_precision": False,
+          "cpu_offload": True, "attention": "eager", "compile": True, "offline": True,
+          "image_batch_size": 2, "image_fast_path": "lcm", "image_fast_lora": "/models/lcm"}
+
+
+def test_a_pool_is_keyed_by_what_is_loaded_not_by_what_is_asked():
+    base = backend_options(load_settings(image_model="sdxl"), "image")
+    for name, value in PER_REQUEST.items():
+        assert backend_options(load_settings(image_model="sdxl", **{name: value}),
+                               "image") == base, name
+    for name, value in LOADED.items():
+        assert backend_options(load_settings(image_model="sdxl", **{name: value}),
+                               "image") != base, name
+    assert set(load_fields("sdxl")) == set(LOADED)
+    assert set(load_fields("sdxl")) <= set(RenderSettings.model_fields)
+    # every SDXL option is one or the other (a new one must be sorted into either)
+    unsorted = set(SdxlSettings.model_fields) - set(LOADED) - set(PER_REQUEST)
+    assert not unsorted, unsorted
+
+
+def test_the_options_loaded_are_the_load_fields():
+    options = SdxlOptions.from_settings(load_settings(image_model="sdxl", **LOADED))
+    assert (options.model, options.scheduler, options.refiner, options.batch_size) == (
+        "/models/other", "euler", "/models/refiner", 2)
+    assert not hasattr(options, "steps") and not hasattr(options, "size")
 
 
 def test_offline_from_either_environment_variable(monkeypatch):
@@ -112,11 +140,23 @@ def test_missing_folder_and_missing_model_messages_say_how_to_get_it(tmp_path):
     assert "--sdxl-model FOLDER" in hint
 
 
-def test_output_digest_follows_the_pixels_not_the_speed():
-    base = SdxlOptions()
-    assert base.output_digest() == SdxlOptions(compile=True, batch_size=1).output_digest()
-    assert base.output_digest() != SdxlOptions(steps=30).output_digest()
-    assert base.output_digest() != SdxlOptions(style="anime").output_digest()
+def test_job_digest_is_the_one_pictures_were_stored_under():
+    """Digests computed by SdxlOptions.output_digest before the drawing options moved into
+    the requests (issue 17): a picture's key names the same version text as then."""
+    assert job_digest(load_settings(image_model="sdxl")) == "80fb29d632d7"
+    assert job_digest(load_settings(
+        image_model="sdxl", aspect="9:16", image_inference_steps=2, image_style="anime",
+        ip_adapter="/x", half_precision=True)) == "de90754aafb7"
+    assert job_digest(load_settings(image_model="sdxl", image_resolution="64x64",
+                                    image_negative_prompt="dark")) == "ebc6297813bb"
+
+
+def test_job_digest_follows_the_pixels_not_the_speed():
+    base = job_digest(load_settings())
+    assert base == job_digest(load_settings(compile=True, image_batch_size=1))
+    assert base != job_digest(load_settings(image_inference_steps=30))
+    assert base != job_digest(load_settings(image_style="anime"))
+    assert base != job_digest(load_settings(aspect="9:16"))
 
 
 def test_safety_retries_use_the_next_seeds():

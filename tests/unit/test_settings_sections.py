@@ -10,9 +10,9 @@ from vidgen_ray.config import (
     BACKEND_SETTINGS,
     SECTIONS,
     RenderSettings,
-    backend_fields,
     backend_options,
     fields_of,
+    load_fields,
     load_settings,
     scope_of,
     unrecorded_fields,
@@ -61,11 +61,11 @@ def test_the_manifest_records_what_shapes_the_video_and_how_the_model_was_called
             "llm_cache_dir"}.isdisjoint(recorded)
 
 
-def test_each_backend_declares_what_its_workers_are_built_with():
+def test_each_backend_declares_what_its_workers_load():
     assert set(BACKEND_SETTINGS) == {"sdxl", "bark", "kokoro"}
-    assert backend_fields("cards") == backend_fields("espeak") == ()
-    assert set(backend_fields("kokoro")) == {"kokoro_model", "offline"}
-    assert "image_batch_size" in backend_fields("sdxl")  # its pipeline is built per batch
+    assert load_fields("cards") == load_fields("espeak") == ()
+    assert set(load_fields("kokoro")) == {"kokoro_model", "offline"}
+    assert "image_batch_size" in load_fields("sdxl")  # its pipeline is built per batch
     a = load_settings(image_model="sdxl", image_batch_size=2)
     b = load_settings(image_model="sdxl", image_batch_size=4)
     assert backend_options(a, "image") != backend_options(b, "image")

@@ -112,7 +112,7 @@ def portraits(
 ) -> None:
     """Draw one reference portrait per character of SCRIPT (OUT/<NAME>.png) and a contact
     sheet (OUT/cast.png), to check the looks before a full render. Runs in this process."""
-    from vidgen_ray.images import create_image_backend
+    from vidgen_ray.images import create_image_backend, picture_sampling
     from vidgen_ray.images import portraits as drawing
     from vidgen_ray.pipeline.source import load_storyboard
 
@@ -124,7 +124,9 @@ def portraits(
                              "the storyboard's 'characters') to draw a cast sheet")
         backend = create_image_backend(settings.image_model, settings)
         side = drawing.portrait_side(settings.image_resolution)
-        pngs = backend.generate([drawing.portrait_request(look, side) for look in looks.values()])
+        sampling = picture_sampling(settings, side, side, portrait=True)
+        pngs = backend.generate([drawing.portrait_request(look, side, sampling)
+                                 for look in looks.values()])
         out.mkdir(parents=True, exist_ok=True)
         drawn = dict(zip(looks, pngs, strict=True))
         for name, png in drawn.items():

@@ -22,8 +22,8 @@ from vidgen_ray.config.render import (
     BACKEND_SETTINGS,
     SECTIONS,
     RenderSettings,
-    backend_fields,
     backend_options,
+    load_fields,
     load_settings,
 )
 from vidgen_ray.config.scope import FARM, SERVER, Scope, fields_of, scope_of, unrecorded_fields
@@ -44,8 +44,8 @@ from vidgen_ray.config.video import (
 __all__ = [
     "BACKEND_SETTINGS", "FARM", "LOUDNESS_PRESETS", "MAX_SIDE", "PREVIEW", "READING_SPEEDS",
     "SECTIONS", "SERVER", "Aspect", "Camera", "ClientSettings", "FarmSettings", "RenderSettings",
-    "Resolution", "Scope", "ServiceSettings", "SubtitlePosition", "Transition", "backend_fields",
-    "backend_options", "fields_of", "hf_endpoint", "hf_hub_cache", "llm_api_key",
-    "load_settings", "ray_address_from_env", "ray_runtime_env", "rendition_size", "scope_of",
-    "unrecorded_fields", "user_cache_dir", "user_data_dir",
+    "Resolution", "Scope", "ServiceSettings", "SubtitlePosition", "Transition", "backend_options",
+    "fields_of", "hf_endpoint", "hf_hub_cache", "llm_api_key", "load_fields", "load_settings",
+    "ray_address_from_env", "ray_runtime_env", "rendition_size", "scope_of", "unrecorded_fields",
+    "user_cache_dir", "user_data_dir",
 ]

@@ -3,7 +3,9 @@ Hugging Face hub and the analysers' keys. Read here because nothing else reads o
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 
 def ray_runtime_env(local: bool = True) -> dict[str, str]:
@@ -62,3 +64,23 @@ def hf_hub_cache() -> str:
 def hf_endpoint() -> str:
     """The hub to download from: HF_ENDPOINT (a mirror), else huggingface.co."""
     return (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
+
+
+@contextlib.contextmanager
+def hub_offline(offline: bool) -> Iterator[None]:
+    """While a model loads with ``offline`` (settings.offline): huggingface_hub's own offline
+    switch, so no request leaves for the hub. ``local_files_only`` alone is not enough: the
+    hub client still fetches its registry of agent harnesses (3 s timeouts without network),
+    and any loader that forgets the flag would try the hub on every worker start. Set for the
+    load only, as HF_HUB_OFFLINE would for the whole process; restored after."""
+    if not offline:
+        yield
+        return
+    from huggingface_hub import constants
+
+    saved = constants.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = saved

@@ -95,17 +95,20 @@ BACKEND_SETTINGS: dict[str, type[BaseModel]] = {
     options.BACKEND: options for options in (KokoroSettings, BarkSettings, SdxlSettings)}
 
 
-def backend_fields(name: str) -> tuple[str, ...]:
-    """The settings backend ``name`` is built with: its options and its POOL_FIELDS."""
+def load_fields(name: str) -> tuple[str, ...]:
+    """The settings that decide what backend ``name`` loads (its LOAD_FIELDS); none for the
+    embedded backends (cards, espeak), which load nothing."""
     options = BACKEND_SETTINGS.get(name)
-    return (*options.model_fields, *options.POOL_FIELDS) if options else ()
+    return options.LOAD_FIELDS if options else ()
 
 
 def backend_options(settings: RenderSettings, kind: str) -> tuple[str, tuple]:
-    """The backend a pool of this kind ("image" or "speech") runs, and the values of the
-    settings that shape it (backend_fields): jobs share a pool only when these agree."""
+    """A pool's key: the backend a pool of this kind ("image" or "speech") runs and the
+    values of the settings that decide what its workers load (load_fields). Jobs share a
+    pool when these agree; what they ask of it (size, steps, style, temperature) travels
+    with each request."""
     name = settings.image_model if kind == "image" else settings.tts_model
-    return name, tuple((field, repr(getattr(settings, field))) for field in backend_fields(name))
+    return name, tuple((field, repr(getattr(settings, field))) for field in load_fields(name))
 
 
 def load_settings(**overrides) -> RenderSettings:

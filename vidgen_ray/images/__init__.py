@@ -9,7 +9,7 @@ from vidgen_ray.errors import SettingsError
 
 if TYPE_CHECKING:
     from vidgen_ray.config import RenderSettings
-    from vidgen_ray.images.base import ImageBackend
+    from vidgen_ray.images.base import ImageBackend, Sampling
 
 IMAGE_BACKENDS = ("cards", "sdxl")
 
@@ -34,3 +34,25 @@ def create_image_backend(name: str, settings: RenderSettings | None = None) -> I
 def wants_portraits(settings: RenderSettings) -> bool:
     """Whether scenes are drawn with the characters' reference portraits (SDXL) or not."""
     return settings.image_model == "sdxl"
+
+
+def picture_sampling(settings: RenderSettings, width: int, height: int,
+                     portrait: bool = False) -> Sampling | None:
+    """How this job's pictures of width x height are drawn, sent with each request (one
+    resident model serves every job's sizes and steps); None for cards, which draw no
+    samples."""
+    if settings.image_model != "sdxl":
+        return None
+    from vidgen_ray.images.sdxl_sampling import sampling_for
+
+    return sampling_for(settings, width, height, portrait)
+
+
+def key_version(settings: RenderSettings, version: str) -> str:
+    """The version a picture's content key names: the workers' (what they loaded), plus for
+    SDXL a digest of the job's drawing options, which travel with the requests."""
+    if settings.image_model != "sdxl":
+        return version
+    from vidgen_ray.images.sdxl_sampling import key_version as sdxl_key_version
+
+    return sdxl_key_version(settings, version)

@@ -17,6 +17,21 @@ class CharacterLook:
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """How a diffusion model draws one request. It travels with the request, not with the
+    worker, so one resident model serves every job's shape, steps and style."""
+
+    width: int  # the drawing size; the picture is then fitted to the request's size
+    height: int
+    steps: int
+    guidance_scale: float
+    style: str  # a preset of images/prompts.py STYLES
+    negative_prompt: str = ""
+    refiner_start: float = 0.8  # fraction of the steps the base model does (with a refiner)
+    ip_adapter_scale: float = 0.6  # how strongly portraits steer a scene (with an IP-Adapter)
+
+
+@dataclass(frozen=True)
 class ImageRequest:
     scene_number: int  # 1-based, as people count scenes
     title: str
@@ -30,6 +45,7 @@ class ImageRequest:
     portrait_of: str | None = None  # a reference portrait of this character, not a scene
     language: str = "en"  # the script's: the card's labels are written in it
     caption: str | None = None  # what a card writes under its title; None: the description
+    sampling: Sampling | None = None  # diffusion backends (SDXL); None: the backend's defaults
 
 
 class ImageBackend(Protocol):

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from PIL import Image, ImageDraw
 
-from vidgen_ray.images.base import CharacterLook, ImageRequest
+from vidgen_ray.images.base import CharacterLook, ImageRequest, Sampling
 from vidgen_ray.images.prompts import parse_resolution
 from vidgen_ray.storyboard import Storyboard, stable_seed
 
@@ -61,11 +61,13 @@ def portrait_side(image_resolution: str | None) -> int:
     return 1024
 
 
-def portrait_request(look: CharacterLook, side: int) -> ImageRequest:
+def portrait_request(look: CharacterLook, side: int,
+                     sampling: Sampling | None = None) -> ImageRequest:
+    """``sampling``: how the job draws portraits (images.picture_sampling with portrait=True)."""
     return ImageRequest(scene_number=0, title=look.name, description=look.description,
                         characters=(look.name,), mood="neutral", width=side, height=side,
                         seed=look.seed, looks=(replace(look, portrait=None),),
-                        portrait_of=look.name)
+                        portrait_of=look.name, sampling=sampling)
 
 
 def portrait_key_fields(backend: str, version: str, look: CharacterLook, side: int) -> dict:
@@ -76,8 +78,10 @@ def portrait_key_fields(backend: str, version: str, look: CharacterLook, side: i
 
 def scene_key_fields(request: ImageRequest, references: dict[str, str]) -> dict:
     """What a scene's content key hashes: the request, with the key of each reference
-    portrait the scene is drawn with (``references``, by name) in place of its bytes."""
-    fields = {k: v for k, v in vars(request).items() if k != "looks"}
+    portrait the scene is drawn with (``references``, by name) in place of its bytes. Not its
+    sampling: the job's drawing options enter the key through its version
+    (images.key_version), as they did when each job's options were built into a worker."""
+    fields = {k: v for k, v in vars(request).items() if k not in ("looks", "sampling")}
     fields["looks"] = [{"name": x.name, "description": x.description, "seed": x.seed,
                         "portrait": references.get(x.name)} for x in request.looks]
     return fields

@@ -1,7 +1,21 @@
 """What SDXL is asked for (pure): the prompt of a scene or a portrait, style presets, the
-generation size, and which seed each try uses. No torch here, so all of it is unit-tested."""
+generation size, and which seed each try uses. No torch here, so all of it is unit-tested.
+
+Prompts fit the text encoders' window. SDXL's two CLIP encoders read 77 tokens and drop the
+rest, and a scene's description with its cast runs to ~144: the style, written last, was
+never seen. A prompt is therefore built in order of importance (the subject, the characters,
+the mood, the style) and trimmed, measured with the pipeline's own tokenizers (``fits``),
+until it fits: the mood goes first, then the description's later sentences word by word,
+then the characters' looks (their names stay), then the subject's last words. The style is
+never cut. Encoding long prompts in 77-token windows and joining the embeddings was the
+other way: it was not taken because SDXL's pooled embedding (the global look, the part the
+style words steer most) comes from one window's end token, so the style in a later window
+would still be lost there, and the model never saw joined windows in training.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
 
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.images.base import CharacterLook, ImageRequest
@@ -67,21 +81,61 @@ def look_phrase(look: CharacterLook) -> str:
     return f"{name} ({look.description.strip()})" if look.description.strip() else name
 
 
-def scene_prompt(request: ImageRequest, style: str) -> str:
-    """Description, the characters present with their fixed looks, mood, then the style."""
+Fits = Callable[[str], bool]  # whether the text encoders see all of a prompt
+
+
+def scene_prompt(request: ImageRequest, style: str, fits: Fits | None = None) -> str:
+    """Description, the characters present with their fixed looks, mood, then the style;
+    trimmed until ``fits`` (module docstring), the style always kept."""
     check_style(style)
     looks = {look.name: look for look in request.looks}
-    people = [look_phrase(looks[n]) if n in looks else n.title() for n in request.characters]
-    cast = "featuring " + " and ".join(people) if people else ""
-    return _join(request.description or request.title, cast, MOOD_WORDS.get(request.mood, ""),
-                 STYLES[style])
+    names = [n.title() for n in request.characters]
+    cast = [look_phrase(looks[n]) if n in looks else n.title() for n in request.characters]
+    subject, rest = _first_sentence(request.description or request.title)
+    mood = MOOD_WORDS.get(request.mood, "")
+    prompt = ""
+    for prompt in _shorter(subject, rest, cast, names, mood, STYLES[style]):
+        if fits is None or fits(prompt):
+            return prompt
+    return prompt  # the shortest: the subject's first words, the names, the style
 
 
-def portrait_prompt(look: CharacterLook, style: str) -> str:
-    """A reference portrait: the character alone, face and clothes clearly visible."""
+def _shorter(subject: str, rest: str, cast: list[str], names: list[str], mood: str,
+             style: str) -> Iterator[str]:
+    """The scene's prompt, then ever shorter ones, least important words first."""
+    def prompt(description: str, people: list[str], mood: str = "") -> str:
+        featuring = "featuring " + " and ".join(people) if people else ""
+        return _join(description, featuring, mood, style)
+
+    yield prompt(f"{subject} {rest}", cast, mood)
+    rest_words = rest.split()
+    for keep in range(len(rest_words), -1, -1):
+        yield prompt(" ".join([subject, *rest_words[:keep]]), cast)
+    for plain in range(len(cast) - 1, -1, -1):  # the last characters' looks first
+        yield prompt(subject, cast[:plain] + names[plain:])
+    subject_words = subject.split()
+    for keep in range(len(subject_words) - 1, 0, -1):
+        yield prompt(" ".join(subject_words[:keep]), names)
+
+
+def _first_sentence(text: str) -> tuple[str, str]:
+    """(the first sentence, the rest): the first sentence names the scene's subject."""
+    text = " ".join(text.split())
+    for end, char in enumerate(text):
+        if char in ".!?;" and (end + 1 == len(text) or text[end + 1] == " "):
+            return text[:end + 1], text[end + 1:].strip()
+    return text, ""
+
+
+def portrait_prompt(look: CharacterLook, style: str, fits: Fits | None = None) -> str:
+    """A reference portrait: the character alone, face and clothes clearly visible; the
+    framing words go before the style when the prompt is too long."""
     check_style(style)
-    return _join(f"portrait of {look_phrase(look)}", "head and shoulders, facing the viewer, "
+    full = _join(f"portrait of {look_phrase(look)}", "head and shoulders, facing the viewer, "
                  "plain background, even light", STYLES[style])
+    if fits is None or fits(full):
+        return full
+    return _join(f"portrait of {look_phrase(look)}", STYLES[style])
 
 
 def check_style(style: str) -> None:

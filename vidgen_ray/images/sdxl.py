@@ -3,83 +3,55 @@
 Loads a model id through the Hugging Face cache, or a local folder; offline, nothing is
 fetched. On CUDA: fp16 (or bf16), SDPA attention, VAE slicing+tiling for drawings of 2K and
 above, optional model CPU offload, torch.compile of the UNet, refiner and IP-Adapter. On a
-CPU: fp32, with a warning. Each call batches its requests into as few pipeline calls as the
-batch size allows; characters keep their looks through fixed words, seeds and (with an
-IP-Adapter) their portraits. A picture the safety checker flags is drawn again with the next
-seed; the PNG records the seed used and how many were flagged (``vidgen:*`` text chunks).
+CPU: fp32, with a warning. The worker holds what is loaded (the options); what each picture
+asks (drawing size, steps, guidance, style, negative prompt) comes with its request
+(``ImageRequest.sampling``), so one worker serves every job's shapes. Each call groups its
+requests into as few pipeline calls as their values and the batch size allow; prompts are
+fitted to the text encoders' window (images/prompts.py); characters keep their looks through
+fixed words, seeds and (with an IP-Adapter) their portraits. A picture the safety checker
+flags is drawn again with the next seed; the PNG records the seed used, how many were
+flagged and the drawing size (``vidgen:*`` text chunks).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import logging
 from collections.abc import Callable
-from itertools import groupby
 
 from PIL import Image, PngImagePlugin
 
-from vidgen_ray.errors import DependencyError, RenderError
-from vidgen_ray.images.base import ImageRequest
-from vidgen_ray.images.prompts import (
-    MAX_SAFETY_TRIES,
-    SDXL_SIZES,
-    nearest_sdxl_size,
-    portrait_prompt,
-    scene_prompt,
-    try_seeds,
-)
+from vidgen_ray.config.environment import hub_offline
+from vidgen_ray.errors import RenderError
+from vidgen_ray.images.base import ImageRequest, Sampling
+from vidgen_ray.images.prompts import MAX_SAFETY_TRIES, portrait_prompt, scene_prompt, try_seeds
 from vidgen_ray.images.sdxl_fast import apply_fast_path
+from vidgen_ray.images.sdxl_loading import (
+    SCHEDULERS,
+    load_ip_adapter,
+    load_refiner,
+    load_safety_checker,
+)
+from vidgen_ray.images.sdxl_loading import load_pretrained as _load
+from vidgen_ray.images.sdxl_loading import modules as _modules
 from vidgen_ray.images.sdxl_options import (
     DevicePlan,
     SdxlOptions,
     check_local,
     is_local_path,
-    missing_model_hint,
     plan_device,
 )
+from vidgen_ray.images.sdxl_sampling import call_group, default_sampling, pipeline_calls
 from vidgen_ray.images.upscale import X4Upscaler, fit_lanczos
 
 log = logging.getLogger(__name__)
-VERSION = "sdxl-1"
-SCHEDULERS = {"euler": "EulerDiscreteScheduler", "euler_a": "EulerAncestralDiscreteScheduler",
-              "dpmpp_2m": "DPMSolverMultistepScheduler", "ddim": "DDIMScheduler",
-              "unipc": "UniPCMultistepScheduler"}
+# 2: prompts fitted to the text encoders' window (images/prompts.py), so pictures of long
+# scenes differ from those of sdxl-1 (whose style words were cut off).
+VERSION = "sdxl-2"
 TILE_FROM = 2048  # decode drawings this wide or wider in VAE slices and tiles
 REFERENCE_SIDE = 224  # each portrait in a scene's IP-Adapter reference strip
 OnStep = Callable[[int, int], None]
-
-
-def _modules():
-    try:
-        import diffusers
-        import torch
-    except ImportError as exc:
-        raise DependencyError(f"SDXL needs torch and diffusers ({exc.name} is missing): "
-                              "pip install 'vidgen-ray[models]', or use --images cards") from None
-    return torch, diffusers
-
-
-def _load(loader, model: str, offline: bool, what: str, flag: str, variant: str | None = None,
-          **kwargs):
-    """``loader.from_pretrained`` with a clear error when the model is not here. With a
-    ``variant`` (fp16, what `vidgen models download` fetches) it is tried first, then the
-    full-precision files (cast to the dtype on load)."""
-    local_only = offline or is_local_path(model)
-    try:
-        if variant:
-            with contextlib.suppress(OSError, ValueError):
-                return loader.from_pretrained(model, local_files_only=local_only,
-                                              variant=variant, **kwargs)
-        return loader.from_pretrained(model, local_files_only=local_only, **kwargs)
-    except (OSError, ValueError) as exc:
-        if is_local_path(model):
-            raise DependencyError(f"{what} folder {model!r} cannot be loaded ({exc}): it must "
-                                  "hold a model saved with save_pretrained") from exc
-        raise DependencyError(missing_model_hint(model, what, flag) if offline else
-                              f"{what} {model!r} could not be downloaded ({exc}): check the "
-                              f"id and the network, or pass {flag} FOLDER") from exc
 
 
 class SdxlBackend:
@@ -101,15 +73,14 @@ class SdxlBackend:
                                       dtype=self.dtype)
         self.pipe.set_progress_bar_config(disable=True)
         self._set_scheduler(diffusers)
-        self.fast = apply_fast_path(self.pipe, options, diffusers)  # few-step LoRA, its sampler
+        with hub_offline(options.offline):  # few-step LoRA and its sampler
+            self.fast = apply_fast_path(self.pipe, options, diffusers)
         self._set_attention()
         self.ip_adapter = self._load_ip_adapter()
         self._place(self.pipe)
         self.refiner = self._load_refiner(diffusers)
         self.safety = self._load_safety_checker()
-        self.upscaler = (None if options.upscaler == "lanczos" else X4Upscaler(
-            check_local(options.upscaler, "upscaler"), self.plan.device, self.dtype,
-            options.offline or is_local_path(options.upscaler)))
+        self.upscaler = self._load_upscaler()
         if options.compile:
             self.pipe.unet.to(memory_format=torch.channels_last)
             self.pipe.unet = torch.compile(self.pipe.unet, fullgraph=True)
@@ -135,22 +106,7 @@ class SdxlBackend:
             self.pipe.vae.set_attn_processor(AttnProcessor())
 
     def _load_ip_adapter(self) -> bool:
-        source = self.options.ip_adapter
-        if not source:
-            return False
-        source = check_local(source, "ip_adapter")
-        try:
-            self.pipe.load_ip_adapter(source, subfolder="sdxl_models",
-                                      weight_name="ip-adapter_sdxl.safetensors",
-                                      local_files_only=self.options.offline
-                                      or is_local_path(source))
-        except (OSError, ValueError) as exc:
-            raise DependencyError(
-                f"IP-Adapter {source!r} cannot be loaded ({exc}): give a folder or model id "
-                "in h94/IP-Adapter's layout (sdxl_models/ip-adapter_sdxl.safetensors and "
-                "sdxl_models/image_encoder), e.g. --ip-adapter h94/IP-Adapter") from exc
-        self.pipe.image_encoder.to(self.dtype)
-        return True
+        return load_ip_adapter(self.pipe, self.options, self.dtype)
 
     def _place(self, pipe) -> None:
         if self.plan.device == "cuda" and self.options.cpu_offload:
@@ -159,59 +115,44 @@ class SdxlBackend:
             pipe.to(self.plan.device)
 
     def _load_refiner(self, diffusers):
-        if not self.options.refiner:
-            return None
-        folder = check_local(self.options.refiner, "sdxl_refiner")
-        refiner = _load(diffusers.StableDiffusionXLImg2ImgPipeline, folder, self.options.offline,
-                        "SDXL refiner", "--sdxl-refiner", self._variant(), dtype=self.dtype,
-                        text_encoder_2=self.pipe.text_encoder_2, vae=self.pipe.vae)
-        refiner.set_progress_bar_config(disable=True)
-        self._place(refiner)
+        refiner = load_refiner(diffusers, self.pipe, self.options, self.dtype, self._variant())
+        if refiner is not None:
+            self._place(refiner)
         return refiner
 
     def _load_safety_checker(self):
-        """(checker, feature extractor), or None when off or, for the default model, not
-        available here (SDXL ships none: pictures are then not checked, with a warning)."""
-        options = self.options
-        if not options.safety_checker:
-            return None
-        from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
-        from transformers import CLIPImageProcessor
+        return load_safety_checker(self.options, self.dtype, self.plan.device)
 
-        model = check_local(options.safety_checker_model, "safety_checker_model")
-        try:
-            checker = _load(StableDiffusionSafetyChecker, model, options.offline,
-                            "safety checker", "--safety-checker-model", dtype=self.dtype)
-            extractor = _load(CLIPImageProcessor, model, options.offline, "safety checker",
-                              "--safety-checker-model")
-        except DependencyError as exc:
-            if is_local_path(model):
-                raise
-            log.warning("pictures are NOT safety-checked: %s (or --no-image-safety-checker "
-                        "to silence this)", exc)
+    def _load_upscaler(self) -> X4Upscaler | None:
+        upscaler = self.options.upscaler
+        if upscaler == "lanczos":
             return None
-        return checker.to(self.plan.device), extractor
+        folder = check_local(upscaler, "upscaler")
+        with hub_offline(self.options.offline):
+            return X4Upscaler(folder, self.plan.device, self.dtype,
+                              self.options.offline or is_local_path(upscaler))
 
     # ---- drawing -------------------------------------------------------------------------
 
     def version(self) -> str:
+        """What this worker loaded. A picture's content key adds the job's drawing options
+        (sdxl_sampling.key_version): they travel with the requests, not with the worker."""
         import diffusers
 
         safety = "checked" if self.safety else "unchecked"
         return (f"{VERSION} diffusers-{diffusers.__version__} {self.options.model} "
-                f"{self.plan.dtype} {safety} opts-{self.options.output_digest()}")
+                f"{self.plan.dtype} {safety}")
 
     def generate(self, requests: list[ImageRequest], on_step: OnStep | None = None
                  ) -> list[bytes]:
         """One PNG per request, exactly its width x height; ``on_step(done, total)`` after
-        every denoising step of every pipeline call."""
-        progress = _Progress(on_step, self._steps_per_call())
+        every denoising step of every pipeline call. Requests that can share a pipeline call
+        (_group) are drawn together, up to the batch size, each at its own drawing size."""
+        progress = _Progress(on_step)
         results: dict[int, bytes] = {}
-        order = sorted(range(len(requests)), key=lambda i: self._group(requests[i]))
-        batches = [list(g) for _, g in groupby(order, key=lambda i: self._group(requests[i]))]
-        batches = [b[i:i + self.options.batch_size] for b in batches
-                   for i in range(0, len(b), self.options.batch_size)]
-        progress.expect(len(batches))
+        batches = self.batches(requests)
+        for batch in batches:
+            progress.expect(1, self.sampling(requests[batch[0]]).steps)
         for batch in batches:
             batch_requests = [requests[i] for i in batch]
             images = self._draw(batch_requests, [r.seed for r in batch_requests], progress)
@@ -219,30 +160,25 @@ class SdxlBackend:
                 results[index] = self._finish(request, image, progress)
         return [results[i] for i in range(len(requests))]
 
+    def batches(self, requests: list[ImageRequest]) -> list[list[int]]:
+        """The requests' indexes, one list per pipeline call (sdxl_sampling.pipeline_calls)."""
+        return pipeline_calls([self._group(r) for r in requests], self.options.batch_size)
+
     def _group(self, request: ImageRequest) -> tuple:
-        """Requests drawn in one pipeline call share a size and (with an IP-Adapter) their
-        reference portraits: diffusers gives every prompt of a call the same reference."""
+        """Requests drawn in one pipeline call share a size, steps, guidance (call_group)
+        and (with an IP-Adapter) their reference portraits: diffusers gives every prompt of a
+        call the same reference."""
         refs = tuple(hashlib.sha256(p).hexdigest() for p in _portraits(request))
-        return (self.drawing_size(request), refs if self.ip_adapter else ())
+        return (call_group(self.sampling(request)), refs if self.ip_adapter else ())
+
+    @staticmethod
+    def sampling(request: ImageRequest) -> Sampling:
+        """How the request is drawn: what it carries, else the quality defaults."""
+        return request.sampling or default_sampling(request)
 
     def drawing_size(self, request: ImageRequest) -> tuple[int, int]:
-        if request.portrait_of:  # square; same rule as the recipe's portrait_side
-            side = min(self.options.size)
-            return (side, side) if side < 768 else (1024, 1024)
-        width, height = self.options.size
-        aspect = request.width / request.height
-        if abs(width / height - aspect) <= 0.02 * width / height:
-            return self.options.size
-        # A rendition of another shape: drawn at that shape, not stretched into it (the
-        # training size of that aspect, or the same area when a size was given).
-        if (width, height) in SDXL_SIZES:
-            return nearest_sdxl_size(request.width, request.height)
-        area = width * height
-        return (max(64, round((area * aspect) ** 0.5 / 8) * 8),
-                max(64, round((area / aspect) ** 0.5 / 8) * 8))
-
-    def _steps_per_call(self) -> int:
-        return self.options.steps  # with a refiner, base and refiner share them
+        sampling = self.sampling(request)
+        return sampling.width, sampling.height
 
     def _finish(self, request: ImageRequest, image: Image.Image, progress: _Progress) -> bytes:
         """Safety check (drawing again with the next seeds), scale to size, encode."""
@@ -260,12 +196,14 @@ class SdxlBackend:
                     f"{what}: the safety checker flagged all {MAX_SAFETY_TRIES} pictures "
                     f"(seeds {seeds[0]}..{seeds[-1]}): change the description or the seed",
                     stage="images")
-            progress.expect(1)
+            progress.expect(1, self.sampling(request).steps)
             image = self._draw([request], [seeds[flagged]], progress)[0]
+        drawn = f"{image.width}x{image.height}"
         image = self._to_size(request, image, seeds[flagged])
         info = PngImagePlugin.PngInfo()
         info.add_text("vidgen:seed", str(seeds[flagged]))
         info.add_text("vidgen:safety_flagged", str(flagged))
+        info.add_text("vidgen:drawn", drawn)  # the drawing size, before fitting to the video
         buffer = io.BytesIO()
         image.save(buffer, format="PNG", pnginfo=info, compress_level=6)
         return buffer.getvalue()
@@ -277,36 +215,43 @@ class SdxlBackend:
         return fit_lanczos(image.convert("RGB"), size)[0]
 
     def prompt(self, request: ImageRequest) -> str:
+        style = self.sampling(request).style
         if request.portrait_of:
             look = next(x for x in request.looks if x.name == request.portrait_of)
-            return portrait_prompt(look, self.options.style)
-        return scene_prompt(request, self.options.style)
+            return portrait_prompt(look, style, self._fits)
+        return scene_prompt(request, style, self._fits)
+
+    def _fits(self, prompt: str) -> bool:
+        """Whether both text encoders see all of ``prompt`` (their tokenizers' window)."""
+        return all(len(tokenizer(prompt, verbose=False).input_ids) <= tokenizer.model_max_length
+                   for tokenizer in (self.pipe.tokenizer, self.pipe.tokenizer_2)
+                   if tokenizer is not None)
 
     def _draw(self, requests: list[ImageRequest], seeds: list[int], progress: _Progress
               ) -> list[Image.Image]:
-        """One pipeline call (plus the refiner's) for requests of one size."""
+        """One pipeline call (plus the refiner's) for requests of one group (_group)."""
         import torch
 
-        options = self.options
-        width, height = self.drawing_size(requests[0])
+        sampling = self.sampling(requests[0])
+        width, height = sampling.width, sampling.height
         self._slice_vae(max(width, height) >= TILE_FROM)
         kwargs = dict(
             prompt=[self.prompt(r) for r in requests],
-            negative_prompt=[options.negative_prompt] * len(requests),
-            width=width, height=height, num_inference_steps=options.steps,
-            guidance_scale=options.guidance_scale,
+            negative_prompt=[self.sampling(r).negative_prompt for r in requests],
+            width=width, height=height, num_inference_steps=sampling.steps,
+            guidance_scale=sampling.guidance_scale,
             generator=[torch.Generator("cpu").manual_seed(s) for s in seeds],
             callback_on_step_end=progress.callback)
         with torch.inference_mode(), self._attention_context():
-            kwargs.update(self._ip_adapter_kwargs(requests))
+            kwargs.update(self._ip_adapter_kwargs(requests, sampling))
             if self.refiner is None:
                 return self.pipe(**kwargs).images
-            latents = self.pipe(**kwargs, denoising_end=options.refiner_start,
+            latents = self.pipe(**kwargs, denoising_end=sampling.refiner_start,
                                 output_type="latent").images
             for key in ("width", "height", "ip_adapter_image_embeds"):
                 kwargs.pop(key, None)
             return self.refiner(**kwargs, image=latents,
-                                denoising_start=options.refiner_start).images
+                                denoising_start=sampling.refiner_start).images
 
     def _slice_vae(self, on: bool) -> None:
         vae = self.pipe.vae
@@ -326,7 +271,7 @@ class SdxlBackend:
 
         return sdpa_kernel(SDPBackend.FLASH_ATTENTION)
 
-    def _ip_adapter_kwargs(self, requests: list[ImageRequest]) -> dict:
+    def _ip_adapter_kwargs(self, requests: list[ImageRequest], sampling: Sampling) -> dict:
         """The image embedding of the batch's portrait strip (one cast per call, see _group);
         a scene without characters gets a zero embedding at scale 0 (a loaded IP-Adapter
         always wants one)."""
@@ -335,7 +280,7 @@ class SdxlBackend:
         if not self.ip_adapter:
             return {}
         strip = _reference_strip(_portraits(requests[0]))
-        self.pipe.set_ip_adapter_scale(self.options.ip_adapter_scale if strip else 0.0)
+        self.pipe.set_ip_adapter_scale(sampling.ip_adapter_scale if strip else 0.0)
         device = self.pipe._execution_device
         if strip is None:
             dim = self.pipe.image_encoder.config.projection_dim
@@ -343,7 +288,7 @@ class SdxlBackend:
         else:
             positive = self.pipe.encode_image(strip, device, 1, False)[0]
         positive = positive[None]  # (1 reference, 1 image, dim): diffusers repeats it per prompt
-        if self.options.guidance_scale > 1:
+        if sampling.guidance_scale > 1:
             positive = torch.cat([torch.zeros_like(positive), positive])
         return {"ip_adapter_image_embeds": [positive]}
 
@@ -380,12 +325,14 @@ def _reference_strip(portraits: list[bytes]) -> Image.Image | None:
 class _Progress:
     """Steps done out of steps expected, across every pipeline call of one generate()."""
 
-    def __init__(self, on_step: OnStep | None, steps_per_call: int):
-        self.on_step, self.per_call = on_step, steps_per_call
+    def __init__(self, on_step: OnStep | None):
+        self.on_step = on_step
         self.done = self.total = 0
 
-    def expect(self, calls: int) -> None:
-        self.total += calls * self.per_call
+    def expect(self, calls: int, steps: int) -> None:
+        """``calls`` more pipeline calls of ``steps`` each (with a refiner, base and refiner
+        share them)."""
+        self.total += calls * steps
 
     def callback(self, pipe, step: int, timestep, tensors: dict) -> dict:
         self.done += 1

@@ -90,12 +90,13 @@ def sampling(name: str, steps: int | None, guidance: float | None) -> tuple[int 
     return (steps or path.steps, path.guidance_scale if guidance is None else guidance)
 
 
-def check_fast_path(name: str, steps: int, scheduler: str, refiner: str | None) -> None:
-    """Settings that cannot go with a fast path are refused before anything loads."""
+def check_fast_path(name: str, steps: int | None, scheduler: str, refiner: str | None) -> None:
+    """Settings that cannot go with a fast path are refused before anything loads (the steps,
+    which travel with each request, when a job is planned: ``steps`` None skips them)."""
     path = fast_path(name)
     if path is None:
         return
-    if not MIN_STEPS <= steps <= MAX_STEPS:
+    if steps is not None and not MIN_STEPS <= steps <= MAX_STEPS:
         raise SettingsError(
             f"image_fast_path={name} draws in {MIN_STEPS}-{MAX_STEPS} steps (its LoRA is "
             f"distilled for {path.steps}), not {steps}: give --steps {MIN_STEPS} to "
@@ -118,7 +119,7 @@ def apply_fast_path(pipe, options: SdxlOptions, diffusers) -> FastPath | None:
     path = fast_path(options.fast_path)
     if path is None:
         return None
-    check_fast_path(options.fast_path, options.steps, options.scheduler, options.refiner)
+    check_fast_path(options.fast_path, None, options.scheduler, options.refiner)
     if importlib.util.find_spec("peft") is None:
         raise DependencyError("the fast picture path loads its LoRA through peft, which is "
                               "missing: pip install 'vidgen-ray[models]' (or peft), or "

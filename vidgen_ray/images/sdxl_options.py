@@ -1,33 +1,24 @@
-"""SDXL options (pure): what the backend reads from the settings, which device and precision
-it runs with, and the GPU-only options it refuses on a CPU before loading anything."""
+"""SDXL options (pure): what a worker loads, read from the settings' LOAD_FIELDS
+(config/backends/sdxl.py), which device and precision it runs with, and the GPU-only options
+it refuses on a CPU before loading anything. What each picture asks (size, steps, style...)
+is not here: it travels with the request (images/sdxl_sampling.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vidgen_ray.errors import SettingsError
-from vidgen_ray.images.prompts import check_style, generation_size
-from vidgen_ray.images.sdxl_fast import check_fast_path, sampling
 
 if TYPE_CHECKING:
     from vidgen_ray.config import RenderSettings
-
-QUALITY_STEPS, FAST_STEPS = 50, 30
 
 
 @dataclass(frozen=True)
 class SdxlOptions:
     model: str = "stabilityai/stable-diffusion-xl-base-1.0"
-    size: tuple[int, int] = (1344, 768)  # drawing size; pictures are then scaled to the video
-    guidance_scale: float = 7.5
-    steps: int = QUALITY_STEPS
     scheduler: str = "default"
-    negative_prompt: str = ""
-    style: str = "cinematic"
     safety_checker: bool = True
     safety_checker_model: str = "CompVis/stable-diffusion-safety-checker"
     half_precision: bool | None = None  # None: yes on CUDA
@@ -36,53 +27,27 @@ class SdxlOptions:
     attention: str = "sdpa"
     compile: bool = False
     refiner: str | None = None
-    refiner_start: float = 0.8
     ip_adapter: str | None = None
-    ip_adapter_scale: float = 0.6
     upscaler: str = "lanczos"
     offline: bool = False
     batch_size: int = 4
+    fast_path: str = "off"  # a few-step LoRA fused at load (images/sdxl_fast.py)
+    fast_lora: str | None = None
     fast_path: str = "off"  # lightning, lcm, hyper: a few-step LoRA (images/sdxl_fast.py)
     fast_lora: str | None = None  # its id or folder; None: the path's own repository
 
     @classmethod
     def from_settings(cls, settings: RenderSettings) -> SdxlOptions:
-        # The fast path draws with its own steps and guidance unless the settings give them.
-        given = settings.model_fields_set
-        steps, guidance = sampling(
-            settings.image_fast_path, settings.image_inference_steps,
-            settings.image_guidance_scale if "image_guidance_scale" in given else None)
-        steps = steps or (FAST_STEPS if settings.image_preset == "fast" else QUALITY_STEPS)
-        check_style(settings.image_style)
-        check_fast_path(settings.image_fast_path, steps, settings.image_scheduler,
-                        settings.sdxl_refiner)
         return cls(
-            model=settings.sdxl_model,
-            size=generation_size(settings.image_resolution, settings.size),
-            guidance_scale=settings.image_guidance_scale if guidance is None else guidance,
-            steps=steps, scheduler=settings.image_scheduler,
-            negative_prompt=settings.image_negative_prompt,
-            style=settings.image_style, safety_checker=settings.image_safety_checker,
+            model=settings.sdxl_model, scheduler=settings.image_scheduler,
+            safety_checker=settings.image_safety_checker,
             safety_checker_model=settings.safety_checker_model,
             half_precision=settings.half_precision, half_dtype=settings.image_half_dtype,
             cpu_offload=settings.cpu_offload, attention=settings.attention,
             compile=settings.compile, refiner=settings.sdxl_refiner,
-            refiner_start=settings.refiner_start, ip_adapter=settings.ip_adapter,
-            ip_adapter_scale=settings.ip_adapter_scale, upscaler=settings.upscaler,
+            ip_adapter=settings.ip_adapter, upscaler=settings.upscaler,
             offline=settings.offline, batch_size=settings.image_batch_size,
             fast_path=settings.image_fast_path, fast_lora=settings.image_fast_lora)
-
-    def output_digest(self) -> str:
-        """A short hash of every option that changes the pixels (not where or how fast they
-        are made): part of the backend version, hence of every picture's content key."""
-        shaping = {k: v for k, v in asdict(self).items()
-                   if k not in ("cpu_offload", "compile", "offline", "batch_size",
-                                "safety_checker_model", "attention")}
-        if self.fast_path == "off":  # pictures drawn without it keep their keys
-            shaping.pop("fast_path")
-            shaping.pop("fast_lora")
-        text = json.dumps(shaping, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, VidgenError, client_message
-from vidgen_ray.images import card_text, portraits, wants_portraits
-from vidgen_ray.images.base import CharacterLook, ImageRequest
+from vidgen_ray.images import card_text, key_version, picture_sampling, portraits, wants_portraits
+from vidgen_ray.images.base import CharacterLook, ImageRequest, Sampling
 from vidgen_ray.pipeline import media
 from vidgen_ray.pipeline.executor import Executor
 from vidgen_ray.storage import LocalStore, content_key
@@ -30,6 +30,7 @@ class PicturePlan:
     looks: dict[str, CharacterLook]
     side: int  # a portrait's side in pixels
     own: dict[int, Media]  # scene -> the user's own picture or clip
+    portrait_sampling: Sampling | None = None  # how portraits are drawn (SDXL)
 
     @property
     def image_keys(self) -> list[str]:
@@ -39,7 +40,10 @@ class PicturePlan:
 
 def plan_pictures(storyboard: Storyboard, settings: RenderSettings,
                   version: str) -> PicturePlan:
-    """Every picture's request and key (keys first: chunks streaming early look them up)."""
+    """Every picture's request and key (keys first: chunks streaming early look them up).
+    ``version``: the image workers' (what they loaded); keys name it with the job's drawing
+    options (images.key_version)."""
+    version = key_version(settings, version)
     shapes = list(dict.fromkeys(settings.picture_sizes.values()))
     looks = portraits.character_looks(storyboard) if wants_portraits(settings) else {}
     side = portraits.portrait_side(settings.image_resolution)
@@ -58,7 +62,8 @@ def plan_pictures(storyboard: Storyboard, settings: RenderSettings,
         for shape in range(len(shapes)):
             keys[shape * count + i] = key
     shape_keys = {shape: keys[k * count:(k + 1) * count] for k, shape in enumerate(shapes)}
-    return PicturePlan(requests, keys, shape_keys, portrait_keys, looks, side, own)
+    return PicturePlan(requests, keys, shape_keys, portrait_keys, looks, side, own,
+                       picture_sampling(settings, side, side, portrait=True))
 
 
 def _request(storyboard: Storyboard, settings: RenderSettings, i: int,
@@ -71,7 +76,7 @@ def _request(storyboard: Storyboard, settings: RenderSettings, i: int,
                         looks=tuple(looks[n] for n in scene.characters if n in looks),
                         language=storyboard.language, caption=card_text.card_words(
                             scene.description, [line.text for line in scene.lines],
-                            narration))
+                            narration), sampling=picture_sampling(settings, width, height))
 
 
 def own_media(scene: int, read, *args):
@@ -98,7 +103,8 @@ async def make_portraits(plan: PicturePlan, executor: Executor, store: LocalStor
     its content key, so later scenes and later jobs reuse it."""
     keys = plan.portrait_keys
     missing = [name for name in plan.looks if not store.has(keys[name])]
-    requests = [portraits.portrait_request(plan.looks[name], plan.side) for name in missing]
+    requests = [portraits.portrait_request(plan.looks[name], plan.side, plan.portrait_sampling)
+                for name in missing]
     async for n, png in executor.map("image", requests):
         store.put(keys[missing[n]], png)
     return {name: store.get(keys[name]) for name in plan.looks}

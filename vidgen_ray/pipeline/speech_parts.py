@@ -11,7 +11,7 @@ from pathlib import Path
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, SettingsError
-from vidgen_ray.speech import create_speech_backend
+from vidgen_ray.speech import create_speech_backend, key_version, line_temperature
 from vidgen_ray.speech.base import Speech, SpeechRequest
 from vidgen_ray.speech.voice_casting import apply_cast, write_cast
 from vidgen_ray.storage import LocalStore, content_key
@@ -39,11 +39,14 @@ def cast_voices(storyboard: Storyboard, settings: RenderSettings, out_dir: Path
 
 def speech_parts(storyboard: Storyboard, settings: RenderSettings, voices: dict[str, str],
                  version: str) -> tuple[list[SpeechRequest], list[str]]:
-    """Every line's request and content key, in script order."""
+    """Every line's request and content key, in script order. ``version``: the speech
+    workers' (what they loaded); keys name it with the job's temperature (key_version)."""
+    temperature = line_temperature(settings)
     requests = [SpeechRequest(text=line.text, voice=voices[line.speaker],
                               language=line.language or storyboard.language,
-                              speed=settings.tts_speed)
+                              speed=settings.tts_speed, temperature=temperature)
                 for scene in storyboard.scenes for line in scene.lines]
+    version = key_version(settings, version)
     keys = [content_key("speech", backend=settings.tts_model, version=version, request=r)
             for r in requests]
     return requests, keys

@@ -2,7 +2,7 @@
 
 * Operator-only settings: the models a farm loads, how it loads them and the server folders
   it reads. Each distinct value of a model setting starts a resident pool of workers
-  (config.backend_fields) that is never stopped, so a key varying one value would fill the
+  (config.load_fields) that is never stopped, so a key varying one value would fill the
   GPUs; a folder or a voice-prompt path reads files on the server. Only admin keys
   (``name:key:admin``) set them per job; for everyone else they are the service's.
 * A priority cap for non-admin keys.

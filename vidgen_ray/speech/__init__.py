@@ -47,3 +47,19 @@ def create_speech_backend(name: str, settings: RenderSettings | None = None) -> 
         f"unknown speech backend {name!r}: choose one of {', '.join(SPEECH_BACKENDS)}",
         field="tts_model",
     )
+
+
+def key_version(settings: RenderSettings, version: str) -> str:
+    """The version a line's content key names: the workers' (what they loaded), plus for
+    Bark the job's temperature, which travels with each line."""
+    if settings.tts_model != "bark":
+        return version
+    from vidgen_ray.speech.bark import key_version as bark_key_version
+
+    return bark_key_version(version, settings.tts_temperature)
+
+
+def line_temperature(settings: RenderSettings) -> float | None:
+    """The temperature each line is spoken at: Bark's setting; None for the backends that do
+    not sample."""
+    return settings.tts_temperature if settings.tts_model == "bark" else None

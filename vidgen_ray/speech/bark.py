@@ -18,6 +18,7 @@ from typing import Literal
 
 import numpy as np
 
+from vidgen_ray.config.environment import hub_offline
 from vidgen_ray.errors import DependencyError, RenderError, SettingsError
 from vidgen_ray.programs import run_tool
 from vidgen_ray.speech.bark_text import (
@@ -33,6 +34,7 @@ from vidgen_ray.storyboard import Storyboard, stable_seed
 DEFAULT_VOICE = "v2/en_speaker_6"
 MODELS = ("suno/bark", "suno/bark-small")
 OUTPUT_RATE = 48_000  # the mix's rate
+DEFAULT_TEMPERATURE = 0.7  # for a line that asks none (settings.tts_temperature's default)
 MAX_BATCH = 16  # pieces per generate call; batch 16 is where Bark's throughput levels off
 # A piece shorter than ~7 codec frames crashes Encodec's decoder; 10 semantic tokens (0.2 s)
 # keeps every piece above it.
@@ -42,11 +44,11 @@ _ATTENTION = {"sdpa": None, "eager": "eager", "flash": "flash_attention_2"}
 
 @dataclass(frozen=True)
 class BarkOptions:
-    """What the backend is built with (config/backends/bark.py declares the settings)."""
+    """What the backend loads (config/backends/bark.py LOAD_FIELDS); the temperature comes
+    with each line (SpeechRequest.temperature)."""
 
     model: str = "suno/bark"
     decoding: Literal["fast", "transformers"] = "fast"
-    temperature: float = 0.7
     half_precision: bool | None = None  # None: on CUDA
     cpu_offload: bool = False
     attention: Literal["sdpa", "eager", "flash"] = "sdpa"
@@ -58,7 +60,6 @@ class BarkOptions:
     @classmethod
     def from_settings(cls, settings) -> BarkOptions:
         return cls(model=settings.bark_model, decoding=settings.bark_decoding,
-                   temperature=settings.tts_temperature,
                    half_precision=settings.half_precision, cpu_offload=settings.cpu_offload,
                    attention=settings.attention, compile=settings.compile,
                    offline=settings.offline)
@@ -162,11 +163,12 @@ class BarkBackend:
     # ---- model -----------------------------------------------------------------------
 
     def version(self) -> str:
+        """What this worker loaded; a line's key adds its temperature (key_version)."""
         import transformers
 
         o = self.options
         return (f"bark {o.model} (transformers {transformers.__version__}, "
-                f"{self._dtype_name()}, temperature {o.temperature}, "
+                f"{self._dtype_name()}, "
                 f"{'fast' if self._fast_decoding() else 'transformers'} decoding)")
 
     def _fast_decoding(self) -> bool:
@@ -187,8 +189,9 @@ class BarkBackend:
             from transformers import BarkProcessor
 
             try:
-                self._processor = BarkProcessor.from_pretrained(
-                    self.options.model, local_files_only=self.options.offline)
+                with hub_offline(self.options.offline):
+                    self._processor = BarkProcessor.from_pretrained(
+                        self.options.model, local_files_only=self.options.offline)
             except OSError as exc:
                 raise SettingsError(self._missing(exc), field="bark_model") from None
         return self._processor
@@ -235,7 +238,8 @@ class BarkBackend:
         if _ATTENTION[o.attention]:
             kwargs["attn_implementation"] = _ATTENTION[o.attention]
         try:
-            model = BarkModel.from_pretrained(o.model, **kwargs)
+            with hub_offline(o.offline):
+                model = BarkModel.from_pretrained(o.model, **kwargs)
         except OSError as exc:
             raise SettingsError(self._missing(exc), field="bark_model") from None
         model.eval()
@@ -255,13 +259,15 @@ class BarkBackend:
 
         # A line in another language speaks with the same speaker number in that language.
         voices = [bark_voice_for_language(r.voice, r.language, self.voices()) for r in requests]
+        temperatures = [r.temperature or DEFAULT_TEMPERATURE for r in requests]
         pieces = [split_text(r.text, MAX_PIECE_SECONDS) for r in requests]
         flat = [(i, j, text) for i, parts in enumerate(pieces) for j, text in enumerate(parts)]
         audio: dict[tuple[int, int], np.ndarray] = {}
-        for voice, group in _by_voice(flat, voices):
+        for (voice, temperature), group in by_call(flat, voices, temperatures):
             for start in range(0, len(group), self.options.max_batch):
                 batch = group[start:start + self.options.max_batch]
-                outputs = self.generate([text for _, _, text in batch], voice)
+                outputs = self.generate([text for _, _, text in batch], voice,
+                                        temperature=temperature)
                 for (i, j, _), samples in zip(batch, outputs, strict=True):
                     audio[(i, j)] = samples
         rate = self.sample_rate()
@@ -277,10 +283,11 @@ class BarkBackend:
     def sample_rate(self) -> int:
         return int(self.model().generation_config.sample_rate)
 
-    def generate(self, texts: list[str], voice: str, exact_tokens: int | None = None
-                 ) -> list[np.ndarray]:
-        """One batched Bark call with one voice: float samples per text, each trimmed to
-        its own length. Seeded by the texts and voice, so the same batch sounds the same.
+    def generate(self, texts: list[str], voice: str, exact_tokens: int | None = None,
+                 temperature: float = DEFAULT_TEMPERATURE) -> list[np.ndarray]:
+        """One batched Bark call with one voice and temperature: float samples per text, each
+        trimmed to its own length. Seeded by the texts and voice, so the same batch sounds
+        the same.
         ``exact_tokens`` fixes every line at that many semantic tokens (benchmarks: random
         weights never end a line by themselves)."""
         import torch
@@ -289,7 +296,6 @@ class BarkBackend:
         inputs = self.processor()(texts, voice_preset=self.prompt(voice))
         inputs = inputs.to(model.device)
         low, high = (exact_tokens, exact_tokens) if exact_tokens else (MIN_SEMANTIC_TOKENS, None)
-        temperature = self.options.temperature
         torch.manual_seed(stable_seed("bark", voice, *texts))
         with torch.inference_mode():
             if self._fast_decoding():
@@ -308,12 +314,22 @@ class BarkBackend:
         return [waves[k, :int(lengths[k])] for k in range(len(texts))]
 
 
-def _by_voice(flat: list[tuple[int, int, str]], voices: list[str]):
-    """Pieces grouped by their line's voice, voices in order of first use."""
-    groups: dict[str, list[tuple[int, int, str]]] = {}
+def by_call(flat: list[tuple[int, int, str]], voices: list[str], temperatures: list[float]):
+    """Pieces (line, piece, text) grouped by what one generate call shares: their line's
+    voice (one voice prompt per batch) and temperature; groups in order of first use."""
+    groups: dict[tuple[str, float], list[tuple[int, int, str]]] = {}
     for item in flat:
-        groups.setdefault(voices[item[0]], []).append(item)
+        groups.setdefault((voices[item[0]], temperatures[item[0]]), []).append(item)
     return groups.items()
+
+
+def key_version(version: str, temperature: float) -> str:
+    """The version a line's content key names: the worker's (what it loaded) with the line's
+    temperature in it, the same text as when each temperature had its own worker
+    ("bark MODEL (transformers V, DTYPE, temperature T, fast decoding)"), so lines stored
+    then are found again."""
+    head, _, decoding = version.rpartition(", ")
+    return f"{head}, temperature {temperature}, {decoding}"
 
 
 def finish(samples: np.ndarray, rate: int, speed: float) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import wave
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -18,6 +18,11 @@ class SpeechRequest:
     voice: str
     language: str
     speed: float = 1.0
+    # Sampling temperature, for backends that sample (Bark); None: the backend's default.
+    # It travels with the line so one resident model serves every job's temperature. Left
+    # out of the repr, which content keys hash: it enters them through the version
+    # (speech.key_version), as it did when each temperature had its own worker.
+    temperature: float | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

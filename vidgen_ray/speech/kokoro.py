@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vidgen_ray.config.environment import hub_offline
 from vidgen_ray.errors import DependencyError, RenderError, SettingsError
 from vidgen_ray.speech import kokoro_text as text
 from vidgen_ray.speech.bark import OUTPUT_RATE, finish
@@ -79,8 +80,9 @@ def model_folder(model: str, offline: bool) -> Path:
     from huggingface_hub import snapshot_download
 
     try:
-        return Path(snapshot_download(model, allow_patterns=list(FILES),
-                                      local_files_only=True))
+        with hub_offline(offline):
+            return Path(snapshot_download(model, allow_patterns=list(FILES),
+                                          local_files_only=True))
     except Exception as exc:  # noqa: BLE001 - the hub's errors vary by version
         if offline:
             raise SettingsError(

@@ -13,7 +13,10 @@ class BarkSettings(ModelLoading):
     """Bark weights, decoding and sampling (--voice bark)."""
 
     BACKEND: ClassVar[str] = "bark"
-    POOL_FIELDS: ClassVar[tuple[str, ...]] = ()
+    # What a worker loads; the temperature travels with each line (SpeechRequest).
+    LOAD_FIELDS: ClassVar[tuple[str, ...]] = (
+        "bark_model", "bark_decoding", "half_precision", "cpu_offload", "attention", "compile",
+        "offline")
 
     tts_temperature: float = Field(
         0.7, ge=0.05, le=1.5, description="Bark sampling temperature: lower is steadier.")

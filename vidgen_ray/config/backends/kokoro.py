@@ -13,7 +13,7 @@ class KokoroSettings(OfflineOption):
     """Kokoro weights (--voice kokoro)."""
 
     BACKEND: ClassVar[str] = "kokoro"
-    POOL_FIELDS: ClassVar[tuple[str, ...]] = ()
+    LOAD_FIELDS: ClassVar[tuple[str, ...]] = ("kokoro_model", "offline")
 
     kokoro_model: str = Field(
         "hexgrad/Kokoro-82M", min_length=1,

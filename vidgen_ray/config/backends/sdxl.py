@@ -1,4 +1,5 @@
-"""SDXL's options (--images sdxl; images/sdxl_options.py turns them into what it loads)."""
+"""SDXL's options (--images sdxl): images/sdxl_options.py turns the LOAD_FIELDS into what a
+worker loads, images/sdxl_sampling.py the others into each request's Sampling."""
 
 from __future__ import annotations
 
@@ -25,8 +26,15 @@ class SdxlSettings(ModelLoading):
     """SDXL weights, sampling, safety checker, refiner, IP-Adapter and upscaler."""
 
     BACKEND: ClassVar[str] = "sdxl"
-    # A worker draws this many pictures per call: its pipeline is built for the batch.
-    POOL_FIELDS: ClassVar[tuple[str, ...]] = ("image_batch_size",)
+    # What a worker loads: weights, precision, the pipeline's components (the scheduler is
+    # one), adapters, checker, upscaler, how it runs, and the batch it is sized for. The
+    # drawing size, steps, guidance, style, negative prompt, refiner start and IP-Adapter
+    # scale travel with each request (images.base.Sampling): one worker serves them all.
+    LOAD_FIELDS: ClassVar[tuple[str, ...]] = (
+        "sdxl_model", "image_scheduler", "image_safety_checker", "safety_checker_model",
+        "image_half_dtype", "sdxl_refiner", "ip_adapter", "upscaler", "half_precision",
+        "cpu_offload", "attention", "compile", "offline", "image_batch_size", "image_fast_path",
+        "image_fast_lora")
 
     sdxl_model: str = Field("stabilityai/stable-diffusion-xl-base-1.0",
                             description="SDXL model id (Hugging Face cache) or local folder.")

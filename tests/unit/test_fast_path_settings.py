@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from vidgen_ray.config import RenderSettings, backend_fields, load_settings
+from vidgen_ray.config import RenderSettings, load_fields, load_settings
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.images.sdxl_fast import FAST_PATHS, fast_path, sampling
 from vidgen_ray.images.sdxl_options import SdxlOptions
+from vidgen_ray.images.sdxl_sampling import job_digest, sampling_for
 from vidgen_ray.models.registry import missing_files, models_for, pick, select_files
 
 LIGHTNING_REPO = [  # ByteDance/SDXL-Lightning: checkpoints of 5-7 GB next to the LoRAs
@@ -27,15 +28,22 @@ HYPER_REPO = ["Hyper-SDXL-1step-Unet.safetensors", "Hyper-SDXL-1step-lora.safete
 LCM_REPO = ["README.md", "pytorch_lora_weights.safetensors", ".gitattributes"]
 
 
-def options(**settings) -> SdxlOptions:
-    return SdxlOptions.from_settings(load_settings(**settings))
+def options(**settings):
+    """How a 16:9 picture of a job with these settings is drawn (the request's sampling)."""
+    return sampling_for(load_settings(**settings), 1280, 720)
+
+
+def digest(**settings) -> str:
+    return job_digest(load_settings(**settings))
 
 
 @pytest.mark.parametrize(("name", "guidance"), [("lightning", 0.0), ("lcm", 1.0),
                                                 ("hyper", 0.0)])
 def test_each_path_draws_in_four_steps_with_its_cards_guidance_unless_given(name, guidance):
     chosen = options(image_fast_path=name)
-    assert (chosen.steps, chosen.guidance_scale, chosen.fast_path) == (4, guidance, name)
+    assert (chosen.steps, chosen.guidance_scale) == (4, guidance)
+    loaded = SdxlOptions.from_settings(load_settings(image_fast_path=name))
+    assert loaded.fast_path == name
     given = options(image_fast_path=name, image_inference_steps=8, image_guidance_scale=1.5)
     assert (given.steps, given.guidance_scale) == (8, 1.5)
     assert options(image_fast_path=name, image_preset="fast").steps == 4  # not 30
@@ -45,7 +53,8 @@ def test_each_path_draws_in_four_steps_with_its_cards_guidance_unless_given(name
 def test_off_changes_nothing():
     assert sampling("off", None, None) == (None, None) and fast_path("off") is None
     plain = options()
-    assert (plain.steps, plain.guidance_scale, plain.fast_path) == (50, 7.5, "off")
+    assert (plain.steps, plain.guidance_scale) == (50, 7.5)
+    assert SdxlOptions.from_settings(load_settings()).fast_path == "off"
     assert options(image_fast_lora="/nowhere").steps == 50  # read only with a path
 
 
@@ -65,19 +74,19 @@ def test_settings_that_cannot_go_with_it_are_refused_naming_the_fix():
 def test_it_is_the_farms_choice_a_load_field_and_in_the_pictures_keys():
     fields = RenderSettings.model_fields
     for name in ("image_fast_path", "image_fast_lora"):
-        assert name in backend_fields("sdxl")  # what a worker loads: part of the pool key
+        assert name in load_fields("sdxl")  # what a worker loads: part of the pool key
         scope = next(m for m in fields[name].metadata if hasattr(m, "owner"))
         assert (scope.owner, scope.recorded) == ("farm", True)
-    digests = {options(image_fast_path=n).output_digest() for n in ("off", *FAST_PATHS)}
+    digests = {digest(image_fast_path=n) for n in ("off", *FAST_PATHS)}
     assert len(digests) == 4
     same_sampling = dict(image_inference_steps=4, image_guidance_scale=0.0)
-    assert (options(**same_sampling).output_digest()
-            != options(image_fast_path="lightning", **same_sampling).output_digest())
-    assert (options(image_fast_path="lcm").output_digest()
-            != options(image_fast_path="lcm", image_fast_lora="me/lcm").output_digest())
+    assert (digest(**same_sampling)
+            != digest(image_fast_path="lightning", **same_sampling))
+    assert (digest(image_fast_path="lcm")
+            != digest(image_fast_path="lcm", image_fast_lora="me/lcm"))
     # Without the fast path the digest is the one pictures were stored under before it
     # (computed before the fast path existed).
-    assert options().output_digest() == "80fb29d632d7"
+    assert digest() == "80fb29d632d7"
 
 
 @pytest.mark.parametrize(("name", "repo", "listing", "wanted"), [
