@@ -38,7 +38,7 @@ def test_free_shares_and_a_job_gets_one_worker_of_each_pool_first():
     free = free_shares(TWO, [hold("a", 0.55, ["n:0"])])
     assert free == pytest.approx({"n:0": 0.45, "n:1": 1.0})
     counts, placed = fit(free, [Ask(0.55, 2), Ask(0.28, 3)])
-    assert counts == [1, 3] and placed[0] == ["n:1"]
+    assert counts == [1, 2] and placed == [["n:1"], ["n:0", "n:1"]]
     assert fit({"n:0": 0.5}, [Ask(0.55, 1), Ask(0.1, 1)]) is None
 
 
