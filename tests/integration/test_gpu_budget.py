@@ -14,6 +14,7 @@ import ray
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import SettingsError
+from vidgen_ray.farm.actors.pool import WorkerPool
 from vidgen_ray.farm.placement import gpu_fraction
 from vidgen_ray.farm.pools import SharedPools
 from vidgen_ray.farm.scheduler import Farm
@@ -134,3 +135,16 @@ def test_a_job_that_cannot_fit_is_refused_at_submit(one_gpu, tmp_path):
             await farm.shutdown()
 
     asyncio.run(scenario())
+
+
+def test_a_kokoro_worker_holds_no_gpu_and_sees_no_card(one_gpu):
+    async def scenario():
+        pool = WorkerPool("speech", RenderSettings(tts_model="kokoro"),
+                          factory=FACTORIES["speech"])
+        async with pool:
+            return pool.options, pool.ready_info
+
+    options, ready = asyncio.run(scenario())
+    assert "num_gpus" not in options and options["num_cpus"] == 1
+    assert [(r["gpu_ids"], r["cuda_visible_devices"]) for r in ready] == [([], "")] * len(ready)
+    assert gpu_free() == 1.0
