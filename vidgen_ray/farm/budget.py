@@ -56,15 +56,17 @@ def cards_of(nodes: list[dict], settings: RenderSettings) -> list[Card]:
     return cards
 
 
+def takes_gpu(settings: RenderSettings) -> bool:
+    """Whether a job with these settings runs a model on a GPU (where the cluster has one)."""
+    return any(gpu_model(kind, settings) is not None for kind in ("image", "speech"))
+
+
 def never_fits(cards: list[Card], settings: RenderSettings) -> str | None:
     """Why a job with these settings can never run on these cards, even with every other
     pool retired; None when it can (or takes no GPU)."""
-    image, speech = gpu_model("image", settings), gpu_model("speech", settings)
-    if image is None and speech is None:
-        return None
-    if not cards:
-        return None  # no GPU: model workers run on CPUs
-    return pack(cards, image, speech).problem
+    if not takes_gpu(settings) or not cards:
+        return None  # nothing on a GPU, or no GPU: model workers run on CPUs
+    return pack(cards, gpu_model("image", settings), gpu_model("speech", settings)).problem
 
 
 def free_shares(cards: list[Card], holds: list[Hold]) -> dict[str, float]:

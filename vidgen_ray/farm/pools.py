@@ -41,7 +41,7 @@ class SharedPools:
     def check_fits(self, settings: RenderSettings) -> None:
         """Refuse, at submit, a job whose model workers fit on no card of the cluster even
         with every other pool retired: it would wait for room that never comes."""
-        if ray.is_initialized():
+        if ray.is_initialized() and budget.takes_gpu(settings):
             problem = budget.never_fits(budget.cards_of(ray.nodes(), settings), settings)
             if problem:
                 raise SettingsError(f"this job cannot run on this cluster: {problem}",
