@@ -21,10 +21,11 @@ pytestmark = [pytest.mark.cluster, pytest.mark.ffmpeg, pytest.mark.slow]
 
 BOARD = Storyboard(scenes=[Scene(title=f"Scene {i}", lines=[Line(text=f"Line {i}.")])
                            for i in range(6)])
-# One picture worker (8 of 16 GB: 0.5 GPU) and one speech worker (0.25 GPU): both fit on
-# either GPU node, so a lost node's worker has somewhere to go.
+# One picture worker of a model backend (faked; 8 of 16 GB: 0.5 GPU), so it fits on either
+# GPU node and a lost node's worker has somewhere to go; espeak's worker takes no GPU.
 SETTINGS = RenderSettings(fps=12, chunk_seconds=2.0, image_batch_size=1, image_workers=1,
-                          speech_workers=1, gpu_memory_gb=16)
+                          speech_workers=1, gpu_memory_gb=16, image_model="sdxl",
+                          image_gpu_gb=8)
 
 
 @pytest.fixture(scope="module")
@@ -75,9 +76,11 @@ def test_workers_on_gpu_nodes_ffmpeg_on_the_cpu_node_and_a_lost_node(cluster, tm
     cluster_, nodes = cluster
     gpu_ids = {nodes["gpu-a"].node_id, nodes["gpu-b"].node_id}
     calm, placement = asyncio.run(_render(tmp_path / "calm"))
-    workers = [info for infos in placement.values() for info in infos]
-    assert len(workers) == 2 and {w["node_id"] for w in workers} <= gpu_ids
-    assert all(w["gpu_ids"] for w in workers)  # each sees the GPU Ray assigned it
+    image = next(infos for label, infos in placement.items() if label.startswith("image"))
+    speech = next(infos for label, infos in placement.items() if label.startswith("speech"))
+    assert len(image) == 1 and image[0]["node_id"] in gpu_ids
+    assert image[0]["gpu_ids"]  # it sees the GPU Ray assigned it
+    assert len(speech) == 1 and speech[0]["gpu_ids"] == []  # espeak takes no GPU
     assert set(calm.placement["chunk"]) == {nodes["cpu"].node_id}
     assert set(calm.placement["mix"]) == {nodes["cpu"].node_id}
 

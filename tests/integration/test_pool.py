@@ -23,6 +23,7 @@ pytestmark = pytest.mark.ray
 
 LATENCY = 0.05
 SETTINGS = RenderSettings(max_in_flight=2, image_batch_size=4, gpu_memory_gb=16, image_gpu_gb=8)
+SDXL = SETTINGS.model_copy(update={"image_model": "sdxl"})  # GPU shares; never loaded here
 CPU_ONLY = {"CPU": 4.0}  # places fake workers on one logical CPU each, GPUs left free
 
 
@@ -78,7 +79,9 @@ async def logged_calls(pool: WorkerPool) -> list[dict]:
 
 def test_fractional_gpu_workers_pack_two_per_logical_gpu(ray_gpus):
     async def scenario():
-        async with WorkerPool("image", SETTINGS, size=4) as pool:  # real cards backend
+        # A model backend's pool (8 GB of 16 each), drawing with the real cards backend.
+        cards = functools.partial(create_image_backend, "cards")
+        async with WorkerPool("image", SDXL, size=4, factory=cards) as pool:
             assert pool.options["num_gpus"] == 0.5
             pngs = await pool.call(scenes(2, width=128, height=72))
             return pool.ready_info, pngs
@@ -102,7 +105,7 @@ def test_espeak_speaks_inside_a_speech_worker(ray_gpus):
 
     ready, wavs = run(scenario())
     assert ready[0]["backend"].startswith("espeak-ng")
-    assert ready[0]["gpu_ids"] in (["0"], ["1"])  # 4 GB of 16: a quarter of one card
+    assert ready[0]["gpu_ids"] == []  # an embedded backend takes no GPU on a GPU cluster
     speeches = [Speech.from_wav(wav) for wav in wavs]
     assert all(0.5 < s.duration < 5 for s in speeches)
 
@@ -224,8 +227,9 @@ def test_a_worker_that_cannot_start_names_its_error(ray_gpus):
 
 
 def test_a_pool_no_node_can_host_says_what_it_asked_for(ray_gpus):
-    whole_cards = RenderSettings(gpu_memory_gb=16, image_gpu_gb=16)
-    pool = WorkerPool("image", whole_cards, size=3, ready_timeout_s=2)
+    whole_cards = SDXL.model_copy(update={"image_gpu_gb": 16})
+    pool = WorkerPool("image", whole_cards, size=3, ready_timeout_s=2,
+                      factory=functools.partial(SlowImageBackend, latency_s=LATENCY))
     with pytest.raises(RenderError, match=r"3 image worker\(s\) asking for 1 GPU.*"
                                           r"VIDGEN_IMAGE_WORKERS"):
         run(pool.start())
@@ -233,8 +237,8 @@ def test_a_pool_no_node_can_host_says_what_it_asked_for(ray_gpus):
 
 
 def test_pool_sizes_itself_from_the_cluster(ray_gpus):
-    pool = WorkerPool("speech", RenderSettings(gpu_memory_gb=16, speech_gpu_gb=4),
-                      cluster={"GPU": 2.0})
+    pool = WorkerPool("speech", RenderSettings(gpu_memory_gb=16, speech_gpu_gb=4,
+                                               tts_model="bark"), cluster={"GPU": 2.0})
     assert pool.size == 2 and pool.options["num_gpus"] == 0.25  # 1/3 of 2 cards, 4 GB each
     assert pool.workers == []
 

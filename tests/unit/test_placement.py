@@ -6,7 +6,9 @@ from vidgen_ray.farm.placement import (
     assembly_options,
     gpu_fraction,
     gpu_memory_gb,
+    need_gb,
     pool_size,
+    sized,
     worker_options,
 )
 
@@ -16,25 +18,26 @@ ONE_GPU = {"CPU": 16.0, "GPU": 1.0}
 
 @pytest.mark.parametrize(("need", "card", "share"), [
     (8, 16, 0.5),
-    (8, 24, 0.3333),  # 1/3 down to Ray's 1e-4: three still fit on one card
+    (8, 24, 0.3333),  # 1/3 down to Ray's 1e-4, not 0.34: three still fit on one card
     (4, 24, 0.1666),
-    (5, 24, 0.25),  # 0.208 rounded up to 1/4, not to 0.21: four pack, no sliver left
+    (5, 24, 0.21),  # 0.208 up to 1/100: four fit, and room is left for another model
+    (13.13, 24, 0.55),  # one SDXL worker: not a whole card (1/1), so Bark fits beside it
     (0.1, 0.3, 0.3333),  # 0.3 / 0.1 is 2.999... in floats: still three per card
     (24, 24, 1.0),
     (30, 24, 1.0),  # bigger than the card: a whole card, never more
     (1, 80, 0.0125),
 ])
-def test_gpu_fraction_rounds_up_to_one_nth(need, card, share):
+def test_gpu_fraction_rounds_up_to_a_hundredth_or_one_nth(need, card, share):
     assert gpu_fraction(need, card) == share
 
 
-@pytest.mark.parametrize(("need", "card"), [(8, 24), (4, 24), (5, 24), (3, 80), (7, 10)])
+@pytest.mark.parametrize(("need", "card"), [(8, 24), (4, 24), (5, 24), (3, 80), (7, 10),
+                                            (13.13, 24), (6.61, 24), (27.39, 141)])
 def test_gpu_fraction_covers_the_need_and_packs_exactly(need, card):
     share = gpu_fraction(need, card)
     per_card = int(1 / share + 1e-6)
-    assert share >= need / card - 1e-4
-    assert per_card * share <= 1.0
-    assert per_card == card // need
+    assert share >= need / card - 1e-4  # Ray's precision: 1/3 is 0.3333
+    assert per_card == card // need  # as many as fit in memory fit in shares
 
 
 def test_gpu_fraction_refuses_nonsense():
@@ -51,12 +54,54 @@ def test_gpu_memory_comes_from_the_setting_then_the_card_type_then_24():
     assert gpu_memory_gb(RenderSettings(), ONE_GPU) == 24
 
 
+MODELS = {"image_model": "sdxl", "tts_model": "bark"}
+
+
 def test_worker_on_a_gpu_cluster_asks_for_its_share_and_no_cpu():
-    settings = RenderSettings(gpu_memory_gb=16, image_gpu_gb=8, speech_gpu_gb=4)
+    settings = RenderSettings(gpu_memory_gb=16, image_gpu_gb=8, speech_gpu_gb=4, **MODELS)
     assert worker_options("image", settings, ONE_GPU) == {
         "num_gpus": 0.5, "num_cpus": 0, "max_restarts": -1, "max_task_retries": -1,
         "max_concurrency": 3}
     assert worker_options("speech", settings, ONE_GPU)["num_gpus"] == 0.25
+
+
+def test_model_workers_ask_for_the_measured_memory_of_their_batch():
+    settings = RenderSettings(**MODELS)  # a 24 GB card: SDXL at batch 1, Bark at 16
+    image, speech = (worker_options(k, settings, ONE_GPU) for k in ("image", "speech"))
+    assert image["num_gpus"] == gpu_fraction(11.53 + 0.6 + 1.0, 24) == 0.55
+    assert speech["num_gpus"] == gpu_fraction(5.61 + 1.0, 24) == 0.28
+    assert image["num_gpus"] + speech["num_gpus"] <= 1.0  # both on the one card
+    h100 = worker_options("image", settings, {**ONE_GPU, "accelerator_type:H100": 1.0})
+    assert h100["num_gpus"] == gpu_fraction(need_gb("image", settings, {
+        **ONE_GPU, "accelerator_type:H100": 1.0}), 80)
+
+
+@pytest.mark.parametrize("backends", [{}, {"tts_model": "kokoro"}])
+def test_embedded_backends_and_kokoro_take_no_gpu_on_a_gpu_cluster(backends):
+    settings = RenderSettings(**backends)
+    for kind in ("image", "speech"):
+        options = worker_options(kind, settings, ONE_GPU)
+        assert "num_gpus" not in options
+    kokoro = worker_options("speech", settings, ONE_GPU)
+    if backends:  # a CPU model: one CPU, and kept off the cards Ray would show it
+        assert kokoro["num_cpus"] == 1
+        assert kokoro["runtime_env"] == {"env_vars": {"CUDA_VISIBLE_DEVICES": ""}}
+    else:
+        assert kokoro["num_cpus"] == 0 and "runtime_env" not in kokoro
+
+
+def test_sized_settings_carry_the_chosen_batch_and_need_unless_given():
+    settings = RenderSettings(**MODELS)
+    chosen = sized(settings, {**ONE_GPU, "accelerator_type:L4": 1.0})
+    assert (chosen.image_batch_size, chosen.image_gpu_gb) == (1, 13.13)
+    assert (chosen.speech_batch_size, chosen.speech_gpu_gb) == (16, 6.61)
+    assert sized(chosen, {**ONE_GPU, "accelerator_type:L4": 1.0}) == chosen
+    given = sized(RenderSettings(image_batch_size=2, **MODELS), ONE_GPU)
+    assert given.image_batch_size == 2 and given.image_gpu_gb == pytest.approx(
+        11.53 + (25.79 - 11.53) / 3 + 1.6, abs=0.01)  # interpolated
+    assert given.speech_batch_size == 11  # Bark gets what the larger SDXL worker leaves
+    assert sized(RenderSettings(), ONE_GPU) == RenderSettings()  # nothing on the GPU
+    assert sized(settings, CPU_ONLY) == settings
 
 
 def test_embedded_backends_without_gpus_hold_no_cpu():
@@ -92,21 +137,21 @@ def test_pool_size_is_the_setting_when_given():
     assert pool_size("speech", settings, ONE_GPU) == 3
 
 
-def test_pool_size_splits_gpu_memory_two_to_one_and_fills_the_card():
-    settings = RenderSettings()  # 8 GB pictures, 6 GB speech, 24 GB card
-    images, speech = pool_size("image", settings, ONE_GPU), pool_size("speech", settings,
-                                                                      ONE_GPU)
-    assert (images, speech) == (2, 1)  # 16 GB + 6 GB
-    used = images * gpu_fraction(8, 24) + speech * gpu_fraction(6, 24)
-    assert used <= 1.0
-    assert pool_size("image", settings, {"GPU": 4.0}) == 8
+def test_pool_size_packs_by_measured_memory_and_fills_the_card():
+    settings = RenderSettings(**MODELS)
+    assert (pool_size("image", settings, ONE_GPU), pool_size("speech", settings, ONE_GPU)
+            ) == (1, 1)  # 13.1 + 6.6 GB of 24; two SDXL workers would not fit
+    h100 = {"GPU": 4.0, "accelerator_type:H100": 4.0}
+    assert pool_size("image", settings, h100) == 8  # two at batch 3 in 2/3 of each card
+    assert pool_size("speech", settings, h100) == 16  # four at batch 16 in the last third
+    assert pool_size("image", RenderSettings(), ONE_GPU) == 4  # cards: the CPU rule
 
 
-def test_pool_size_gives_every_kind_a_worker_even_when_memory_is_short():
-    settings = RenderSettings(gpu_memory_gb=16)  # an 8 GB model does not fit in 2/3 of 16
-    assert pool_size("image", settings, ONE_GPU) == 1
-    big = RenderSettings(gpu_memory_gb=8, image_gpu_gb=8)  # whole cards, 2/3 of them
-    assert pool_size("image", big, {"GPU": 3.0}) == 2
+def test_pool_size_gives_a_model_too_big_to_share_a_card_cards_of_its_own():
+    settings = RenderSettings(gpu_memory_gb=16, **MODELS)  # SDXL + Bark: 18 GB > 16
+    two = {"GPU": 2.0}
+    assert pool_size("image", settings, two) == 1
+    assert pool_size("speech", settings, two) == 2
 
 
 @pytest.mark.parametrize(("cpus", "workers"), [(1, 1), (2, 1), (5, 2), (8, 4), (64, 4)])

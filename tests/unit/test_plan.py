@@ -63,9 +63,8 @@ def test_encode_work_scales_with_pixels():
 
 
 def _model_backends() -> RenderSettings:
-    """Settings naming model backends (they land in later issues), built unchecked."""
-    return RenderSettings.model_construct(**{**RenderSettings().model_dump(),
-                                             "image_model": "sdxl", "tts_model": "bark"})
+    """Settings naming the model backends, batch sizes left to the farm."""
+    return RenderSettings(image_model="sdxl", tts_model="bark")
 
 
 def test_no_gpus_embedded_workers_leave_every_cpu_to_ffmpeg():
@@ -99,22 +98,42 @@ def test_a_machine_too_small_for_one_ffmpeg_task_says_so():
     assert any("no room for an FFmpeg task" in note for note in plan.notes)
 
 
-def test_two_24_gb_gpus_share_each_card():
-    settings = RenderSettings()  # 8 GB pictures, 6 GB speech
-    plan = plan_render(board(), settings, TWO_GPUS)
+def test_two_24_gb_gpus_share_each_card_by_measured_memory():
+    plan = plan_render(board(), _model_backends(), TWO_GPUS)
     kinds = by_kind(plan)
     image, speech = kinds["image"], kinds["speech"]
-    assert (image.count, image.gpus_each, image.per_gpu) == (4, 0.3333, 3)
-    assert (speech.count, speech.gpus_each, speech.per_gpu) == (2, 0.25, 4)
+    assert (image.count, image.gpus_each, image.per_gpu) == (2, 0.55, 1)  # SDXL 13.1 GB
+    assert (speech.count, speech.gpus_each, speech.per_gpu) == (2, 0.28, 3)  # Bark 6.6 GB
     assert image.cpus_each == speech.cpus_each == 0 and image.runs_on == "GPU"
     assert image.count * image.gpus_each + speech.count * speech.gpus_each <= 2
     assert kinds["ffmpeg"].count == 32 and kinds["ffmpeg"].runs_on == "any CPU"
     assert plan.notes == ()
+    # The batch sizes the farm chooses for those shares count the calls.
+    assert (plan.graph.image_calls, plan.graph.speech_calls) == (12, 3)  # batch 1, 16
+    rows = plan.rows()["GPU packing"]
+    assert [r["card"] for r in rows] == ["0 A10G (24 GB)", "1 A10G (24 GB)"]
+    assert rows[0]["image workers"] == "1 x SDXL, batch 1, 13.1 GB each (peak measured)"
+    assert rows[0]["GB left"] == "4.3"
+
+
+def test_embedded_backends_take_no_gpu_and_show_no_packing():
+    plan = plan_render(board(), RenderSettings(), TWO_GPUS)
+    assert {by_kind(plan)[k].gpus_each for k in ("image", "speech")} == {0.0}
+    assert plan.gpus is None and "GPU packing" not in plan.rows()
+
+
+def test_models_that_cannot_fit_are_noted():
+    small = {**TWO_GPUS, "GPU": 1.0, "accelerator_type:A10G": 1.0}
+    plan = plan_render(board(), _model_backends().model_copy(update={"gpu_memory_gb": 8}),
+                       small)
+    assert not plan.gpus.fits
+    assert any(note.startswith("SDXL needs 13.1 GB per worker") for note in plan.notes)
 
 
 def test_too_many_workers_for_the_gpus_is_noted():
-    plan = plan_render(board(), RenderSettings(image_workers=9), TWO_GPUS)
-    assert any("ask for 3.50 GPUs" in note for note in plan.notes)
+    plan = plan_render(board(), _model_backends().model_copy(update={"image_workers": 9}),
+                       TWO_GPUS)
+    assert any("ask for 5.51 GPUs" in note for note in plan.notes)
 
 
 def test_assembly_resource_sends_ffmpeg_to_assembly_nodes():

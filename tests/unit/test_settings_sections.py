@@ -36,7 +36,8 @@ def test_every_field_is_in_exactly_one_section():
 def test_the_farms_and_the_servers_fields_are_marked():
     assert fields_of(RenderSettings, "farm") == (
         "image_fast_path", "image_fast_lora", "image_workers", "speech_workers", "max_in_flight",
-        "image_batch_size", "speech_batch_size", "image_gpu_gb", "speech_gpu_gb", "gpu_memory_gb")
+        "image_batch_size", "speech_batch_size", "image_gpu_gb", "speech_gpu_gb", "gpu_memory_gb",
+        "pool_idle_timeout_s")
     assert set(fields_of(RenderSettings, "server")) == {
         "ray_address", "ffmpeg_threads", "llm_base_url", "llm_requests_per_minute",
         "llm_timeout", "llm_retries", "llm_cache_dir"}

@@ -12,20 +12,19 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from vidgen_ray.cli import cleanup as cli_cleanup
 from vidgen_ray.cli import farm as cli_farm
 from vidgen_ray.cli import help as cli_help
 from vidgen_ray.cli import jobs as cli_jobs
 from vidgen_ray.cli import models as cli_models
+from vidgen_ray.cli import plan as cli_plan
 from vidgen_ray.cli import qc as cli_qc
 from vidgen_ray.cli import render as cli_render
 from vidgen_ray.cli import submit as cli_submit
 from vidgen_ray.cli import write as cli_write
-from vidgen_ray.cli.common import SCRIPT_HELP, console, fail
-from vidgen_ray.cli.options import PLAN_FLAGS, with_flags, with_llm_options
+from vidgen_ray.cli.common import console, fail
+from vidgen_ray.cli.options import with_llm_options
 from vidgen_ray.config import load_settings
 from vidgen_ray.errors import VidgenError
 
@@ -82,40 +81,7 @@ def analyze(
         sys.stdout.write(text + "\n")
 
 
-@app.command()
-@with_llm_options
-@with_flags(PLAN_FLAGS, into="plan_settings")
-def plan(
-    script: Path = typer.Argument(..., help=SCRIPT_HELP, show_default=False),
-    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
-    plan_settings: dict | None = None,
-    llm_settings: dict | None = None,
-) -> None:
-    """Show, without rendering, the work SCRIPT makes (requests, calls, chunks), where it
-    would run (workers per kind, GPU share each, FFmpeg nodes) and an estimate of its cost."""
-    from vidgen_ray.farm.connect import cluster_resources  # imports ray: only here
-    from vidgen_ray.farm.plan import plan_render
-    from vidgen_ray.pipeline.source import load_storyboard
-
-    try:
-        settings = load_settings(**(plan_settings or {}), **(llm_settings or {}))
-        storyboard = load_storyboard(script, settings)
-        cluster = cluster_resources(settings.ray_address)
-        planned = plan_render(storyboard, settings, cluster)
-    except VidgenError as exc:
-        fail(exc)
-    if as_json:
-        sys.stdout.write(json.dumps(planned.to_dict(), indent=2) + "\n")
-        return
-    out = Console()
-    for section, rows in planned.rows().items():
-        table = Table(title=section, title_justify="left")
-        for column in rows[0] if rows else []:
-            table.add_column(column)
-        for row in rows:
-            table.add_row(*row.values())
-        out.print(table)
-
+app.command(name="plan")(cli_plan.plan)
 
 
 @app.command()

@@ -22,16 +22,25 @@ class FarmSection(Section):
     max_in_flight: Annotated[int, FARM] = Field(
         2, ge=1, le=64, description="Calls in flight per worker (K).")
     image_batch_size: Annotated[int, FARM] = Field(
-        4, ge=1, le=64, description="Pictures per worker call (B).")
+        4, ge=1, le=64, description="Pictures per worker call (B); not given: on GPUs, the "
+        "largest the worker's share of a card holds (measured), at most 4.")
     speech_batch_size: Annotated[int, FARM] = Field(
-        8, ge=1, le=128, description="Lines per worker call (B).")
-    image_gpu_gb: Annotated[float, FARM] = Field(
-        8.0, gt=0, le=200, description="GPU memory an image worker needs.")
-    # Bark's measured peak at batch 16 with fast decoding: 5.6 GiB (BENCHMARKS.md).
-    speech_gpu_gb: Annotated[float, FARM] = Field(
-        6.0, gt=0, le=200, description="GPU memory a speech worker needs.")
+        8, ge=1, le=128, description="Lines per worker call (B); not given: on GPUs, the "
+        "largest the worker's share of a card holds (measured), at most 16.")
+    # Empty: from the measured peaks per model and batch size (farm/memory.py, BENCHMARKS.md).
+    image_gpu_gb: Annotated[float | None, FARM] = Field(
+        None, gt=0, le=200, description="GPU memory an image worker needs; empty: measured "
+        "peak for its batch size, plus its CUDA context.")
+    speech_gpu_gb: Annotated[float | None, FARM] = Field(
+        None, gt=0, le=200, description="GPU memory a speech worker needs; empty: measured "
+        "peak for its batch size, plus its CUDA context.")
     gpu_memory_gb: Annotated[float | None, FARM] = Field(
         None, gt=0, le=1000, description="Memory of one GPU; empty detects it (24 if unknown).")
+    pool_idle_timeout_s: Annotated[float | None, FARM] = Field(
+        1800.0, ge=0, le=7 * 86400, description="Seconds a worker pool no running job uses is "
+        "kept (its models stay loaded for the next job); empty keeps it until a pool a job "
+        "needs wants its GPU. Idle pools are retired for such a pool at once, least recently "
+        "used first.")
     ray_address: Annotated[str | None, SERVER] = Field(
         None,
         validation_alias=AliasChoices("ray_address", "VIDGEN_RAY_ADDRESS", "RAY_ADDRESS"),

@@ -1,7 +1,9 @@
 """What a render would do, without doing it: ``vidgen plan SCRIPT``.
 
 The task graph (requests, worker calls, chunks), where each kind of work would run on a given
-cluster (``actors.placement`` decides, exactly as the farm will), and an estimate of the work.
+cluster (``placement`` decides, exactly as the farm will), how the model workers pack onto
+each card by the measured memory table (``memory.pack``: workers, batch size, GB, what is
+left, or why they cannot fit), and an estimate of the work.
 Speech is not synthesized, so its length is guessed from the text at an assumed speaking
 rate; the timeline is then planned by ``plan_timeline`` as a render would, so the chunk count
 is the one a render of speech that long would use.
@@ -15,7 +17,15 @@ import math
 from dataclasses import asdict, dataclass
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.farm.placement import assembly_options, pool_size, worker_options
+from vidgen_ray.farm.memory import Packing
+from vidgen_ray.farm.placement import (
+    assembly_options,
+    on_gpu,
+    packing,
+    pool_size,
+    sized,
+    worker_options,
+)
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Pacing, Timeline, plan_timeline
 
@@ -66,6 +76,7 @@ class RenderPlan:
     estimate: Estimate
     cluster: dict[str, float]
     notes: tuple[str, ...]  # things the user should know before rendering
+    gpus: Packing | None = None  # the model workers per card; None without GPU models
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,6 +86,8 @@ class RenderPlan:
         tables = {"Task graph": _graph_rows(self.graph),
                   "Placement": [_placement_row(p) for p in self.placement],
                   "Estimate": _estimate_rows(self.estimate, self.graph)}
+        if self.gpus is not None and self.gpus.cards:
+            tables["GPU packing"] = packing_rows(self.gpus)
         if self.notes:
             tables["Notes"] = [{"note": note} for note in self.notes]
         return tables
@@ -82,14 +95,25 @@ class RenderPlan:
 
 def plan_render(storyboard: Storyboard, settings: RenderSettings,
                 cluster: dict[str, float]) -> RenderPlan:
+    gpus = plan_gpus(settings, cluster)
+    settings = sized(settings, cluster)  # batch sizes as the farm will choose them
     timeline = estimate_timeline(storyboard, settings)
     graph = _graph(storyboard, settings, timeline)
     workers = tuple(_worker_placement(kind, settings, cluster) for kind in ("image", "speech"))
     ffmpeg = _ffmpeg_placement(settings, cluster, workers)
     estimate = _estimate(settings, timeline, graph, ffmpeg)
+    notes = [*([gpus.problem] if gpus and gpus.problem else []),
+             *_notes(cluster, workers, ffmpeg)]
     return RenderPlan(title=storyboard.title, graph=graph, placement=(*workers, ffmpeg),
-                      estimate=estimate, cluster=dict(cluster),
-                      notes=tuple(_notes(cluster, workers, ffmpeg)))
+                      estimate=estimate, cluster=dict(cluster), notes=tuple(notes), gpus=gpus)
+
+
+def plan_gpus(settings: RenderSettings, cluster: dict[str, float]) -> Packing | None:
+    """The model workers per card, as the farm sizes its pools; None when no worker takes
+    GPU (the embedded backends, or no GPU in the cluster)."""
+    if not any(on_gpu(kind, settings, cluster) for kind in ("image", "speech")):
+        return None
+    return packing(settings, cluster)
 
 
 def estimate_timeline(storyboard: Storyboard, settings: RenderSettings) -> Timeline:
@@ -176,6 +200,25 @@ def _notes(cluster: dict[str, float], workers: tuple[Placement, ...],
 
 
 # ---- tables --------------------------------------------------------------------------------
+
+def packing_rows(gpus: Packing) -> list[dict[str, str]]:
+    """One row per card: its workers of each kind (count, model, batch, GB each), the GB
+    they hold and what is left."""
+    def workers(count: int, need, model) -> str:
+        if model is None:
+            return "no GPU (embedded or CPU backend)"
+        if not count or need is None:
+            return f"no {model.label} worker"
+        how = ("your setting" if model.given_gb else
+               "peak measured" if need.measured else "peak interpolated")
+        return f"{count} x {need.model}, batch {need.batch}, {need.gb:.1f} GB each ({how})"
+
+    return [{"card": f"{i} {plan.card.describe()}",
+             "image workers": workers(plan.image_workers, plan.image, gpus.image),
+             "speech workers": workers(plan.speech_workers, plan.speech, gpus.speech),
+             "GB used": f"{plan.used_gb:.1f}", "GB left": f"{plan.left_gb:.1f}"}
+            for i, plan in enumerate(gpus.cards)]
+
 
 def _graph_rows(graph: TaskGraph) -> list[dict[str, str]]:
     def row(stage: str, requests: int, calls: int, runs_on: str) -> dict[str, str]:

@@ -1,18 +1,25 @@
 """The worker pools every job of a Farm shares: one per (kind, backend, backend options),
-started by the first job that needs it and kept resident for the next ones.
+started by the first job that needs it and kept resident for the next ones, within the GPU
+budget (budget.py): a pool that does not fit retires idle pools (least recently used
+first), or waits until a running job leaves one; a pool no job has used for
+``pool_idle_timeout_s`` is retired. A pool a running job uses is never retired.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Callable
 
 import ray
 
 from vidgen_ray.config import RenderSettings, backend_options
+from vidgen_ray.errors import SettingsError
+from vidgen_ray.farm import budget
 from vidgen_ray.farm.actors.executor import Pools
 from vidgen_ray.farm.actors.pool import WorkerPool
+from vidgen_ray.farm.placement import on_gpu, pool_size, sized, worker_options
 
 __all__ = ["SharedPools", "pool_label"]
 
@@ -21,6 +28,9 @@ class SharedPools:
     def __init__(self, factories: dict[str, Callable] | None = None):
         self.factories = factories or {}  # kind -> backend factory (tests, benchmarks)
         self.starts: dict[tuple, asyncio.Future] = {}  # (kind, backend, options) -> its start
+        self.holds: dict[tuple, budget.Hold] = {}  # what each pool holds, who uses it
+        self.retired: list[tuple] = []  # keys of the pools retired, oldest first
+        self._room: asyncio.Event | None = None  # set when a job leaves its pools
 
     @property
     def started(self) -> dict[tuple, WorkerPool]:
@@ -28,23 +38,87 @@ class SharedPools:
         return {key: start.result() for key, start in self.starts.items()
                 if start.done() and not start.cancelled() and start.exception() is None}
 
-    async def for_settings(self, settings: RenderSettings) -> Pools:
+    def check_fits(self, settings: RenderSettings) -> None:
+        """Refuse, at submit, a job whose model workers fit on no card of the cluster even
+        with every other pool retired: it would wait for room that never comes."""
+        if ray.is_initialized() and budget.takes_gpu(settings):
+            problem = budget.never_fits(budget.cards_of(ray.nodes(), settings), settings)
+            if problem:
+                raise SettingsError(f"this job cannot run on this cluster: {problem}",
+                                    field="gpu_memory_gb")
+
+    async def for_settings(self, settings: RenderSettings, user: str = "") -> Pools:
         """The pools for these backends, started once and shared by every job (the first
-        job's pool settings size them). Shielded: one job's cancel does not stop a start
-        that other jobs wait on."""
+        job's pool settings size them), used by ``user`` (a job id) until it ``leave``s.
+        Shielded: one job's cancel does not stop a start that other jobs wait on."""
         cluster = ray.cluster_resources()
+        settings = sized(settings, cluster)  # batch sizes chosen for each share
         keys = [(kind, *backend_options(settings, kind)) for kind in ("image", "speech")]
-        for key in keys:
-            start = self.starts.get(key)
-            if start is None or (start.done() and start.exception() is not None):
-                start = asyncio.ensure_future(self._start(key[0], settings, cluster))
-                self.starts[key] = start
+        for key in keys:  # in use from now on: never retired to make room for another
+            self.holds.setdefault(key, budget.Hold(key)).users.add(user)
+        while True:
+            missing = [k for k in keys if self._needs_start(k)]
+            sizes = self._plan(missing, settings, cluster)
+            if sizes is not None:
+                break
+            await self._wait_for_room()
+        for key, size in zip(missing, sizes, strict=True):
+            self.starts[key] = asyncio.ensure_future(self._start(key, settings, cluster, size))
         image, speech = [await asyncio.shield(self.starts[k]) for k in keys]
         return Pools(image, speech, cluster)
 
-    async def _start(self, kind: str, settings: RenderSettings,
-                     cluster: dict[str, float]) -> WorkerPool:
-        pool = WorkerPool(kind, settings, cluster=cluster, factory=self.factories.get(kind))
+    def leave(self, user: str) -> None:
+        """A job is done with its pools: they may be retired once idle."""
+        now = time.monotonic()
+        for hold in self.holds.values():
+            if user in hold.users:
+                hold.users.discard(user)
+                if not hold.users:
+                    hold.last_used = now
+                    if hold.idle_timeout_s is not None:
+                        asyncio.get_running_loop().call_later(
+                            hold.idle_timeout_s + 0.01, self._expire)
+        self._room_event().set()
+
+    def _needs_start(self, key: tuple) -> bool:
+        start = self.starts.get(key)
+        return start is None or (start.done() and start.exception() is not None)
+
+    def _plan(self, missing: list[tuple], settings: RenderSettings,
+              cluster: dict[str, float]) -> list[int] | None:
+        """Workers for each missing pool, after retiring the idle pools that make room for
+        them; None when they must wait for a running job to leave a pool."""
+        gpu = [k for k in missing if on_gpu(k[0], settings, cluster)]
+        asks = [budget.Ask(worker_options(k[0], settings, cluster)["num_gpus"],
+                           pool_size(k[0], settings, cluster)) for k in gpu]
+        if not asks:
+            return [pool_size(k[0], settings, cluster) for k in missing]
+        cards = budget.cards_of(ray.nodes(), settings)
+        holds = [h for k, h in self.holds.items() if not self._needs_start(k)]
+        room = budget.make_room(cards, holds, asks)
+        if room is None:
+            if not any(h.users for h in holds):  # nothing will ever leave: say so
+                raise SettingsError("this job cannot run on this cluster: "
+                                    f"{budget.never_fits(cards, settings) or 'no room'}",
+                                    field="gpu_memory_gb")
+            return None
+        retire, counts, placed = room
+        for key in retire:
+            self._retire(key)
+        timeout = settings.pool_idle_timeout_s
+        for key, where, ask in zip(gpu, placed, asks, strict=True):
+            hold = self.holds[key]
+            hold.cards, hold.share, hold.idle_timeout_s = where, ask.share, timeout
+        sizes = dict(zip(gpu, counts, strict=True))
+        for key in missing:
+            self.holds[key].idle_timeout_s = timeout
+        return [sizes.get(k) or pool_size(k[0], settings, cluster) for k in missing]
+
+    async def _start(self, key: tuple, settings: RenderSettings, cluster: dict[str, float],
+                     size: int) -> WorkerPool:
+        kind = key[0]
+        pool = WorkerPool(kind, settings, cluster=cluster, size=size,
+                          factory=self.factories.get(kind))
         try:
             await pool.start()
         except GeneratorExit:  # the process is going: nothing may be awaited now
@@ -52,7 +126,34 @@ class SharedPools:
         except BaseException:  # failed half way: no orphan actors
             await pool.shutdown()
             raise
+        hold = self.holds.get(key)
+        if hold is not None and hold.cards:  # where Ray put them, not where we planned
+            hold.cards = [f"{info['node_id']}:{info['gpu_ids'][0]}"
+                          for info in pool.ready_info if info.get("gpu_ids")]
         return pool
+
+    def _retire(self, key: tuple) -> None:
+        """Stop an idle pool: its workers are killed and its cards free."""
+        start = self.starts.pop(key, None)
+        self.holds.pop(key, None)
+        self.retired.append(key)
+        if start is not None:  # a start still under way is stopped when it ends
+            start.add_done_callback(_shut_down)
+
+    def _expire(self) -> None:
+        for key in budget.expired(list(self.holds.values()), time.monotonic()):
+            if key in self.starts:
+                self._retire(key)
+
+    async def _wait_for_room(self) -> None:
+        event = self._room_event()
+        event.clear()
+        await event.wait()
+
+    def _room_event(self) -> asyncio.Event:
+        if self._room is None:
+            self._room = asyncio.Event()
+        return self._room
 
     def placement(self) -> dict[str, list[dict]]:
         """Where the workers run: per pool, each worker's node and GPU ids."""
@@ -83,6 +184,12 @@ class SharedPools:
             if isinstance(pool, WorkerPool):
                 await pool.shutdown()
         self.starts.clear()
+        self.holds.clear()
+
+
+def _shut_down(start: asyncio.Future) -> None:
+    if not start.cancelled() and start.exception() is None:
+        asyncio.ensure_future(start.result().shutdown())
 
 
 def pool_label(key: tuple) -> str:

@@ -113,8 +113,9 @@ class Farm:
     async def submit(self, storyboard: Storyboard, out_dir: str, settings: RenderSettings,
                      priority: int = 0, parts_dir: str | None = None,
                      job_id: str | None = None, owner: str | None = None) -> str:
-        """Queue a job; returns its id. Raises FarmSaturated when the farm is full."""
+        """Queue a job; returns its id. FarmSaturated when full; SettingsError: never fits."""
         self._check_capacity()
+        self.shared.check_fits(settings)
         if self._closing:
             raise RenderError("the farm is shutting down: submit to another farm")
         out = Path(out_dir).expanduser().resolve()  # the concat list needs absolute paths
@@ -308,7 +309,7 @@ class Farm:
     async def _run(self, job: _Job) -> None:
         try:
             self._save(job.record)
-            pools = await self.shared.for_settings(job.settings)
+            pools = await self.shared.for_settings(job.settings, user=job.record.id)
             job.run = JobRun(job.record, job.storyboard, job.settings, job.out_dir, job.store,
                              RayExecutor(pools, job.record.id), self._save)
             job.result = await job.run.run()
@@ -327,6 +328,7 @@ class Farm:
         finally:
             # Whatever its tasks on this node left (a killed task cannot clean up itself).
             scratch.remove_job_root(job.record.id)
+            self.shared.leave(job.record.id)  # its pools may be retired once idle
             with contextlib.suppress(VidgenError):  # its folder went away: never stall others
                 self._save(job.record)
             self._schedule()
