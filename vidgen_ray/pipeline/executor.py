@@ -47,10 +47,10 @@ class Executor(Protocol):
     async def encode_chunk(self, timeline: Timeline, start: int, end: int,
                            stills: dict[int, str], parts: Parts, settings: RenderSettings,
                            size: tuple[int, int], ass: str | None,
-                           clips: dict[int, bytes] | None) -> tuple[bytes, str]:
+                           clips: dict[int, str] | None) -> tuple[bytes, str]:
         """Frames [start, end) as an MP4 at ``size`` (``stills``: each scene's picture by its
-        part key in ``parts``; ``ass`` burned in; ``clips``: the video of each scene that
-        shows one) and the node that encoded it."""
+        part key in ``parts``; ``ass`` burned in; ``clips``: the user's video file of each
+        scene that shows one, read with media.read_checked) and the node that encoded it."""
         ...
 
     async def mix_soundtrack(self, speech: list[bytes], cue_starts: list[float],

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, VidgenError
 from vidgen_ray.images import create_image_backend
-from vidgen_ray.pipeline import assembly, finishing, scratch, soundtrack
+from vidgen_ray.pipeline import assembly, finishing, media, scratch, soundtrack
 from vidgen_ray.pipeline.executor import Kind, MixResult, Parts
 from vidgen_ray.pipeline.slots import SlotGate, Span
 from vidgen_ray.speech import create_speech_backend
@@ -73,11 +73,12 @@ class InProcessExecutor:
     async def encode_chunk(self, timeline: Timeline, start: int, end: int,
                            stills: dict[int, str], parts: Parts, settings: RenderSettings,
                            size: tuple[int, int], ass: str | None,
-                           clips: dict[int, bytes] | None) -> tuple[bytes, str]:
+                           clips: dict[int, str] | None) -> tuple[bytes, str]:
         def encode(work) -> bytes:
             pngs = {scene: parts.get(key) for scene, key in stills.items()}
+            videos = {scene: media.read_checked(path) for scene, path in (clips or {}).items()}
             return assembly.render_chunk(timeline, start, end, pngs, settings, size, ass,
-                                         work, clips)
+                                         work, videos or None)
         return await self._run("chunk", encode), NODE
 
     async def mix_soundtrack(self, speech: list[bytes], cue_starts: list[float],

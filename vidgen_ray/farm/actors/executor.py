@@ -4,7 +4,8 @@ encodes, the soundtrack mix and finishing to FFmpeg tasks on CPU nodes (ffmpeg_t
 FFmpeg tasks of every job on the farm share one gate (pipeline/slots.py) sized by the slots
 the assembly nodes offer (backpressure.assembly_slots), read again from the live nodes at
 most every SLOTS_REFRESH_SECONDS, so that nodes that join are used. Stills, chunks and the
-soundtrack go into the object store once per job and travel by reference.
+soundtrack go into the object store once per job (the user's clips too) and travel by
+reference.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from vidgen_ray.farm.actors import ffmpeg_tasks
 from vidgen_ray.farm.actors.pool import WorkerPool
 from vidgen_ray.farm.backpressure import assembly_slots
 from vidgen_ray.farm.placement import assembly_options
+from vidgen_ray.pipeline import media
 from vidgen_ray.pipeline.executor import Kind, MixResult, Parts
 from vidgen_ray.pipeline.finishing import Finished, QcInputs
 from vidgen_ray.pipeline.slots import SlotGate, Span
@@ -56,6 +58,14 @@ def farm_gate(threads: int) -> SlotGate:
     elif time.monotonic() - gate.checked > SLOTS_REFRESH_SECONDS:
         gate.resize(live_slots(threads))
     return gate
+
+
+class _UserMedia:
+    """The user's own files, read as parts are (a clip is put in the object store once)."""
+
+    @staticmethod
+    def get(path: str) -> bytes:
+        return media.read_checked(path)
 
 
 class RayExecutor:
@@ -98,11 +108,13 @@ class RayExecutor:
     async def encode_chunk(self, timeline: Timeline, start: int, end: int,
                            stills: dict[int, str], parts: Parts, settings: RenderSettings,
                            size: tuple[int, int], ass: str | None,
-                           clips: dict[int, bytes] | None) -> tuple[bytes, str]:
-        refs = [self._ref(key, parts) for key in stills.values()]
+                           clips: dict[int, str] | None) -> tuple[bytes, str]:
+        clips = clips or {}
+        refs = [*(self._ref(key, parts) for key in stills.values()),
+                *(self._ref(path, _UserMedia) for path in clips.values())]
         mp4, node = await self._run(
             "chunk", ffmpeg_tasks._encode_chunk, settings.ffmpeg_threads, self.job_id,
-            timeline, start, end, list(stills), settings, size, ass, clips, *refs)
+            timeline, start, end, list(stills), list(clips), settings, size, ass, *refs)
         return mp4, node
 
     async def mix_soundtrack(self, speech: list[bytes], cue_starts: list[float],

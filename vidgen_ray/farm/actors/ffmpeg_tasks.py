@@ -31,13 +31,17 @@ Times = tuple[str, float, float]  # node id, started, ended
 
 @ray.remote(max_retries=3)
 def _encode_chunk(job_id: str, timeline: Timeline, start: int, end: int, scenes: list[int],
-                  settings: RenderSettings, size: tuple[int, int] | None, ass: str | None,
-                  clips: dict[int, bytes] | None, *stills: bytes) -> tuple[bytes, Times]:
-    # ``stills`` came as top-level ObjectRefs: Ray fetched them to this node before the call.
+                  clip_scenes: list[int], settings: RenderSettings,
+                  size: tuple[int, int] | None, ass: str | None,
+                  *inputs: bytes) -> tuple[bytes, Times]:
+    # ``inputs``: the stills of ``scenes``, then the clips of ``clip_scenes``; they came as
+    # top-level ObjectRefs, so Ray fetched them to this node before the call.
     started = time.time()
+    stills = dict(zip(scenes, inputs[:len(scenes)], strict=True))
+    clips = dict(zip(clip_scenes, inputs[len(scenes):], strict=True))
     with scratch.task_folder(job_id, "chunk") as work:
-        mp4 = assembly.render_chunk(timeline, start, end, dict(zip(scenes, stills, strict=True)),
-                                    settings, size, ass, work, clips)
+        mp4 = assembly.render_chunk(timeline, start, end, stills, settings, size, ass, work,
+                                    clips or None)
     return mp4, _times(started)
 
 
