@@ -3,7 +3,8 @@ CPUs (as cluster.yaml's), a plain node with CPUs but no `assembly`, and one asse
 with 2 CPUs. FFmpeg tasks go only to the assembly node, at most its 2 slots are in flight at
 once (measured from each task's own times: handed to Ray, started, ended on its node), and
 finishing (join, mux, check, QC) runs there too, so the head needs no FFmpeg. Chunks still
-start while pictures are being drawn."""
+start while pictures are being drawn, and a still shown by several chunks is put in the
+object store once."""
 
 import asyncio
 from functools import partial
@@ -12,10 +13,15 @@ import pytest
 import ray
 
 from vidgen_ray.config import RenderSettings
+from vidgen_ray.farm.actors.executor import Pools, RayExecutor
 from vidgen_ray.farm.scheduler import Farm
+from vidgen_ray.images.base import ImageRequest
+from vidgen_ray.images.cards import CardsBackend
 from vidgen_ray.pipeline.slots import most_at_once
+from vidgen_ray.storage import LocalStore, content_key
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.testing.fake_backends import SlowImageBackend
+from vidgen_ray.timeline import Pacing, plan_timeline
 
 pytestmark = [pytest.mark.cluster, pytest.mark.ffmpeg, pytest.mark.slow]
 
@@ -76,3 +82,41 @@ def test_chunks_start_while_pictures_are_still_drawn(cluster, tmp_path):
     assert first_chunk < last_picture
     assert most_at_once(result.spans) <= SLOTS
     assert {s.node for s in result.spans} == {cluster["assembly"].node_id}
+
+
+class CountingStore(LocalStore):
+    """A real store that counts how often each part is read (each read is one put)."""
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.reads: dict[str, int] = {}
+
+    def get(self, key: str) -> bytes:
+        self.reads[key] = self.reads.get(key, 0) + 1
+        return super().get(key)
+
+
+def test_a_still_shown_by_several_chunks_and_sizes_is_read_and_put_once(cluster, tmp_path):
+    board = Storyboard(scenes=[Scene(title="Quay", lines=[Line(text="x")])])
+    timeline = plan_timeline(board, [[3.0]], Pacing(fps=SETTINGS.fps))
+    store = CountingStore(tmp_path / "store")
+    width, height = SETTINGS.size
+    png = CardsBackend().generate([ImageRequest(1, "Quay", "A card.", (), "calm",
+                                                width, height, 0)])[0]
+    key = content_key("image", test="quay")
+    store.put(key, png)
+    pools = Pools(image=None, speech=None, cluster=ray.cluster_resources())
+    executor = RayExecutor(pools, "job-0123456789ab")
+    ranges = timeline.chunks(1.0)
+
+    async def encode_all():
+        return await asyncio.gather(*(
+            executor.encode_chunk(timeline, a, b, {0: key}, store, SETTINGS, size,
+                                  None, None)
+            for a, b in ranges for size in (SETTINGS.size, (180, 320))))
+
+    made = asyncio.run(encode_all())
+    assert len(made) == 2 * len(ranges) >= 6
+    assert store.reads == {key: 1}
+    assert {node for _, node in made} == {cluster["assembly"].node_id}
+    assert most_at_once(executor.spans) <= SLOTS
