@@ -13,9 +13,12 @@ import ray.autoscaler
 import yaml
 from ray.autoscaler._private.util import prepare_config, validate_config
 
+from vidgen_ray.config import RenderSettings
+from vidgen_ray.farm.backpressure import assembly_slots
 from vidgen_ray.farm.placement import assembly_options
 
 ROOT = Path(__file__).resolve().parents[2]
+VCPUS = {"c6i.4xlarge": 16, "g5.2xlarge": 8, "m6i.xlarge": 4}  # AWS's instance tables
 SCHEMA = json.loads((Path(ray.autoscaler.__file__).parent / "ray-schema.json").read_text())
 
 
@@ -51,6 +54,27 @@ def test_node_types_do_what_the_farm_expects():
     assert set(asked) <= set(offered) and offered["assembly"] >= 1
 
 
+def node_resources(node_type: dict) -> dict[str, float]:
+    """What Ray on a node of this type offers: the instance's vCPUs unless overridden."""
+    vcpus = VCPUS[node_type["node_config"]["InstanceType"]]
+    return {"CPU": float(vcpus), **node_type.get("resources", {})}
+
+
+def test_every_cpu_of_the_assembly_nodes_is_a_slot_and_their_count_is_fixed():
+    """The farm runs CPUs // ffmpeg_threads FFmpeg tasks per assembly node, at most its
+    `assembly` count: with the default threads every vCPU runs one. And since it never keeps
+    more in flight than the live nodes run, no backlog brings a CPU node up: the group is
+    fixed, and up (else FFmpeg would fall back to the GPU nodes' CPUs)."""
+    types = load("cluster.yaml")["available_node_types"]
+    cpu, threads = types["cpu"], RenderSettings().ffmpeg_threads
+    one = assembly_slots([node_resources(cpu)], threads)
+    assert one == VCPUS[cpu["node_config"]["InstanceType"]] // threads
+    assert 1 <= cpu["min_workers"] == cpu["max_workers"]
+    cluster = [node_resources(types["head"]), node_resources(types["gpu"]),
+               *[node_resources(cpu)] * cpu["min_workers"]]
+    assert assembly_slots(cluster, threads) == one * cpu["min_workers"]  # GPU nodes: none
+
+
 def test_setup_installs_the_package_tools_and_model_cache():
     raw = load("cluster.yaml")
     setup = "\n".join(raw["setup_commands"])
@@ -83,8 +107,14 @@ def test_kuberay_manifest_serves_the_same_application():
     groups = {g["groupName"]: g for g in cluster["workerGroupSpecs"]}
     gpu_limits = groups["gpu"]["template"]["spec"]["containers"][0]["resources"]["limits"]
     assert gpu_limits["nvidia.com/gpu"] == "1"
-    resources = json.loads(json.loads(groups["cpu"]["rayStartParams"]["resources"]))
-    assert resources["assembly"] >= 1
+    cpu = groups["cpu"]
+    resources = json.loads(json.loads(cpu["rayStartParams"]["resources"]))
+    cpus = int(cpu["rayStartParams"]["num-cpus"])
+    limit = cpu["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"]
+    assert cpus == int(limit)  # Ray offers what the pod may use
+    threads = RenderSettings().ffmpeg_threads
+    assert assembly_slots([{"CPU": float(cpus), **resources}], threads) == cpus // threads
+    assert 1 <= cpu["minReplicas"] == cpu["replicas"] == cpu["maxReplicas"]  # fixed, as above
 
 
 def test_cluster_yaml_turns_on_ray_token_auth_from_a_file():

@@ -12,6 +12,7 @@ from vidgen_ray.config import PREVIEW, RenderSettings
 from vidgen_ray.pipeline import flow
 from vidgen_ray.pipeline.in_process import NODE, InProcessExecutor
 from vidgen_ray.pipeline.job_record import JobRecord, SceneStatus
+from vidgen_ray.pipeline.slots import Span, most_at_once
 from vidgen_ray.pipeline.source import load_storyboard
 from vidgen_ray.storage import LocalStore
 
@@ -45,13 +46,13 @@ class CountingStore(LocalStore):
         return super().get(key)
 
 
-def _run(tmp_path, store, settings):
+def _run(tmp_path, store, settings, slots=None):
     board = load_storyboard(SCRIPT, settings)
     record = JobRecord(out_dir=str(tmp_path / "out"), scenes=["queued"] * len(board.scenes))
     record.start()
     heard: list[tuple[bool, dict]] = []
     run = flow.JobRun(record, board, settings, tmp_path / "out", store,
-                      InProcessExecutor(settings, record.id),
+                      InProcessExecutor(settings, record.id, slots=slots),
                       lambda r, state: heard.append((state, r.model_dump(mode="json"))))
     return run, asyncio.run(run.run()), record, heard
 
@@ -70,6 +71,7 @@ def test_the_job_flow_renders_a_video_without_ray(tmp_path):
     assert manifest["job"] == record.id and "video.mp4" in manifest["outputs"]
     assert record.scenes == [SceneStatus.done, SceneStatus.done]
     assert set(result.placement["chunk"]) == {NODE} and result.placement["mix"] == [NODE]
+    assert result.placement["finish"] == [NODE]  # joined, muxed and checked by the executor
     # Status changes came flagged, and the last counts of every stage were passed on.
     assert any(state for state, _ in heard)
     final = heard[-1][1]["progress"]
@@ -86,5 +88,25 @@ def test_a_second_run_finds_every_part_and_makes_the_same_video(tmp_path):
     video = first.video.read_bytes()
     run, again, record, _ = _run(tmp_path, store, settings)
     assert again.video.read_bytes() == video
-    assert again.placement == {"chunk": [], "mix": []}  # nothing made again
+    assert again.placement == {"chunk": [], "mix": [], "finish": [NODE]}  # only finished
     assert record.scenes == [SceneStatus.done, SceneStatus.done]
+
+
+def test_ffmpeg_work_in_process_waits_for_a_free_slot(tmp_path):
+    """Every chunk is asked for at once, yet with one slot the FFmpeg runs (timed in the
+    thread that ran each) never overlap; with three they do, so the bound is what holds them
+    apart. The video is the same either way."""
+    settings = RenderSettings(**{**PREVIEW, "chunk_seconds": 1.0, "renditions": ["360x640"]})
+    _, one, _, _ = _run(tmp_path / "one", LocalStore(tmp_path / "one" / "store"), settings, 1)
+    _, three, _, _ = _run(tmp_path / "three", LocalStore(tmp_path / "three" / "store"),
+                          settings, 3)
+    chunks = [s for s in one.spans if s.kind == "chunk"]
+    assert len(chunks) >= 4 and len(one.spans) == len(chunks) + 1 + 2  # + mix + 2 finishes
+    assert most_at_once(running(one.spans)) == 1
+    assert 1 < most_at_once(running(three.spans)) <= 3
+    assert one.video.read_bytes() == three.video.read_bytes()
+
+
+def running(spans: list[Span]) -> list[Span]:
+    """From the start of each run, not from when it was handed over."""
+    return [Span(s.kind, s.node, s.started, s.started, s.ended) for s in spans]

@@ -4,6 +4,10 @@ A pool of N workers keeps at most K calls in flight per worker (one running, the
 queued at the worker so it never idles between calls) and sends at most B requests per
 call. Callers wait when every worker is full, so a 500-scene job holds at most N * K * B
 requests' worth of results in memory and in the object store at any moment.
+
+FFmpeg tasks (chunks, mixes, finishing) are held to the slots the assembly nodes offer
+(``assembly_slots``): the rest wait in the farm (pipeline/slots.py), not in Ray's queue
+with their inputs pinned in the object store.
 """
 
 from __future__ import annotations
@@ -55,3 +59,20 @@ class Backpressure:
         calls = math.ceil(total / self.batch_size)
         rounds = math.ceil(calls / max(1, workers))
         return math.ceil(total / (rounds * max(1, workers)))
+
+
+def assembly_slots(nodes: Sequence[dict[str, float]], threads: int) -> int:
+    """FFmpeg tasks the cluster runs at once: on the nodes offering the custom resource
+    ``assembly`` when any does (placement.assembly_options sends FFmpeg there), else on
+    every node with CPUs; each node runs CPUs // ``threads`` of them, and an assembly node no
+    more than its ``assembly`` count (each task asks for one). ``nodes``: each live node's
+    resources (``ray.nodes()``'s "Resources"). At least one, so that work moves (and an
+    autoscaler is asked for a node) while a cluster's CPU nodes are still coming up."""
+    if threads < 1:
+        raise SettingsError(f"ffmpeg_threads={threads} must be at least 1",
+                            field="ffmpeg_threads")
+    assembly = [n for n in nodes if n.get("assembly", 0) > 0]
+    slots = sum(min(int(n["assembly"]), int(n.get("CPU", 0)) // threads) for n in assembly)
+    if not assembly:
+        slots = sum(int(n.get("CPU", 0)) // threads for n in nodes)
+    return max(1, slots)

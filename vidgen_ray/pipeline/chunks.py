@@ -11,9 +11,9 @@ from __future__ import annotations
 import io
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.errors import RenderError, VidgenError, client_message
-from vidgen_ray.pipeline import assembly, media, subtitles
-from vidgen_ray.pipeline.executor import Executor
+from vidgen_ray.errors import MediaError, RenderError, VidgenError, client_message
+from vidgen_ray.pipeline import assembly, subtitles
+from vidgen_ray.pipeline.executor import Executor, Parts
 from vidgen_ray.storage import content_key
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import OVERLAPPING, Pacing, Timeline, transition_after
@@ -60,21 +60,22 @@ def _next_fade(timeline: Timeline, storyboard: Storyboard,
 
 
 async def encode(executor: Executor, timeline: Timeline, start: int, end: int,
-                 size: tuple[int, int], stills: dict[int, bytes], storyboard: Storyboard,
-                 settings: RenderSettings) -> tuple[bytes, str]:
-    """The chunk's MP4 and the node that encoded it. ``stills``: each scene's picture; a
-    scene that shows the user's own clip is encoded from the clip instead. A failure names
-    the scene it fails for."""
+                 size: tuple[int, int], stills: dict[int, str], parts: Parts,
+                 storyboard: Storyboard, settings: RenderSettings) -> tuple[bytes, str]:
+    """The chunk's MP4 and the node that encoded it. ``stills``: each scene's picture by its
+    part key in ``parts``; a scene that shows the user's own clip is encoded from the clip
+    instead. A failure names the scene it fails for."""
     shown = {s: storyboard.scenes[s].media for s in stills}
-    clips = {s: media.read_checked(m.path) for s, m in shown.items()
-             if m and m.kind == "video"}
-    stills = {s: png for s, png in stills.items() if s not in clips}
+    clips = {s: m.path for s, m in shown.items() if m and m.kind == "video"}
+    stills = {s: key for s, key in stills.items() if s not in clips}
     try:
         return await executor.encode_chunk(
-            timeline, start, end, stills, settings, size,
+            timeline, start, end, stills, parts, settings, size,
             burned_script(timeline, start, end, size, storyboard, settings), clips or None)
+    except MediaError:  # the user's clip is gone since the render started: it says so
+        raise
     except VidgenError as exc:
-        scene = blame(stills)
+        scene = blame({s: parts.get(key) for s, key in stills.items()})
         what = f"frames {start}-{end} at {size[0]}x{size[1]}"
         what = what if scene is None else f"scene {scene + 1} ({what})"
         raise RenderError(f"{what}: {exc}", stage="video", scene=scene,

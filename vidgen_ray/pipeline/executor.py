@@ -3,6 +3,9 @@
 The farm runs it with Ray (farm/actors/executor.py: worker pools, FFmpeg tasks on CPU
 nodes); pipeline/in_process.py runs it in this process (tests, no Ray). The flow stays the
 same either way: it only decides what is made, in which order, and where it is stored.
+FFmpeg work (chunks, the mix, finishing) is held to the slots its nodes offer
+(pipeline/slots.py): the flow may ask for every chunk at once. Stored parts go to the
+executor by key with the store to ``get`` them from, so it reads (and ships) each once.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from collections.abc import AsyncIterator
 from typing import Literal, Protocol
 
 from vidgen_ray.config import RenderSettings
+from vidgen_ray.pipeline.finishing import Finished, QcInputs
+from vidgen_ray.pipeline.slots import Span
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline
 
@@ -20,7 +25,15 @@ Kind = Literal["image", "speech"]
 MixResult = tuple[bytes, dict, dict[str, bytes], float, str]
 
 
+class Parts(Protocol):
+    """Where stored parts are read by key (storage.LocalStore)."""
+
+    def get(self, key: str) -> bytes: ...
+
+
 class Executor(Protocol):
+    spans: list[Span]  # every FFmpeg task run for the job: kind, node and times
+
     def version(self, kind: Kind) -> str:
         """The backend version the workers of ``kind`` run (content keys name it, and it may
         differ from this process's); raises RenderError if the workers disagree."""
@@ -32,11 +45,12 @@ class Executor(Protocol):
         ...
 
     async def encode_chunk(self, timeline: Timeline, start: int, end: int,
-                           stills: dict[int, bytes], settings: RenderSettings,
+                           stills: dict[int, str], parts: Parts, settings: RenderSettings,
                            size: tuple[int, int], ass: str | None,
-                           clips: dict[int, bytes] | None) -> tuple[bytes, str]:
-        """Frames [start, end) as an MP4 at ``size`` (``ass`` burned in, ``clips``: the video
-        of each scene that shows one) and the node that encoded it."""
+                           clips: dict[int, str] | None) -> tuple[bytes, str]:
+        """Frames [start, end) as an MP4 at ``size`` (``stills``: each scene's picture by its
+        part key in ``parts``; ``ass`` burned in; ``clips``: the user's video file of each
+        scene that shows one, read with media.read_checked) and the node that encoded it."""
         ...
 
     async def mix_soundtrack(self, speech: list[bytes], cue_starts: list[float],
@@ -44,4 +58,12 @@ class Executor(Protocol):
                              settings: RenderSettings, music: dict[str, bytes]) -> MixResult:
         """Each line's WAV laid at its cue start, mixed with the bed and normalised
         (pipeline/soundtrack.py mix_in); ``music``: each music file by the name it has."""
+        ...
+
+    async def finish(self, chunks: list[tuple[str, float]], parts: Parts, soundtrack: str,
+                     title: str, settings: RenderSettings, frames: int,
+                     size: tuple[int, int], qc: QcInputs | None) -> Finished:
+        """One size's video (pipeline/finishing.py finish_video): ``chunks`` (part keys and
+        seconds) joined and muxed with ``soundtrack`` (a part key), checked, and its QC
+        measured when ``qc`` is given; ``Finished.node`` is where that ran."""
         ...

@@ -1,5 +1,7 @@
-"""A job's last step: its videos muxed, checked and put in place, then its sidecars and
-manifest written. Pure of scheduling: the job flow (flow.py) calls these with its parts."""
+"""A job's last step: its videos joined, muxed, checked and measured for QC where FFmpeg runs
+(``finish_video``: the executor runs it, on a CPU node on a cluster), then put in place
+with their sidecars and manifest. Pure of scheduling: the job flow (flow.py) calls these
+with its parts."""
 
 from __future__ import annotations
 
@@ -7,15 +9,21 @@ import asyncio
 import fnmatch
 import os
 import secrets
+import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.errors import RenderError
-from vidgen_ray.pipeline import assembly, manifest, media, scratch, subtitle_rules, subtitles
+from vidgen_ray.errors import RenderError, VidgenError
+from vidgen_ray.pipeline import assembly, manifest, media, subtitle_rules, subtitles
 from vidgen_ray.pipeline.qc import measure
-from vidgen_ray.programs import ffmpeg
+from vidgen_ray.programs import ffmpeg, ffmpeg_version
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline
+
+if TYPE_CHECKING:
+    from vidgen_ray.pipeline.executor import Executor, Parts
 
 Size = tuple[int, int]
 Listing = list[tuple[Path, float]]  # chunk file, seconds
@@ -27,45 +35,117 @@ def video_names(sizes: list[Size]) -> dict[Size, str]:
             for n, size in enumerate(sizes)}
 
 
-async def mux_videos(out_dir: Path, job_id: str, listings: dict[Size, Listing],
-                     soundtrack: bytes, title: str, settings: RenderSettings, frames: int,
-                     checking=lambda: None) -> dict[str, dict]:
-    """Mux every size under a run-private name, check, then rename: a failed or cancelled
-    job never leaves a half-made or stale video, and two jobs never share a temporary file.
-    ``listings`` holds the main size first. Returns each file name's check, in order;
-    ``checking`` is called when muxing is done and checks begin."""
+@dataclass(frozen=True)
+class QcInputs:
+    """What the main video's QC measures besides the video: its subtitles (SRT text), the
+    scene cuts, and the speech stem (file name and bytes) when --stems exported one."""
+
+    srt: str
+    scene_cuts: tuple[float, ...]
+    speech: tuple[str, bytes] | None = None
+
+
+@dataclass
+class Finished:
+    """One video as finishing made it, wherever that ran (an FFmpeg task on a CPU node)."""
+
+    video: bytes
+    info: dict  # what the check found
+    mux_seconds: float
+    check_seconds: float
+    ffmpeg: str  # the FFmpeg that muxed it (the manifest names it)
+    qc: dict | None = None  # qc.json's report: the main video only
+    qc_error: VidgenError | None = None  # raised by the flow once the manifest is written
+    qc_seconds: float = 0.0
+    node: str = ""
+
+
+def qc_inputs(out_dir: Path, timeline: Timeline, settings: RenderSettings,
+              exports: list[str]) -> QcInputs:
+    """The QC's inputs, from this run's sidecar text and exported speech stem."""
+    shown = subtitles.timeline_captions(timeline, settings)
+    speech = next((n for n in sorted(exports) if n.startswith("stems/speech.")), None)
+    return QcInputs(subtitles.format_srt(shown), tuple(subtitles.scene_cuts(timeline)),
+                    (speech, (out_dir / speech).read_bytes()) if speech else None)
+
+
+def finish_video(work: Path, chunks: list[tuple[bytes, float]], soundtrack: bytes, title: str,
+                 settings: RenderSettings, frames: int, size: Size,
+                 qc: QcInputs | None = None) -> Finished:
+    """Join ``chunks`` (MP4 bytes, seconds) without re-encoding, mux the soundtrack, check
+    the video is what the timeline promised, and measure its QC when ``qc`` is given; all in
+    ``work``, so it runs on any node with FFmpeg."""
+    listing = []
+    for n, (data, seconds) in enumerate(chunks):
+        path = work / f"chunk-{n:05d}.mp4"
+        path.write_bytes(data)
+        listing.append((path, seconds))
+    video = work / "video.mp4"  # QC reports the file by this name
+    started = time.perf_counter()
+    mux(work, listing, soundtrack, video, title)
+    muxed = time.perf_counter()
+    info = assembly.check_video(video, settings, frames, size)
+    checked = time.perf_counter()
+    finished = Finished(video.read_bytes(), info, muxed - started, checked - muxed,
+                        ffmpeg_version())
+    if qc is not None:
+        try:
+            finished.qc = measure_qc(work, video, qc, settings)
+        except VidgenError as exc:  # the job fails in "qc", after its manifest is written
+            finished.qc_error = exc
+        finished.qc_seconds = time.perf_counter() - checked
+    return finished
+
+
+def mux(work: Path, listing: Listing, soundtrack: bytes, video: Path, title: str) -> None:
+    wav, concat = work / "soundtrack.wav", work / "chunks.ffconcat"
+    wav.write_bytes(soundtrack)
+    # Absolute: the list is read relative to its own folder, which is not the parts'.
+    listing = [(Path(path).absolute(), seconds) for path, seconds in listing]
+    concat.write_text(assembly.concat_list(listing), encoding="utf-8")
+    ffmpeg(assembly.mux_args(concat, wav, video, title))
+
+
+def measure_qc(work: Path, video: Path, qc: QcInputs, settings: RenderSettings) -> dict:
+    """qc.json's report of ``video``, judged against the render's own loudness target."""
+    srt = work / "subtitles.srt"
+    srt.write_text(qc.srt, encoding="utf-8")
+    speech = None
+    if qc.speech is not None:
+        speech = work / qc.speech[0]
+        speech.parent.mkdir(parents=True, exist_ok=True)
+        speech.write_bytes(qc.speech[1])
+    return measure.run_qc(video, subtitles=srt, target=settings.loudness,
+                          scene_cuts=qc.scene_cuts, speech=speech,
+                          max_cps=settings.subtitle_max_cps)
+
+
+async def finish_videos(executor: Executor, out_dir: Path, job_id: str,
+                        listings: dict[Size, list[tuple[str, float]]], parts: Parts,
+                        soundtrack: str, title: str, settings: RenderSettings, frames: int,
+                        qc: QcInputs) -> dict[str, Finished]:
+    """Every size finished by the executor (``listings``: each size's chunk keys and
+    seconds, main size first; ``soundtrack``: its part key; ``qc``: the main video's), each
+    written under a run-private name, then renamed: a failed or cancelled job never leaves a
+    half-made or stale video, and two jobs never share a file. Each file name's result."""
     names = video_names(list(listings))
-    # Private to this run, not only this job: a cancelled run's mux thread can outlive it
+    main = next(iter(listings))
+    done = await asyncio.gather(*(executor.finish(
+        listing, parts, soundtrack, title, settings, frames, size, qc if size == main else None)
+        for size, listing in listings.items()))
+    # Private to this run, not only this job: a cancelled run's writer thread can outlive it
     # and must not touch the files of the job's retry.
     run = f"{job_id}.{secrets.token_hex(4)}"
     drafts = {size: out_dir / f".{run}.{name}" for size, name in names.items()}
     try:
-        await asyncio.gather(*(asyncio.to_thread(
-            mux, listings[size], soundtrack, draft, title, job_id)
-            for size, draft in drafts.items()))
-        checking()
-        checks = await asyncio.gather(*(asyncio.to_thread(
-            assembly.check_video, draft, settings, frames, size)
-            for size, draft in drafts.items()))
+        for draft, finished in zip(drafts.values(), done, strict=True):
+            await asyncio.to_thread(draft.write_bytes, finished.video)
         for size, draft in drafts.items():
             draft.replace(out_dir / names[size])
     finally:
         for draft in drafts.values():
             draft.unlink(missing_ok=True)
-    return {names[size]: info for size, info in zip(drafts, checks, strict=True)}
-
-
-def mux(listing: Listing, soundtrack: bytes, video: Path, title: str,
-        job_id: str | None = None) -> None:
-    """Its inputs are written in a scratch folder of the job (one per size and run), which
-    goes when it ends, or with the job's scratch root if this process is killed."""
-    with scratch.task_folder(job_id or video.stem, "mux") as work:
-        wav, concat = work / "soundtrack.wav", work / "chunks.ffconcat"
-        wav.write_bytes(soundtrack)
-        # Absolute: the list is read relative to its own folder, which is not the parts'.
-        listing = [(Path(path).absolute(), seconds) for path, seconds in listing]
-        concat.write_text(assembly.concat_list(listing), encoding="utf-8")
-        ffmpeg(assembly.mux_args(concat, wav, video, title))
+    return {names[size]: finished for size, finished in zip(listings, done, strict=True)}
 
 
 def shown_media(storyboard: Storyboard, settings: RenderSettings, parts: Path,
@@ -96,13 +176,12 @@ def write_sidecars(out_dir: Path, timeline: Timeline, storyboard: Storyboard,
     return [out_dir / name for name in files]
 
 
-def write_qc(out_dir: Path, video: Path, timeline: Timeline, settings: RenderSettings) -> dict:
-    """qc.json beside the video, judged against the render's own loudness target; with
-    qc_strict a violation fails the job."""
-    cuts = tuple(subtitles.scene_cuts(timeline))
-    speech = next(iter(sorted(out_dir.glob("stems/speech.*"))), None)  # written by --stems
-    found = measure.run_qc(video, subtitles=out_dir / "subtitles.srt", target=settings.loudness,
-                           scene_cuts=cuts, speech=speech, max_cps=settings.subtitle_max_cps)
+def keep_qc(out_dir: Path, finished: Finished, settings: RenderSettings) -> dict:
+    """qc.json beside the video, from what finishing measured; with qc_strict a violation
+    fails the job (as does a QC that could not measure)."""
+    if finished.qc_error is not None:
+        raise finished.qc_error
+    found = finished.qc
     measure.write_report(found, out_dir / "qc.json")
     if settings.qc_strict and not found["passed"]:
         problems = [f"{v['check']}: {v['message']}" for v in found["violations"]]

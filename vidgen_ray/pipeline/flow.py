@@ -23,9 +23,9 @@ from vidgen_ray.pipeline import assembly, chunks, finishing, outputs, pictures, 
 from vidgen_ray.pipeline.executor import Executor, Kind
 from vidgen_ray.pipeline.job_record import JobRecord, SceneParts, SceneStatus
 from vidgen_ray.pipeline.progress import Changed, ThrottledReporter
+from vidgen_ray.pipeline.slots import Span
 from vidgen_ray.pipeline.speech_parts import LineLengths, cast_voices, scene_of_line, speech_parts
 from vidgen_ray.pipeline.stage_errors import StageGuard, first_failure, own_first
-from vidgen_ray.programs import ffmpeg_version
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline, plan_timeline
@@ -42,6 +42,7 @@ class RenderResult:
     duration: float
     timings: dict[str, float] = field(default_factory=dict)
     placement: dict[str, list[str]] = field(default_factory=dict)  # part kind -> node ids
+    spans: list[Span] = field(default_factory=list)  # each FFmpeg task: node and times
 
 
 class JobRun:
@@ -54,7 +55,7 @@ class JobRun:
         self.out_dir, self.store, self.executor = out_dir, store, executor
         self.reporter = ThrottledReporter(changed)
         self.timings: dict[str, float] = {}
-        self.placement: dict[str, list[str]] = {"chunk": [], "mix": []}
+        self.placement: dict[str, list[str]] = {"chunk": [], "mix": [], "finish": []}
         self.stage = "setup"
         self.guard = StageGuard(record, self.reporter)  # each stage run: its failure named
         # The main size first, then each rendition: chunks are encoded for every one.
@@ -112,26 +113,27 @@ class JobRun:
                 child.cancel()
             await asyncio.gather(*self._in_flight(children), return_exceptions=True)
             raise
-        checks = await self._timed("mux", self.guard.run(
+        finished = await self._timed("mux", self.guard.run(
             "mux", self._finish(timeline, chunk_keys, sound)))
-        self.timings["mux"] -= self.timings["check"]  # timed apart: not counted twice
+        main, *renditions = finished
+        # Timed apart: not counted twice.
+        self.timings["mux"] -= self.timings["check"] + finished[main].qc_seconds
         self._report("mux", 1, 1)
         for scene in range(len(self.storyboard.scenes)):
             self._set_scene(scene, SceneStatus.done)
-        main, *renditions = checks
         made = outputs.Made(
             video=self.out_dir / main, timeline=timeline, voices=voices,
             backends={"analysis": "local", **versions, "audio": audio.AUDIO_VERSION,
-                      "ffmpeg": ffmpeg_version()},
+                      "ffmpeg": finished[main].ffmpeg},
             speech_keys=self._speech_keys, pictures=self._plan_of_pictures,
-            chunk_keys=chunk_keys, soundtrack=sound, info=checks[main],
-            renditions={name: checks[name] for name in renditions})
+            chunk_keys=chunk_keys, soundtrack=sound, info=finished[main].info,
+            renditions={name: finished[name].info for name in renditions})
         outputs.write_manifest(self.out_dir, self.record.id, self.store, self.storyboard,
                                self.settings, made, self.timings)
-        await self._timed("qc", asyncio.to_thread(
-            finishing.write_qc, self.out_dir, made.video, timeline, self.settings))
+        self.stage, self.timings["qc"] = "qc", finished[main].qc_seconds  # measured there
+        finishing.keep_qc(self.out_dir, finished[main], self.settings)
         return RenderResult(self.out_dir, made.video, self.storyboard, timeline.duration,
-                            self.timings, self.placement)
+                            self.timings, self.placement, list(self.executor.spans))
 
     def _in_flight(self, children: list[asyncio.Future]) -> list[asyncio.Future]:
         return [*children, *(t for t in self._chunk_tasks.values() if t is not None)]
@@ -277,9 +279,9 @@ class JobRun:
         scenes = assembly.scenes_in(timeline, a, b)
         for scene in scenes:  # stream: start as soon as this chunk's pictures exist
             await self._picture(scene, size)
-        stills = {s: self.store.get(self._keys_for(size)[s]) for s in scenes}
+        stills = {s: self._keys_for(size)[s] for s in scenes}
         mp4, node = await chunks.encode(self.executor, timeline, a, b, size, stills,
-                                        self.storyboard, self.settings)
+                                        self.store, self.storyboard, self.settings)
         self.store.put(key, mp4)
         self.placement["chunk"].append(node)
         self._chunks_done += 1
@@ -335,25 +337,22 @@ class JobRun:
     # ---- finishing -------------------------------------------------------------------------
 
     async def _finish(self, timeline: Timeline, chunk_keys: dict[tuple[int, int], list[str]],
-                      sound: soundtrack.Soundtrack) -> dict[str, dict]:
-        """Every size muxed with the soundtrack and checked (the check timed apart); each
-        video's file name, main first, and its check."""
+                      sound: soundtrack.Soundtrack) -> dict[str, finishing.Finished]:
+        """Every size joined, muxed with the soundtrack and checked by the executor (the main
+        one's QC measured there too); each video's file name, main first, and its result.
+        The check and QC are timed apart from the mux."""
         self._report("mux", 0, 1)
-        started: list[float] = []
-
-        def checking() -> None:
-            self.stage = "check"
-            started.append(time.perf_counter())
-
         ranges = timeline.chunks(self.settings.chunk_seconds)
-        listings = {size: [(self.store.path(key), (b - a) / timeline.fps)
+        listings = {size: [(key, (b - a) / timeline.fps)
                            for key, (a, b) in zip(chunk_keys[size], ranges, strict=True)]
                     for size in self._sizes}
-        checks = await finishing.mux_videos(self.out_dir, self.record.id, listings,
-                                            sound.wav, self.storyboard.title, self.settings,
-                                            timeline.total_frames, checking)
-        self.timings["check"] = time.perf_counter() - started[0]
-        return checks
+        qc = finishing.qc_inputs(self.out_dir, timeline, self.settings, sound.exports)
+        finished = await finishing.finish_videos(
+            self.executor, self.out_dir, self.record.id, listings, self.store, sound.keys[0],
+            self.storyboard.title, self.settings, timeline.total_frames, qc)
+        self.placement["finish"] += [f.node for f in finished.values()]
+        self.timings["check"] = max(f.check_seconds for f in finished.values())
+        return finished
 
     # ---- bookkeeping -----------------------------------------------------------------------
 

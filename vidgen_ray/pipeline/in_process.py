@@ -1,17 +1,21 @@
 """The job flow's executor without Ray: the backends called in a thread of this process,
-FFmpeg run here in a scratch folder of the job. For tests and tools that want the real job
-flow and its outputs without a cluster; the farm runs jobs with farm/actors/executor.py."""
+FFmpeg run here in a scratch folder of the job, as many at once as this machine's CPUs hold
+(one each of ``ffmpeg_threads``). For tests and tools that want the real job flow and its
+outputs without a cluster; the farm runs jobs with farm/actors/executor.py."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from collections.abc import AsyncIterator, Callable
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, VidgenError
 from vidgen_ray.images import create_image_backend
-from vidgen_ray.pipeline import assembly, scratch, soundtrack
-from vidgen_ray.pipeline.executor import Kind, MixResult
+from vidgen_ray.pipeline import assembly, finishing, media, scratch, soundtrack
+from vidgen_ray.pipeline.executor import Kind, MixResult, Parts
+from vidgen_ray.pipeline.slots import SlotGate, Span
 from vidgen_ray.speech import create_speech_backend
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline
@@ -21,13 +25,17 @@ NODE = "in-process"  # what placement records for work done here
 
 class InProcessExecutor:
     """One job's work in this process; ``job_id`` names its scratch root; ``factories``
-    (by kind, as the Farm's) build a backend instead of the settings (tests)."""
+    (by kind, as the Farm's) build a backend instead of the settings (tests); ``slots``:
+    FFmpeg tasks at once (default: CPUs // ffmpeg_threads)."""
 
-    def __init__(self, settings: RenderSettings, job_id: str,
-                 factories: dict[Kind, Callable[[], object]] | None = None):
+    def __init__(self, settings: RenderSettings, job_id: str, *,
+                 factories: dict[Kind, Callable[[], object]] | None = None,
+                 slots: int | None = None):
         self.settings, self.job_id = settings, job_id
         self.factories = factories or {}
         self._backends: dict[Kind, object] = {}
+        self.gate = SlotGate(slots or (os.cpu_count() or 1) // settings.ffmpeg_threads)
+        self.spans: list[Span] = []
 
     def _backend(self, kind: Kind):
         if kind not in self._backends:
@@ -69,20 +77,45 @@ class InProcessExecutor:
         return self._backend(kind).synthesize([request])[0].to_wav()
 
     async def encode_chunk(self, timeline: Timeline, start: int, end: int,
-                           stills: dict[int, bytes], settings: RenderSettings,
+                           stills: dict[int, str], parts: Parts, settings: RenderSettings,
                            size: tuple[int, int], ass: str | None,
-                           clips: dict[int, bytes] | None) -> tuple[bytes, str]:
-        def encode() -> bytes:
-            with scratch.task_folder(self.job_id, "chunk") as work:
-                return assembly.render_chunk(timeline, start, end, stills, settings, size,
-                                             ass, work, clips)
-        return await asyncio.to_thread(encode), NODE
+                           clips: dict[int, str] | None) -> tuple[bytes, str]:
+        def encode(work) -> bytes:
+            pngs = {scene: parts.get(key) for scene, key in stills.items()}
+            videos = {scene: media.read_checked(path) for scene, path in (clips or {}).items()}
+            return assembly.render_chunk(timeline, start, end, pngs, settings, size, ass,
+                                         work, videos or None)
+        return await self._run("chunk", encode), NODE
 
     async def mix_soundtrack(self, speech: list[bytes], cue_starts: list[float],
                              storyboard: Storyboard, timeline: Timeline,
                              settings: RenderSettings, music: dict[str, bytes]) -> MixResult:
-        def mix() -> tuple[bytes, dict, dict[str, bytes], float]:
-            with scratch.task_folder(self.job_id, "mix") as work:
-                return soundtrack.mix_in(work, speech, cue_starts, storyboard, timeline,
-                                         settings, music)
-        return (*await asyncio.to_thread(mix), NODE)
+        def mix(work) -> tuple[bytes, dict, dict[str, bytes], float]:
+            return soundtrack.mix_in(work, speech, cue_starts, storyboard, timeline,
+                                     settings, music)
+        return (*await self._run("mix", mix), NODE)
+
+    async def finish(self, chunks: list[tuple[str, float]], parts: Parts, soundtrack: str,
+                     title: str, settings: RenderSettings, frames: int,
+                     size: tuple[int, int], qc: finishing.QcInputs | None
+                     ) -> finishing.Finished:
+        def finish(work) -> finishing.Finished:
+            listing = [(parts.get(key), seconds) for key, seconds in chunks]
+            return finishing.finish_video(work, listing, parts.get(soundtrack), title,
+                                          settings, frames, size, qc)
+        finished = await self._run("finish", finish)
+        finished.node = NODE
+        return finished
+
+    async def _run(self, kind: str, work: Callable):
+        """``work(folder)`` in a thread once a slot is free, in a scratch folder of the job."""
+        async with self.gate.slot():
+            submitted = time.time()
+
+            def run():
+                started = time.time()
+                with scratch.task_folder(self.job_id, kind) as folder:
+                    result = work(folder)
+                self.spans.append(Span(kind, NODE, submitted, started, time.time()))
+                return result
+            return await asyncio.to_thread(run)

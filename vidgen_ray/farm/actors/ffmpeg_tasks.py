@@ -1,20 +1,24 @@
-"""FFmpeg work as Ray tasks on CPU nodes: chunk encodes and the soundtrack mix.
+"""FFmpeg work as Ray tasks on CPU nodes: chunk encodes, the soundtrack mix, and finishing
+(join, mux, check, QC), so the head (and the farm actor on it) runs no FFmpeg.
 
 They ask for the custom resource ``assembly`` when a node offers it (cluster.yaml gives it to
 CPU nodes), else plain CPUs, so FFmpeg never competes with model workers for a GPU node.
-Each works in its own folder under the job's scratch root (scratch.py), removed when the
-task ends, also when it is cancelled.
+``run`` hands one over once the farm's slot gate lets it (executor.py), so Ray's queue never
+holds more than the nodes run. Large inputs (stills, chunks, the soundtrack) come as
+top-level ObjectRefs, put once by the executor. Each task works in its own folder under the
+job's scratch root (scratch.py), removed when the task ends, also when it is cancelled.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 
 import ray
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.farm.placement import assembly_options
-from vidgen_ray.pipeline import assembly, scratch, soundtrack
+from vidgen_ray.pipeline import assembly, finishing, scratch, soundtrack
+from vidgen_ray.pipeline.slots import SlotGate, Span
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline
 
@@ -22,54 +26,59 @@ from vidgen_ray.timeline import Timeline
 # running after this long is killed (its folder then goes with the job's root).
 CANCEL_GRACE_SECONDS = 10.0
 
+Times = tuple[str, float, float]  # node id, started, ended
+
 
 @ray.remote(max_retries=3)
-def _encode_chunk(job_id: str, timeline: Timeline, start: int, end: int,
-                  stills: dict[int, bytes], settings: RenderSettings,
+def _encode_chunk(job_id: str, timeline: Timeline, start: int, end: int, scenes: list[int],
+                  clip_scenes: list[int], settings: RenderSettings,
                   size: tuple[int, int] | None, ass: str | None,
-                  clips: dict[int, bytes] | None = None) -> tuple[bytes, str]:
+                  *inputs: bytes) -> tuple[bytes, Times]:
+    # ``inputs``: the stills of ``scenes``, then the clips of ``clip_scenes``; they came as
+    # top-level ObjectRefs, so Ray fetched them to this node before the call.
+    started = time.time()
+    stills = dict(zip(scenes, inputs[:len(scenes)], strict=True))
+    clips = dict(zip(clip_scenes, inputs[len(scenes):], strict=True))
     with scratch.task_folder(job_id, "chunk") as work:
         mp4 = assembly.render_chunk(timeline, start, end, stills, settings, size, ass, work,
-                                    clips)
-    return mp4, ray.get_runtime_context().get_node_id()
+                                    clips or None)
+    return mp4, _times(started)
 
 
 @ray.remote(max_retries=3)
 def _mix(job_id: str, speech: list[bytes], cue_starts: list[float], storyboard: Storyboard,
          timeline: Timeline, settings: RenderSettings, music: dict[str, bytes] | None = None
-         ) -> tuple[bytes, dict, dict[str, bytes], float, str]:
+         ) -> tuple[bytes, dict, dict[str, bytes], float, Times]:
+    started = time.time()
     with scratch.task_folder(job_id, "mix") as work:
         wav, record, exports, seconds = soundtrack.mix_in(
             work, speech, cue_starts, storyboard, timeline, settings, music or {})
-    return wav, record, exports, seconds, ray.get_runtime_context().get_node_id()
+    return wav, record, exports, seconds, _times(started)
 
 
-async def encode_chunk(job_id: str, timeline: Timeline, start: int, end: int,
-                       stills: dict[int, bytes], settings: RenderSettings,
-                       cluster: dict[str, float], size: tuple[int, int] | None = None,
-                       ass: str | None = None, clips: dict[int, bytes] | None = None
-                       ) -> tuple[bytes, str]:
-    """Frames [start, end) as an MP4 at ``size`` (default: the settings'), with the ASS
-    subtitles ``ass`` burned in if given (``clips``: the video of each scene shown by one);
-    returns it and the id of the node that encoded it. ``job_id`` names the scratch root
-    the task works under."""
-    options = assembly_options(cluster, settings.ffmpeg_threads)
-    ref = _encode_chunk.options(**options).remote(job_id, timeline, start, end, stills,
-                                                  settings, size, ass, clips)
-    return await _owned(ref)
+@ray.remote(max_retries=3)
+def _finish(job_id: str, seconds: list[float], title: str, settings: RenderSettings,
+            frames: int, size: tuple[int, int], qc: finishing.QcInputs | None,
+            sound: bytes, *chunks: bytes) -> tuple[finishing.Finished, Times]:
+    started = time.time()
+    with scratch.task_folder(job_id, "finish") as work:
+        finished = finishing.finish_video(work, list(zip(chunks, seconds, strict=True)),
+                                          sound, title, settings, frames, size, qc)
+    return finished, _times(started)
 
 
-async def mix_soundtrack(job_id: str, speech: list[bytes], cue_starts: list[float],
-                         storyboard: Storyboard, timeline: Timeline, settings: RenderSettings,
-                         cluster: dict[str, float], music: dict[str, bytes] | None = None
-                         ) -> tuple[bytes, dict, dict[str, bytes], float, str]:
-    """The normalised soundtrack WAV, the loudness record, the exported mix and stems
-    by relative file name (none unless settings.stems), seconds taken, node id. ``speech``:
-    each line's WAV, laid at its cue start on the node that mixes (not in the driver).
-    ``music``: each music file the storyboard or settings name, by that name."""
-    ref = _mix.options(**assembly_options(cluster, 1)).remote(
-        job_id, speech, cue_starts, storyboard, timeline, settings, music)
-    return await _owned(ref)
+def _times(started: float) -> Times:
+    """The node a task ran on, and when it started and ended there."""
+    return ray.get_runtime_context().get_node_id(), started, time.time()
+
+
+async def run(gate: SlotGate, kind: str, task, options: dict, *args) -> tuple[list, Span]:
+    """``task`` with ``options`` once ``gate`` has a slot, holding it until the result is
+    back: what the task returned, less its times, and its span."""
+    async with gate.slot():
+        submitted = time.time()
+        *result, (node, started, ended) = await _owned(task.options(**options).remote(*args))
+    return result, Span(kind, node, submitted, started, ended)
 
 
 async def _owned(ref: ray.ObjectRef):
