@@ -62,3 +62,11 @@ def hf_hub_cache() -> str:
 def hf_endpoint() -> str:
     """The hub to download from: HF_ENDPOINT (a mirror), else huggingface.co."""
     return (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
+
+
+def local_farm_dir() -> str:
+    """Where `vidgen farm start` records the farm it keeps on this machine (its address,
+    its log): VIDGEN_FARM_DIR, else <user cache dir>/farm. Read here because nothing else
+    reads os.environ."""
+    return os.path.expanduser(os.environ.get("VIDGEN_FARM_DIR") or
+                              os.path.join(user_cache_dir(), "farm"))
