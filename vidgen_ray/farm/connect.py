@@ -133,8 +133,7 @@ def running_farm(address: str | None):
                                 "farm start`, or name a cluster's with --address "
                                 "ray://head:10001 (or RAY_ADDRESS); a private render's farm "
                                 "lives only while it runs")
-        _join_local(found.address)
-        return ray.get_actor(FARM_NAME, namespace=FARM_NAMESPACE)
+        return _kept_farm(found)
     connect(address)
     try:
         return ray.get_actor(FARM_NAME, namespace=FARM_NAMESPACE)
@@ -169,8 +168,19 @@ def local_farm(settings: RenderSettings | None = None, start: bool = True):
     if found is None:
         found, _ = kept.start(settings)
     kept.check_job(found, settings)
+    return _kept_farm(found)
+
+
+def _kept_farm(found):
+    """The farm actor of this machine's running farm (``found``: local_farm.RunningFarm),
+    this process joined to its Ray."""
     _join_local(found.address)
-    return ray.get_actor(FARM_NAME, namespace=FARM_NAMESPACE)
+    try:
+        return ray.get_actor(FARM_NAME, namespace=FARM_NAMESPACE)
+    except ValueError:
+        raise RenderError(f"the farm running at {found.describe()} has lost its farm actor "
+                          f"(its log: {found.log}): restart it (vidgen farm stop; vidgen farm "
+                          "start), or render on a private farm with --private-farm") from None
 
 
 # ---- the one-call API: render a script into a folder ----------------------------------------
@@ -203,15 +213,13 @@ def render(source: str | Path | Storyboard, out_dir: Path, settings: RenderSetti
     analyze_seconds = time.perf_counter() - started
     if not settings.ray_address and farm is None:
         _refuse_running_loop()  # before starting Ray, not after
-    if farm is not None:
-        _join_local(farm.address)
-    else:
+    shared = _kept_farm(farm) if farm is not None else None
+    if farm is None:
         connect(settings.ray_address)
     report = progress or (lambda stage, done, total: None)
     try:
-        if farm is not None:
-            result = _follow(ray.get_actor(FARM_NAME, namespace=FARM_NAMESPACE), storyboard,
-                             out_dir, settings, priority, report)
+        if shared is not None:
+            result = _follow(shared, storyboard, out_dir, settings, priority, report)
         elif settings.ray_address:
             result = _follow(farm_actor(), storyboard, out_dir, settings, priority, report)
         else:
