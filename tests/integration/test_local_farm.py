@@ -134,3 +134,15 @@ def test_a_render_asking_other_farm_settings_is_refused(farm_env, tmp_path):
     assert "image_batch_size 2 (the farm has 4)" in message
     assert "--private-farm" in message and "vidgen farm stop" in message
     assert not (tmp_path / "refused" / "video.mp4").exists()
+
+
+def test_private_farm_renders_beside_the_running_farm_without_touching_it(farm_env, tmp_path):
+    before = workers(farm_env)
+    done = vidgen(farm_env, "render", str(DEMO), "-o", str(tmp_path / "private"), "--preview",
+                  "--private-farm")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "using the farm" not in done.stderr
+    assert video_seconds(tmp_path / "private" / "video.mp4") > 10
+    after = workers(farm_env)  # the farm served none of it
+    assert {p: (r["pid"], r["calls"]) for p, r in after.items()} == {
+        p: (r["pid"], r["calls"]) for p, r in before.items()}
