@@ -1,6 +1,7 @@
 """Test settings: Ray on loopback and away from stray clusters (see NOTES.md), one thread."""
 
 import os
+import tempfile
 
 import pytest
 
@@ -15,6 +16,8 @@ os.environ.pop("RAY_ADDRESS", None)
 for name in list(os.environ):
     if name.startswith("VIDGEN_"):  # a developer's own settings must not change test results
         del os.environ[name]
+# Nor a farm the developer keeps running (`vidgen farm start`): renders would use it.
+os.environ["VIDGEN_FARM_DIR"] = tempfile.mkdtemp(prefix="vidgen-test-farm-")
 
 
 @pytest.fixture(scope="module")

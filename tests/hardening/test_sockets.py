@@ -133,6 +133,33 @@ def test_local_render_ray_listens_on_loopback_only(tmp_path):
         shutil.rmtree(ray_tmp, ignore_errors=True)
 
 
+def test_kept_farm_listens_on_loopback_only(tmp_path):
+    """`vidgen farm start` from a user's shell: the keeper's Ray, the farm and its warm
+    workers (they outlive the command) listen on loopback only."""
+    import json
+
+    env = _user_env(tmp_path, keep_single_machine=False)
+    ray_tmp = Path(tempfile.mkdtemp(prefix="vg-sock-", dir="/tmp"))
+    env |= {"RAY_TMPDIR": str(ray_tmp), "VIDGEN_FARM_DIR": str(tmp_path / "farm")}
+    vidgen = [sys.executable, "-m", "vidgen_ray", "farm"]
+    started = subprocess.run([*vidgen, "start"], cwd=REPO, env=env, capture_output=True,
+                             text=True, timeout=300)
+    record = tmp_path / "farm" / "farm.json"
+    keeper = json.loads(record.read_text())["pid"] if record.exists() else None
+    try:
+        assert started.returncode == 0, started.stderr
+        found = assert_loopback_only(session_pids(keeper, str(ray_tmp)))
+        names = {name for _, name, _ in found}
+        assert {"raylet", "gcs_server"} <= names, found
+        assert any("Worker" in name or "LocalFarm" in name for name in names), names
+    finally:
+        subprocess.run([*vidgen, "stop"], cwd=REPO, env=env, capture_output=True, timeout=120)
+        if keeper is not None:  # only the keeper this test started, and its processes
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(keeper, signal.SIGKILL)
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: TIME_WAIT is free

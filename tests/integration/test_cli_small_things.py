@@ -20,7 +20,8 @@ EXAMPLE = ROOT / "examples" / "lighthouse.md"
 COMMANDS = [[], ["render"], ["write"], ["analyze"], ["plan"], ["portraits"], ["cast"],
             ["schema"], ["submit"], ["status"], ["jobs"], ["cancel"], ["fetch"], ["cleanup"],
             ["qc"], ["farm"],
-            ["farm", "status"], ["models"], ["models", "download"]]
+            ["farm", "status"], ["farm", "start"], ["farm", "stop"], ["models"],
+            ["models", "download"]]
 
 
 def vidgen(*args, **kwargs):

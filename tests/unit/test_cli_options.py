@@ -36,7 +36,7 @@ RENDER_SPELLINGS = {
     "--image-fast-path", "--image-fast-lora",
     "--llm", "--llm-model", "--llm-base-url", "--llm-temperature", "--llm-max-tokens",
     "--llm-requests-per-minute", "--llm-timeout", "--llm-retries", "--llm-rewrite",
-    "--rewrite", "--llm-cache-dir",
+    "--rewrite", "--llm-cache-dir", "--private-farm",
 }
 
 
@@ -85,3 +85,18 @@ def test_a_command_receives_only_the_flags_given():
     done = runner.invoke(cli, ["command", "--fps", "24", "--fast", "--rendition", "1080x1920"])
     assert done.exit_code == 0, done.output
     assert seen["chosen"] == {"fps": 24, "image_preset": "fast", "renditions": ["1080x1920"]}
+
+
+def test_farm_start_has_a_flag_for_every_setting_the_farm_owns():
+    """A farm setting added to config/ gets its `vidgen farm start` flag without a line here
+    (the farm owns it: a render on the farm cannot choose it)."""
+    from vidgen_ray.config import fields_of
+
+    params = _command_of("farm", "start").params
+    settings = {p.name for p in params}
+    for name in fields_of(RenderSettings, "farm"):
+        assert name in settings, name
+
+
+def _command_of(group: str, name: str):
+    return typer.main.get_command(app).commands[group].commands[name]

@@ -52,7 +52,8 @@ def run_job(tmp_path, storyboard: Storyboard, settings=SETTINGS, factories=FAKES
     record.start()
     run = flow.JobRun(record, storyboard, settings, tmp_path / "out",
                       store or LocalStore(tmp_path / "parts", flow.PART_SUFFIXES),
-                      InProcessExecutor(settings, record.id, factories=factories), lambda r, s: None)
+                      InProcessExecutor(settings, record.id, factories=factories),
+                      lambda r, s: None)
 
     async def timed():
         started = time.perf_counter()

@@ -1,4 +1,5 @@
-"""vidgen farm status | release: the workers of a running farm, and freeing their GPUs."""
+"""vidgen farm start | stop | status | release: the farm this machine keeps warm between
+renders, the workers of a running farm, and freeing their GPUs."""
 
 from __future__ import annotations
 
@@ -9,13 +10,21 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from vidgen_ray.config import load_settings
+from vidgen_ray.cli.options import IMAGE_FLAGS, Flag, with_flags, with_image_options
+from vidgen_ray.config import RenderSettings, fields_of, load_settings
 from vidgen_ray.errors import InputError, VidgenError
 
-app = typer.Typer(help="The running farm's workers: where they run, their GPU share and "
-                  "memory; free their models.", no_args_is_help=True)
+app = typer.Typer(help="A farm kept warm on this machine (start, stop); a running farm's "
+                  "workers: where they run, their GPU share and memory; free their models.",
+                  no_args_is_help=True)
 console = Console(stderr=True)
-ADDRESS_HELP = "The farm's Ray cluster, e.g. ray://head:10001 (default: $RAY_ADDRESS)"
+ADDRESS_HELP = ("The farm's Ray cluster, e.g. ray://head:10001 (default: $RAY_ADDRESS, else "
+                "the farm `vidgen farm start` keeps on this machine)")
+# What a started farm owns (config/scope.py: FARM), and the speech models' own options; the
+# picture flags come with with_image_options.
+START_FLAGS = {name: Flag(name) for name in (*fields_of(RenderSettings, "farm"), "bark_model",
+                                             "bark_decoding", "kokoro_model")
+               if name not in IMAGE_FLAGS}
 
 
 def _fail(exc: VidgenError) -> None:
@@ -27,6 +36,59 @@ def _call(address: str | None, method: str) -> list[dict]:
     from vidgen_ray.farm.connect import ask_running_farm  # imports ray: only here
 
     return ask_running_farm(load_settings(ray_address=address).ray_address, method)
+
+
+@with_image_options
+@with_flags(START_FLAGS, into="farm_flags")
+def start(voice: str | None = typer.Option(
+              None, help="The speech backend whose workers start now: espeak, kokoro or bark "
+              "(default: VIDGEN_TTS_MODEL, else espeak); other backends start with their "
+              "first job.", show_default=False),
+          farm_flags: dict | None = None, image_settings: dict | None = None) -> None:
+    """Start a farm on this machine and keep it (and its models) up: every `vidgen render`
+    without --address then runs on it, models warm, until `vidgen farm stop`. Its Ray
+    listens on loopback only. The pools of the given backends start now."""
+    from vidgen_ray.farm import local_farm  # imports ray: only here
+    from vidgen_ray.pipeline import preflight
+    from vidgen_ray.speech import parse_voice_option
+
+    try:
+        backend = parse_voice_option(voice)[0] if voice else None
+        settings = load_settings(tts_model=backend, **(farm_flags or {}),
+                                 **(image_settings or {}))
+        if settings.ray_address:
+            raise InputError("a farm started here runs on this machine: unset RAY_ADDRESS "
+                             "(a cluster's farm starts with the job service, docs/DEPLOY.md)")
+        preflight.check_backends(settings, for_client=False)
+        preflight.check_paths(settings)
+        with console.status("starting the farm (Ray on loopback, then the models)"):
+            farm, started = local_farm.start(settings)
+    except VidgenError as exc:
+        _fail(exc)
+    if not started:
+        console.print(f"a farm is already running at {farm.describe()}: renders use it; "
+                      "`vidgen farm stop` stops it", highlight=False)
+        return
+    console.print(f"[green]farm started[/] at {farm.describe()}, pools: "
+                  f"{', '.join(farm.pools)}; `vidgen render` uses it until `vidgen farm stop` "
+                  f"(log: {farm.log})", highlight=False)
+
+
+def stop() -> None:
+    """Stop the farm `vidgen farm start` keeps on this machine: its running jobs are
+    cancelled (their finished parts stay), its workers and its Ray stop."""
+    from vidgen_ray.farm import local_farm  # imports ray: only here
+
+    with console.status("stopping the farm"):
+        farm = local_farm.stop()
+    if farm is None:
+        console.print("no farm is running on this machine", highlight=False)
+        return
+    console.print(f"farm stopped (was at {farm.describe()})", highlight=False)
+
+
+app.command(name="start")(start)
+app.command(name="stop")(stop)
 
 
 def _gb(value) -> str:

@@ -1,5 +1,6 @@
-"""vidgen render (a script or a topic to a video, in this process's Ray) and vidgen
-portraits (one picture per character, to check the looks first)."""
+"""vidgen render (a script or a topic to a video: on the farm `vidgen farm start` keeps on
+this machine when one runs, else on a private farm in this process's Ray, or on a cluster's
+with --address) and vidgen portraits (one picture per character, to check the looks first)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,9 @@ def render(
                                        show_default=False),
     cast: Path | None = typer.Option(None, metavar="FILE", hidden=True,
                                      help="The old name of --voices."),
+    private_farm: bool = typer.Option(False, "--private-farm", help="Start a farm of this "
+                                      "render's own (and stop it at the end) even when "
+                                      "`vidgen farm start` keeps one running here."),
     render_settings: dict | None = None,
     image_settings: dict | None = None,
     llm_settings: dict | None = None,
@@ -76,15 +80,30 @@ def render(
             render as run_render,  # imports ray: only when rendering
         )
 
+        farm = None if private_farm or settings.ray_address else _running_farm(settings)
+
         out_dir = out or Path("out") / (script.stem if script else cli_write.topic_folder(topic))
         if topic is not None:
             script = _script_from_topic(topic, scenes, minutes, writing_style, out_dir,
                                         llm_settings)
         with cli_interrupt.resumable(out_dir), progress() as bars:
-            result = run_render(script, out_dir, settings, progress=bars)
+            result = run_render(script, out_dir, settings, progress=bars, farm=farm)
     except VidgenError as exc:
         fail(exc)
     print_summary(result)
+
+
+def _running_farm(settings):
+    """The farm `vidgen farm start` keeps here, said on stderr, when one runs and this
+    render's settings fit it (local_farm.check_job); None: a private farm, as always."""
+    from vidgen_ray.farm import local_farm
+
+    farm = local_farm.running()
+    if farm is not None:
+        local_farm.check_job(farm, settings)
+        console.print(f"using the farm running at {farm.describe()}, models warm "
+                      "(--private-farm for a farm of this render's own)", highlight=False)
+    return farm
 
 
 def _script_from_topic(topic: str, scenes: int | None, minutes: float | None,

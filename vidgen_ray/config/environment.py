@@ -84,3 +84,11 @@ def hub_offline(offline: bool) -> Iterator[None]:
         yield
     finally:
         constants.HF_HUB_OFFLINE = saved
+
+
+def local_farm_dir() -> str:
+    """Where `vidgen farm start` records the farm it keeps on this machine (its address,
+    its log): VIDGEN_FARM_DIR, else <user cache dir>/farm. Read here because nothing else
+    reads os.environ."""
+    return os.path.expanduser(os.environ.get("VIDGEN_FARM_DIR") or
+                              os.path.join(user_cache_dir(), "farm"))

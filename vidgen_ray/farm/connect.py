@@ -4,10 +4,12 @@ one Farm actor, and ``render``, the blocking one-call entry.
     connect(address)            join ray://head:10001, or start a local Ray on loopback
     farm_actor(journal, ...)    create or find the named, detached Farm (render --address,
                                 the job service)
-    running_farm(address)       the Farm already running there (vidgen farm status|release:
-                                ask_running_farm)
-    render(source, out, ...)    a script into a folder: on a Farm in this process, or on the
-                                cluster's Farm when an address is set
+    running_farm(address)       the Farm already running there, or this machine's (vidgen
+                                farm status|release: ask_running_farm)
+    local_farm(settings)        this machine's warm farm (vidgen farm start): its handle,
+                                started first when none runs (benchmarks, scripts)
+    render(source, out, ...)    a script into a folder: on a Farm in this process, on this
+                                machine's running farm, or on the cluster's Farm
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 import ray
 
 from vidgen_ray.config import FarmSettings, RenderSettings, ray_runtime_env
-from vidgen_ray.errors import NotFoundError, OutputError, RenderError, SettingsError
+from vidgen_ray.errors import NotFoundError, OutputError, RenderError
 from vidgen_ray.farm.actors.listen import prepare_local_start
 from vidgen_ray.farm.jobs import JobRecord
 from vidgen_ray.farm.journal import FolderJournal
@@ -33,7 +35,7 @@ from vidgen_ray.programs import check_ffmpeg, find_tool
 from vidgen_ray.storyboard import Storyboard
 
 __all__ = ["FARM_NAME", "FARM_NAMESPACE", "ask_running_farm", "cluster_resources", "connect",
-           "farm_actor", "render", "running_farm"]
+           "farm_actor", "local_farm", "render", "running_farm"]
 
 FARM_NAME, FARM_NAMESPACE = "farm", "vidgen"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -55,6 +57,16 @@ def connect(address: str | None) -> None:
     ray.init(address="local", namespace=FARM_NAMESPACE, include_dashboard=False,
              logging_level="WARNING", log_to_driver=False, _node_ip_address="127.0.0.1",
              object_store_memory=_object_store_bytes())
+
+
+def _join_local(address: str) -> None:
+    """Join this machine's running farm's Ray (local_farm.py) as a loopback-only driver."""
+    if ray.is_initialized():
+        return
+    os.environ.pop("RAY_ADDRESS", None)
+    prepare_local_start()
+    ray.init(address=address, namespace=FARM_NAMESPACE, logging_level="WARNING",
+             log_to_driver=False, _node_ip_address="127.0.0.1")
 
 
 def _object_store_bytes() -> int:
@@ -110,11 +122,18 @@ def farm_actor(journal: FolderJournal | None = None, settings: FarmSettings | No
 
 
 def running_farm(address: str | None):
-    """The Farm already running on the cluster at ``address`` (never starts one)."""
+    """The Farm already running on the cluster at ``address``, or without one, the farm
+    ``vidgen farm start`` keeps on this machine (never starts one)."""
     if not address:
-        raise SettingsError("say which cluster's farm: --address ray://head:10001 (or "
-                            "RAY_ADDRESS); a local render's farm lives only while it runs",
-                            field="ray_address")
+        from vidgen_ray.farm import local_farm as kept
+
+        found = kept.running()
+        if found is None:
+            raise NotFoundError("no farm is running on this machine: start one with `vidgen "
+                                "farm start`, or name a cluster's with --address "
+                                "ray://head:10001 (or RAY_ADDRESS); a private render's farm "
+                                "lives only while it runs")
+        return _kept_farm(found)
     connect(address)
     try:
         return ray.get_actor(FARM_NAME, namespace=FARM_NAMESPACE)
@@ -135,11 +154,46 @@ def ask_running_farm(address: str | None, method: str, timeout: float = 120.0):
         raise unwrap(exc) from None
 
 
+def local_farm(settings: RenderSettings | None = None, start: bool = True):
+    """The handle of the farm ``vidgen farm start`` keeps on this machine, this process joined
+    to its Ray; without one, it is started first (pools warm for ``settings``' backends)
+    unless ``start`` is False (NotFoundError). ``settings``' farm fields must fit a running
+    farm's (local_farm.check_job). Stop it with ``local_farm.stop()``."""
+    from vidgen_ray.farm import local_farm as kept
+
+    settings = settings or RenderSettings()
+    found = kept.running()
+    if found is None and not start:
+        return running_farm(None)  # its error says how to start one
+    if found is None:
+        found, _ = kept.start(settings)
+    kept.check_job(found, settings)
+    return _kept_farm(found)
+
+
+def _kept_farm(found):
+    """The farm actor of this machine's running farm (``found``: local_farm.RunningFarm),
+    this process joined to its Ray."""
+    _join_local(found.address)
+    try:
+        return ray.get_actor(FARM_NAME, namespace=FARM_NAMESPACE)
+    except ValueError:
+        raise RenderError(f"the farm running at {found.describe()} has lost its farm actor "
+                          f"(its log: {found.log}): restart it (vidgen farm stop; vidgen farm "
+                          "start), or render on a private farm with --private-farm") from None
+
+
 # ---- the one-call API: render a script into a folder ----------------------------------------
 
 def render(source: str | Path | Storyboard, out_dir: Path, settings: RenderSettings,
-           progress: Progress | None = None, priority: int = 0) -> RenderResult:
-    """Render on a Farm in this process, or on the cluster's Farm when an address is set."""
+           progress: Progress | None = None, priority: int = 0, farm=None) -> RenderResult:
+    """Render on a Farm in this process, on this machine's running farm when ``farm`` is
+    one (local_farm.running()), or on the cluster's Farm when an address is set."""
+    if farm is not None:
+        from vidgen_ray.farm import local_farm as kept
+
+        kept.check_job(farm, settings)  # before any work
+        settings = _absolute_paths(settings)  # the farm's processes have their own folder
     started = time.perf_counter()
     limiter = None
     if settings.ray_address and settings.llm != "local":  # share the cluster's model budget
@@ -157,13 +211,17 @@ def render(source: str | Path | Storyboard, out_dir: Path, settings: RenderSetti
     check_ffmpeg()  # new enough, with every filter the renders use
     out_dir = _prepare_output(out_dir)
     analyze_seconds = time.perf_counter() - started
-    if not settings.ray_address:
+    if not settings.ray_address and farm is None:
         _refuse_running_loop()  # before starting Ray, not after
-    connect(settings.ray_address)
+    shared = _kept_farm(farm) if farm is not None else None
+    if farm is None:
+        connect(settings.ray_address)
     report = progress or (lambda stage, done, total: None)
     try:
-        if settings.ray_address:
-            result = _on_cluster(storyboard, out_dir, settings, priority, report)
+        if shared is not None:
+            result = _follow(shared, storyboard, out_dir, settings, priority, report)
+        elif settings.ray_address:
+            result = _follow(farm_actor(), storyboard, out_dir, settings, priority, report)
         else:
             result = asyncio.run(_locally(storyboard, out_dir, settings, priority, report))
     except RenderError as exc:
@@ -185,10 +243,11 @@ async def _locally(storyboard, out_dir, settings, priority, report) -> RenderRes
         await farm.shutdown()
 
 
-def _on_cluster(storyboard, out_dir, settings, priority, report) -> RenderResult:
+def _follow(farm, storyboard, out_dir, settings, priority, report) -> RenderResult:
+    """The job on a shared farm (the cluster's, or this machine's running one), followed
+    to its end; Ctrl-C cancels the job, never the farm."""
     from vidgen_ray.farm.actors.errors import unwrap
 
-    farm = farm_actor()
     try:
         job_id = ray.get(farm.submit.remote(storyboard, str(out_dir), settings, priority))
     except ray.exceptions.RayTaskError as exc:
@@ -204,6 +263,24 @@ def _on_cluster(storyboard, out_dir, settings, priority, report) -> RenderResult
     except KeyboardInterrupt:  # Ctrl-C stops the job on the shared farm too, not just us
         ray.get(farm.cancel.remote(job_id), timeout=30)
         raise
+
+
+def _absolute_paths(settings: RenderSettings) -> RenderSettings:
+    """Relative paths the settings give that exist here (./models/sdxl, a voice .npz, a
+    fonts folder), made absolute for a farm whose processes run in another folder."""
+    from vidgen_ray.pipeline.preflight import MODEL_PATHS
+
+    def absolute(value):
+        if isinstance(value, str) and value and not os.path.isabs(value) \
+                and Path(value).expanduser().exists():
+            return str(Path(value).expanduser().resolve())
+        return value
+
+    update = {name: absolute(getattr(settings, name))
+              for name in (*MODEL_PATHS, "tts_voice", "subtitle_fonts_dir")}
+    update["voices"] = {speaker: absolute(v) for speaker, v in settings.voices.items()}
+    changed = {k: v for k, v in update.items() if v != getattr(settings, k)}
+    return settings.model_copy(update=changed) if changed else settings
 
 
 def _with_resume_hint(exc: RenderError, out_dir: Path) -> RenderError:
