@@ -14,7 +14,8 @@ cache holds them, else the full-size architectures with random fp16 weights (sai
 output); ``--tiny``: the tiny random-weight models on the CPU (one logical GPU, so SDXL and
 Bark share it through fractional GPUs as on a card). ``--projection``: fakes that sleep for
 per-call latencies measured on a GPU (an earlier e2e JSON, else BENCHMARKS.md's numbers) on
-8 logical GPUs, labelled PROJECTION; FFmpeg stays real on this machine's CPUs.
+8 logical GPUs, labelled PROJECTION, each image worker standing for one card and Bark sharing
+the first (e2e_report.as_cards); FFmpeg stays real on this machine's CPUs.
 
 ``--fast`` (or ``--paths fast``) sets ``image_fast_path=lightning``, the few-step SDXL path of
 issue 17; a build without that setting says so and stops.
@@ -147,14 +148,15 @@ async def worker_rows(farm, since: float) -> list[dict]:
     return rows
 
 
-def summary(label: str, path: str, measured: dict, warm_up_s: float, size: str) -> dict:
+def summary(label: str, path: str, measured: dict, warm_up_s: float, size: str,
+            projected: bool) -> dict:
     record = measured["record"]
     ready = [p for p in record.scene_parts]
     timeline = e2e_report.stage_timeline(
         record.started, record.finished, [p.image_ready for p in ready if p.image_ready],
         [p.speech_ready for p in ready if p.speech_ready], measured["chunk_times"])
     mix = record.timings.get("audio")
-    workers = measured["workers"]
+    workers = e2e_report.as_cards(measured["workers"]) if projected else measured["workers"]
     return {"label": label, "path": path, "first_render_wall_s": round(warm_up_s, 2),
             "wall_s": timeline["finished"], "video_s": round(measured["duration"], 2),
             "size": size, "scenes": len(record.scenes), "timeline": timeline,
@@ -182,7 +184,7 @@ async def run_path(args, path: str, models: e2e_models.Models, base: dict, work:
     finally:
         await farm.shutdown()
     size = f"{settings.size[0]}x{settings.size[1]}@{settings.fps}"
-    return summary(label, path, measured, warm_up, size)
+    return summary(label, path, measured, warm_up, size, models.kind == "projection")
 
 
 async def run_all(args: argparse.Namespace, work: Path) -> dict:
@@ -196,7 +198,8 @@ async def run_all(args: argparse.Namespace, work: Path) -> dict:
                                            if args.projection else None, steps)
         else:
             chosen = e2e_models.choose(args.mode, work / "models", base)
-        label = (f"PROJECTION ({args.gpus} logical GPUs), {path}" if args.mode == "projection"
+        label = (f"PROJECTION for {args.gpus} cards, {path}" if args.mode == "projection"
+                 else f"tiny models on the CPU, 1 logical GPU, {path}" if args.mode == "tiny"
                  else f"{chosen.kind} models, {args.gpus} GPU(s), {path}")
         runs.append(await run_path(args, path, chosen, base, work, label))
     return {"machine": machine(), "device": name, "gpus": args.gpus, "models": chosen.kind,

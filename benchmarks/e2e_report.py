@@ -63,6 +63,14 @@ def busy(workers: list[dict], started: float, timeline: dict[str, float]) -> dic
     return {"gpus": gpus, "workers": per_worker}
 
 
+def as_cards(workers: list[dict]) -> list[dict]:
+    """A projection's layout: image worker i on card i, the speech workers sharing card 0
+    (one SDXL per card, Bark beside the first). Fakes only sleep, so where Ray packed them
+    on the logical GPUs does not change their times; this says which card each stands for."""
+    return [{**w, "gpu_ids": [str(w["index"] if w["kind"] == "image" else 0)],
+             "logical_gpu_ids": w.get("gpu_ids")} for w in workers]
+
+
 def _fraction(part: float, whole: float) -> float:
     return round(part / whole, 3) if whole > 0 else 0.0
 
