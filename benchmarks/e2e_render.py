@@ -79,6 +79,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     unknown = sorted(set(args.paths) - set(PATHS))
     if unknown:
         parser.error(f"unknown picture path {unknown[0]!r}: choose from {', '.join(PATHS)}")
+    if "fast" in args.paths and "image_fast_path" not in RenderSettings.model_fields:
+        parser.error("--fast needs the image_fast_path setting (issue 17's few-step SDXL "
+                     "path), which this build does not have yet")
     if not 1 <= args.scenes <= 12:
         parser.error("--scenes takes 1 to 12 (the script has 12)")
     args.mode = "tiny" if args.tiny else "projection" if args.projection is not None else "gpu"
@@ -117,9 +120,6 @@ def base_settings(args: argparse.Namespace, path: str, card_gb: float | None) ->
                 "speech_gpu_gb": e2e_models.SPEECH_GPU_GB,
                 "gpu_memory_gb": round(card_gb or CARD_GB_LOGICAL, 1)}
     if path == "fast":
-        if "image_fast_path" not in RenderSettings.model_fields:
-            raise SystemExit("--fast needs the image_fast_path setting (issue 17's few-step "
-                             "SDXL path), which this build does not have yet")
         settings["image_fast_path"] = "lightning"
     return settings
 
