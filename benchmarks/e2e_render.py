@@ -184,7 +184,8 @@ async def run_path(args, path: str, models: e2e_models.Models, base: dict, work:
     finally:
         await farm.shutdown()
     size = f"{settings.size[0]}x{settings.size[1]}@{settings.fps}"
-    return summary(label, path, measured, warm_up, size, models.kind == "projection")
+    return {**summary(label, path, measured, warm_up, size, models.kind == "projection"),
+            "settings": {**base, **models.settings}}
 
 
 async def run_all(args: argparse.Namespace, work: Path) -> dict:

@@ -76,3 +76,24 @@ def test_the_fast_path_needs_its_setting_or_says_so(tmp_path):
                 "--results", str(tmp_path), timeout=200)
     assert done.returncode != 0
     assert "--fast needs the image_fast_path setting" in done.stderr
+
+
+def test_budgeted_bark_gives_each_line_the_share_its_text_earns(tmp_path):
+    from transformers import BarkModel, BarkProcessor
+
+    from vidgen_ray.speech.bark import BarkOptions
+    from vidgen_ray.testing.full_size import BudgetedBark, line_budget
+    from vidgen_ray.testing.tiny_bark import build_bark
+
+    folder = build_bark(tmp_path / "bark")
+    backend = BudgetedBark.from_loaded(BarkModel.from_pretrained(folder),
+                                       BarkProcessor.from_pretrained(folder),
+                                       BarkOptions(device="cpu", decoding="transformers"))
+    texts = ["Hold the rail.", "Hold the rail. Hold the rail. Hold the rail."]
+    short, long = backend.generate(texts, "v2/en_speaker_0")
+    budgets = [line_budget(t) for t in texts]
+    rate = backend.sample_rate()
+    # The batch ran for the longest budget (the tiny model's own limit is 40 tokens)...
+    assert len(long) / rate == pytest.approx(budgets[1] / 49.9, rel=0.05)
+    # ...and the short line keeps its own share of it.
+    assert len(short) / len(long) == pytest.approx(budgets[0] / budgets[1], rel=0.02)
