@@ -151,10 +151,10 @@ async def worker_rows(farm, since: float) -> list[dict]:
 def summary(label: str, path: str, measured: dict, warm_up_s: float, size: str,
             projected: bool) -> dict:
     record = measured["record"]
-    ready = [p for p in record.scene_parts]
+    parts = record.scene_parts
     timeline = e2e_report.stage_timeline(
-        record.started, record.finished, [p.image_ready for p in ready if p.image_ready],
-        [p.speech_ready for p in ready if p.speech_ready], measured["chunk_times"])
+        record.started, record.finished, [p.image_ready for p in parts if p.image_ready],
+        [p.speech_ready for p in parts if p.speech_ready], measured["chunk_times"])
     mix = record.timings.get("audio")
     workers = e2e_report.as_cards(measured["workers"]) if projected else measured["workers"]
     return {"label": label, "path": path, "first_render_wall_s": round(warm_up_s, 2),
