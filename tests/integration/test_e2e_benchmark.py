@@ -97,3 +97,21 @@ def test_budgeted_bark_gives_each_line_the_share_its_text_earns(tmp_path):
     assert len(long) / rate == pytest.approx(budgets[1] / 49.9, rel=0.05)
     # ...and the short line keeps its own share of it.
     assert len(short) / len(long) == pytest.approx(budgets[0] / budgets[1], rel=0.02)
+
+
+def test_a_projection_is_labelled_and_lays_one_picture_worker_on_each_card(tmp_path):
+    done = _run(str(BENCHMARKS / "e2e_render.py"), "--projection", "--scenes", "2",
+                "--resolution", "360p", "--fps", "12", "--results", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "PROJECTION: model calls sleep for latencies measured on a GPU" in done.stdout
+    result = json.loads((tmp_path / "e2e_render_projection.json").read_text())
+    assert result["projection"] and result["gpus"] == 8
+    (run,) = result["runs"]
+    assert run["label"].startswith("PROJECTION for 8 cards")
+    images = [w for w in run["workers"] if w["kind"] == "image"]
+    assert [w["gpu_ids"] for w in images] == [[str(i)] for i in range(8)]
+    # Each call slept for the fitted cost of its batch: fixed part plus a part per picture.
+    latency = result["latency"]["image"]
+    for call in (c for w in images for c in w["calls"]):
+        expected = latency["fixed_s"] + latency["per_request_s"] * call["requests"]
+        assert call["end"] - call["start"] == pytest.approx(expected, abs=0.5)
