@@ -29,16 +29,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
-import json
-import os
 import time
-from pathlib import Path
 
 import ray
-from machine import machine  # benchmarks/machine.py (a script's folder is on sys.path)
+from common import start_ray, write_results  # benchmarks/common.py (the script's folder)
+from machine import machine
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.farm.actors.listen import prepare_local_start
 from vidgen_ray.farm.actors.pool import WorkerPool
 from vidgen_ray.images.base import ImageRequest
 from vidgen_ray.speech.base import SpeechRequest
@@ -159,11 +156,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4,8")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
-    prepare_local_start()  # loopback only, even though ray is imported already (NOTES.md)
-    os.environ.pop("RAY_ADDRESS", None)
-    ray.init(address="local", num_cpus=int(CLUSTER["CPU"]), num_gpus=int(CLUSTER["GPU"]),
-             include_dashboard=False, _node_ip_address="127.0.0.1", logging_level="WARNING",
-             log_to_driver=False, object_store_memory=512 * 1024**2)
+    start_ray(int(CLUSTER["CPU"]), int(CLUSTER["GPU"]))
     requests = make_requests(args.scenes, args.lines)
     direct = direct_seconds(requests, args.latency)
     rows = [row(n, args.scenes, asyncio.run(timed_run(n, requests, args.latency)), direct,
@@ -192,9 +185,7 @@ def report(rows: list[dict], fixed: dict, trip: dict, args: argparse.Namespace) 
     print("* fixed batches of B, not balanced")
     print(f"one call at a time, over a direct call: {trip['pool']:.2f} ms through the pool, "
           f"{trip['bare_actor']:.2f} ms as a bare actor call")
-    target = Path("benchmarks/results/farm_scaling.json")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps({
+    target = write_results("farm_scaling", {
         "machine": machine(), "scenes": args.scenes, "lines_per_scene": args.lines,
         "latency_s": args.latency, "per_worker": SETTINGS.max_in_flight,
         "batch_size": {"image": SETTINGS.image_batch_size,
@@ -204,7 +195,7 @@ def report(rows: list[dict], fixed: dict, trip: dict, args: argparse.Namespace) 
         "scenes_per_s": [r["scenes_per_s"] for r in rows],
         "efficiency": [r["efficiency"] for r in rows],
         "overhead_ms": [r["overhead_ms"] for r in rows],
-    }, indent=2) + "\n")
+    })
     print(f"written {target}")
 
 

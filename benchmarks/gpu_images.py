@@ -28,61 +28,12 @@ BATCHES = (1, 4)
 TIMED_CALLS = 2  # per batch size, after one warm-up call
 COMPILE_DEADLINE_S = 170  # past this, compile's batch-4 run (a recompile) is skipped
 
-# Published configs of stabilityai/stable-diffusion-xl-base-1.0.
-UNET = dict(
-    sample_size=128, in_channels=4, out_channels=4, layers_per_block=2,
-    block_out_channels=(320, 640, 1280),
-    down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
-    up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
-    transformer_layers_per_block=(1, 2, 10), attention_head_dim=(5, 10, 20),
-    cross_attention_dim=2048, use_linear_projection=True, addition_embed_type="text_time",
-    addition_time_embed_dim=256, projection_class_embeddings_input_dim=2816,
-    norm_num_groups=32)
-VAE = dict(
-    in_channels=3, out_channels=3, latent_channels=4, layers_per_block=2,
-    block_out_channels=(128, 256, 512, 512), down_block_types=("DownEncoderBlock2D",) * 4,
-    up_block_types=("UpDecoderBlock2D",) * 4, norm_num_groups=32, sample_size=1024,
-    scaling_factor=0.13025, force_upcast=True)
-CLIP_L = dict(hidden_size=768, intermediate_size=3072, num_attention_heads=12,
-              num_hidden_layers=12, projection_dim=768, hidden_act="quick_gelu")
-OPENCLIP_BIGG = dict(hidden_size=1280, intermediate_size=5120, num_attention_heads=20,
-                     num_hidden_layers=32, projection_dim=1280, hidden_act="gelu")
-SCHEDULER = dict(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                 num_train_timesteps=1000, steps_offset=1, timestep_spacing="leading",
-                 prediction_type="epsilon")
-
 
 def full_size_pipeline(device: str = "cuda"):
-    """SDXL base with random fp16 weights, built on the GPU (no download, ~5 GB); on the
-    "meta" device it only checks the shapes."""
-    import torch
-    from diffusers import (
-        AutoencoderKL,
-        EulerDiscreteScheduler,
-        StableDiffusionXLPipeline,
-        UNet2DConditionModel,
-    )
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+    """SDXL base with random fp16 weights (vidgen_ray/testing/full_size.py)."""
+    from vidgen_ray.testing.full_size import full_size_sdxl
 
-    from vidgen_ray.testing.tiny_sdxl import byte_tokenizer, byte_vocab
-
-    vocab, _ = byte_vocab()  # the real vocab is not here: token ids stay below 49408
-    ids = dict(vocab_size=49408, max_position_embeddings=77, bos_token_id=len(vocab) - 2,
-               eos_token_id=len(vocab) - 1, pad_token_id=len(vocab) - 1)
-    default_dtype = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float16)
-    try:
-        with torch.device(device):
-            unet = UNet2DConditionModel(**UNET)
-            vae = AutoencoderKL(**VAE)
-            text = CLIPTextModel(CLIPTextConfig(**CLIP_L, **ids))
-            text_2 = CLIPTextModelWithProjection(CLIPTextConfig(**OPENCLIP_BIGG, **ids))
-    finally:
-        torch.set_default_dtype(default_dtype)
-    return StableDiffusionXLPipeline(
-        vae=vae, unet=unet, text_encoder=text, text_encoder_2=text_2,
-        tokenizer=byte_tokenizer(), tokenizer_2=byte_tokenizer(pad_token="!"),
-        scheduler=EulerDiscreteScheduler(**SCHEDULER))
+    return full_size_sdxl(device)
 
 
 def _requests(batch: int, size: tuple[int, int]) -> list[ImageRequest]:

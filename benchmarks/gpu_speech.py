@@ -13,9 +13,9 @@ Which model:
 - CUDA with ``suno/bark`` in the Hugging Face cache: the real weights, fp16, preset
   ``v2/en_speaker_6``.
 - CUDA without cached weights (an offline benchmark machine): the full-size ``suno/bark``
-  architecture (FULL_BARK below: 3 x 24 layers, hidden 1024, 16 heads, the published
-  vocabularies, Encodec 24 kHz) with random weights, fp16, a random voice prompt of real
-  shape. Timings are valid for the architecture, not the voice.
+  architecture (FULL_BARK in vidgen_ray/testing/full_size.py: 3 x 24 layers, hidden 1024,
+  16 heads, the published vocabularies, Encodec 24 kHz) with random weights, fp16, a random
+  voice prompt of real shape. Timings are valid for the architecture, not the voice.
 - No CUDA, or ``--tiny``: the tiny test model on CPU; the numbers only show the script works.
 
 Random weights (almost) never sample end-of-speech, so every line is fixed at exactly its
@@ -41,52 +41,13 @@ DECODINGS = ("transformers", "fast")  # the first is the baseline of the speed-u
 TEXT = ("The old lighthouse keeper climbed the stairs one last time, counting every step "
         "as he had for forty years.")
 
-# suno/bark as published on the hub (config.json): three GPT-style transformers and the
-# 24 kHz Encodec codec.
-_SUB = {"num_layers": 24, "num_heads": 16, "hidden_size": 1024, "block_size": 1024,
-        "bias": False, "dropout": 0.0}
-FULL_BARK = {
-    "semantic_config": {**_SUB, "input_vocab_size": 129_600, "output_vocab_size": 10_048},
-    "coarse_acoustics_config": {**_SUB, "input_vocab_size": 12_096,
-                                "output_vocab_size": 12_096},
-    "fine_acoustics_config": {**_SUB, "input_vocab_size": 1_056, "output_vocab_size": 1_056,
-                              "n_codes_total": 8, "n_codes_given": 1},
-    "codec_config": {"model_type": "encodec", "sampling_rate": 24_000, "audio_channels": 1,
-                     "target_bandwidths": [1.5, 3.0, 6.0, 12.0, 24.0], "normalize": False,
-                     "hidden_size": 128, "num_filters": 32, "num_residual_layers": 1,
-                     "upsampling_ratios": [8, 5, 4, 2], "num_lstm_layers": 2,
-                     "codebook_size": 1024, "kernel_size": 7, "last_kernel_size": 7,
-                     "residual_kernel_size": 3, "dilation_growth_rate": 2,
-                     "use_causal_conv": True, "pad_mode": "reflect", "compress": 2,
-                     "norm_type": "weight_norm", "trim_right_ratio": 1.0},
-}
-
 
 def full_size_random(device: str):
-    """suno/bark's architecture with random fp16 weights on ``device``, and a processor
-    over a small vocabulary (token ids only index embeddings: any vocabulary times the
-    same)."""
-    import torch
-    from transformers import BarkConfig, BarkModel, BertTokenizer
+    """suno/bark's architecture with random fp16 weights (vidgen_ray/testing/full_size.py,
+    FULL_BARK: 3 x 24 layers, hidden 1024, the published vocabularies, Encodec 24 kHz)."""
+    from vidgen_ray.testing.full_size import full_size_bark
 
-    from vidgen_ray.testing.tiny_bark import _vocab, generation_config
-
-    config = BarkConfig(**{k: dict(v) for k, v in FULL_BARK.items()})
-    torch.manual_seed(0)
-    with torch.device(device):
-        model = BarkModel(config).to(torch.float16)
-    model.generation_config = generation_config()
-    model.eval()
-    return model, _processor(BertTokenizer, _vocab())
-
-
-def _processor(tokenizer_class, vocab: list[str]):
-    from transformers import BarkProcessor
-
-    folder = Path(tempfile.mkdtemp(prefix="bark_vocab_"))
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    tokenizer = tokenizer_class(vocab_file=str(folder / "vocab.txt"), do_lower_case=False)
-    return BarkProcessor(tokenizer=tokenizer)
+    return full_size_bark(device)
 
 
 def _backend(tiny: bool):

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.gpu,
 from PIL import Image  # noqa: E402
 
 from vidgen_ray.errors import DependencyError  # noqa: E402
-from vidgen_ray.images.base import ImageRequest  # noqa: E402
+from vidgen_ray.images.base import ImageRequest, Sampling  # noqa: E402
 from vidgen_ray.images.sdxl import SdxlBackend  # noqa: E402
 from vidgen_ray.images.sdxl_options import SdxlOptions  # noqa: E402
 from vidgen_ray.testing.tiny_sdxl import build_lora, build_sdxl  # noqa: E402
@@ -30,14 +30,15 @@ def tiny(tmp_path_factory):
 
 
 def _request(side: int, seed: int = 1) -> ImageRequest:
-    return ImageRequest(1, "Harbour", "boats in a harbour at dawn", (), "calm", side, side, seed)
+    """Drawn at side x side in Lightning's 4 steps without guidance."""
+    return ImageRequest(1, "Harbour", "boats in a harbour at dawn", (), "calm", side, side, seed,
+                        sampling=Sampling(side, side, steps=4, guidance_scale=0.0, style="none"))
 
 
 @pytest.mark.parametrize("compile_unet", [False, True])
 def test_tiny_lora_fuses_into_the_fp16_unet_on_the_gpu(tiny, compile_unet):
     sdxl, lora = tiny
-    backend = SdxlBackend(SdxlOptions(model=sdxl, size=(64, 64), steps=4, guidance_scale=0.0,
-                                      offline=True, safety_checker=False, style="none",
+    backend = SdxlBackend(SdxlOptions(model=sdxl, offline=True, safety_checker=False,
                                       fast_path="lightning", fast_lora=lora,
                                       compile=compile_unet))
     assert backend.pipe.unet.dtype == torch.float16
@@ -49,9 +50,8 @@ def test_tiny_lora_fuses_into_the_fp16_unet_on_the_gpu(tiny, compile_unet):
 
 def test_real_lightning_4_steps_at_1024(record_property):
     try:
-        backend = SdxlBackend(SdxlOptions(
-            size=(1024, 1024), steps=4, guidance_scale=0.0, offline=True,
-            safety_checker=False, style="none", fast_path="lightning"))
+        backend = SdxlBackend(SdxlOptions(offline=True, safety_checker=False,
+                                          fast_path="lightning"))
     except DependencyError as exc:
         pytest.skip(f"SDXL or the Lightning LoRA is not in the Hugging Face cache: {exc}")
     backend.generate([_request(1024)])  # warm

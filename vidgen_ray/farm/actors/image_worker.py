@@ -23,7 +23,7 @@ class ImageWorker(Resident):
     def generate(self, requests: list[ImageRequest]) -> list[bytes]:
         """One PNG per request, in order; backends with steps (SDXL) report each one."""
         backend = self._loaded()
-        with self._drawing:
+        with self._drawing, self._timed_call(len(requests)):
             self.steps = {"done": 0, "total": 0}
             if getattr(backend, "name", None) == "sdxl":
                 pngs = backend.generate(requests, on_step=self._on_step)

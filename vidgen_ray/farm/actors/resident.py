@@ -1,4 +1,5 @@
-"""What every worker does around its backend: build it once, say where it runs, count calls.
+"""What every worker does around its backend: build it once, say where it runs, count and
+time its calls (the e2e benchmark's busy fractions come from those times).
 
 Workers are plain classes: the pool makes them actors (``ray.remote(ImageWorker)``), so the
 backend (and its model) loads inside the actor, after Ray has assigned its GPU.
@@ -10,11 +11,17 @@ import gc
 import os
 import sys
 import threading
-from collections.abc import Callable
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import ray
 
 from vidgen_ray.errors import VidgenError
+
+CALLS_KEPT = 512  # the most recent calls' times: a few jobs' worth, a few kB
+
 
 
 class Resident:
@@ -22,6 +29,8 @@ class Resident:
         self.served = 0
         self.failure: VidgenError | None = None
         self.releases = 0
+        self.busy_s = 0.0  # seconds spent inside calls since the worker started
+        self._calls: deque[tuple[float, float, int]] = deque(maxlen=CALLS_KEPT)
         self._build = build
         self._loading = threading.Lock()  # image workers are threaded: one reload at a time
         try:
@@ -51,7 +60,26 @@ class Resident:
     def stats(self) -> dict:
         """Health plus the memory this worker holds (what ``vidgen farm status`` shows)."""
         return {**self.health(), "loaded": self.backend is not None,
-                "releases": self.releases, "rss_bytes": _rss_bytes(), **_cuda_memory()}
+                "releases": self.releases, "busy_s": round(self.busy_s, 3),
+                "rss_bytes": _rss_bytes(), "peak_rss_bytes": _peak_rss_bytes(),
+                **_cuda_memory()}
+
+    def calls(self, since: float = 0.0) -> list[dict]:
+        """The recent calls that ended after ``since`` (``time.time()``): start, end and
+        requests of each, for busy fractions and timelines."""
+        return [{"start": start, "end": end, "requests": size}
+                for start, end, size in self._calls if end > since]
+
+    @contextmanager
+    def _timed_call(self, requests: int) -> Iterator[None]:
+        """Note a call's wall-clock start and end, failed or not (the model was busy)."""
+        start = time.time()
+        try:
+            yield
+        finally:
+            end = time.time()
+            self.busy_s += end - start
+            self._calls.append((start, end, requests))
 
     def release(self) -> dict:
         """Drop the backend and its model, give the memory back (``vidgen farm release``);
@@ -85,6 +113,14 @@ def _rss_bytes() -> int | None:
         return None
 
 
+def _peak_rss_bytes() -> int | None:
+    try:
+        import resource
+    except ImportError:  # not Unix
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+
+
 def _cuda_memory() -> dict:
     """GPU memory torch holds in this process; nothing when torch or CUDA is absent (only a
     model backend imports torch, so this never imports it itself)."""
@@ -92,4 +128,5 @@ def _cuda_memory() -> dict:
     if torch is None or not torch.cuda.is_available():
         return {}
     return {"gpu_allocated_bytes": torch.cuda.memory_allocated(),
-            "gpu_reserved_bytes": torch.cuda.memory_reserved()}
+            "gpu_reserved_bytes": torch.cuda.memory_reserved(),
+            "gpu_peak_allocated_bytes": torch.cuda.max_memory_allocated()}

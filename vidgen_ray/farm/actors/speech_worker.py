@@ -17,7 +17,9 @@ class SpeechWorker(Resident):
 
     def synthesize(self, requests: list[SpeechRequest]) -> list[bytes]:
         """One WAV per request, in order."""
-        wavs = [speech.to_wav() for speech in self._loaded().synthesize(requests)]
+        backend = self._loaded()
+        with self._timed_call(len(requests)):
+            wavs = [speech.to_wav() for speech in backend.synthesize(requests)]
         self.served += 1
         return wavs
 
