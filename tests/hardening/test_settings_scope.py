@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from vidgen_ray.config import RenderSettings
+from vidgen_ray.config import RenderSettings, load_fields
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.service.requests import (
     OPERATOR_ONLY,
@@ -37,7 +37,7 @@ TENANT_SETTINGS = (
     "chunk_seconds", "crf", "x264_preset", "seed", "loudness", "stems", "stems_bit_depth",
     "music", "music_volume", "ambience_volume", "tts_model", "tts_voice", "tts_speed", "voices",
     "image_model", "rendition_pictures", "card_text", "tts_temperature", "image_resolution",
-    "image_guidance_scale", "image_inference_steps", "image_preset", "image_scheduler",
+    "image_guidance_scale", "image_inference_steps", "image_preset",
     "image_negative_prompt", "image_style", "refiner_start", "ip_adapter_scale", "llm",
     "llm_model", "llm_temperature", "llm_max_tokens", "llm_rewrite",
 )
@@ -49,6 +49,7 @@ OPERATOR_VALUES = {
     "safety_checker_model": "attacker/checker", "image_safety_checker": False,
     "offline": True, "compile": False, "cpu_offload": False, "half_precision": False,
     "image_half_dtype": "bf16", "attention": "eager", "bark_decoding": "transformers",
+    "image_scheduler": "euler",
     "subtitle_fonts_dir": "/usr/share/fonts/truetype/dejavu",
 }
 
@@ -59,6 +60,12 @@ def test_a_tenant_may_set_exactly_these_settings():
     assert set(TENANT_SETTINGS) | set(OPERATOR_ONLY) | set(SERVER_ONLY) == every
     assert not set(TENANT_SETTINGS) & (set(OPERATOR_ONLY) | set(SERVER_ONLY))
     assert set(OPERATOR_VALUES) == set(OPERATOR_ONLY)
+
+
+def test_no_setting_a_worker_loads_is_a_tenants():
+    """Each value of a load field is a pool of resident workers (config.load_fields)."""
+    for backend in ("sdxl", "bark", "kokoro"):
+        assert not set(load_fields(backend)) & set(TENANT_SETTINGS), backend
 
 
 @pytest.mark.parametrize("name", OPERATOR_ONLY)

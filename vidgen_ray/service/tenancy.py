@@ -1,9 +1,11 @@
 """What one API key may ask of the shared farm, apart from HTTP (requests.py applies it).
 
 * Operator-only settings: the models a farm loads, how it loads them and the server folders
-  it reads. Each distinct value of a model setting starts a resident pool of workers
-  (config.load_fields) that is never stopped, so a key varying one value would fill the
-  GPUs; a folder or a voice-prompt path reads files on the server. Only admin keys
+  it reads. Each distinct value of a setting a worker loads (config.load_fields: the model,
+  its precision, the SDXL scheduler...) starts a resident pool of workers, so a key varying
+  one value would churn the GPUs' models; a folder or a voice-prompt path reads files on the
+  server. What a job asks of a loaded model (size, steps, style, temperature) is the
+  tenant's: it travels with each request. Only admin keys
   (``name:key:admin``) set them per job; for everyone else they are the service's.
 * A priority cap for non-admin keys.
 * Text that is text: a lone UTF-16 surrogate (valid in JSON, ``"\\ud800"``, but not
@@ -26,7 +28,7 @@ OPERATOR_ONLY = (
     "safety_checker_model", "kokoro_model",
     # how models load and run: the hardware's and the operator's policy
     "image_safety_checker", "offline", "compile", "cpu_offload", "half_precision",
-    "image_half_dtype", "attention", "bark_decoding",
+    "image_half_dtype", "attention", "bark_decoding", "image_scheduler",
     # folders on the server
     "subtitle_fonts_dir",
 )
