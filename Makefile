@@ -42,6 +42,9 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check vidgen_ray tests benchmarks
 	$(VENV)/bin/lint-imports
+	@# pytest imports test files by basename: two files of one name break collection.
+	@dups=$$(find tests -name 'test_*.py' -printf '%f\n' | sort | uniq -d); \
+	  test -z "$$dups" || { echo "test files share a name (rename one): $$dups"; exit 1; }
 
 test: lint browser-deps
 	$(VENV)/bin/pytest
