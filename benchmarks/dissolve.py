@@ -1,17 +1,28 @@
 """Which dissolve filter? A 15-frame 720p dissolve of two moving stills, made with a
 per-pixel blend expression and with fade(alpha)+overlay (what assembly.py uses), side by
-side, best of three runs each. Prints a table and writes benchmarks/results/dissolve.json.
+side: ``--rounds`` rounds (default 3), the two alternating, median (min-max) of each. Prints
+the command and a table and writes benchmarks/results/dissolve.json.
 
-    .venv/bin/python benchmarks/dissolve.py
+    .venv/bin/python benchmarks/dissolve.py [--rounds 3]
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from common import (  # benchmarks/common.py (a script's folder is on sys.path)
+    command,
+    load_average,
+    rotations,
+    spread,
+    spread_text,
+    write_results,
+)
+from machine import machine
 
 FRAMES, FPS, SIZE = 15, 30, "1280x720"
 MOVE = "perspective=x0='in':y0=0:x1=W:y1=0:x2=0:y2=H:x3=W:y3=H:eval=frame"
@@ -29,7 +40,20 @@ GRAPHS = {
 }
 
 
+def run(graph: str, stills: list[Path]) -> float:
+    started = time.perf_counter()
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(stills[0]), "-i", str(stills[1]),
+                    "-filter_complex", graph, "-map", "[v]", "-r", str(FPS), "-f", "null", "-"],
+                   check=True)
+    return time.perf_counter() - started
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(f"Command: {command()}")
+    load = load_average()
     with tempfile.TemporaryDirectory() as tmp:
         stills = []
         for n, color in enumerate(("0x3060a0", "0xa06030")):
@@ -38,24 +62,22 @@ def main() -> None:
                             f"testsrc2=s={SIZE}:d=1,drawbox=c={color}@0.5:t=fill",
                             "-frames:v", "1", str(path)], check=True)
             stills.append(path)
-        rows = []
-        for label, graph in GRAPHS.items():
-            runs = []
-            for _ in range(3):
-                started = time.perf_counter()
-                subprocess.run(["ffmpeg", "-v", "error", "-i", str(stills[0]), "-i",
-                                str(stills[1]), "-filter_complex", graph, "-map", "[v]",
-                                "-r", str(FPS), "-f", "null", "-"], check=True)
-                runs.append(time.perf_counter() - started)
-            rows.append({"method": label, "seconds": round(min(runs), 3)})
+        runs: dict[str, list[float]] = {label: [] for label in GRAPHS}
+        for order in rotations(list(GRAPHS), args.rounds):
+            for label in order:
+                runs[label].append(run(GRAPHS[label], stills))
+    rows = [{"method": label, "seconds": spread(runs[label], 3)["median"],
+             "spread": spread(runs[label], 3)} for label in GRAPHS]
     base = rows[0]["seconds"]
-    print(f"{'method':<30}{'seconds':>10}{'speed':>10}")
+    print(f"machine: {machine()}; {args.rounds} rounds, alternating; median (min-max)")
+    print(f"{'method':<30}{'seconds':>22}{'speed':>10}")
     for row in rows:
         row["speedup"] = round(base / row["seconds"], 1)
-        print(f"{row['method']:<30}{row['seconds']:>10.3f}{row['speedup']:>9.1f}x")
-    target = Path("benchmarks/results/dissolve.json")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps({"frames": FRAMES, "size": SIZE, "rows": rows}, indent=2))
+        print(f"{row['method']:<30}{spread_text(runs[row['method']]):>22}"
+              f"{row['speedup']:>9.1f}x")
+    write_results("dissolve", {"command": command(), "machine": machine(), "frames": FRAMES,
+                               "size": SIZE, "rounds": args.rounds,
+                               "load_average_1min": [load, load_average()], "rows": rows})
 
 
 if __name__ == "__main__":
