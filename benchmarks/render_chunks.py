@@ -83,13 +83,14 @@ def main() -> None:
             runs[label].append(render_once(args.script, args.resolution, *table[label]))
             print(f"  round {number + 1} {label}: {runs[label][-1]}", file=sys.stderr,
                   flush=True)
+    # "video" and "total" are the medians (the keys versus.py compares across commits).
     rows = [{"config": label, "chunk_seconds": chunk, "threads": threads,
-             "video": spread([r["video"] for r in runs[label]]),
-             "total": spread([r["total"] for r in runs[label]]), "runs": runs[label]}
-            for label, (chunk, threads) in table.items()]
-    base = rows[0]["total"]["median"]
+             **{key: spread([r[key] for r in runs[label]])["median"] for key in ("video", "total")},
+             "spread": {key: spread([r[key] for r in runs[label]]) for key in ("video", "total")},
+             "runs": runs[label]} for label, (chunk, threads) in table.items()]
+    base = rows[0]["total"]
     for row in rows:
-        row["speedup"] = round(base / row["total"]["median"], 2)
+        row["speedup"] = round(base / row["total"], 2)
     loads = [r["load_start"] for label in runs for r in runs[label]]
     result = {"command": command(), "machine": machine(), "script": str(args.script),
               "resolution": args.resolution, "cpus": args.cpus, "rounds": args.rounds,
