@@ -31,10 +31,12 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
 from common import (  # benchmarks/common.py (a script's folder is on sys.path)
+    alternate,
     children_cpu_seconds,
     command,
     load_average,
@@ -111,18 +113,22 @@ def moviepy(timeline, stills, speech: Path, folder: Path) -> Path:
     return out
 
 
-def timed(make, *args) -> dict:
-    """One run: wall and CPU seconds (this process + its children), size and duration."""
+def timed(make, timeline, stills, speech: Path, scratch: Path) -> dict:
+    """One run in a fresh folder: wall and CPU seconds (this process + its children), the
+    video's size and duration, the load average at its start and end."""
+    folder = Path(tempfile.mkdtemp(dir=scratch))
     load = load_average()
     started, own, children = time.perf_counter(), own_cpu_seconds(), children_cpu_seconds()
-    out = make(*args)
+    out = make(timeline, stills, speech, folder)
     wall = time.perf_counter() - started
     own, children = own_cpu_seconds() - own, children_cpu_seconds() - children
-    return {"wall_s": round(wall, 2), "cpu_s": round(own + children, 2),
-            "own_cpu_s": round(own, 2), "children_cpu_s": round(children, 2),
-            "mb": round(out.stat().st_size / 1e6, 2),
-            "duration_s": round(float(probe(out)["format"]["duration"]), 3),
-            "load_start": load, "load_end": load_average()}
+    result = {"wall_s": round(wall, 2), "cpu_s": round(own + children, 2),
+              "own_cpu_s": round(own, 2), "children_cpu_s": round(children, 2),
+              "mb": round(out.stat().st_size / 1e6, 2),
+              "duration_s": round(float(probe(out)["format"]["duration"]), 3),
+              "load_start": load, "load_end": load_average()}
+    shutil.rmtree(folder)
+    return result
 
 
 def use_ffmpeg(which: str) -> str:
@@ -145,18 +151,11 @@ def main() -> None:
     moviepy_ffmpeg = use_ffmpeg(args.moviepy_ffmpeg)
     import moviepy as _  # noqa: F401  imported before timing: no side pays for an import
     sides = {"moviepy": moviepy, "ours": ours}
-    runs: dict[str, list[dict]] = {name: [] for name in sides}
     print(f"Command: {command()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         timeline, stills, speech = build(Path(tmp))
-        for number, order in enumerate(rotations(list(sides), args.rounds)):
-            for name in order:
-                folder = Path(tmp) / f"{name}-{number}"
-                folder.mkdir()
-                runs[name].append(timed(sides[name], timeline, stills, speech, folder))
-                shutil.rmtree(folder)
-                print(f"  round {number + 1} {name}: {runs[name][-1]}", file=sys.stderr,
-                      flush=True)
+        runs = alternate({name: partial(timed, make, timeline, stills, speech, Path(tmp))
+                          for name, make in sides.items()}, args.rounds)
     medians = {name: {unit: spread([r[unit] for r in runs[name]])
                       for unit in ("wall_s", "cpu_s", "own_cpu_s", "children_cpu_s")}
                for name in sides}

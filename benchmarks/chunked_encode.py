@@ -13,17 +13,16 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from common import (  # benchmarks/common.py (a script's folder is on sys.path)
-    children_cpu_seconds,
+    alternate,
     command,
-    load_average,
-    rotations,
     spread,
     spread_text,
+    timed,
     write_results,
 )
 from machine import machine
@@ -89,18 +88,12 @@ def main() -> None:
     args = parser.parse_args()
     print(f"Command: {command()}", flush=True)
     ways = {"single_pass": single, "chunked": chunked}
-    runs: dict[str, list[dict]] = {name: [] for name in ways}
-    loads = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         timeline, stills = build(folder)
-        for order in rotations(list(ways), args.rounds):
-            loads.append(load_average())
-            for name in order:
-                cpu, started = children_cpu_seconds(), time.perf_counter()
-                ways[name](timeline, stills, folder)
-                runs[name].append({"wall_s": round(time.perf_counter() - started, 2),
-                                   "cpu_s": round(children_cpu_seconds() - cpu, 2)})
+        runs = alternate({name: partial(timed, partial(way, timeline, stills, folder))
+                          for name, way in ways.items()}, args.rounds)
+    loads = [r["load_start"] for series in runs.values() for r in series]
     walls = {name: [r["wall_s"] for r in runs[name]] for name in ways}
     cpus = {name: [r["cpu_s"] for r in runs[name]] for name in ways}
     row = {"command": command(), "machine": machine(), "video_s": round(timeline.duration, 2),

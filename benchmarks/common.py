@@ -14,7 +14,12 @@ import resource
 import shlex
 import statistics
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -67,6 +72,26 @@ def rotations(names: list[str], rounds: int) -> list[list[str]]:
     round (A B, B A, A B ...), so that no configuration always runs first on a warming or
     changing machine."""
     return [names[r % len(names):] + names[:r % len(names)] for r in range(rounds)]
+
+
+def alternate(work: dict[str, Callable[[], T]], rounds: int) -> dict[str, list[T]]:
+    """Each of ``work`` run once a round for ``rounds`` rounds, in the order of
+    ``rotations``; what each run returned, by name, in round order (each logged to stderr)."""
+    runs: dict[str, list[T]] = {name: [] for name in work}
+    for number, order in enumerate(rotations(list(work), rounds)):
+        for name in order:
+            runs[name].append(work[name]())
+            print(f"  round {number + 1} {name}: {runs[name][-1]}", file=sys.stderr, flush=True)
+    return runs
+
+
+def timed(work: Callable[[], object]) -> dict:
+    """One run of ``work``: wall seconds, the CPU seconds of the child processes it waited
+    for (FFmpeg: the figure to compare on a shared machine), the load average at its start."""
+    load, cpu, started = load_average(), children_cpu_seconds(), time.perf_counter()
+    work()
+    return {"wall_s": round(time.perf_counter() - started, 3),
+            "cpu_s": round(children_cpu_seconds() - cpu, 3), "load_start": load}
 
 
 def children_cpu_seconds() -> float:

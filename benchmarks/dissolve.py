@@ -1,6 +1,7 @@
 """Which dissolve filter? A 15-frame 720p dissolve of two moving stills, made with a
 per-pixel blend expression and with fade(alpha)+overlay (what assembly.py uses), side by
-side: ``--rounds`` rounds (default 3), the two alternating, median (min-max) of each. Prints
+side: ``--rounds`` rounds (default 3), the two alternating, median (min-max) of the wall
+and of FFmpeg's CPU seconds; speed = the ratio of the wall medians. Prints
 the command and a table and writes benchmarks/results/dissolve.json.
 
     .venv/bin/python benchmarks/dissolve.py [--rounds 3]
@@ -11,15 +12,15 @@ from __future__ import annotations
 import argparse
 import subprocess
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 
 from common import (  # benchmarks/common.py (a script's folder is on sys.path)
+    alternate,
     command,
-    load_average,
-    rotations,
     spread,
     spread_text,
+    timed,
     write_results,
 )
 from machine import machine
@@ -40,12 +41,10 @@ GRAPHS = {
 }
 
 
-def run(graph: str, stills: list[Path]) -> float:
-    started = time.perf_counter()
+def run(graph: str, stills: list[Path]) -> None:
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(stills[0]), "-i", str(stills[1]),
                     "-filter_complex", graph, "-map", "[v]", "-r", str(FPS), "-f", "null", "-"],
                    check=True)
-    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -53,7 +52,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     print(f"Command: {command()}")
-    load = load_average()
     with tempfile.TemporaryDirectory() as tmp:
         stills = []
         for n, color in enumerate(("0x3060a0", "0xa06030")):
@@ -62,22 +60,25 @@ def main() -> None:
                             f"testsrc2=s={SIZE}:d=1,drawbox=c={color}@0.5:t=fill",
                             "-frames:v", "1", str(path)], check=True)
             stills.append(path)
-        runs: dict[str, list[float]] = {label: [] for label in GRAPHS}
-        for order in rotations(list(GRAPHS), args.rounds):
-            for label in order:
-                runs[label].append(run(GRAPHS[label], stills))
-    rows = [{"method": label, "seconds": spread(runs[label], 3)["median"],
-             "spread": spread(runs[label], 3)} for label in GRAPHS]
+        runs = alternate({label: partial(timed, partial(run, graph, stills))
+                          for label, graph in GRAPHS.items()}, args.rounds)
+    walls = {label: [r["wall_s"] for r in runs[label]] for label in GRAPHS}
+    cpus = {label: [r["cpu_s"] for r in runs[label]] for label in GRAPHS}
+    rows = [{"method": label, "seconds": spread(walls[label], 3)["median"],
+             "spread": {"wall_s": spread(walls[label], 3), "cpu_s": spread(cpus[label], 3)},
+             "runs": runs[label]} for label in GRAPHS]
     base = rows[0]["seconds"]
-    print(f"machine: {machine()}; {args.rounds} rounds, alternating; median (min-max)")
-    print(f"{'method':<30}{'seconds':>22}{'speed':>10}")
+    loads = [r["load_start"] for series in runs.values() for r in series]
+    print(f"machine: {machine()}; {args.rounds} rounds, alternating; median (min-max); "
+          f"1-min load average {min(loads)}-{max(loads)}")
+    print(f"{'method':<30}{'wall s':>22}{'CPU s':>22}{'speed':>10}")
     for row in rows:
         row["speedup"] = round(base / row["seconds"], 1)
-        print(f"{row['method']:<30}{spread_text(runs[row['method']]):>22}"
-              f"{row['speedup']:>9.1f}x")
+        print(f"{row['method']:<30}{spread_text(walls[row['method']]):>22}"
+              f"{spread_text(cpus[row['method']]):>22}{row['speedup']:>9.1f}x")
     write_results("dissolve", {"command": command(), "machine": machine(), "frames": FRAMES,
                                "size": SIZE, "rounds": args.rounds,
-                               "load_average_1min": [load, load_average()], "rows": rows})
+                               "load_average_1min": spread(loads), "rows": rows})
 
 
 if __name__ == "__main__":

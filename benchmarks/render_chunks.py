@@ -24,12 +24,13 @@ import argparse
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from common import (  # benchmarks/common.py (a script's folder is on sys.path)
+    alternate,
     command,
     load_average,
     rotations,
@@ -76,13 +77,9 @@ def main() -> None:
     start_ray(args.cpus)
     table = configs(args.cpus)
     render_once(args.script, args.resolution, *table[next(iter(table))])  # warm-up, untimed
-    runs: dict[str, list[dict]] = {label: [] for label in table}
+    runs = alternate({label: partial(render_once, args.script, args.resolution, *config)
+                      for label, config in table.items()}, args.rounds)
     order = rotations(list(table), args.rounds)
-    for number, labels in enumerate(order):
-        for label in labels:
-            runs[label].append(render_once(args.script, args.resolution, *table[label]))
-            print(f"  round {number + 1} {label}: {runs[label][-1]}", file=sys.stderr,
-                  flush=True)
     # "video" and "total" are the medians (the keys versus.py compares across commits).
     rows = [{"config": label, "chunk_seconds": chunk, "threads": threads,
              **{key: spread([r[key] for r in runs[label]])["median"] for key in ("video", "total")},

@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 import tempfile
-import time
 import types
+from functools import partial
 from pathlib import Path
 
 from common import (  # benchmarks/common.py (a script's folder is on sys.path)
-    children_cpu_seconds,
+    alternate,
     command,
-    load_average,
     rotations,
     spread,
     spread_text,
+    timed,
     write_results,
 )
 from machine import machine
@@ -73,15 +72,6 @@ def old_audio() -> types.ModuleType:
     return module
 
 
-def timed(work) -> dict:
-    """Wall seconds and CPU seconds of the FFmpeg processes of one run. CPU time is the
-    figure to compare on a shared machine, where wall time depends on the neighbours."""
-    cpu, started = children_cpu_seconds(), time.perf_counter()
-    work()
-    return {"wall_s": round(time.perf_counter() - started, 3),
-            "cpu_s": round(children_cpu_seconds() - cpu, 3)}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", action="store_true",
@@ -102,14 +92,10 @@ def main() -> None:
             old = old_audio()
             recipes = {"before": lambda: old.render_soundtrack(
                 wav, board, timeline, 0, -16.0, folder, folder / "old.wav"), **recipes}
-        runs: dict[str, list[dict]] = {name: [] for name in recipes}
-        order = rotations(list(recipes), args.runs)
-        loads = []
-        for names in order:
-            loads.append(load_average())
-            for name in names:
-                runs[name].append(timed(recipes[name]))
-                print(f"  {name}: {runs[name][-1]}", file=sys.stderr, flush=True)
+        runs = alternate({name: partial(timed, work) for name, work in recipes.items()},
+                         args.runs)
+    order = rotations(list(recipes), args.runs)
+    loads = [r["load_start"] for series in runs.values() for r in series]
     row = {"command": command(), "machine": machine(), "audio_s": round(timeline.duration, 2),
            "scenes": len(board.scenes), "sfx": sum(len(s.sfx) for s in board.scenes),
            "runs": args.runs, "order": order, "load_average_1min": spread(loads),
