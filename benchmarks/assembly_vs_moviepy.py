@@ -6,26 +6,47 @@ Ours: the chunk filter graphs of assembly.py (with their Ken Burns camera moves,
 MoviePy here does without), 10 s chunks encoded in parallel (one FFmpeg thread each, one
 per core), joined with -c copy and muxed with the speech. MoviePy: an ImageClip per scene,
 CrossFadeIn, concatenate_videoclips(padding=-0.5, method="compose"), the speech as its
-audio, write_videofile with every core. Run one after the other in one process; prints a
-table and writes benchmarks/results/assembly_vs_moviepy.json (keys ours_s, moviepy_s,
-ratio, sizes, machine). MoviePy comes from the `bench` extra.
+audio, write_videofile with every core, through the same FFmpeg binary as ours (MoviePy's
+own imageio-ffmpeg build otherwise: ``--moviepy-ffmpeg bundled``).
 
-    .venv/bin/python benchmarks/assembly_vs_moviepy.py
+``--rounds`` rounds in one process, the two sides alternating (MoviePy, ours; ours,
+MoviePy; ...), each run in a fresh folder. Reported per side: the median (min-max) over
+the rounds of the wall seconds and of the CPU seconds (user + system of this process and
+of its FFmpeg children: MoviePy composes its frames in this process, ours in FFmpeg), and
+the ratios of the medians, against the issue's targets (10x wall, 5x CPU). Prints the
+command, a table and writes benchmarks/results/assembly_vs_moviepy.json (every run, with
+the 1-minute load average at its start and end). MoviePy comes from the `bench` extra
+(``pip install -e '.[bench]'``, or any folder on PYTHONPATH holding moviepy 2.x).
+
+    .venv/bin/python benchmarks/assembly_vs_moviepy.py [--rounds 3]
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import os
-import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from importlib.metadata import version
 from pathlib import Path
 
-from machine import machine  # benchmarks/machine.py (a script's folder is on sys.path)
+from common import (  # benchmarks/common.py (a script's folder is on sys.path)
+    alternate,
+    children_cpu_seconds,
+    command,
+    load_average,
+    own_cpu_seconds,
+    rotations,
+    spread,
+    spread_text,
+    write_results,
+)
+from machine import machine
 
 sys.path.insert(0, str(Path(__file__).parent))  # run as a script: sibling modules
 
@@ -34,9 +55,10 @@ from chunked_encode import build as same_video_as_chunked_encode  # noqa: E402
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.pipeline import assembly  # noqa: E402
-from vidgen_ray.programs import ffmpeg, probe
+from vidgen_ray.programs import ffmpeg, ffmpeg_version, probe
 
 SETTINGS = RenderSettings()  # 1280x720, 30 fps, x264 veryfast, CRF 20
+TARGETS = {"wall": 10.0, "cpu": 5.0}  # issue 20: MoviePy's medians / ours
 SPEECH = ("The keeper climbed the stair each evening and lit the lamp. Ships passed in the "
           "dark and never knew his name. ") * 8
 
@@ -91,48 +113,84 @@ def moviepy(timeline, stills, speech: Path, folder: Path) -> Path:
     return out
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process and its finished children (the ffmpeg processes)."""
-    own, children = (resource.getrusage(who) for who in
-                     (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+def timed(make, timeline, stills, speech: Path, scratch: Path) -> dict:
+    """One run in a fresh folder: wall and CPU seconds (this process + its children), the
+    video's size and duration, the load average at its start and end."""
+    folder = Path(tempfile.mkdtemp(dir=scratch))
+    load = load_average()
+    started, own, children = time.perf_counter(), own_cpu_seconds(), children_cpu_seconds()
+    out = make(timeline, stills, speech, folder)
+    wall = time.perf_counter() - started
+    own, children = own_cpu_seconds() - own, children_cpu_seconds() - children
+    result = {"wall_s": round(wall, 2), "cpu_s": round(own + children, 2),
+              "own_cpu_s": round(own, 2), "children_cpu_s": round(children, 2),
+              "mb": round(out.stat().st_size / 1e6, 2),
+              "duration_s": round(float(probe(out)["format"]["duration"]), 3),
+              "load_start": load, "load_end": load_average()}
+    shutil.rmtree(folder)
+    return result
 
 
-def timed(make, *args) -> tuple[float, float, Path]:
-    """Wall seconds, CPU seconds (less sensitive to other load on a shared machine), result."""
-    started, cpu = time.perf_counter(), cpu_seconds()
-    out = make(*args)
-    return time.perf_counter() - started, cpu_seconds() - cpu, out
+def use_ffmpeg(which: str) -> str:
+    """Point MoviePy (imageio-ffmpeg) at the same FFmpeg as ours, before it is imported."""
+    if which == "same":
+        os.environ["IMAGEIO_FFMPEG_EXE"] = shutil.which("ffmpeg") or "ffmpeg"
+    import imageio_ffmpeg
+
+    exe = imageio_ffmpeg.get_ffmpeg_exe()
+    first = subprocess.run([exe, "-version"], capture_output=True, text=True).stdout
+    return first.splitlines()[0] if first else exe
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--moviepy-ffmpeg", choices=("same", "bundled"), default="same",
+                        help="MoviePy's FFmpeg: ours (default) or imageio-ffmpeg's own build")
+    args = parser.parse_args()
+    moviepy_ffmpeg = use_ffmpeg(args.moviepy_ffmpeg)
+    import moviepy as _  # noqa: F401  imported before timing: no side pays for an import
+    sides = {"moviepy": moviepy, "ours": ours}
+    print(f"Command: {command()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        timeline, stills, speech = build(folder)
-        load = os.getloadavg()[0]
-        ours_s, ours_cpu, ours_mp4 = timed(ours, timeline, stills, speech, folder)
-        moviepy_s, moviepy_cpu, moviepy_mp4 = timed(moviepy, timeline, stills, speech, folder)
-        load = max(load, os.getloadavg()[0])
-        sizes = {name: path.stat().st_size for name, path in
-                 (("ours", ours_mp4), ("moviepy", moviepy_mp4))}
-        durations = {name: round(float(probe(path)["format"]["duration"]), 3) for name, path
-                     in (("ours", ours_mp4), ("moviepy", moviepy_mp4))}
-    row = {"machine": machine(), "video_s": round(timeline.duration, 2), "scenes": SCENES,
-           "size": "1280x720", "fps": timeline.fps, "preset": SETTINGS.x264_preset,
-           "crf": SETTINGS.crf, "ours_s": round(ours_s, 2), "moviepy_s": round(moviepy_s, 2),
-           "ratio": round(moviepy_s / ours_s, 2), "ours_cpu_s": round(ours_cpu, 2),
-           "moviepy_cpu_s": round(moviepy_cpu, 2), "cpu_ratio": round(moviepy_cpu / ours_cpu, 2),
-           "load_average_1min": round(load, 2), "sizes": sizes, "durations": durations}
-    print(f"machine: {row['machine']}; {row['video_s']} s of 720p30, {SCENES} scenes")
-    print(f"{'assembly':<10}{'wall s':>10}{'CPU s':>10}{'MB':>8}{'duration s':>12}")
-    for name, seconds, cpu in (("ours", ours_s, ours_cpu), ("moviepy", moviepy_s, moviepy_cpu)):
-        print(f"{name:<10}{seconds:>10.2f}{cpu:>10.2f}{sizes[name] / 1e6:>8.2f}"
-              f"{durations[name]:>12.3f}")
-    print(f"ours is {row['ratio']:.2f}x faster (wall), uses {row['cpu_ratio']:.2f}x less CPU; "
-          f"1-min load average up to {row['load_average_1min']}")
-    target = Path("benchmarks/results/assembly_vs_moviepy.json")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(row, indent=2) + "\n")
+        timeline, stills, speech = build(Path(tmp))
+        runs = alternate({name: partial(timed, make, timeline, stills, speech, Path(tmp))
+                          for name, make in sides.items()}, args.rounds)
+    medians = {name: {unit: spread([r[unit] for r in runs[name]])
+                      for unit in ("wall_s", "cpu_s", "own_cpu_s", "children_cpu_s")}
+               for name in sides}
+    ratios = {unit: round(medians["moviepy"][f"{unit}_s"]["median"]
+                          / medians["ours"][f"{unit}_s"]["median"], 2) for unit in TARGETS}
+    loads = [r[k] for side in runs.values() for r in side for k in ("load_start", "load_end")]
+    result = {"command": command(), "machine": machine(), "ffmpeg": ffmpeg_version(),
+              "moviepy": version("moviepy"), "moviepy_ffmpeg": moviepy_ffmpeg,
+              "video_s": round(timeline.duration, 2), "scenes": SCENES, "size": "1280x720",
+              "fps": timeline.fps, "preset": SETTINGS.x264_preset, "crf": SETTINGS.crf,
+              "rounds": args.rounds, "order": rotations(list(sides), args.rounds),
+              "medians": medians, "ratios": ratios, "targets": TARGETS,
+              "met": {unit: ratios[unit] >= TARGETS[unit] for unit in TARGETS},
+              "load_average_1min": spread(loads), "runs": runs}
+    report(result)
+    print(f"written {write_results('assembly_vs_moviepy', result)}")
+
+
+def report(result: dict) -> None:
+    print(f"machine: {result['machine']}; {result['video_s']} s of 720p30, {SCENES} scenes; "
+          f"MoviePy {result['moviepy']} on {result['moviepy_ffmpeg']}")
+    print(f"{result['rounds']} rounds, alternating; median (min-max)")
+    print(f"{'assembly':<10}{'wall s':>22}{'CPU s':>22}{'MB':>7}{'duration s':>12}")
+    for name in ("ours", "moviepy"):
+        runs = result["runs"][name]
+        print(f"{name:<10}{spread_text([r['wall_s'] for r in runs]):>22}"
+              f"{spread_text([r['cpu_s'] for r in runs]):>22}{runs[0]['mb']:>7.2f}"
+              f"{runs[0]['duration_s']:>12.3f}")
+    for unit, target in TARGETS.items():
+        verdict = "met" if result["met"][unit] else "NOT met"
+        print(f"{unit} ratio of medians (MoviePy / ours): {result['ratios'][unit]:.2f}x, "
+              f"target {target:g}x: {verdict}")
+    load = result["load_average_1min"]
+    print(f"1-minute load average during the runs: {load['min']}-{load['max']} "
+          f"(median {load['median']})")
 
 
 if __name__ == "__main__":

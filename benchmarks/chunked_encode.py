@@ -1,21 +1,31 @@
 """One FFmpeg pass or parallel chunks? The same 60 s, 12-scene 720p30 timeline (cards, Ken
 Burns moves, 0.5 s dissolves) encoded as one pass using every core, and as 10 s chunks
 encoded in parallel (one thread each, one per core) then joined with the concat demuxer
-`-c copy`. Side by side in one run; prints a table and writes
-benchmarks/results/chunked_encode.json with keys single_pass_s, chunked_s, ratio.
+`-c copy`. ``--rounds`` rounds (default 3), the two alternating; median (min-max) of wall
+and FFmpeg CPU seconds. Prints the command and a table and writes
+benchmarks/results/chunked_encode.json with keys single_pass_s, chunked_s, ratio (medians).
 
-    .venv/bin/python benchmarks/chunked_encode.py
+    .venv/bin/python benchmarks/chunked_encode.py [--rounds 3]
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import os
-import platform
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
+
+from common import (  # benchmarks/common.py (a script's folder is on sys.path)
+    alternate,
+    command,
+    spread,
+    spread_text,
+    timed,
+    write_results,
+)
+from machine import machine
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.images.base import ImageRequest
@@ -55,38 +65,52 @@ def encode(timeline, stills, start, end, threads, out: Path) -> Path:
     return out
 
 
+def single(timeline, stills, folder: Path) -> None:
+    encode(timeline, stills, 0, timeline.total_frames, os.cpu_count() or 1,
+           folder / "single.mp4")
+
+
+def chunked(timeline, stills, folder: Path) -> None:
+    ranges = timeline.chunks(10.0)
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # threads wait on ffmpeg processes
+        parts = list(pool.map(lambda r: encode(timeline, stills, r[0], r[1], 1,
+                                               folder / f"c{r[0]}.mp4"), ranges))
+    listing = folder / "list.ffconcat"
+    listing.write_text(assembly.concat_list(
+        [(p, (b - a) / timeline.fps) for p, (a, b) in zip(parts, ranges, strict=True)]))
+    ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy",
+            str(folder / "joined.mp4")])
+
+
 def main() -> None:
-    cores = os.cpu_count() or 1
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(f"Command: {command()}", flush=True)
+    ways = {"single_pass": single, "chunked": chunked}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         timeline, stills = build(folder)
-        started = time.perf_counter()
-        encode(timeline, stills, 0, timeline.total_frames, cores, folder / "single.mp4")
-        single = time.perf_counter() - started
-
-        started = time.perf_counter()
-        ranges = timeline.chunks(10.0)
-        with ThreadPoolExecutor(cores) as pool:  # threads wait on ffmpeg processes
-            parts = list(pool.map(lambda r: encode(timeline, stills, r[0], r[1], 1,
-                                                   folder / f"c{r[0]}.mp4"), ranges))
-        listing = folder / "list.ffconcat"
-        listing.write_text(assembly.concat_list(
-            [(p, (b - a) / timeline.fps) for p, (a, b) in zip(parts, ranges, strict=True)]))
-        ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy",
-                str(folder / "joined.mp4")])
-        chunked = time.perf_counter() - started
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    row = {"machine": f"{cpu}, {cores} CPUs", "video_s": round(timeline.duration, 2),
-           "chunks": len(ranges), "single_pass_s": round(single, 2),
-           "chunked_s": round(chunked, 2), "ratio": round(single / chunked, 2)}
-    print(f"machine: {row['machine']}; {row['video_s']} s of 720p30, {SCENES} scenes")
-    print(f"{'single pass s':>14}{'chunked s':>12}{'ratio':>8}")
-    print(f"{single:>14.2f}{chunked:>12.2f}{row['ratio']:>7.2f}x")
-    target = Path("benchmarks/results/chunked_encode.json")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(row, indent=2))
+        runs = alternate({name: partial(timed, partial(way, timeline, stills, folder))
+                          for name, way in ways.items()}, args.rounds)
+    loads = [r["load_start"] for series in runs.values() for r in series]
+    walls = {name: [r["wall_s"] for r in runs[name]] for name in ways}
+    cpus = {name: [r["cpu_s"] for r in runs[name]] for name in ways}
+    row = {"command": command(), "machine": machine(), "video_s": round(timeline.duration, 2),
+           "chunks": len(timeline.chunks(10.0)), "rounds": args.rounds,
+           "single_pass_s": spread(walls["single_pass"])["median"],
+           "chunked_s": spread(walls["chunked"])["median"],
+           "spread": {name: {"wall_s": spread(walls[name]), "cpu_s": spread(cpus[name])}
+                      for name in ways},
+           "load_average_1min": spread(loads), "runs": runs}
+    row["ratio"] = round(row["single_pass_s"] / row["chunked_s"], 2)
+    print(f"machine: {row['machine']}; {row['video_s']} s of 720p30, {SCENES} scenes; "
+          f"{args.rounds} rounds, alternating; median (min-max)")
+    print(f"{'':<12}{'wall s':>22}{'CPU s':>22}")
+    for name in ways:
+        print(f"{name:<12}{spread_text(walls[name]):>22}{spread_text(cpus[name]):>22}")
+    print(f"single pass / chunked, medians of wall: {row['ratio']:.2f}x")
+    print(f"written {write_results('chunked_encode', row)}")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import machine  # benchmarks/machine.py (a script's folder is on sys.path)
+from common import spread  # benchmarks/common.py (a script's folder is on sys.path)
+from machine import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "lighthouse.md"
@@ -65,11 +66,6 @@ def import_seconds() -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import vidgen_ray.cli.app"], check=True)
     return time.perf_counter() - started
-
-
-def spread(values: list[float]) -> dict:
-    return {"median": round(statistics.median(values), 2), "min": round(min(values), 2),
-            "max": round(max(values), 2)}
 
 
 def series(script: Path, folder: Path, extra: list[str], runs: int, env: dict) -> list[dict]:

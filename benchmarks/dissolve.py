@@ -1,17 +1,29 @@
 """Which dissolve filter? A 15-frame 720p dissolve of two moving stills, made with a
 per-pixel blend expression and with fade(alpha)+overlay (what assembly.py uses), side by
-side, best of three runs each. Prints a table and writes benchmarks/results/dissolve.json.
+side: ``--rounds`` rounds (default 3), the two alternating, median (min-max) of the wall
+and of FFmpeg's CPU seconds; speed = the ratio of the wall medians. Prints
+the command and a table and writes benchmarks/results/dissolve.json.
 
-    .venv/bin/python benchmarks/dissolve.py
+    .venv/bin/python benchmarks/dissolve.py [--rounds 3]
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import subprocess
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
+
+from common import (  # benchmarks/common.py (a script's folder is on sys.path)
+    alternate,
+    command,
+    spread,
+    spread_text,
+    timed,
+    write_results,
+)
+from machine import machine
 
 FRAMES, FPS, SIZE = 15, 30, "1280x720"
 MOVE = "perspective=x0='in':y0=0:x1=W:y1=0:x2=0:y2=H:x3=W:y3=H:eval=frame"
@@ -29,7 +41,17 @@ GRAPHS = {
 }
 
 
+def run(graph: str, stills: list[Path]) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(stills[0]), "-i", str(stills[1]),
+                    "-filter_complex", graph, "-map", "[v]", "-r", str(FPS), "-f", "null", "-"],
+                   check=True)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(f"Command: {command()}")
     with tempfile.TemporaryDirectory() as tmp:
         stills = []
         for n, color in enumerate(("0x3060a0", "0xa06030")):
@@ -38,24 +60,25 @@ def main() -> None:
                             f"testsrc2=s={SIZE}:d=1,drawbox=c={color}@0.5:t=fill",
                             "-frames:v", "1", str(path)], check=True)
             stills.append(path)
-        rows = []
-        for label, graph in GRAPHS.items():
-            runs = []
-            for _ in range(3):
-                started = time.perf_counter()
-                subprocess.run(["ffmpeg", "-v", "error", "-i", str(stills[0]), "-i",
-                                str(stills[1]), "-filter_complex", graph, "-map", "[v]",
-                                "-r", str(FPS), "-f", "null", "-"], check=True)
-                runs.append(time.perf_counter() - started)
-            rows.append({"method": label, "seconds": round(min(runs), 3)})
+        runs = alternate({label: partial(timed, partial(run, graph, stills))
+                          for label, graph in GRAPHS.items()}, args.rounds)
+    walls = {label: [r["wall_s"] for r in runs[label]] for label in GRAPHS}
+    cpus = {label: [r["cpu_s"] for r in runs[label]] for label in GRAPHS}
+    rows = [{"method": label, "seconds": spread(walls[label], 3)["median"],
+             "spread": {"wall_s": spread(walls[label], 3), "cpu_s": spread(cpus[label], 3)},
+             "runs": runs[label]} for label in GRAPHS]
     base = rows[0]["seconds"]
-    print(f"{'method':<30}{'seconds':>10}{'speed':>10}")
+    loads = [r["load_start"] for series in runs.values() for r in series]
+    print(f"machine: {machine()}; {args.rounds} rounds, alternating; median (min-max); "
+          f"1-min load average {min(loads)}-{max(loads)}")
+    print(f"{'method':<30}{'wall s':>22}{'CPU s':>22}{'speed':>10}")
     for row in rows:
         row["speedup"] = round(base / row["seconds"], 1)
-        print(f"{row['method']:<30}{row['seconds']:>10.3f}{row['speedup']:>9.1f}x")
-    target = Path("benchmarks/results/dissolve.json")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps({"frames": FRAMES, "size": SIZE, "rows": rows}, indent=2))
+        print(f"{row['method']:<30}{spread_text(walls[row['method']]):>22}"
+              f"{spread_text(cpus[row['method']]):>22}{row['speedup']:>9.1f}x")
+    write_results("dissolve", {"command": command(), "machine": machine(), "frames": FRAMES,
+                               "size": SIZE, "rounds": args.rounds,
+                               "load_average_1min": spread(loads), "rows": rows})
 
 
 if __name__ == "__main__":

@@ -1,24 +1,34 @@
 """What does the richer soundtrack cost? The mix stage (render_soundtrack: mix, measure,
 normalise) on examples/lighthouse.md, voiced by espeak-ng: the default (no stems), with WAV
-stems, and, given ``--before PATH`` (the old single-file vidgen_ray/audio.py), the previous
-recipe on the same timeline. Medians of ``--runs`` (wall and FFmpeg CPU seconds); prints
-a table and writes benchmarks/results/soundtrack_mix.json.
+stems, and, with ``--baseline``, the recipe before the sound work (the single-file
+vidgen_ray/audio.py of commit BEFORE_SOUND, read from git history, its one moved import
+pointed at programs.py) on the same timeline. ``--runs`` rounds, each running every recipe
+once in an order rotated each round; median (min-max) of wall and FFmpeg CPU seconds (the
+figure to compare on a shared machine). Prints the command and a table and writes
+benchmarks/results/soundtrack_mix.json.
 
-    .venv/bin/python benchmarks/soundtrack_mix.py [--before ../main/vidgen_ray/audio.py]
+    .venv/bin/python benchmarks/soundtrack_mix.py [--runs 3] [--baseline]
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import json
-import os
-import platform
-import resource
-import statistics
+import subprocess
 import tempfile
-import time
+import types
+from functools import partial
 from pathlib import Path
+
+from common import (  # benchmarks/common.py (a script's folder is on sys.path)
+    alternate,
+    command,
+    rotations,
+    spread,
+    spread_text,
+    timed,
+    write_results,
+)
+from machine import machine
 
 from vidgen_ray import audio
 from vidgen_ray.pipeline.source import load_storyboard
@@ -27,6 +37,7 @@ from vidgen_ray.speech.espeak import EspeakBackend
 from vidgen_ray.timeline import Pacing, plan_timeline
 
 EXAMPLE = Path("examples/lighthouse.md")
+BEFORE_SOUND = "0044c7d"  # the commit before b92a73d (the audio package): the old recipe
 
 
 def voiced(folder: Path):
@@ -49,65 +60,57 @@ def voiced(folder: Path):
     return board, timeline, wav
 
 
-def timed(runs: int, work) -> tuple[float, float]:
-    """Median wall seconds and median CPU seconds of the FFmpeg processes. CPU time is the
-    figure to compare on a shared machine, where wall time depends on the neighbours."""
-    walls, cpus = [], []
-    for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        work()
-        walls.append(time.perf_counter() - started)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-    return round(statistics.median(walls), 3), round(statistics.median(cpus), 3)
+def old_audio() -> types.ModuleType:
+    """vidgen_ray/audio.py as it was at BEFORE_SOUND (ffmpeg.py has since become programs.py)."""
+    root = Path(__file__).resolve().parents[1]
+    source = subprocess.run(["git", "show", f"{BEFORE_SOUND}:vidgen_ray/audio.py"], cwd=root,
+                            check=True, capture_output=True, text=True).stdout
+    source = source.replace("from vidgen_ray.ffmpeg import ffmpeg",
+                            "from vidgen_ray.programs import ffmpeg")
+    module = types.ModuleType("audio_before_sound")
+    exec(compile(source, f"{BEFORE_SOUND}:vidgen_ray/audio.py", "exec"), module.__dict__)
+    return module
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--before", type=Path, help="the previous audio.py, to compare")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", action="store_true",
+                        help=f"also the recipe before the sound work (git {BEFORE_SOUND})")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    print(f"Command: {command()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         board, timeline, wav = voiced(folder)
-        row = {"machine": _machine(), "audio_s": round(timeline.duration, 2),
-               "scenes": len(board.scenes), "sfx": sum(len(s.sfx) for s in board.scenes),
-               "runs": args.runs}
 
         def now(stems):
             return lambda: audio.render_soundtrack(wav, board, timeline, 0, -16.0, folder,
                                                    folder / "out.wav", stems=stems)
 
-        row["default_s"], row["default_cpu_s"] = timed(args.runs, now(None))
-        row["stems_wav_s"], row["stems_wav_cpu_s"] = timed(args.runs, now("wav"))
-        if args.before:
-            spec = importlib.util.spec_from_file_location("audio_before", args.before)
-            before = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(before)
-            row["before_s"], row["before_cpu_s"] = timed(args.runs, lambda: (
-                before.render_soundtrack(wav, board, timeline, 0, -16.0, folder,
-                                         folder / "old.wav")))
+        recipes = {"default": now(None), "stems_wav": now("wav")}
+        if args.baseline:
+            old = old_audio()
+            recipes = {"before": lambda: old.render_soundtrack(
+                wav, board, timeline, 0, -16.0, folder, folder / "old.wav"), **recipes}
+        runs = alternate({name: partial(timed, work) for name, work in recipes.items()},
+                         args.runs)
+    order = rotations(list(recipes), args.runs)
+    loads = [r["load_start"] for series in runs.values() for r in series]
+    row = {"command": command(), "machine": machine(), "audio_s": round(timeline.duration, 2),
+           "scenes": len(board.scenes), "sfx": sum(len(s.sfx) for s in board.scenes),
+           "runs": args.runs, "order": order, "load_average_1min": spread(loads),
+           "each": runs}
+    for name, series in runs.items():  # before_s, default_cpu_s, ...: medians, as before
+        row[f"{name}_s"] = spread([r["wall_s"] for r in series], 3)["median"]
+        row[f"{name}_cpu_s"] = spread([r["cpu_s"] for r in series], 3)["median"]
     print(f"machine: {row['machine']}; {row['audio_s']} s of audio, {row['scenes']} scenes, "
-          f"{row['sfx']} effects; median of {row['runs']}")
-    print(f"{'':>10}{'before':>9}{'default':>9}{'wav stems':>11}")
-    for unit in ("s", "cpu_s"):
-        print(f"{'wall s' if unit == 's' else 'cpu s':>10}"
-              f"{row.get(f'before_{unit}', float('nan')):>9.2f}{row[f'default_{unit}']:>9.2f}"
-              f"{row[f'stems_wav_{unit}']:>11.2f}")
-    target = Path("benchmarks/results/soundtrack_mix.json")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(row, indent=2) + "\n")
-
-
-def _machine() -> str:
-    try:
-        cpu = next((line.split(":", 1)[1].strip() for line in
-                    Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name")), platform.processor())
-    except OSError:
-        cpu = platform.processor()
-    return f"{cpu}, {os.cpu_count()} CPUs"
+          f"{row['sfx']} effects; {args.runs} rounds, rotated; median (min-max); 1-min load "
+          f"average {min(loads)}-{max(loads)}")
+    print(f"{'':<8}" + "".join(f"{name:>22}" for name in runs))
+    for unit in ("wall_s", "cpu_s"):
+        print(f"{unit:<8}" + "".join(f"{spread_text([r[unit] for r in series]):>22}"
+                                     for series in runs.values()))
+    print(f"written {write_results('soundtrack_mix', row)}")
 
 
 if __name__ == "__main__":

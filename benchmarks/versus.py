@@ -26,7 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import machine  # benchmarks/machine.py (a script's folder is on sys.path)
+from common import spread_text  # benchmarks/common.py (a script's folder is on sys.path)
+from machine import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,10 +56,6 @@ def run_once(tree: Path, script: str, extra: list[str]) -> tuple[float, dict]:
         raise SystemExit(f"{script} failed in {tree}:\n{done.stdout[-2000:]}{done.stderr[-4000:]}")
     result = tree / "benchmarks" / "results" / f"{Path(script).stem}.json"
     return wall, json.loads(result.read_text())
-
-
-def spread(values: list[float]) -> str:
-    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
 def main() -> None:
@@ -97,7 +94,7 @@ def main() -> None:
           f"{'this/base':>11}")
     for row in rows:
         row["ratio"] = round(statistics.median(row["this"]) / statistics.median(row["base"]), 3)
-        print(f"{row['measure']:<36}{spread(row['base']):>26}{spread(row['this']):>26}"
+        print(f"{row['measure']:<36}{spread_text(row['base']):>26}{spread_text(row['this']):>26}"
               f"{row['ratio']:>10.3f}x")
     target = ROOT / "benchmarks" / "results" / f"versus_{Path(args.script).stem}.json"
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -75,8 +75,9 @@ class VideoSection(Section):
     x264_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = (
         "veryfast"
     )
-    # One thread per chunk, one chunk per CPU: 1.19x faster than two threads on one piece
-    # on 2 CPUs (BENCHMARKS.md). Each chunk task reserves this many CPUs from Ray.
+    # One thread per chunk, one chunk per CPU: the fastest on 2 CPUs when the machine was
+    # quiet enough to tell (render_chunks.py, BENCHMARKS.md). Each chunk task reserves this
+    # many CPUs from Ray.
     ffmpeg_threads: Annotated[int, SERVER] = Field(
         1, ge=1, le=64, description="Threads per chunk encode.")
     seed: int = Field(0, ge=0, description="Varies camera moves and sound; same seed, same video.")
