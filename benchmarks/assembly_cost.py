@@ -40,8 +40,9 @@ from vidgen_ray.timeline import Pacing, plan_timeline
 MOVES = ("zoom_in", "pan_left", "zoom_out", "pan_up", "zoom_in", "pan_right")
 MOODS = ("calm", "tense", "joyful", "sad", "mysterious", "epic")
 # Ablations for the split: each removes one kind of work from the graph (old and new graphs).
-MOVE_FILTERS = re.compile(r"perspective=[^,;\[]*|sendcmd@\w+=[^,;\[]*|"
-                          r"(?:crop|scale)@mv\w*=[^,;\[]*")
+# A zoom's filters are named (camera.zoom_filters); its frame crop stays (a cheap one).
+MOVE_FILTERS = re.compile(r"perspective=[^,;\[]*|(?:sendcmd@zc|crop@zw|scale@zs)\w*="
+                          r"(?:\\.|[^\\,;\[])*")
 BLEND_FILTERS = re.compile(r",format=yuva420p,fade=t=in:[^,;\[]*:alpha=1")
 
 
