@@ -46,8 +46,8 @@ def test_an_old_ffmpeg_or_a_missing_filter_is_named():
     assert ffmpeg_problems("ffmpeg version N-1-gabc", set(FILTERS)) == []
     assert ffmpeg_problems("ffmpeg version 4.3.1", set(FILTERS)) == \
         ["it is version 4.3.1, older than 4.4"]
-    assert ffmpeg_problems("ffmpeg version 4.4", set(FILTERS) - {"perspective"}) == \
-        ["it lacks the filter perspective"]
+    assert ffmpeg_problems("ffmpeg version 4.4", set(FILTERS) - {"sendcmd"}) == \
+        ["it lacks the filter sendcmd"]
 
 
 @pytest.mark.ffmpeg
@@ -59,13 +59,16 @@ def test_the_filter_list_is_every_filter_the_graphs_use():
                              text=True, check=True).stdout
     known = parse_filters(listing)
     code = ROOT / "vidgen_ray"
-    sources = [code / "pipeline" / "assembly.py", code / "speech" / "bark.py",
+    sources = [code / "pipeline" / "assembly.py", code / "pipeline" / "camera.py",
+               code / "speech" / "bark.py",
                *(code / "audio").glob("*.py")]
     used = set()
     for source in sources:
         for literal in re.findall(r'"((?:[^"\\\n]|\\.)*)"', source.read_text(encoding="utf-8")):
-            used |= {m.group(1) for m in re.finditer(r"(?:^|[,;\]}])\s*([a-z][a-z0-9_]*)=",
-                                                     literal) if m.group(1) in known}
+            # A filter may carry an instance name (crop@name=...).
+            used |= {m.group(1) for m in re.finditer(
+                r"(?:^|[,;\]}])\s*([a-z][a-z0-9_]*)(?:@[^=]*)?=", literal)
+                if m.group(1) in known}
     assert used == set(FILTERS), (sorted(used - FILTERS), sorted(FILTERS - used))
 
 
@@ -94,8 +97,8 @@ esac
 @pytest.mark.ffmpeg
 @pytest.mark.parametrize(("version", "drop", "said"), [
     ("4.3.1", set(), "version 4.3.1, older than 4.4"),
-    ("6.0", {"perspective", "sidechaincompress"}, "lacks the filters perspective, "
-                                                  "sidechaincompress"),
+    ("6.0", {"sendcmd", "sidechaincompress"}, "lacks the filters sendcmd, "
+                                              "sidechaincompress"),
 ])
 def test_a_render_names_an_unfit_ffmpeg_before_any_work(tmp_path, version, drop, said):
     env = _fake_ffmpeg(tmp_path / "bin", version, drop)

@@ -13,56 +13,28 @@ from pathlib import Path
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, SettingsError, ToolError
 from vidgen_ray.images import focus
+from vidgen_ray.pipeline import camera
 from vidgen_ray.pipeline.filtergraph import path_value
 from vidgen_ray.programs import decode_errors, ffmpeg, probe
 from vidgen_ray.timeline import Clip, Segment, Timeline
 
-ASSEMBLY_VERSION = "assembly-6"  # bump when the pixels a chunk renders change
-# Camera moves: zooms travel 12 % of the frame; pans hold an 8 % zoom and sweep 60 % of the
-# slack. Neither crops more than 6 % of any edge, inside the cards' 7 % text margin.
-ZOOM = 0.12
-PAN_ZOOM = 0.08
-PAN_SWEEP = 0.6
+ASSEMBLY_VERSION = "assembly-7"  # bump when the pixels a chunk renders change
 AAC_BITRATE = "192k"
 
 
-def camera_window(clip: Clip, first_frame: int) -> dict[str, str]:
-    """perspective= corner expressions for a Ken Burns move (pure).
-
-    ``in`` counts frames from the start of this filter; ``first_frame`` is where that is in
-    the clip, so the move depends only on the absolute frame number. Eased at both ends.
-    """
-    span = max(1, clip.frames - 1)
-    p = f"(({first_frame}+in)/{span})"
-    ease = f"({p}*{p}*(3-2*{p}))"
-    zoom = {"zoom_in": f"(1+{ZOOM}*{ease})", "zoom_out": f"(1+{ZOOM}*(1-{ease}))"}.get(
-        clip.motion, f"(1+{PAN_ZOOM})")
-    # A share of the slack between window and frame, swept from one side to the other.
-    sweep = f"({PAN_SWEEP}*(1-2*{ease}))"
-    dx = {"pan_left": sweep, "pan_right": f"(-{sweep})"}.get(clip.motion, "0")
-    dy = {"pan_up": sweep, "pan_down": f"(-{sweep})"}.get(clip.motion, "0")
-    cx = f"(W/2+{dx}*(W-W/{zoom})/2)"
-    cy = f"(H/2+{dy}*(H-H/{zoom})/2)"
-    left, right = f"({cx}-W/{zoom}/2)", f"({cx}+W/{zoom}/2)"
-    top, bottom = f"({cy}-H/{zoom}/2)", f"({cy}+H/{zoom}/2)"
-    return {"x0": left, "y0": top, "x1": right, "y1": top,
-            "x2": left, "y2": bottom, "x3": right, "y3": bottom}
-
-
 def _moving_still(input_label: str, clip: Clip, start: int, end: int, fps: int,
-                  out_label: str, then: str = "", video_from: int | None = None) -> str:
+                  size: tuple[int, int], out_label: str, then: str = "",
+                  video_from: int | None = None) -> str:
     """Frames [start, end) of a clip: its still repeated (or, for a scene shown by a video
     whose decoded frames begin at absolute frame ``video_from``, those frames), moved by the
     camera, stamped with absolute times (so time-based filters in ``then`` see the same
-    clock in every chunk)."""
-    window = camera_window(clip, start - clip.start)
-    corners = ":".join(f"{k}='{v}'" for k, v in window.items())
+    clock in every chunk). The still comes as camera.zoom_source."""
+    moves = camera.zoom_filters if clip.motion in camera.ZOOMS else camera.pan_filters
+    move = moves(clip, fps, size, out_label.strip("[]"))
     # An image input ticks in 1/25 s; a 1/fps time base keeps every frame's time exact.
     frames = (f"loop=loop={end - start - 1}:size=1:start=0" if video_from is None else
               f"trim=start_frame={start - video_from}:end_frame={end - video_from}")
-    return (f"{input_label}{frames},settb=1/{fps},"
-            f"setpts=N+{start},perspective={corners}:interpolation=linear"
-            f":eval=frame{then}{out_label}")
+    return f"{input_label}{frames},settb=1/{fps},setpts=N+{start},{move}{then}{out_label}"
 
 
 def _video_frames(clip: Clip, first: int, last: int, fps: int) -> str:
@@ -95,12 +67,14 @@ def chunk_graph(timeline: Timeline, start: int, end: int, scene_inputs: dict[int
     for scene, index in scene_inputs.items():
         frames = (_video_frames(clips[scene], *spans[scene], timeline.fps)
                   if scene in videos else "")
-        # Fill the frame: scale up to cover, crop the overflow, once per still (or clip).
+        # The camera's source (more than the frame: camera.zoom_source), scaled up to
+        # cover, the overflow cropped, once per still (or clip).
+        fill_w, fill_h = camera.zoom_source(size)[0]
         chains.append(
-            f"[{index}:v]{frames}scale={width}:{height}:force_original_aspect_ratio=increase"
+            f"[{index}:v]{frames}scale={fill_w}:{fill_h}:force_original_aspect_ratio=increase"
             f":flags=lanczos:out_color_matrix=bt709:out_range=tv,"
-            f"crop={width}:{height}{_crop_at((crops or {}).get(scene))},"
-            f"setsar=1,format=yuv420p,split={uses[scene]}"
+            f"crop={fill_w}:{fill_h}{_crop_at((crops or {}).get(scene))},"
+            f"setsar=1,format=yuv420p,{camera.zoom_source_filters(size)},split={uses[scene]}"
             + "".join(f"[s{scene}u{u}]" for u in range(uses[scene])))
     taken = dict.fromkeys(uses, 0)
 
@@ -110,7 +84,7 @@ def chunk_graph(timeline: Timeline, start: int, end: int, scene_inputs: dict[int
 
     starts = {scene: spans[scene][0] for scene in videos if scene in spans}
     for n, seg in enumerate(segments):
-        chains.append(_segment(seg, n, clips, still, timeline.fps, width, starts))
+        chains.append(_segment(seg, n, clips, still, timeline.fps, size, starts))
     # concat guesses segment boundaries from timestamps; renumbering keeps every frame.
     # Burned-in text sees absolute times, so a chunk draws what the whole render draws.
     drawn = f"setpts=N+{start},{burn},setpts=PTS-{start}," if burn else "setpts=N,"
@@ -129,20 +103,20 @@ def _crop_at(offset: tuple[float, float] | None) -> str:
 
 
 def _segment(seg: Segment, n: int, clips: dict[int, Clip], still, fps: int,
-             width: int, videos: dict[int, int]) -> str:
+             size: tuple[int, int], videos: dict[int, int]) -> str:
     """One segment's frames; ``videos``: scenes shown by a clip -> the absolute frame their
     decoded frames start at in this chunk."""
     if seg.b is None:
         clip = clips[seg.a]
-        return _moving_still(still(seg.a), clip, seg.start, seg.end, fps, f"[g{n}]",
+        return _moving_still(still(seg.a), clip, seg.start, seg.end, fps, size, f"[g{n}]",
                              then=_black_fades(clip, fps), video_from=videos.get(seg.a))
     # Every transition's progress at absolute frame f is Segment.alpha(f); fade and overlay
     # run in C, ~50x faster than a per-pixel blend expression (benchmarks/dissolve.py).
-    a_then, b_then, mix = _transition(seg, fps, width)
-    a = _moving_still(still(seg.a), clips[seg.a], seg.start, seg.end, fps, f"[g{n}a]", a_then,
-                      videos.get(seg.a))
-    b = _moving_still(still(seg.b), clips[seg.b], seg.start, seg.end, fps, f"[g{n}b]", b_then,
-                      videos.get(seg.b))
+    a_then, b_then, mix = _transition(seg, fps, size[0])
+    a = _moving_still(still(seg.a), clips[seg.a], seg.start, seg.end, fps, size, f"[g{n}a]",
+                      a_then, videos.get(seg.a))
+    b = _moving_still(still(seg.b), clips[seg.b], seg.start, seg.end, fps, size, f"[g{n}b]",
+                      b_then, videos.get(seg.b))
     return f"{a};{b};[g{n}a][g{n}b]{mix}[g{n}]"
 
 
