@@ -17,7 +17,7 @@ import time
 import ray
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.pipeline import assembly, finishing, scratch, soundtrack
+from vidgen_ray.pipeline import assembly, encoders, finishing, scratch, soundtrack
 from vidgen_ray.pipeline.slots import SlotGate, Span
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline
@@ -43,6 +43,11 @@ def _encode_chunk(job_id: str, timeline: Timeline, start: int, end: int, scenes:
         mp4 = assembly.render_chunk(timeline, start, end, stills, settings, size, ass, work,
                                     clips or None)
     return mp4, _times(started)
+
+
+@ray.remote(max_retries=3)
+def _resolve_encoder(asked: str) -> str:
+    return encoders.resolve_here(asked)  # on this node, as a chunk task would see it
 
 
 @ray.remote(max_retries=3)
