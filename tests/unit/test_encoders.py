@@ -85,6 +85,7 @@ def test_nvenc_without_nvenc_is_refused_with_the_problem_and_the_fix():
     assert info.value.field == "encoder"
     assert "Cannot load libcuda.so.1" in message and "--encoder x264" in message
     assert "H100" in message and "L4" in message
+    assert "libcuda" not in info.value.public  # what a service's client reads
     with pytest.raises(SettingsError) as info:  # a client: no details of the server's
         encoders.resolve("nvenc", "Cannot load libcuda.so.1", for_client=True)
     assert info.value.field == "settings.encoder"

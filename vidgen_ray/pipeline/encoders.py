@@ -111,15 +111,17 @@ def resolve(asked: str, problem: str | None, *, for_client: bool = False) -> Enc
         return "nvenc"
     if asked == "auto":
         return "x264"
+    public = ("this service's farm cannot encode with NVENC (encoder nvenc): ask for "
+              "encoder x264, or auto (NVENC where the farm has it)")
     if for_client:
         log.warning("refused a job asking for encoder nvenc: %s", problem)
-        raise SettingsError("this service's farm cannot encode with NVENC (encoder nvenc): "
-                            "ask for encoder x264, or auto (NVENC where the farm has it)",
-                            field="settings.encoder")
-    raise SettingsError(f"encoder nvenc was asked for, but NVENC cannot encode on this "
-                        f"machine ({socket.gethostname()}): {problem}. {FIX}: render with "
-                        "--encoder x264 (or auto: NVENC only where it works)",
-                        field="encoder")
+        raise SettingsError(public, field="settings.encoder")
+    error = SettingsError(f"encoder nvenc was asked for, but NVENC cannot encode on this "
+                          f"machine ({socket.gethostname()}): {problem}. {FIX}: render with "
+                          "--encoder x264 (or auto: NVENC only where it works)",
+                          field="encoder")
+    error.public = public  # a service job failing on the farm: no node's details
+    raise error
 
 
 def resolve_here(asked: str, *, for_client: bool = False) -> Encoder:
