@@ -45,10 +45,10 @@ def test_nvenc_keyframes_frame_and_container_match_x264s():
                  "-video_track_timescale"):
         assert value(nvenc, flag) == value(x264, flag), flag
     assert value(nvenc, "-g") == "48" and "-an" in nvenc
-    # An IDR at every forced keyframe (each chunk's first frame), closed GOPs, no scene-cut
-    # keyframes, no B-frames to reorder across a join.
-    assert (value(nvenc, "-forced-idr"), value(nvenc, "-strict_gop"),
-            value(nvenc, "-no-scenecut"), value(nvenc, "-bf")) == ("1", "1", "1", "0")
+    # An IDR at every keyframe (each chunk's first frame is one), no scene-cut keyframes,
+    # no B-frames to reorder across a join.
+    assert (value(nvenc, "-forced-idr"), value(nvenc, "-no-scenecut"),
+            value(nvenc, "-bf")) == ("1", "1", "0")
     assert "-x264-params" not in nvenc and "-crf" not in nvenc
 
 
@@ -118,6 +118,26 @@ def test_here_auto_is_x264_and_nvenc_is_refused(no_nvenc):
     with pytest.raises(RenderError, match="refused rather than encoded with x264"):
         encoders.require("nvenc")  # a chunk task on this node
     encoders.require("x264")
+
+
+@pytest.mark.ffmpeg
+@pytest.mark.parametrize("preset", list(encoders.NVENC_PRESETS))
+def test_ffmpeg_takes_every_nvenc_argument_and_value(preset, tmp_path):
+    """ffmpeg parses the encoder's options and their values before it loads the driver: here
+    the only complaint is the missing driver (on a card with NVENC, none at all)."""
+    import subprocess
+
+    settings = RenderSettings(encoder="nvenc", x264_preset=preset, crf=51)
+    done = subprocess.run(["ffmpeg", "-hide_banner", "-v", "error", "-f", "lavfi", "-i",
+                           "color=s=256x256:d=0.1", *encoders.encoder_args(settings),
+                           "-y", str(tmp_path / "n.mp4")], capture_output=True, text=True)
+    for complaint in ("Unrecognized option", "Unable to parse", "Error setting option",
+                      "Unknown encoder"):
+        assert complaint not in done.stderr, done.stderr
+    if encoders.nvenc_problem() is not None:
+        assert encoders.nvenc_problem() in done.stderr
+    else:
+        assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.ffmpeg

@@ -60,10 +60,11 @@ def encoder_args(settings: RenderSettings) -> list[str]:
                       "flow resolves it once per job (encoders.resolve) before any chunk")
 
 
-# Keyframes as x264's: a closed GOP of 2 s, no scene-cut keyframes, every forced keyframe an
-# IDR (the first frame of every chunk is one), and no B-frames, so no frame of a chunk is
-# ordered after the next chunk's first (x264's closed GOPs give the same guarantee).
-NVENC_KEYFRAMES = ["-forced-idr", "1", "-strict_gop", "1", "-no-scenecut", "1", "-bf", "0"]
+# Keyframes as x264's: the first frame of every chunk is an IDR (as an encode's first frame
+# always is), then one every 2 s (FFmpeg sets NVENC's H.264 IDR period to the GOP: closed
+# GOPs; -forced-idr keeps any forced keyframe an IDR too), none at scene cuts, and no
+# B-frames, so nothing is reordered across a join (x264's closed GOPs give the same).
+NVENC_KEYFRAMES = ["-forced-idr", "1", "-no-scenecut", "1", "-bf", "0"]
 
 
 def nvenc_quality(settings: RenderSettings) -> list[str]:
