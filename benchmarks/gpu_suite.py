@@ -43,8 +43,10 @@ STEPS = (
     # it records why, in a second).
     Step("encoder-quality", 15, ("{python}", "benchmarks/encoder_quality.py", "--quick",
                                  "--results", "{out}")),
+    # With the NVENC join test (skipped on a card without NVENC: an H100, H200).
     Step("gpu-tests", 120, ("{python}", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                            "tests/gpu", "--junitxml={out}/gpu_tests.xml")),
+                            "tests/gpu", "tests/integration/test_encoder_join.py",
+                            "--junitxml={out}/gpu_tests.xml")),
     Step("e2e-render", 270, ("{python}", "benchmarks/e2e_render.py", "--gpus", "1",
                              "--results", "{out}")),
     Step("models-via-pools", 120, ("{python}", "benchmarks/gpu_models.py", "--images",

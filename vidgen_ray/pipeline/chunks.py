@@ -1,9 +1,9 @@
 """The video's chunks: each one's key, its burned subtitles, and its encode.
 
 A chunk is frames [a, b) of the timeline at one output size. Its key hashes everything the
-frames are made from (the pictures' keys, the timeline's segments and clips, the encoder and its
-arguments, the burned subtitles), so a chunk encoded before is found again and an edit redoes only
-the chunks it touches.
+frames are made from (the pictures' keys, the timeline's segments and clips, the encoder and
+its arguments, the burned subtitles), so a chunk encoded before is found again and an edit
+redoes only the chunks it touches.
 """
 
 from __future__ import annotations
