@@ -81,7 +81,7 @@ REFUSED = [  # (body, key, field, words the message must hold)
 ]
 if nvenc_problem() is not None:  # this machine has no working NVENC (nor has an H100)
     REFUSED.append(({"script": SCRIPT, "settings": {"encoder": "nvenc"}}, ALICE,
-                    "settings.encoder", "cannot encode with NVENC"))
+                    "settings.encoder", "cannot encode this job's chunks with NVENC"))
 
 
 @pytest.mark.parametrize("body, key, field, words", REFUSED)

@@ -157,17 +157,16 @@ def test_the_cli_refuses_nvenc_at_start(no_nvenc, tmp_path):
     assert not (tmp_path / "out").exists()  # refused before any work
 
 
-@pytest.mark.ffmpeg
-def test_the_service_refuses_nvenc_at_submit_and_takes_auto(no_nvenc):
+def test_the_services_machine_does_not_decide_the_encoder():
+    """A service's replica need not run where chunks are encoded: its checks pass nvenc to
+    the farm, which asks a node where chunk tasks run (tests/hardening/test_submit_checks.py
+    and tests/integration/test_encoder_farm.py, through it)."""
     from vidgen_ray.service.requests import Caller, JobRequest, Limits, prepare
 
-    request = JobRequest(script=SCRIPT, settings={"encoder": "nvenc"})
-    with pytest.raises(SettingsError) as info:
-        prepare(request, Limits(), caller=Caller("alice"))
-    assert info.value.field == "settings.encoder" and "NVENC" in info.value.message
-    job = prepare(JobRequest(script=SCRIPT, settings={"encoder": "auto"}), Limits(),
-                  caller=Caller("alice"))
-    assert job.settings.encoder == "auto"  # resolved where the chunks run, once per job
+    for encoder in ("nvenc", "auto"):
+        job = prepare(JobRequest(script=SCRIPT, settings={"encoder": encoder}), Limits(),
+                      caller=Caller("alice"))
+        assert job.settings.encoder == encoder  # resolved where the chunks run, once per job
 
 
 @pytest.mark.ffmpeg
@@ -193,6 +192,21 @@ def test_an_auto_job_here_is_encoded_and_keyed_as_x264(no_nvenc, tmp_path):
     chunks = sorted(k for k in manifest["parts"] if k.startswith("chunk/"))
     assert chunks and chunks == sorted(k for k in auto["parts"] if k.startswith("chunk/"))
     assert again.placement["chunk"] == []  # every chunk found in the store
+
+
+@pytest.mark.ffmpeg
+def test_a_job_asking_for_nvenc_here_fails_before_its_first_part(no_nvenc, tmp_path):
+    """The job flow resolves the encoder first: without NVENC, nothing is made."""
+    settings = RenderSettings(chunk_seconds=1.0, encoder="nvenc", **PREVIEW)
+    board = load_storyboard(SCRIPT, settings)
+    record = JobRecord(out_dir=str(tmp_path / "out"), scenes=["queued"] * 2)
+    record.start()
+    store = LocalStore(tmp_path / "store")
+    run = flow.JobRun(record, board, settings, tmp_path / "out", store,
+                      InProcessExecutor(settings, record.id), lambda r, s: None)
+    with pytest.raises(SettingsError, match="NVENC cannot encode on this machine"):
+        asyncio.run(run.run())
+    assert not list((tmp_path / "store").rglob("*.*"))
 
 
 def test_an_nvenc_job_keys_its_chunks_apart_from_x264s():

@@ -112,7 +112,7 @@ def resolve(asked: str, problem: str | None, *, for_client: bool = False) -> Enc
         return "nvenc"
     if asked == "auto":
         return "x264"
-    public = ("this service's farm cannot encode with NVENC (encoder nvenc): ask for "
+    public = ("the farm cannot encode this job's chunks with NVENC (encoder nvenc): ask for "
               "encoder x264, or auto (NVENC where the farm has it)")
     if for_client:
         log.warning("refused a job asking for encoder nvenc: %s", problem)
@@ -121,7 +121,7 @@ def resolve(asked: str, problem: str | None, *, for_client: bool = False) -> Enc
                           f"machine ({socket.gethostname()}): {problem}. {FIX}: render with "
                           "--encoder x264 (or auto: NVENC only where it works)",
                           field="encoder")
-    error.public = public  # a service job failing on the farm: no node's details
+    error.public = public  # what a service's client reads: no node's details
     raise error
 
 

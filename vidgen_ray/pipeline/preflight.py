@@ -5,7 +5,8 @@
 * every espeak-ng voice and language the job names exists (the voice list is read from
   espeak-ng once per process, see speech/espeak.py);
 * the folders and model paths the settings name exist;
-* the video encoder asked for works here (``check_encoder``: NVENC by a trial encode).
+* the video encoder asked for works here (``check_encoder``, for a render whose chunks this
+  machine encodes: NVENC by a trial encode; a farm asks a node where chunks run instead).
 
 Each check raises SettingsError naming the request field at fault (``settings.tts_voice``,
 ``storyboard.language``...). ``for_client``: the message is for an API client, who cannot
@@ -44,7 +45,6 @@ def check_job(storyboard: Storyboard, settings: RenderSettings, *, source: str =
     from ("script" or "storyboard"), named for a bad language."""
     check_backends(settings, for_client=for_client)
     check_paths(settings)
-    check_encoder(settings, for_client=for_client)
     check_voices(storyboard, settings, source=source)
 
 
@@ -89,9 +89,11 @@ def check_paths(settings: RenderSettings) -> None:
 
 def check_encoder(settings: RenderSettings, *, for_client: bool = True) -> None:
     """encoder nvenc is refused where NVENC does not encode (SettingsError naming the problem
-    and the fix; ``for_client``: the details go to the log). This machine answers: the one
-    whose farm encodes the chunks (a CLI render's, the service's). auto and x264 pass: the
-    job flow resolves auto where the chunks run (pipeline/encoders.py)."""
+    and the fix; ``for_client``: the details go to the log), asked of this machine: for a
+    render whose chunks it encodes (the CLI's, before Ray starts). Not part of check_job: the
+    service's machine need not be the one that encodes, so the farm asks a node where chunk
+    tasks run at submit (farm/pools.py). auto and x264 pass: the job flow resolves auto where
+    the chunks run (pipeline/encoders.py)."""
     if settings.encoder == "nvenc":
         encoders.resolve_here("nvenc", for_client=for_client)
 

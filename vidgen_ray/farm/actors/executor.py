@@ -106,16 +106,11 @@ class RayExecutor:
         return [*result, span.node]
 
     async def resolve_encoder(self, asked: str) -> str:
-        """Asked of a node where chunk tasks run, placed as they are (no slot held: a trial
-        encode of a tenth of a second). Chunks on another node check theirs and refuse."""
+        """Asked of a node where chunk tasks run (ffmpeg_tasks.resolve_encoder); chunks on
+        another node check theirs and refuse."""
         if asked == "x264":
             return asked
-        # A sliver of a CPU (and of an assembly slot): never queued behind the chunks.
-        options = assembly_options(self.pools.cluster, 1)
-        options = {**options, "num_cpus": 0.01,
-                   **({"resources": {"assembly": 0.01}} if "resources" in options else {})}
-        return await ffmpeg_tasks._owned(
-            ffmpeg_tasks._resolve_encoder.options(**options).remote(asked))
+        return await ffmpeg_tasks.resolve_encoder(self.pools.cluster, asked)
 
     async def encode_chunk(self, timeline: Timeline, start: int, end: int,
                            stills: dict[int, str], parts: Parts, settings: RenderSettings,
