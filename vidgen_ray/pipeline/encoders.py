@@ -9,6 +9,8 @@ are encoded has a working one, else x264.
   where chunks run (a Ray task placed as a chunk task is); the resolved name is what the
   job's settings say from then on, so it is in every chunk's key (only when not x264: the
   keys of x264 chunks stay what they were) and in the manifest.
+* nvenc where it does not work is refused before any work: by the CLI on this machine
+  (preflight.check_encoder), by a Farm at submit on a node where chunks run (farm/pools.py).
 * A chunk task whose node cannot encode with the job's encoder refuses (``require``) rather
   than encode with another: chunks of two encoders would not join exactly.
 * Detected by a tiny trial encode, asked once per process (``nvenc_problem``): Debian's
