@@ -1,8 +1,9 @@
 """Everything a lent GPU machine should run, once, in under nine minutes: the GPU tests, the
-e2e render (SDXL and Bark sharing one card through fractional GPUs) and the per-model
-benchmarks through the farm's pools. Every step runs under its own time limit, cut to what is
-left of the suite's; JSON, logs and a summary go to $OUT (the device machine's folder that
-comes back) or benchmarks/results/.
+e2e render (SDXL and Bark sharing one card through fractional GPUs), the per-model
+benchmarks through the farm's pools, and NVENC's quality against x264's where the card has
+one. Every step runs under its own time limit, cut to what is left of the suite's; JSON,
+logs and a summary go to $OUT (the device machine's folder that comes back) or
+benchmarks/results/.
 
     python benchmarks/gpu_suite.py              # on the GPU machine, from the repository root
     python benchmarks/gpu_suite.py --dry-run    # the steps and their limits, run nothing
@@ -38,8 +39,14 @@ class Step:
 STEPS = (
     Step("card", 15, ("nvidia-smi", "--query-gpu=name,memory.total,driver_version",
                       "--format=csv")),
+    # NVENC's quality level against x264's (an L4, A10G, L40S; an H100 or H200 has no NVENC:
+    # it records why, in a second).
+    Step("encoder-quality", 15, ("{python}", "benchmarks/encoder_quality.py", "--quick",
+                                 "--results", "{out}")),
+    # With the NVENC join test (skipped on a card without NVENC: an H100, H200).
     Step("gpu-tests", 120, ("{python}", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                            "tests/gpu", "--junitxml={out}/gpu_tests.xml")),
+                            "tests/gpu", "tests/integration/test_encoder_join.py",
+                            "--junitxml={out}/gpu_tests.xml")),
     Step("e2e-render", 270, ("{python}", "benchmarks/e2e_render.py", "--gpus", "1",
                              "--results", "{out}")),
     Step("models-via-pools", 120, ("{python}", "benchmarks/gpu_models.py", "--images",

@@ -1,6 +1,7 @@
 """What would fail later is refused at submit (before the 202): unknown espeak-ng voices and
-languages wherever a job names them, a backend whose packages are not installed, and paths
-that do not exist. Through the running service, and the CLI where it is cheap.
+languages wherever a job names them, a backend whose packages are not installed, paths
+that do not exist, and encoder nvenc where NVENC does not work. Through the running
+service, and the CLI where it is cheap.
 
 "Not installed" is real: the service's processes start with a sitecustomize that blocks the
 import of diffusers (``sys.modules[name] = None``, Python's own way to make a module
@@ -14,6 +15,7 @@ import sys
 
 import pytest
 
+from vidgen_ray.pipeline.encoders import nvenc_problem
 from vidgen_ray.testing.http import request
 from vidgen_ray.testing.service import job_service
 
@@ -77,6 +79,9 @@ REFUSED = [  # (body, key, field, words the message must hold)
     ({"script": SCRIPT, "settings": {"tts_model": "bark", "bark_model": "/nonexistent/bark"}},
      OPS, "settings.bark_model", "does not exist"),
 ]
+if nvenc_problem() is not None:  # this machine has no working NVENC (nor has an H100)
+    REFUSED.append(({"script": SCRIPT, "settings": {"encoder": "nvenc"}}, ALICE,
+                    "settings.encoder", "cannot encode this job's chunks with NVENC"))
 
 
 @pytest.mark.parametrize("body, key, field, words", REFUSED)

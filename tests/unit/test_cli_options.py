@@ -25,7 +25,7 @@ RENDER_SPELLINGS = {
     "--burn-subtitles", "--no-burn-subtitles", "--card-text", "--subtitle-font",
     "--subtitle-fonts-dir", "--subtitle-size", "--subtitle-outline", "--subtitle-position",
     "--subtitle-box", "--no-subtitle-box", "--subtitle-max-cps", "--timeline-formats",
-    "--subtitle-speakers", "--no-subtitle-speakers", "--rendition", "--qc-strict",
+    "--subtitle-speakers", "--no-subtitle-speakers", "--rendition", "--qc-strict", "--encoder",
     "--loudness", "--stems", "--stems-bit-depth", "--music", "--music-volume",
     "--ambience-volume", "--speed", "--temperature", "--bark-model", "--bark-decoding",
     "--address", "--images", "--sdxl-model", "--image-resolution", "--guidance-scale",

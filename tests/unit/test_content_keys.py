@@ -45,9 +45,11 @@ LOUDNESS = "loudness/0cffe3ef8b8bc877a7d37618081b73945be957f52cbf7eb8139dc24b228
 DURATIONS = [[1.3, 0.9], [1.7]]  # each scene's lines' seconds
 
 
-@pytest.mark.parametrize("burn", [False, True])
-def test_keys_are_the_ones_parts_were_stored_under(burn, tmp_path):
-    settings = RenderSettings(chunk_seconds=1.0, burn_subtitles=burn)
+@pytest.mark.parametrize(("burn", "encoder"), [(False, None), (True, None), (False, "x264")])
+def test_keys_are_the_ones_parts_were_stored_under(burn, encoder, tmp_path):
+    """An x264 job's keys are those of before the encoder setting (pipeline/encoders.py)."""
+    settings = RenderSettings(chunk_seconds=1.0, burn_subtitles=burn,
+                              **({"encoder": encoder} if encoder else {}))
     board = load_storyboard(SCRIPT, settings)
     voices = cast_voices(board, settings, tmp_path)
     assert voices == {"MARA": "en+f2", "NARRATOR": "en+m1"}

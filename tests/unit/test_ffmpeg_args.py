@@ -10,7 +10,7 @@ from vidgen_ray import audio
 from vidgen_ray.config import RenderSettings, load_settings
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.images import cards
-from vidgen_ray.pipeline import assembly, camera, filtergraph
+from vidgen_ray.pipeline import assembly, camera, encoders, filtergraph
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.timeline import Clip, Pacing, plan_timeline
 
@@ -50,7 +50,7 @@ def test_chunk_args_use_each_still_once_and_encode_exact_frames():
 
 def test_encoder_args_are_those_of_every_chunk():
     settings = RenderSettings(fps=24, crf=18)
-    args = assembly.encoder_args(settings)
+    args = encoders.encoder_args(settings)
     assert args[args.index("-g") + 1] == "48"
     assert args[args.index("-crf") + 1] == "18"
     assert "-an" in args and "open-gop=0" in args

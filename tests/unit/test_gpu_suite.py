@@ -23,8 +23,10 @@ def test_the_steps_fit_the_suite_and_cover_tests_e2e_and_pools(monkeypatch, tmp_
     assert "tests/gpu" in commands["gpu-tests"]
     assert "e2e_render.py --gpus 1" in commands["e2e-render"]
     assert "--pool" in commands["models-via-pools"]
+    assert "encoder_quality.py --quick" in commands["encoder-quality"]
+    assert "tests/integration/test_encoder_join.py" in commands["gpu-tests"]
     assert all(str(tmp_path) in commands[name]
-               for name in ("gpu-tests", "e2e-render", "models-via-pools"))
+               for name in ("gpu-tests", "e2e-render", "models-via-pools", "encoder-quality"))
     with pytest.raises(ValueError, match="add up to more than 60 s"):
         gpu_suite.plan(total_s=60)
 

@@ -183,6 +183,7 @@ VIDEO_FLAGS = {
     "rendition": Flag("renditions", ("--rendition",), kind=str, multiple=True,
                       help="Another output WIDTHxHEIGHT, e.g. 1080x1920; repeat for more."),
     "qc_strict": Switch("qc_strict", "--qc-strict"),
+    "encoder": Flag("encoder"),
 }
 SOUND_FLAGS = {
     "loudness": Flag("loudness", kind=str),  # or a preset: web, podcast, broadcast

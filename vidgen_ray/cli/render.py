@@ -76,6 +76,7 @@ def render(
 
             preflight.check_backends(settings, for_client=False)  # before Ray starts
             preflight.check_paths(settings)
+            preflight.check_encoder(settings, for_client=False)  # this machine encodes
         from vidgen_ray.farm.connect import (
             render as run_render,  # imports ray: only when rendering
         )

@@ -75,6 +75,13 @@ class VideoSection(Section):
     x264_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = (
         "veryfast"
     )
+    # x264 by default: its output is the same on every farm, and NVENC's quality level was
+    # not measured against it on a card (BENCHMARKS.md "Hardware encoders"). A job's choice,
+    # checked against the farm's hardware at submit (pipeline/encoders.py).
+    encoder: Literal["auto", "x264", "nvenc"] = Field(
+        "x264", description="Video encoder: x264 (CPU), nvenc (an NVIDIA card's hardware "
+        "encoder: L4, A10G, L40S, RTX; H100 and H200 have none) or auto (NVENC where the "
+        "chunks are encoded has one, else x264). One encoder for every chunk of a render.")
     # One thread per chunk, one chunk per CPU: the fastest on 2 CPUs when the machine was
     # quiet enough to tell (render_chunks.py, BENCHMARKS.md). Each chunk task reserves this
     # many CPUs from Ray.

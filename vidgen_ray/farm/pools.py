@@ -17,6 +17,7 @@ import ray
 from vidgen_ray.config import RenderSettings, backend_options
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.farm import budget
+from vidgen_ray.farm.actors import ffmpeg_tasks
 from vidgen_ray.farm.actors.executor import Pools
 from vidgen_ray.farm.actors.pool import WorkerPool
 from vidgen_ray.farm.placement import on_gpu, pool_size, sized, worker_options
@@ -46,6 +47,20 @@ class SharedPools:
             if problem:
                 raise SettingsError(f"this job cannot run on this cluster: {problem}",
                                     field="gpu_memory_gb")
+
+    async def check_encoder(self, settings: RenderSettings, client: bool = False) -> None:
+        """Refuse, at submit, encoder nvenc where chunks would run without it (SettingsError
+        naming the node's problem and the fix; ``client``: a service client's message and
+        field), asked of a node where chunk tasks run. The job flow asks again when the job
+        starts, and each chunk task of its own node."""
+        if settings.encoder != "nvenc" or not ray.is_initialized():
+            return
+        try:
+            await ffmpeg_tasks.resolve_encoder(ray.cluster_resources(), "nvenc")
+        except SettingsError as exc:
+            if not client:
+                raise
+            raise SettingsError(exc.public or exc.message, field="settings.encoder") from None
 
     async def for_settings(self, settings: RenderSettings, user: str = "") -> Pools:
         """The pools for these backends, started once and shared by every job (the first

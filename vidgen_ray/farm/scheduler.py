@@ -113,7 +113,15 @@ class Farm:
     async def submit(self, storyboard: Storyboard, out_dir: str, settings: RenderSettings,
                      priority: int = 0, parts_dir: str | None = None,
                      job_id: str | None = None, owner: str | None = None) -> str:
-        """Queue a job; returns its id. FarmSaturated when full; SettingsError: never fits."""
+        """Queue a job; returns its id. FarmSaturated when full; SettingsError: never fits,
+        or asks for an encoder the nodes that encode chunks lack."""
+        await self.shared.check_encoder(settings)
+        return self._queue(storyboard, out_dir, settings, priority, parts_dir, job_id, owner)
+
+    def _queue(self, storyboard: Storyboard, out_dir: str, settings: RenderSettings,
+               priority: int, parts_dir: str | None, job_id: str | None,
+               owner: str | None) -> str:
+        """submit's checks and writes, without yielding (enqueue relies on it)."""
         self._check_capacity()
         self.shared.check_fits(settings)
         if self._closing:
@@ -141,6 +149,7 @@ class Farm:
         if self.journal.home is None:
             raise RenderError("this farm keeps no job home (a render's farm): submit jobs to "
                               "the job service's farm")
+        await self.shared.check_encoder(settings, client=True)  # where chunks run
         earlier = self._keys.get((owner, idempotency_key)) if idempotency_key else None
         if earlier is not None:
             return await self.status(earlier), False
@@ -153,9 +162,8 @@ class Farm:
                                 priority=priority, owner=owner, idempotency_key=idempotency_key)
         out = self.journal.accept(request)
         try:
-            await self.submit(storyboard, str(out), settings, priority,
-                              parts_dir=str(self.journal.home.parts), job_id=request.id,
-                              owner=owner)
+            self._queue(storyboard, str(out), settings, priority, str(self.journal.home.parts),
+                        request.id, owner)
         except BaseException:
             self.journal.forget(request.id)
             raise

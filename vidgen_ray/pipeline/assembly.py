@@ -13,7 +13,7 @@ from pathlib import Path
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, SettingsError, ToolError
 from vidgen_ray.images import focus
-from vidgen_ray.pipeline import camera
+from vidgen_ray.pipeline import camera, encoders
 from vidgen_ray.pipeline.filtergraph import path_value
 from vidgen_ray.programs import decode_errors, ffmpeg, probe
 from vidgen_ray.timeline import Clip, Segment, Timeline
@@ -161,16 +161,6 @@ def _transition(seg: Segment, fps: int, width: int) -> tuple[str, str, str]:
     return "", ",format=yuva420p" + _fade("in", first, frames, fps, ":alpha=1"), overlay
 
 
-def encoder_args(settings: RenderSettings) -> list[str]:
-    """Identical for every chunk, so that chunks join with -c copy (pure)."""
-    fps = settings.fps
-    return ["-c:v", "libx264", "-preset", settings.x264_preset, "-crf", str(settings.crf),
-            "-pix_fmt", "yuv420p", "-r", str(fps), "-g", str(2 * fps), "-sc_threshold", "0",
-            "-x264-params", "open-gop=0", "-threads", str(settings.ffmpeg_threads),
-            "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-            "-video_track_timescale", str(fps * 512), "-an"]
-
-
 def burn_filter(ass_file: Path, settings: RenderSettings) -> str:
     """The ass= filter drawing a subtitle script, with the configured fonts folder handed to
     libass, so every node draws the text with the same font file. Both paths are escaped
@@ -193,7 +183,7 @@ def chunk_args(timeline: Timeline, start: int, end: int, stills: dict[int, Path]
     graph = chunk_graph(timeline, start, end, {s: k for k, s in enumerate(scenes)},
                         size or settings.size, burn, frozenset(videos) & set(scenes), crops)
     return ["-filter_complex_threads", str(settings.ffmpeg_threads), *inputs,
-            "-filter_complex", graph, "-map", "[v]", *encoder_args(settings),
+            "-filter_complex", graph, "-map", "[v]", *encoders.encoder_args(settings),
             "-frames:v", str(end - start), str(out)]
 
 
@@ -228,6 +218,7 @@ def render_chunk(timeline: Timeline, start: int, end: int, stills: dict[int, byt
         ass_file = work / "subtitles.ass"
         ass_file.write_text(ass, encoding="utf-8")
     out = work / "chunk.mp4"
+    encoders.require(settings.encoder)  # this node encodes with the job's encoder, or refuses
     ffmpeg(chunk_args(timeline, start, end, paths, settings, out, size, ass_file,
                       frozenset(clips), subject_crops(stills, size or settings.size, settings)))
     return out.read_bytes()

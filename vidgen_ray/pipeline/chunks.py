@@ -1,9 +1,9 @@
 """The video's chunks: each one's key, its burned subtitles, and its encode.
 
 A chunk is frames [a, b) of the timeline at one output size. Its key hashes everything the
-frames are made from (the pictures' keys, the timeline's segments and clips, the encoder,
-the burned subtitles), so a chunk encoded before is found again and an edit redoes only
-the chunks it touches.
+frames are made from (the pictures' keys, the timeline's segments and clips, the encoder and
+its arguments, the burned subtitles), so a chunk encoded before is found again and an edit
+redoes only the chunks it touches.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import io
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import MediaError, RenderError, VidgenError, client_message
-from vidgen_ray.pipeline import assembly, subtitles
+from vidgen_ray.pipeline import assembly, encoders, subtitles
 from vidgen_ray.pipeline.executor import Executor, Parts
 from vidgen_ray.storage import content_key
 from vidgen_ray.storyboard import Storyboard
@@ -32,11 +32,13 @@ def chunk_key(timeline: Timeline, start: int, end: int, size: tuple[int, int],
         "chunk", assembly=assembly.ASSEMBLY_VERSION, start=start, end=end,
         segments=timeline.segments(start, end), clips=[timeline.clips[s] for s in scenes],
         images=[image_keys[s] for s in scenes], size=size,
-        fps=timeline.fps, encoder=assembly.encoder_args(settings),
+        fps=timeline.fps, encoder=encoders.encoder_args(settings),
         subtitles=burned_script(timeline, start, end, size, storyboard, settings),
         fonts=settings.subtitle_fonts_dir if settings.burn_subtitles else None,
         # Only when asked for, so the keys of every other chunk stay what they were.
-        **({"framing": "subject"} if settings.rendition_pictures == "subject" else {}))
+        **({"framing": "subject"} if settings.rendition_pictures == "subject" else {}),
+        # The resolved encoder (encoders.py), likewise only when it is not x264.
+        **({"video_encoder": settings.encoder} if settings.encoder != "x264" else {}))
 
 
 def burned_script(timeline: Timeline, start: int, end: int, size: tuple[int, int],

@@ -44,6 +44,12 @@ class Executor(Protocol):
         order. A failed batch does not stop the others; the first failure is raised last."""
         ...
 
+    async def resolve_encoder(self, asked: str) -> str:
+        """The video encoder of this job's chunks (pipeline/encoders.py resolve), asked of a
+        node where chunks are encoded: x264 at once; auto -> nvenc where NVENC works there,
+        else x264; nvenc, or SettingsError when that node has no working NVENC."""
+        ...
+
     async def encode_chunk(self, timeline: Timeline, start: int, end: int,
                            stills: dict[int, str], parts: Parts, settings: RenderSettings,
                            size: tuple[int, int], ass: str | None,

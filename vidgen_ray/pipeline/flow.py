@@ -76,6 +76,10 @@ class JobRun:
             self.reporter.flush()  # the last counts passed on; no timer outlives the job
 
     async def _run(self) -> RenderResult:
+        # One encoder for every chunk of the job, resolved where chunks run, before any
+        # chunk is keyed; the resolved name is what the settings (and the manifest) say.
+        encoder = await self.executor.resolve_encoder(self.settings.encoder)
+        self.settings = self.settings.model_copy(update={"encoder": encoder})
         voices = cast_voices(self.storyboard, self.settings, self.out_dir)
         self.record.scene_parts = []  # this run's keys and times, noted as they are known
         for scene, status in enumerate(self.record.scenes):

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, VidgenError
 from vidgen_ray.images import create_image_backend
-from vidgen_ray.pipeline import assembly, finishing, media, scratch, soundtrack
+from vidgen_ray.pipeline import assembly, encoders, finishing, media, scratch, soundtrack
 from vidgen_ray.pipeline.executor import Kind, MixResult, Parts
 from vidgen_ray.pipeline.slots import SlotGate, Span
 from vidgen_ray.speech import create_speech_backend
@@ -75,6 +75,11 @@ class InProcessExecutor:
         if kind == "image":
             return self._backend(kind).generate([request])[0]
         return self._backend(kind).synthesize([request])[0].to_wav()
+
+    async def resolve_encoder(self, asked: str) -> str:
+        if asked == "x264":
+            return asked
+        return await asyncio.to_thread(encoders.resolve_here, asked)  # a trial encode
 
     async def encode_chunk(self, timeline: Timeline, start: int, end: int,
                            stills: dict[int, str], parts: Parts, settings: RenderSettings,

@@ -4,7 +4,9 @@
   imported, so torch is not loaded into the service to answer a submit);
 * every espeak-ng voice and language the job names exists (the voice list is read from
   espeak-ng once per process, see speech/espeak.py);
-* the folders and model paths the settings name exist.
+* the folders and model paths the settings name exist;
+* the video encoder asked for works here (``check_encoder``, for a render whose chunks this
+  machine encodes: NVENC by a trial encode; a farm asks a node where chunks run instead).
 
 Each check raises SettingsError naming the request field at fault (``settings.tts_voice``,
 ``storyboard.language``...). ``for_client``: the message is for an API client, who cannot
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import DependencyError, SettingsError
+from vidgen_ray.pipeline import encoders
 from vidgen_ray.pipeline.filtergraph import path_value
 from vidgen_ray.storyboard import Storyboard
 
@@ -82,6 +85,17 @@ def check_paths(settings: RenderSettings) -> None:
                             field="settings.subtitle_fonts_dir")
     if settings.burn_subtitles:  # refused now, not when the first chunk is burned
         path_value(settings.subtitle_fonts_dir, "settings.subtitle_fonts_dir")
+
+
+def check_encoder(settings: RenderSettings, *, for_client: bool = True) -> None:
+    """encoder nvenc is refused where NVENC does not encode (SettingsError naming the problem
+    and the fix; ``for_client``: the details go to the log), asked of this machine: for a
+    render whose chunks it encodes (the CLI's, before Ray starts). Not part of check_job: the
+    service's machine need not be the one that encodes, so the farm asks a node where chunk
+    tasks run at submit (farm/pools.py). auto and x264 pass: the job flow resolves auto where
+    the chunks run (pipeline/encoders.py)."""
+    if settings.encoder == "nvenc":
+        encoders.resolve_here("nvenc", for_client=for_client)
 
 
 def _looks_like_path(value: str) -> bool:

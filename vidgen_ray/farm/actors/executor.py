@@ -105,6 +105,13 @@ class RayExecutor:
         self.spans.append(span)
         return [*result, span.node]
 
+    async def resolve_encoder(self, asked: str) -> str:
+        """Asked of a node where chunk tasks run (ffmpeg_tasks.resolve_encoder); chunks on
+        another node check theirs and refuse."""
+        if asked == "x264":
+            return asked
+        return await ffmpeg_tasks.resolve_encoder(self.pools.cluster, asked)
+
     async def encode_chunk(self, timeline: Timeline, start: int, end: int,
                            stills: dict[int, str], parts: Parts, settings: RenderSettings,
                            size: tuple[int, int], ass: str | None,

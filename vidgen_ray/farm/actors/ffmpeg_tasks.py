@@ -17,7 +17,8 @@ import time
 import ray
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.pipeline import assembly, finishing, scratch, soundtrack
+from vidgen_ray.farm.placement import assembly_options
+from vidgen_ray.pipeline import assembly, encoders, finishing, scratch, soundtrack
 from vidgen_ray.pipeline.slots import SlotGate, Span
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline
@@ -43,6 +44,21 @@ def _encode_chunk(job_id: str, timeline: Timeline, start: int, end: int, scenes:
         mp4 = assembly.render_chunk(timeline, start, end, stills, settings, size, ass, work,
                                     clips or None)
     return mp4, _times(started)
+
+
+@ray.remote(max_retries=3)
+def _resolve_encoder(asked: str) -> str:
+    return encoders.resolve_here(asked)  # on this node, as a chunk task would see it
+
+
+async def resolve_encoder(cluster: dict[str, float], asked: str) -> str:
+    """The job's encoder (encoders.resolve) as a node where chunk tasks run sees it: a task
+    placed as they are, on a sliver of a CPU (and of an assembly slot), so it never waits
+    behind the chunks and holds no slot: a trial encode of a tenth of a second."""
+    options = assembly_options(cluster, 1)
+    options = {**options, "num_cpus": 0.01,
+               **({"resources": {"assembly": 0.01}} if "resources" in options else {})}
+    return await _owned(_resolve_encoder.options(**options).remote(asked))
 
 
 @ray.remote(max_retries=3)
