@@ -173,6 +173,8 @@ def test_analyze_then_render_the_edited_storyboard_with_its_scene_parts(service)
         assert call(service, "GET", f"/v1/jobs/{job['id']}/{segment}", key=key)[0] == expected
     for name in ("99999.ts", "0.ts", "..%2Fmanifest.json", "00000.ts.part"):
         assert call(service, "GET", f"/v1/jobs/{job['id']}/preview/{name}")[0] == 404, name
+    _, _, body = call(service, "GET", f"/v1/jobs/{job['id']}/preview/99999.ts")
+    assert "live preview has no preview/99999.ts" in body["error"]["message"]
 
 
 def test_a_failed_scene_shows_its_error_and_the_parts_made_before_it(service):

@@ -410,7 +410,11 @@ class JobService:
     async def _preview(self, job_id: str, name: str, credentials) -> Response:
         """A file of the job's live preview, never cached: the playlist changes."""
         await self._record(job_id, credentials)
-        data = await self._call(self.farm.file.remote(job_id, name))
+        try:
+            data = await self._call(self.farm.file.remote(job_id, name))
+        except NotFoundError:
+            raise NotFoundError(f"job {job_id}'s live preview has no {name} (yet): the "
+                                "playlist starts with the video's first chunk") from None
         return Response(data, media_type=monitor.media_type(name),
                         headers={"Cache-Control": "no-cache"})
 
