@@ -6,6 +6,7 @@ import asyncio
 import json
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -13,6 +14,7 @@ from vidgen_ray.config import PREVIEW, RenderSettings
 from vidgen_ray.pipeline import flow
 from vidgen_ray.pipeline.in_process import InProcessExecutor
 from vidgen_ray.pipeline.job_record import JobRecord
+from vidgen_ray.pipeline.preview import Preview
 from vidgen_ray.pipeline.source import load_storyboard
 from vidgen_ray.storage import LocalStore
 
@@ -88,3 +90,37 @@ def test_a_render_leaves_a_whole_preview_as_long_as_its_video(tmp_path):
     again = _render(tmp_path, settings)
     assert (out / "preview.m3u8").read_text().splitlines() == lines
     assert not (out / "preview" / "stale.ts").exists() and again.first_preview is not None
+
+
+def _chunk(path, seconds: float) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                    f"testsrc=size=160x90:rate=12:duration={seconds}", "-c:v", "libx264",
+                    "-preset", "ultrafast", "-g", "12", str(path)], check=True)
+
+
+def test_chunks_finishing_out_of_order_are_listed_in_order_as_one_stream(tmp_path, caplog):
+    for n in range(3):
+        _chunk(tmp_path / f"c{n}.mp4", 1.0)
+    preview = Preview(tmp_path / "job", fps=12, chunk_seconds=1.0, started=time.perf_counter())
+    playlist = tmp_path / "job" / "preview.m3u8"
+    asyncio.run(preview.add(24, 36, tmp_path / "c2.mp4"))
+    assert not playlist.exists() and preview.first_seconds is None  # the start is missing
+    asyncio.run(preview.add(0, 12, tmp_path / "c0.mp4"))
+    assert [line for line in playlist.read_text().splitlines() if not line.startswith("#")] \
+        == ["preview/00000.ts"]
+    asyncio.run(preview.add(12, 24, tmp_path / "c1.mp4"))
+    preview.end()
+    assert preview.files() == ["preview.m3u8", "preview/00000.ts", "preview/00001.ts",
+                               "preview/00002.ts"]
+    errors = subprocess.run(["ffmpeg", "-v", "error", "-xerror", "-i", str(playlist), "-f",
+                             "null", "-"], capture_output=True, text=True)
+    assert errors.returncode == 0 and errors.stderr == ""  # continuity counters go on
+    frames = _ffprobe("-count_frames", "-show_streams", str(playlist))["streams"][0]
+    assert int(frames["nb_read_frames"]) == 36
+
+    # A chunk that cannot be cut stops the preview there, not the job.
+    (tmp_path / "bad.mp4").write_bytes(b"not a video")
+    again = Preview(tmp_path / "job", fps=12, chunk_seconds=1.0, started=time.perf_counter())
+    asyncio.run(again.add(0, 12, tmp_path / "bad.mp4"))
+    assert "no preview segment for frames 0-12" in caplog.text
+    assert not playlist.exists() and again.files() == ["preview.m3u8"]

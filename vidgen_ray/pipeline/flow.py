@@ -12,7 +12,6 @@ or in_process.py's) to run its work; this module decides what it does, in which 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,6 @@ from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline, plan_timeline
 
-log = logging.getLogger("vidgen.flow")
 PART_SUFFIXES = {"speech": ".wav", "image": ".png", "portrait": ".png", "chunk": ".mp4",
                  "soundtrack": ".wav", "loudness": ".json"}
 
@@ -286,7 +284,8 @@ class JobRun:
             self._chunk_tasks[(size, a, b)] = (
                 None if stored else asyncio.ensure_future(self._encode(timeline, a, b, size, key)))
             if stored and size == self._sizes[0]:
-                self._previews.append(asyncio.ensure_future(self._show(a, b, key)))
+                self._previews.append(asyncio.ensure_future(
+                    self.preview.add(a, b, self.store.path(key))))
 
     async def _encode(self, timeline: Timeline, a: int, b: int, size: tuple[int, int],
                       key: str) -> None:
@@ -301,16 +300,7 @@ class JobRun:
         self._chunks_done += 1
         self._report("video", self._chunks_done, max(self._chunks_done, len(self._chunk_tasks)))
         if size == self._sizes[0]:
-            await self._show(a, b, key)
-
-    async def _show(self, a: int, b: int, key: str) -> None:
-        """Add the stored main-size chunk of frames [a, b) to the preview. The preview only
-        shows the job: a segment that cannot be cut is logged, and the job goes on."""
-        try:
             await self.preview.add(a, b, self.store.path(key))
-        except (VidgenError, OSError) as exc:
-            log.warning("job %s: no preview segment for frames %d-%d: %s",
-                        self.record.id, a, b, exc)
 
     async def _make_video(self, timeline: Timeline) -> dict[tuple[int, int], list[str]]:
         """Every size's chunk keys, in order."""

@@ -22,13 +22,17 @@ files, each atomically (write, then rename), so a player never reads half a file
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vidgen_ray.errors import VidgenError
 from vidgen_ray.programs import ffmpeg
+
+log = logging.getLogger("vidgen.preview")
 
 PLAYLIST = "preview.m3u8"
 SEGMENTS = "preview"  # the folder beside it that holds the segments
@@ -138,7 +142,16 @@ class Preview:
         (self.out_dir / SEGMENTS).mkdir(parents=True, exist_ok=True)
 
     async def add(self, start: int, end: int, chunk: Path) -> None:
-        """Cut the chunk of frames [start, end) into its segment, then list what it allows."""
+        """Cut the stored chunk of frames [start, end) into its segment, then list what it
+        allows. The preview only shows the job: a segment that cannot be made is logged (the
+        playlist then stops before it), and the job goes on."""
+        try:
+            await self._add(start, end, chunk)
+        except (VidgenError, OSError, ValueError) as exc:
+            log.warning("%s: no preview segment for frames %d-%d: %s", self.out_dir, start,
+                        end, exc)
+
+    async def _add(self, start: int, end: int, chunk: Path) -> None:
         if any(a == start for a, _ in self.playlist.listed) or start in self.playlist.waiting:
             return
         target = self.out_dir / segment_name(start, self.chunk_frames)
