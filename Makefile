@@ -11,7 +11,7 @@ export RAY_AUTH_MODE := disabled
 export OMP_NUM_THREADS := 1
 unexport RAY_ADDRESS
 
-.PHONY: demo test lint system-deps browser-deps clean
+.PHONY: demo test lint system-deps browser-deps player clean
 
 system-deps:
 	@scripts/install-system-deps.sh
@@ -21,9 +21,16 @@ system-deps:
 browser-deps:
 	@scripts/install-system-deps.sh --browser
 
+# The web page's live-preview player (hls.js), a pinned npm tarball checked against its
+# sha512 (scripts/fetch_player.py). Offline, the install goes on: the service and the page
+# work without it, and the page says its live preview needs it.
+player:
+	@$(PYTHON) scripts/fetch_player.py
+
 $(VENV)/.installed: pyproject.toml | system-deps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -e .
+	@$(PYTHON) scripts/fetch_player.py || echo "(no live preview in the web page until it is fetched)"
 	@touch $@
 
 # Tests run the real SDXL and Bark code paths on tiny models: torch on the CPU. The pin keeps
@@ -46,7 +53,7 @@ lint: $(VENV)/.test-installed
 	@dups=$$(find tests -name 'test_*.py' -printf '%f\n' | sort | uniq -d); \
 	  test -z "$$dups" || { echo "test files share a name (rename one): $$dups"; exit 1; }
 
-test: lint browser-deps
+test: lint browser-deps player
 	$(VENV)/bin/pytest
 
 clean:

@@ -11,7 +11,9 @@ path (analyze + max(speech, images) + max(video, audio) + check + mux) is the tr
 overhead. Two series: with --private-farm (each render starts and stops its own Ray and
 workers), then with a farm `vidgen farm start` keeps up (in a
 farm dir of the benchmark's own, stopped at the end; its start and stop are timed once).
-Also times `import vidgen_ray.cli.app` alone. Prints a table of medians with min/max and
+Also times `import vidgen_ray.cli.app` alone, and reads each run's time to the first
+segment of the live preview (manifest.json's preview.first_segment_seconds: from the job's
+start, so Ray's start is not in it). Prints a table of medians with min/max and
 writes benchmarks/results/cli_overhead.json.
 
     .venv/bin/python benchmarks/cli_overhead.py [--runs 4] [--preview] [--farm both|private|warm]
@@ -37,6 +39,7 @@ from machine import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "lighthouse.md"
+ROWS = ("wall", "stages", "overhead", "path", "outside", "first_preview")
 
 
 def one_render(script: Path, out: Path, extra: list[str], env: dict) -> dict:
@@ -46,11 +49,15 @@ def one_render(script: Path, out: Path, extra: list[str], env: dict) -> dict:
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"render failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    timings = json.loads((out / "manifest.json").read_text())["timings"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    timings = manifest["timings"]
     stages = sum(timings.values())
     path = critical_path(timings)
+    # From the job's start until the live preview's first segment was in preview.m3u8.
+    first = manifest.get("preview", {}).get("first_segment_seconds")
     return {"wall_s": wall, "stages_s": stages, "overhead_s": wall - stages,
-            "path_s": path, "outside_s": wall - path, "timings": timings}
+            "path_s": path, "outside_s": wall - path, "first_preview_s": first or 0.0,
+            "timings": timings}
 
 
 def critical_path(timings: dict) -> float:
@@ -81,7 +88,7 @@ def summary(runs: list[dict]) -> dict:
     """Medians with min/max of the runs after the first (it warms the machine)."""
     warm = runs[1:] if len(runs) > 1 else runs
     result = {name: spread([r[f"{name}_s"] for r in warm])
-              for name in ("wall", "stages", "overhead", "path", "outside")}
+              for name in ROWS}
     result["stage_medians"] = {stage: round(statistics.median(r["timings"][stage]
                                                               for r in warm), 2)
                                for stage in warm[0]["timings"]}
@@ -141,10 +148,10 @@ def print_table(result: dict, args) -> None:
     farms = [name for name in ("private", "warm") if name in result]
     print(f"{args.script.name}{', --preview' if args.preview else ''}: median (min-max) of "
           f"the runs after the first")
-    print(f"{'':<10}" + "".join(f"{name:>22}" for name in farms))
-    for row in ("wall", "stages", "overhead", "path", "outside"):
+    print(f"{'':<14}" + "".join(f"{name:>22}" for name in farms))
+    for row in ROWS:
         cells = [result[name][row] for name in farms]
-        print(f"{row:<10}" + "".join(f"{c['median']:>8.2f} ({c['min']:.2f}-{c['max']:.2f})"
+        print(f"{row:<14}" + "".join(f"{c['median']:>8.2f} ({c['min']:.2f}-{c['max']:.2f})"
                                      .rjust(22) for c in cells))
     if "farm_start_s" in result:
         print(f"vidgen farm start {result['farm_start_s']:.2f} s, stop "

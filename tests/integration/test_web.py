@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from vidgen_ray.storyboard import Line, Scene, Storyboard
-from vidgen_ray.testing.fake_backends import SlowImageBackend
+from vidgen_ray.testing.fake_backends import LINGER, SlowImageBackend
 from vidgen_ray.testing.http import request
 from vidgen_ray.testing.service import job_service
 
@@ -38,6 +38,7 @@ _no_chromium = pytest.mark.skipif(
 def browser(test):
     """Marked ``browser`` (``-m "not browser"`` leaves it out); skipped without chromium."""
     return pytest.mark.browser(_no_chromium(test))
+PLAYER = Path(__file__).resolve().parents[2] / "vidgen_ray/service/web/vendor/hls.min.js"
 ARTIFACTS = Path(os.environ.get("VIDGEN_TEST_ARTIFACTS")
                  or Path(__file__).resolve().parents[2] / "test-artifacts")
 
@@ -101,6 +102,13 @@ def test_page_is_served_under_root_and_the_api_keeps_its_routes(service):
     for asset, media in (("app.js", "text/javascript"), ("style.css", "text/css")):
         status, headers, body = call(service, "GET", f"/web/{asset}", key=None)
         assert status == 200 and headers["Content-Type"].startswith(media) and body
+    # The live preview's player: served when fetched (make does), else a 404 that says how.
+    status, headers, body = call(service, "GET", "/web/hls.min.js", key=None)
+    if PLAYER.is_file():
+        assert status == 200 and headers["Content-Type"].startswith("text/javascript")
+        assert body == PLAYER.read_bytes()
+    else:
+        assert status == 404 and "fetch_player.py" in body["error"]["message"]
     for path in ("/web/index.htm", "/web/..%2Fapi.py", "/web/%2e%2e%2fapi.py"):
         status, _, body = call(service, "GET", path, key=None)
         assert status == 404 and b"import" not in json.dumps(body).encode(), path
@@ -151,6 +159,22 @@ def test_analyze_then_render_the_edited_storyboard_with_its_scene_parts(service)
         assert call(service, "GET", f"/v1/jobs/{job['id']}/{path}")[0] == 404, path
     assert call(service, "GET", f"/v1/jobs/{job['id']}/scenes", key=BOB)[0] == 403
     assert call(service, "GET", _path(scenes[0]["picture"]), key=BOB)[0] == 403
+    # The live preview: whole once the job is done, behind the same key, not among its files.
+    status, headers, playlist = call(service, "GET", f"/v1/jobs/{job['id']}/preview.m3u8")
+    assert status == 200 and headers["Content-Type"] == "application/vnd.apple.mpegurl"
+    assert headers["Cache-Control"] == "no-cache" and not any("preview" in n for n in files)
+    lines = playlist.decode().splitlines()
+    assert "#EXT-X-PLAYLIST-TYPE:EVENT" in lines and lines[-1] == "#EXT-X-ENDLIST"
+    segment = next(line for line in lines if not line.startswith("#"))
+    status, headers, ts = call(service, "GET", f"/v1/jobs/{job['id']}/{segment}")
+    assert status == 200 and headers["Content-Type"] == "video/mp2t" and ts[:1] == b"G"
+    for key, expected in ((BOB, 403), (None, 401)):
+        assert call(service, "GET", f"/v1/jobs/{job['id']}/preview.m3u8", key=key)[0] == expected
+        assert call(service, "GET", f"/v1/jobs/{job['id']}/{segment}", key=key)[0] == expected
+    for name in ("99999.ts", "0.ts", "..%2Fmanifest.json", "00000.ts.part"):
+        assert call(service, "GET", f"/v1/jobs/{job['id']}/preview/{name}")[0] == 404, name
+    _, _, body = call(service, "GET", f"/v1/jobs/{job['id']}/preview/99999.ts")
+    assert "live preview has no preview/99999.ts" in body["error"]["message"]
 
 
 def test_a_failed_scene_shows_its_error_and_the_parts_made_before_it(service):
@@ -369,4 +393,65 @@ def test_browser_every_view_fits_a_phone(service, chromium):
         page.screenshot(path=ARTIFACTS / f"web-phone-{name}.png", full_page=True)
     assert not errors, errors
     cancel_all(service)
+    context.close()
+
+
+
+@browser
+@pytest.mark.skipif(not PLAYER.is_file(), reason="no hls.js: make test fetches it "
+                    "(scripts/fetch_player.py)")
+def test_browser_plays_the_live_preview_while_the_job_runs_then_its_video(service, chromium):
+    """The last scene's picture lingers (LINGER: 12 s), so the job is held running after the
+    chunks of the first two scenes are encoded: the preview must play them meanwhile."""
+    cancel_all(service)
+    story = board(3, BUSY)
+    story["scenes"][2]["title"] = f"{LINGER} at the end"
+    job = submit(service, storyboard=story)
+    context, page, urls, errors = open_page(chromium, service)
+    page.goto(f"http://{service[0]}/#/jobs/{job['id']}")
+    give_key(page)
+    page.wait_for_selector("#preview")
+    wait_until(page, "document.getElementById('preview').currentTime > 0.5", timeout=40)
+    seen = page.evaluate("""async () => {
+        const video = document.getElementById('preview');
+        const before = video.currentTime;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        return {before, after: video.currentTime, width: video.videoWidth,
+                height: video.videoHeight, ready: video.readyState, paused: video.paused,
+                frames: video.getVideoPlaybackQuality().totalVideoFrames,
+                source: video.src.slice(0, 5)};
+    }""")
+    _, _, running = call(service, "GET", f"/v1/jobs/{job['id']}")
+    page.screenshot(path=ARTIFACTS / "web-preview.png", full_page=True)
+    assert running["status"] == "running", running  # all this before the job was done
+    assert seen["after"] > seen["before"] and not seen["paused"], seen  # it plays on
+    assert seen["width"] == 1280 and seen["height"] == 720 and seen["ready"] >= 2, seen
+    assert seen["frames"] > 0 and seen["source"] == "blob:", seen
+    asked = [u for u in urls if "/preview" in u]
+    assert any(u.endswith(f"/v1/jobs/{job['id']}/preview.m3u8") for u in asked)
+    assert any(u.endswith("/preview/00000.ts") for u in asked)
+    assert not any(ALICE in u for u in urls)  # the key went in a header
+    page.wait_for_selector("#job-state:text('done')", timeout=90_000)
+    page.wait_for_selector("#player")  # the final video replaces the preview
+    wait_until(page, "document.getElementById('preview-box').hidden")
+    assert page.locator("#preview").count() == 1 and errors == [], errors
+    context.close()
+
+
+@browser
+def test_browser_says_the_live_preview_needs_its_player(service, chromium):
+    """Without hls.js (here: the page is refused it) the job view says so, and works on."""
+    cancel_all(service)
+    story = board(2, BUSY)
+    story["scenes"][1]["title"] = f"{LINGER} here"
+    job = submit(service, storyboard=story)
+    context, page, _, errors = open_page(chromium, service)
+    page.route("**/web/hls.min.js", lambda route: route.fulfill(status=404, body="{}"))
+    page.goto(f"http://{service[0]}/#/jobs/{job['id']}")
+    give_key(page)
+    page.wait_for_selector("#preview-missing")
+    assert "needs hls.js" in page.locator("#preview-missing").inner_text()
+    page.wait_for_selector("#job-state:text('done')", timeout=90_000)
+    page.wait_for_selector("#player")
+    assert errors == [], errors
     context.close()

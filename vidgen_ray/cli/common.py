@@ -55,5 +55,9 @@ def print_summary(result) -> None:
     console.print(table)
     console.print(f"[green]video:[/] {result.video}  ({result.duration:.1f} s, "
                   f"{len(result.storyboard.scenes)} scenes)", highlight=False)
+    first = getattr(result, "first_preview", None)  # none: no chunk was made (all stored)
+    if first is not None:
+        console.print(f"[green]live preview:[/] {result.out_dir / 'preview.m3u8'}  (first "
+                      f"segment {first:.1f} s after the job started)", highlight=False)
     cli_qc.print_render_report(result.out_dir)
     sys.stdout.write(f"{result.video}\n")

@@ -40,6 +40,9 @@ ARTIFACT = re.compile(
     r"(video(-\d{2,4}x\d{2,4})?\.mp4|subtitles\.(srt|vtt)|storyboard\.json|manifest\.json"
     r"|qc\.json|cast\.json|timeline\.(otio|fcpxml|edl)"
     r"|(mix|stems/(speech|music|ambience|effects))\.(wav|flac|mp3|m4a))")
+# The live preview (pipeline/preview.py): served while the job runs, not listed among its
+# files (a long video has hundreds of segments).
+PREVIEW = re.compile(r"preview\.m3u8|preview/\d{5}\.ts")
 # In an S3 store: kind (from the API name) -> object suffix, so a downloaded file opens.
 OUTPUT_SUFFIXES = {name.replace(".", "-"): Path(file).suffix
                    for name, file in OUTPUT_FILES.items()}
@@ -71,8 +74,8 @@ def artifact_names(out_dir: Path) -> list[str]:
 
 
 def artifact_path(out_dir: Path, name: str) -> Path:
-    """The file ``name`` of a job's outputs; NotFoundError for any other name."""
-    if not ARTIFACT.fullmatch(name):
+    """The file ``name`` of a job's outputs or its preview; NotFoundError for any other name."""
+    if not (ARTIFACT.fullmatch(name) or PREVIEW.fullmatch(name)):
         raise NotFoundError(f"no artifact {name[:80]!r}: list the job's files at "
                             "/v1/jobs/<id>/files")
     path = Path(out_dir) / name

@@ -22,6 +22,7 @@ from vidgen_ray.errors import RenderError, VidgenError, client_message
 from vidgen_ray.pipeline import assembly, chunks, finishing, outputs, pictures, soundtrack
 from vidgen_ray.pipeline.executor import Executor, Kind
 from vidgen_ray.pipeline.job_record import JobRecord, SceneParts, SceneStatus
+from vidgen_ray.pipeline.preview import Preview
 from vidgen_ray.pipeline.progress import Changed, ThrottledReporter
 from vidgen_ray.pipeline.slots import Span
 from vidgen_ray.pipeline.speech_parts import LineLengths, cast_voices, scene_of_line, speech_parts
@@ -43,6 +44,7 @@ class RenderResult:
     timings: dict[str, float] = field(default_factory=dict)
     placement: dict[str, list[str]] = field(default_factory=dict)  # part kind -> node ids
     spans: list[Span] = field(default_factory=list)  # each FFmpeg task: node and times
+    first_preview: float | None = None  # seconds from the start to the preview's first segment
 
 
 class JobRun:
@@ -68,8 +70,12 @@ class JobRun:
         self._speech_changed = asyncio.Event()
         self._chunk_tasks: dict[tuple[tuple[int, int], int, int], asyncio.Future | None] = {}
         self._chunks_done = 0
+        self.preview: Preview | None = None  # preview.m3u8, started when the job runs
+        self._previews: list[asyncio.Future] = []  # stored chunks being cut into segments
 
     async def run(self) -> RenderResult:
+        self.preview = Preview(self.out_dir, self.settings.fps, self.settings.chunk_seconds,
+                               time.perf_counter())
         try:
             return await self._run()
         finally:
@@ -132,15 +138,19 @@ class JobRun:
             speech_keys=self._speech_keys, pictures=self._plan_of_pictures,
             chunk_keys=chunk_keys, soundtrack=sound, info=finished[main].info,
             renditions={name: finished[name].info for name in renditions})
+        self.preview.end()  # the playlist is whole: players stop asking for more
+        made.preview, made.preview_files = self.preview.report(), self.preview.files()
         outputs.write_manifest(self.out_dir, self.record.id, self.store, self.storyboard,
                                self.settings, made, self.timings)
         self.stage, self.timings["qc"] = "qc", finished[main].qc_seconds  # measured there
         finishing.keep_qc(self.out_dir, finished[main], self.settings)
         return RenderResult(self.out_dir, made.video, self.storyboard, timeline.duration,
-                            self.timings, self.placement, list(self.executor.spans))
+                            self.timings, self.placement, list(self.executor.spans),
+                            self.preview.first_seconds)
 
     def _in_flight(self, children: list[asyncio.Future]) -> list[asyncio.Future]:
-        return [*children, *(t for t in self._chunk_tasks.values() if t is not None)]
+        return [*children, *(t for t in self._chunk_tasks.values() if t is not None),
+                *self._previews]
 
     async def _settle(self, *tasks: asyncio.Future) -> list:
         """Let every task finish (each stores what it makes), then raise a failure: an own
@@ -274,9 +284,12 @@ class JobRun:
             if (size, a, b) in self._chunk_tasks:
                 continue
             key = self._chunk_key(timeline, a, b, size)
+            stored = self.store.has(key)
             self._chunk_tasks[(size, a, b)] = (
-                None if self.store.has(key) else
-                asyncio.ensure_future(self._encode(timeline, a, b, size, key)))
+                None if stored else asyncio.ensure_future(self._encode(timeline, a, b, size, key)))
+            if stored and size == self._sizes[0]:
+                self._previews.append(asyncio.ensure_future(
+                    self.preview.add(a, b, self.store.path(key))))
 
     async def _encode(self, timeline: Timeline, a: int, b: int, size: tuple[int, int],
                       key: str) -> None:
@@ -290,6 +303,8 @@ class JobRun:
         self.placement["chunk"].append(node)
         self._chunks_done += 1
         self._report("video", self._chunks_done, max(self._chunks_done, len(self._chunk_tasks)))
+        if size == self._sizes[0]:
+            await self.preview.add(a, b, self.store.path(key))
 
     async def _make_video(self, timeline: Timeline) -> dict[tuple[int, int], list[str]]:
         """Every size's chunk keys, in order."""
@@ -301,7 +316,8 @@ class JobRun:
         self._report("video", self._chunks_done, len(ranges) * len(self._sizes))
         # Early chunks are always among the final ones (see _stream_early_chunks); all of
         # them are awaited, so none is left running.
-        await self._settle(*(t for t in self._chunk_tasks.values() if t is not None))
+        await self._settle(*(t for t in self._chunk_tasks.values() if t is not None),
+                           *self._previews)
         return {size: [self._chunk_key(timeline, a, b, size) for a, b in ranges]
                 for size in self._sizes}
 

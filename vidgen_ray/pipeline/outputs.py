@@ -3,7 +3,7 @@ which lists every part the video was made from and every file in the folder."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidgen_ray.config import RenderSettings
@@ -30,6 +30,8 @@ class Made:
     soundtrack: Soundtrack
     info: dict  # what the video check found
     renditions: dict[str, dict]  # file name -> its check, for each extra size
+    preview: dict | None = None  # preview.m3u8: its segments, seconds to the first one
+    preview_files: list[str] = field(default_factory=list)  # the playlist and its segments
 
 
 def write_manifest(out_dir: Path, job_id: str, store: LocalStore, storyboard: Storyboard,
@@ -60,6 +62,9 @@ def write_manifest(out_dir: Path, job_id: str, store: LocalStore, storyboard: St
     data["pictures"] = portraits.pictures_manifest(
         [store.get(k) for k in pictures.image_keys], pictures.portrait_keys)
     data["renditions"] = made.renditions
-    data["outputs"] = sorted({*data["artifacts"], *exports, *finishing.ALWAYS})
+    if made.preview is not None:
+        data["preview"] = made.preview
+    data["outputs"] = sorted({*data["artifacts"], *exports, *finishing.ALWAYS,
+                              *made.preview_files})
     manifest.write_json(out_dir / "manifest.json", data)
     finishing.sweep_stale(out_dir, data["outputs"])

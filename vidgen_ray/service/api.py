@@ -55,7 +55,12 @@ MEDIA = {"video": "video/mp4", "subtitles.srt": "application/x-subrip",
          "manifest": "application/json"}
 # The web monitor: static files shipped in the package, no build step (README: The web monitor).
 WEB = Path(__file__).parent / "web"
-WEB_ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
+WEB_ASSETS = {"app.js": "text/javascript", "style.css": "text/css",
+              "hls.min.js": "text/javascript"}
+# hls.js, the live preview's player, fetched from the npm registry by scripts/fetch_player.py
+# (make installs it); without it the page works and says the live preview needs it.
+PLAYER = WEB / "vendor" / "hls.min.js"
+PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 
 
 api = FastAPI(
@@ -277,6 +282,23 @@ class JobService:
         data = await self._call(self.farm.file.remote(job_id, name))
         return _attachment(data, monitor.media_type(name), f"{job_id}-{name.replace('/', '-')}")
 
+    # Registered before download below, which would take "preview.m3u8".
+    @api.get("/v1/jobs/{job_id}/preview.m3u8", summary="The live preview's playlist",
+             response_class=Response, responses={200: {"content": {PLAYLIST_TYPE: {}}},
+                                                 **_errors(403, 404)})
+    async def preview(self, job_id: str,
+                      credentials: HTTPAuthorizationCredentials | None = Security(bearer)):
+        """HLS, type EVENT: it grows as the job's chunks are encoded (its segments, video
+        only, at preview/NNNNN.ts beside it) and ends when the job is done."""
+        return await self._preview(job_id, "preview.m3u8", credentials)
+
+    @api.get("/v1/jobs/{job_id}/preview/{segment}", summary="A segment of the live preview",
+             response_class=Response, responses={200: {"content": {"video/mp2t": {}}},
+                                                 **_errors(403, 404)})
+    async def preview_segment(self, job_id: str, segment: str, credentials:
+                              HTTPAuthorizationCredentials | None = Security(bearer)):
+        return await self._preview(job_id, f"preview/{segment}", credentials)
+
     # ---- the web monitor's page ------------------------------------------------------------
 
     @api.get("/", include_in_schema=False)
@@ -288,7 +310,11 @@ class JobService:
     async def asset(self, asset: str) -> FileResponse:
         if asset not in WEB_ASSETS:
             raise NotFoundError(f"no page asset {asset[:80]!r}")
-        return FileResponse(WEB / asset, media_type=WEB_ASSETS[asset],
+        path = PLAYER if asset == "hls.min.js" else WEB / asset
+        if not path.is_file():
+            raise NotFoundError("the live preview's player (hls.js) is not installed on this "
+                                "service: run scripts/fetch_player.py (make does)")
+        return FileResponse(path, media_type=WEB_ASSETS[asset],
                             headers={"Cache-Control": "no-cache"})
 
     @api.get("/docs", include_in_schema=False)
@@ -380,6 +406,17 @@ class JobService:
         record = await self._call(self.farm.status.remote(check_job_id(job_id)))
         service.check_access(caller, record)
         return record
+
+    async def _preview(self, job_id: str, name: str, credentials) -> Response:
+        """A file of the job's live preview, never cached: the playlist changes."""
+        await self._record(job_id, credentials)
+        try:
+            data = await self._call(self.farm.file.remote(job_id, name))
+        except NotFoundError:
+            raise NotFoundError(f"job {job_id}'s live preview has no {name} (yet): the "
+                                "playlist starts with the video's first chunk") from None
+        return Response(data, media_type=monitor.media_type(name),
+                        headers={"Cache-Control": "no-cache"})
 
     async def _part(self, job_id: str, key: str, media: str) -> Response:
         data = await self._call(self.farm.part.remote(job_id, key))

@@ -22,6 +22,10 @@ Send = Callable[[Message], Awaitable[None]]
 # The page (index.html, app.js, style.css) loads nothing inline and nothing from the network:
 # media are shown from blob: URLs. Presigned S3 downloads are fetched from the bucket's own
 # origin (any https: host, as the operator's endpoint decides), so connect/media allow https:.
+# The live preview's player (hls.js, served from /web/, so script-src 'self') plays through
+# Media Source Extensions: the video's source is a blob: URL of a MediaSource, which media-src
+# blob: already allows. It runs without its worker (enableWorker: false in app.js): a worker
+# from a blob: URL would need worker-src blob:, and the preview's segments are small.
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: "
             "data:; media-src 'self' blob: https:; connect-src 'self' https:; "
             "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")

@@ -21,7 +21,8 @@ THROUGHPUT_WINDOW_S = 3600.0  # "recent" throughput: jobs finished in the last h
 MEDIA = {".mp4": "video/mp4", ".srt": "application/x-subrip", ".vtt": "text/vtt",
          ".json": "application/json", ".wav": "audio/wav", ".flac": "audio/flac",
          ".mp3": "audio/mpeg", ".m4a": "audio/mp4",
-         ".otio": "application/json", ".fcpxml": "application/xml", ".edl": "text/plain"}
+         ".otio": "application/json", ".fcpxml": "application/xml", ".edl": "text/plain",
+         ".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t"}
 
 
 class PriorityRequest(BaseModel):

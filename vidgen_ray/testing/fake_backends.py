@@ -23,6 +23,7 @@ from vidgen_ray.speech.base import Speech, SpeechRequest
 from vidgen_ray.storyboard import NARRATOR, Storyboard
 
 MAX_SIDE = 8192
+LINGER = "LINGER"  # a scene whose title holds it takes SlowImageBackend's linger_s longer
 
 
 class _CallLog:
@@ -51,12 +52,15 @@ class _CallLog:
 
 class SlowImageBackend(_CallLog):
     """ImageBackend: one flat-coloured PNG of the requested size per request. With
-    ``fail_scene`` set, that scene's picture fails every time, as a broken model would."""
+    ``fail_scene`` set, that scene's picture fails every time, as a broken model would. A
+    scene whose title holds LINGER takes ``linger_s`` more: a job that is held running while
+    its earlier scenes are done (the live preview's tests)."""
 
     def __init__(self, latency_s: float = 0.5, per_request: bool = False,
-                 fail_scene: int | None = None, log_path: str | None = None):
+                 fail_scene: int | None = None, log_path: str | None = None,
+                 linger_s: float = 12.0):
         super().__init__(latency_s, per_request)
-        self.fail_scene = fail_scene
+        self.fail_scene, self.linger_s = fail_scene, linger_s
         self.log_path = log_path  # one line per picture made, across processes and restarts
 
     name = "slow-image"
@@ -71,6 +75,8 @@ class SlowImageBackend(_CallLog):
                     f"scene {request.scene_number}: image size {request.width}x"
                     f"{request.height} is outside 1..{MAX_SIDE} pixels", field="resolution"))
         start = self._sleep(len(requests))
+        if any(LINGER in r.title for r in requests):
+            time.sleep(self.linger_s)
         for request in requests:
             if request.scene_number == self.fail_scene:
                 raise self._reject(len(requests), RenderError(

@@ -10,7 +10,8 @@ const STATES = ["queued", "running", "done", "failed", "cancelled"];
 const FINAL = new Set(["done", "failed", "cancelled"]);
 const STAGES = ["speech", "images", "video", "mux"];
 const $ = (sel, root = document) => root.querySelector(sel);
-const app = { gen: 0, timer: null, blobs: new Map(), schema: null, keyWaiters: [] };
+const app = { gen: 0, timer: null, blobs: new Map(), schema: null, keyWaiters: [],
+  player: null, live: null };
 
 // ---- small helpers ----------------------------------------------------------------------
 
@@ -119,6 +120,7 @@ function route() {
   app.gen += 1;
   clearInterval(app.timer);
   dropBlobs();
+  stopPreview();
   const [, view = "submit", id] = (location.hash || "#/submit").split("/");
   for (const link of document.querySelectorAll("nav a")) {
     link.classList.toggle("active", link.dataset.view === view);
@@ -394,10 +396,11 @@ function showJobs(main) {
 function showJob(main, id) {
   const head = h("section", { class: "panel", id: "job-head" });
   const player = h("section", { class: "panel", id: "player-box", hidden: true });
+  const preview = h("section", { class: "panel", id: "preview-box", hidden: true });
   const files = h("section", { class: "panel", id: "files", hidden: true });
   const qc = h("section", { class: "panel", id: "qc", hidden: true });
   const grid = h("section", { class: "scenes", id: "scenes" });
-  main.append(head, player, qc, files, h("h2", {}, "Scenes"), grid);
+  main.append(head, preview, player, qc, files, h("h2", {}, "Scenes"), grid);
   let last = "";
   async function refresh() {
     const job = await api(`v1/jobs/${id}`);
@@ -405,7 +408,9 @@ function showJob(main, id) {
     if (last === "done" && job.status === "done") return;  // nothing changes any more
     const scenes = await api(`v1/jobs/${id}/scenes`);
     renderScenes(grid, scenes);
+    if (job.status === "running" && (job.progress.video || {}).done > 0) showPreview(id, preview);
     if (job.status === "done" && player.hidden) await showResult(job, player, files, qc);
+    if (FINAL.has(job.status)) { stopPreview(); preview.hidden = true; }  // the video replaces it
     last = job.status;
   }
   poll(refresh);
@@ -479,6 +484,63 @@ async function showResult(job, player, files, qc) {
       "data-name": name, onclick: (e) => { e.preventDefault(); download(url, `${job.id}-${name.replace("/", "-")}`).catch((err) => notice(err.message)); } }, name)))));
   files.hidden = false;
   if (names["qc.json"]) renderQc(qc, await api(`v1/jobs/${job.id}/files/qc.json`));
+}
+
+// ---- the live preview -------------------------------------------------------------------
+// While a job runs, its preview.m3u8 (HLS, type EVENT: it grows as chunks are encoded) plays
+// through hls.js, which the service serves from /web/ (scripts/fetch_player.py fetches it
+// from the npm registry, pinned; no CDN). hls.js runs without its worker, so the page's CSP
+// needs no worker-src: it only adds blob: media (the MediaSource), which the page already
+// allows. Requests carry the key in the Authorization header (xhrSetup), never in the URL.
+
+function loadPlayer() {
+  if (!app.player) {
+    app.player = new Promise((resolve, reject) => {
+      const script = h("script", { src: "web/hls.min.js" });
+      script.addEventListener("load", () => (window.Hls ? resolve(window.Hls)
+        : reject(new Error("web/hls.min.js is not hls.js"))));
+      script.addEventListener("error", () => reject(new Error("The live preview needs hls.js, "
+        + "which this service does not have: run scripts/fetch_player.py (make installs it).")));
+      document.head.append(script);
+    });
+  }
+  return app.player;
+}
+
+function showPreview(id, box) {
+  if (app.live) return;
+  const gen = app.gen;
+  app.live = { hls: null };
+  loadPlayer().then((Hls) => {
+    if (gen !== app.gen || !app.live) return;
+    if (!Hls.isSupported()) throw new Error("This browser cannot play the live preview (no Media Source Extensions).");
+    const video = h("video", { id: "preview", controls: true, muted: true, autoplay: true, playsinline: true });
+    video.muted = true;  // silent anyway (the sound comes with the final mix): autoplay allows it
+    const hls = new Hls({ enableWorker: false, startPosition: 0,
+      xhrSetup: (xhr) => {
+        const key = sessionStorage.getItem(KEY);
+        if (key) xhr.setRequestHeader("Authorization", `Bearer ${key}`);
+      } });
+    app.live.hls = hls;
+    hls.on(Hls.Events.MANIFEST_PARSED, () => video.play().catch(() => {}));
+    hls.on(Hls.Events.ERROR, (_, data) => {
+      if (data.fatal) stopPreview();  // e.g. no segment yet: the next poll tries again
+    });
+    hls.loadSource(`v1/jobs/${id}/preview.m3u8`);
+    hls.attachMedia(video);
+    box.replaceChildren(h("h2", {}, "Live preview"),
+      h("p", { class: "hint" }, "The chunks encoded so far, silent: the video with its sound replaces it when the job is done."),
+      video);
+    box.hidden = false;
+  }).catch((e) => {
+    box.replaceChildren(h("h2", {}, "Live preview"), h("p", { class: "hint", id: "preview-missing" }, e.message));
+    box.hidden = false;
+  });
+}
+
+function stopPreview() {
+  if (app.live && app.live.hls) app.live.hls.destroy();
+  app.live = null;
 }
 
 // The delivery QC report (qc.json): verdict, loudness against each platform, violations.
