@@ -1,11 +1,16 @@
 """Content keys are the parts store's addresses: a part stored by an earlier version must be
 found again. These keys were computed by the job flow before its stages moved into their
-own modules (issue 16); any change to a key's fields or their order breaks them."""
+own modules (issue 16); any change to a key's fields or their order breaks them.
+
+Chunk keys hold the assembly version on purpose: when the pixels a chunk renders change
+(assembly-7: camera moves by crops and swscale, issue 20), no stored chunk of the old graph
+may be joined to a new one. The chunk keys below are those of ``CHUNK_ASSEMBLY``; every other
+key is unchanged since issue 16."""
 
 import pytest
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.pipeline import chunks
+from vidgen_ray.pipeline import assembly, chunks
 from vidgen_ray.pipeline.pictures import plan_pictures
 from vidgen_ray.pipeline.soundtrack import soundtrack_key
 from vidgen_ray.pipeline.source import load_storyboard
@@ -32,16 +37,17 @@ PINNED = {
     False: {  # burn_subtitles
         "images": ["image/57261fd2d407e5ef970b3e277ca602e76bef6a51bd4967dc707b12c53274c203",
                    "image/1baeb48fde1b6f6ccccf2ba02ee13f62fb2cd7cb215c31fe073911f435118f7f"],
-        "first": "chunk/7df3f45b5414e10e3c56241be9170f945f3dfcbde20ef721a51905e2478b41ae",
-        "last": "chunk/5724702a96c298379ad028dfca47857773ffda73e14b4ac4e4979c1e70864e63"},
+        "first": "chunk/34ddd78077497519a614847e7f1d5fd8b95ee2629a8b954e5c9d53bc8201b6c9",
+        "last": "chunk/5c2cc978048fc05f180eaadc9ba1029f71d6ae555db143191de8f708d5564363"},
     True: {
         "images": ["image/53ccbca989c404c280918228ffcdcd01fb38bad4800a076950a5fc863f9087d2",
                    "image/de2edb93e2d738712f26274704716cd99e9329fe7fd47b9d4ec2bdd604ef42cf"],
-        "first": "chunk/c98ed26b8bdbe635a6d86b39932b58341e62eb6965475d2b7a45347c771bbf85",
-        "last": "chunk/4c61ada679baa1012f1b8ea0351cf4ac16d24de28184c1af234acad490bbc962"},
+        "first": "chunk/edf58d0db5cbf416f76d6cb0aa4be1f9571cad8f249f704c4bc0e58a3fc07fb8",
+        "last": "chunk/3784749136599b71f4532486294ae387f94f4e50fba162cecafa8629a57692a7"},
 }
 SOUNDTRACK = "soundtrack/b2b3e93d30f23b74939638b4079bf5cf244800c592f11016c957726ac6ea1fa6"
 LOUDNESS = "loudness/0cffe3ef8b8bc877a7d37618081b73945be957f52cbf7eb8139dc24b228e29a2"
+CHUNK_ASSEMBLY = "assembly-7"
 DURATIONS = [[1.3, 0.9], [1.7]]  # each scene's lines' seconds
 
 
@@ -58,6 +64,7 @@ def test_keys_are_the_ones_parts_were_stored_under(burn, encoder, tmp_path):
     plan = plan_pictures(board, settings, "IMV1")
     assert plan.image_keys == PINNED[burn]["images"]
     timeline = plan_timeline(board, DURATIONS, chunks.pacing(settings), seed=settings.seed)
+    assert assembly.ASSEMBLY_VERSION == CHUNK_ASSEMBLY, "re-pin the chunk keys with the bump"
     keys = [chunks.chunk_key(timeline, a, b, settings.size, plan.image_keys, board, settings)
             for a, b in timeline.chunks(settings.chunk_seconds)]
     assert (len(keys), keys[0], keys[-1]) == (6, PINNED[burn]["first"], PINNED[burn]["last"])
