@@ -53,11 +53,14 @@ class Bed:
 
 
 def place_speech(cue_starts: list[float], lines: list[np.ndarray], rate: int,
-                 total_seconds: float) -> np.ndarray:
-    """One int16 mono track at ``rate`` with every line at its start time (pure)."""
+                 total_seconds: float, origin: float = 0.0) -> np.ndarray:
+    """One int16 mono track at ``rate`` with every line at its start time (pure). The track
+    starts at ``origin`` seconds: a line that began before it is heard from there on."""
     track = np.zeros(round(total_seconds * rate) + 1, dtype=np.int32)
     for start, samples in zip(cue_starts, lines, strict=True):
-        at = round(start * rate)
+        at = round(start * rate) - round(origin * rate)
+        if at < 0:
+            samples, at = samples[-at:], 0
         piece = samples[: max(0, len(track) - at)].astype(np.int32)
         track[at:at + len(piece)] += piece
     return np.clip(track, -32768, 32767).astype(np.int16)

@@ -19,17 +19,17 @@ from pathlib import Path
 from vidgen_ray import audio
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, VidgenError, client_message
-from vidgen_ray.pipeline import assembly, chunks, finishing, outputs, pictures, soundtrack
+from vidgen_ray.pipeline import finishing, outputs, pictures, soundtrack
 from vidgen_ray.pipeline.executor import Executor, Kind
 from vidgen_ray.pipeline.job_record import JobRecord, SceneParts, SceneStatus
-from vidgen_ray.pipeline.preview import Preview
 from vidgen_ray.pipeline.progress import Changed, ThrottledReporter
 from vidgen_ray.pipeline.slots import Span
 from vidgen_ray.pipeline.speech_parts import LineLengths, cast_voices, scene_of_line, speech_parts
-from vidgen_ray.pipeline.stage_errors import StageGuard, first_failure, own_first
+from vidgen_ray.pipeline.stage_errors import StageGuard, first_failure
+from vidgen_ray.pipeline.video_stage import VideoStage
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Storyboard
-from vidgen_ray.timeline import Timeline, plan_timeline
+from vidgen_ray.timeline import Timeline
 
 PART_SUFFIXES = {"speech": ".wav", "image": ".png", "portrait": ".png", "chunk": ".mp4",
                  "soundtrack": ".wav", "loudness": ".json"}
@@ -60,22 +60,16 @@ class JobRun:
         self.placement: dict[str, list[str]] = {"chunk": [], "mix": [], "finish": []}
         self.stage = "setup"
         self.guard = StageGuard(record, self.reporter)  # each stage run: its failure named
-        # The main size first, then each rendition: chunks are encoded for every one.
-        self._sizes = [settings.size, *settings.rendition_sizes]
-        self._plan_of_pictures: pictures.PicturePlan | None = None
+        self.plan_of_pictures: pictures.PicturePlan | None = None
         self._pictures: dict[int, asyncio.Event] = {}
-        self._pictures_task: asyncio.Future | None = None
-        self._speech_keys: list[str] = []
-        self._lengths = LineLengths(store)
-        self._speech_changed = asyncio.Event()
-        self._chunk_tasks: dict[tuple[tuple[int, int], int, int], asyncio.Future | None] = {}
-        self._chunks_done = 0
-        self.preview: Preview | None = None  # preview.m3u8, started when the job runs
-        self._previews: list[asyncio.Future] = []  # stored chunks being cut into segments
+        self.pictures_task: asyncio.Future | None = None
+        self.speech_keys: list[str] = []
+        self.lengths = LineLengths(store)
+        self.speech_changed = asyncio.Event()
+        self.video: VideoStage | None = None  # its chunks and preview, from the run's start
 
     async def run(self) -> RenderResult:
-        self.preview = Preview(self.out_dir, self.settings.fps, self.settings.chunk_seconds,
-                               time.perf_counter())
+        self.video = VideoStage(self)
         try:
             return await self._run()
         finally:
@@ -96,23 +90,23 @@ class JobRun:
         pictures_made = asyncio.ensure_future(self._timed(
             "images", self.guard.run("images", self._make_pictures(versions["images"])),
             beside=True))
-        self._pictures_task = pictures_made
+        self.pictures_task = pictures_made
         children: list[asyncio.Future] = [pictures_made]
-        requests, self._speech_keys = speech_parts(self.storyboard, self.settings, voices,
+        requests, self.speech_keys = speech_parts(self.storyboard, self.settings, voices,
                                                    versions["speech"])
         self._note_parts()
-        early = asyncio.ensure_future(self._stream_early_chunks())
+        early = asyncio.ensure_future(self.video.stream_early())
         children.append(early)
         speech = asyncio.ensure_future(self._timed("speech", self.guard.run("speech", self._make(
-            "speech", self._speech_keys, requests, scene_of_line(self.storyboard)))))
+            "speech", self.speech_keys, requests, scene_of_line(self.storyboard)))))
         children.append(speech)
         try:  # a failure of pictures stops the job now, not when speech is done
             await first_failure(speech, pictures_made, wait_for=[speech])
             early.cancel()  # the full timeline takes over; chunks already started go on
-            timeline = self._plan(self.storyboard, self._speech_keys)
+            timeline = self.video.plan(self.storyboard, self.speech_keys)
             mix = asyncio.ensure_future(self.guard.run("audio", self._mix(timeline)))
             video = asyncio.ensure_future(self._timed("video", self.guard.run(
-                "video", self._make_video(timeline))))
+                "video", self.video.make(timeline))))
             children += [mix, video]
             chunk_keys, sound, _ = await first_failure(video, mix, pictures_made)
         except GeneratorExit:  # the process is going (SIGTERM): nothing may be awaited now,
@@ -128,38 +122,28 @@ class JobRun:
         main, *renditions = finished
         # Timed apart: not counted twice.
         self.timings["mux"] -= self.timings["check"] + finished[main].qc_seconds
-        self._report("mux", 1, 1)
+        self.report("mux", 1, 1)
         for scene in range(len(self.storyboard.scenes)):
             self._set_scene(scene, SceneStatus.done)
         made = outputs.Made(
             video=self.out_dir / main, timeline=timeline, voices=voices,
             backends={"analysis": "local", **versions, "audio": audio.AUDIO_VERSION,
                       "ffmpeg": finished[main].ffmpeg},
-            speech_keys=self._speech_keys, pictures=self._plan_of_pictures,
+            speech_keys=self.speech_keys, pictures=self.plan_of_pictures,
             chunk_keys=chunk_keys, soundtrack=sound, info=finished[main].info,
             renditions={name: finished[name].info for name in renditions})
-        self.preview.end()  # the playlist is whole: players stop asking for more
-        made.preview, made.preview_files = self.preview.report(), self.preview.files()
+        self.video.preview.end()  # the playlist is whole: players stop asking for more
+        made.preview, made.preview_files = self.video.preview.report(), self.video.preview.files()
         outputs.write_manifest(self.out_dir, self.record.id, self.store, self.storyboard,
                                self.settings, made, self.timings)
         self.stage, self.timings["qc"] = "qc", finished[main].qc_seconds  # measured there
         finishing.keep_qc(self.out_dir, finished[main], self.settings)
         return RenderResult(self.out_dir, made.video, self.storyboard, timeline.duration,
                             self.timings, self.placement, list(self.executor.spans),
-                            self.preview.first_seconds)
+                            self.video.preview.first_seconds)
 
     def _in_flight(self, children: list[asyncio.Future]) -> list[asyncio.Future]:
-        return [*children, *(t for t in self._chunk_tasks.values() if t is not None),
-                *self._previews]
-
-    async def _settle(self, *tasks: asyncio.Future) -> list:
-        """Let every task finish (each stores what it makes), then raise a failure: an own
-        one first, not that of a chunk that stopped because its picture failed."""
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-        failures = [r for r in results if isinstance(r, BaseException)]
-        if failures:
-            raise own_first(failures)
-        return results
+        return [*children, *self.video.in_flight()]
 
     async def _timed(self, stage: str, work, beside: bool = False):
         """Time a stage; ``beside`` work runs next to the current stage without becoming it
@@ -179,8 +163,8 @@ class JobRun:
     async def _make_pictures(self, version: str) -> None:
         """Each scene's picture for every shape the outputs have (main size first)."""
         plan = pictures.plan_pictures(self.storyboard, self.settings, version)
-        self._plan_of_pictures = plan
-        self._pictures = {i: asyncio.Event() for i in range(len(plan.requests))}
+        self.plan_of_pictures = plan
+        self.pictures = {i: asyncio.Event() for i in range(len(plan.requests))}
         self._note_parts()
         await pictures.store_own_stills(plan, self.store)
         requests = plan.requests
@@ -194,7 +178,7 @@ class JobRun:
                 requests = pictures.drawn_from(requests, drawn)
         count = len(self.storyboard.scenes)
         await self._make("images", plan.keys, requests,
-                         [i % count for i in range(len(requests))], self._pictures)
+                         [i % count for i in range(len(requests))], self.pictures)
 
     async def _make(self, stage: str, keys: list[str], requests: list, scene_of: list[int],
                     ready: dict[int, asyncio.Event] | None = None) -> None:
@@ -206,7 +190,7 @@ class JobRun:
             if ready is not None:
                 ready[i].set()
             self._part_ready(stage, i)
-        self._report(stage, done, len(keys))
+        self.report(stage, done, len(keys))
         try:
             async for n, data in self.executor.map(kind, [requests[i] for i in missing]):
                 done = self._store(stage, keys, missing[n], data, ready, done)
@@ -232,122 +216,15 @@ class JobRun:
         if ready is not None:
             ready[index].set()
         if stage == "speech":
-            self._lengths.note(keys[index], data)  # the line's length comes with it
-            self._speech_changed.set()
+            self.lengths.note(keys[index], data)  # the line's length comes with it
+            self.speech_changed.set()
         self._part_ready(stage, index)
-        self._report(stage, done + 1, len(keys))
+        self.report(stage, done + 1, len(keys))
         return done + 1
-
-    def _plan(self, board: Storyboard, keys: list[str]) -> Timeline:
-        """The timeline of ``board`` from its lines' lengths (``keys``: its lines' parts)."""
-        seconds, at = [], 0
-        for scene in board.scenes:
-            seconds.append([self._lengths.duration(k) for k in keys[at:at + len(scene.lines)]])
-            at += len(scene.lines)
-        return plan_timeline(board, seconds, chunks.pacing(self.settings),
-                             seed=self.settings.seed)
-
-    async def _stream_early_chunks(self) -> None:
-        """Start chunks while speech is still being made. A scene's place in the timeline
-        depends only on the scenes before it, so once the first k scenes are voiced, every
-        chunk ending a dissolve's length before scene k-1 ends is final (and not the short
-        last one, which joins its neighbour)."""
-        scenes, prefix = self.storyboard.scenes, 0
-        size = max(1, round(self.settings.chunk_seconds * self.settings.fps))
-        fade = round(self.settings.crossfade * self.settings.fps)
-        while prefix < len(scenes):
-            self._speech_changed.clear()
-            voiced = self._voiced_scenes()
-            if voiced > prefix:
-                prefix = voiced
-                board = self.storyboard.model_copy(update={"scenes": scenes[:prefix]})
-                lines = sum(len(s.lines) for s in scenes[:prefix])
-                timeline = self._plan(board, self._speech_keys[:lines])
-                safe_end = timeline.total_frames - fade
-                for a in range(0, safe_end, size):
-                    if safe_end - (a + size) >= size / 2:
-                        self._launch(timeline, a, a + size)
-            await self._speech_changed.wait()
-
-    def _voiced_scenes(self) -> int:
-        """How many scenes from the start have all their lines voiced."""
-        at = 0
-        for count, scene in enumerate(self.storyboard.scenes):
-            if not all(self.store.has(k) for k in self._speech_keys[at:at + len(scene.lines)]):
-                return count
-            at += len(scene.lines)
-        return len(self.storyboard.scenes)
-
-    def _launch(self, timeline: Timeline, a: int, b: int) -> None:
-        """Encode frames [a, b) at every size unless stored or already on their way."""
-        for size in self._sizes:
-            if (size, a, b) in self._chunk_tasks:
-                continue
-            key = self._chunk_key(timeline, a, b, size)
-            stored = self.store.has(key)
-            self._chunk_tasks[(size, a, b)] = (
-                None if stored else asyncio.ensure_future(self._encode(timeline, a, b, size, key)))
-            if stored and size == self._sizes[0]:
-                self._previews.append(asyncio.ensure_future(
-                    self.preview.add(a, b, self.store.path(key))))
-
-    async def _encode(self, timeline: Timeline, a: int, b: int, size: tuple[int, int],
-                      key: str) -> None:
-        scenes = assembly.scenes_in(timeline, a, b)
-        for scene in scenes:  # stream: start as soon as this chunk's pictures exist
-            await self._picture(scene, size)
-        stills = {s: self._keys_for(size)[s] for s in scenes}
-        mp4, node = await chunks.encode(self.executor, timeline, a, b, size, stills,
-                                        self.store, self.storyboard, self.settings)
-        self.store.put(key, mp4)
-        self.placement["chunk"].append(node)
-        self._chunks_done += 1
-        self._report("video", self._chunks_done, max(self._chunks_done, len(self._chunk_tasks)))
-        if size == self._sizes[0]:
-            await self.preview.add(a, b, self.store.path(key))
-
-    async def _make_video(self, timeline: Timeline) -> dict[tuple[int, int], list[str]]:
-        """Every size's chunk keys, in order."""
-        ranges = timeline.chunks(self.settings.chunk_seconds)
-        for a, b in ranges:
-            self._launch(timeline, a, b)
-        stored = sum(task is None for task in self._chunk_tasks.values())
-        self._chunks_done += stored
-        self._report("video", self._chunks_done, len(ranges) * len(self._sizes))
-        # Early chunks are always among the final ones (see _stream_early_chunks); all of
-        # them are awaited, so none is left running.
-        await self._settle(*(t for t in self._chunk_tasks.values() if t is not None),
-                           *self._previews)
-        return {size: [self._chunk_key(timeline, a, b, size) for a, b in ranges]
-                for size in self._sizes}
-
-    def _keys_for(self, size: tuple[int, int]) -> list[str]:
-        """The picture keys an output size is made from: those drawn for its shape."""
-        return self._plan_of_pictures.shape_keys[self.settings.picture_sizes[size]]
-
-    async def _picture(self, scene: int, size: tuple[int, int]) -> None:
-        """Wait for a scene's picture; give up if picture-making ended without it."""
-        shapes = list(self._plan_of_pictures.shape_keys)
-        shape = shapes.index(self.settings.picture_sizes[size])
-        ready = self._pictures[shape * len(self.storyboard.scenes) + scene]
-        if ready.is_set():
-            return
-        waiter = asyncio.ensure_future(ready.wait())
-        await asyncio.wait([waiter, self._pictures_task], return_when=asyncio.FIRST_COMPLETED)
-        if not ready.is_set():
-            waiter.cancel()
-            if self.guard.failure is not None:  # a stage failed: its error is the job's
-                raise self.guard.stopped("video")
-            raise RenderError(f"scene {scene + 1} has no picture", stage="video", scene=scene)
-
-    def _chunk_key(self, timeline: Timeline, start: int, end: int,
-                   size: tuple[int, int]) -> str:
-        return chunks.chunk_key(timeline, start, end, size, self._keys_for(size),
-                                self.storyboard, self.settings)
 
     async def _mix(self, timeline: Timeline) -> soundtrack.Soundtrack:
         sound = await soundtrack.make_soundtrack(
-            self.executor, self.store, self._lengths, self._speech_keys, self.storyboard,
+            self.executor, self.store, self.lengths, self.speech_keys, self.storyboard,
             self.settings, timeline, self.out_dir)
         self.timings["audio"] = sound.seconds  # it ran beside the video, not after it
         if sound.node is not None:
@@ -361,11 +238,11 @@ class JobRun:
         """Every size joined, muxed with the soundtrack and checked by the executor (the main
         one's QC measured there too); each video's file name, main first, and its result.
         The check and QC are timed apart from the mux."""
-        self._report("mux", 0, 1)
+        self.report("mux", 0, 1)
         ranges = timeline.chunks(self.settings.chunk_seconds)
         listings = {size: [(key, (b - a) / timeline.fps)
                            for key, (a, b) in zip(chunk_keys[size], ranges, strict=True)]
-                    for size in self._sizes}
+                    for size in self.video.sizes}
         qc = finishing.qc_inputs(self.out_dir, timeline, self.settings, sound.exports)
         finished = await finishing.finish_videos(
             self.executor, self.out_dir, self.record.id, listings, self.store, sound.keys[0],
@@ -376,7 +253,7 @@ class JobRun:
 
     # ---- bookkeeping -----------------------------------------------------------------------
 
-    def _report(self, stage: str, done: int, total: int) -> None:
+    def report(self, stage: str, done: int, total: int) -> None:
         self.record.report(stage, done, total)
         self.reporter.progress(self.record)
 
@@ -384,9 +261,9 @@ class JobRun:
         """Put each scene's part keys in the record (the web monitor serves a scene's
         picture and speech by them), keeping the ready times this run has noted."""
         old, parts, at = self.record.scene_parts, [], 0
-        plan = self._plan_of_pictures
+        plan = self.plan_of_pictures
         for i, scene in enumerate(self.storyboard.scenes):
-            lines = self._speech_keys[at:at + len(scene.lines)]
+            lines = self.speech_keys[at:at + len(scene.lines)]
             at += len(scene.lines)
             image = plan.image_keys[i] if plan else None
             prev = old[i] if i < len(old) else SceneParts()

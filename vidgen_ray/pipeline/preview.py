@@ -11,9 +11,12 @@ stream across segments, FFmpeg's HLS demuxer for one, marks the packet before ev
 jump corrupt). Chunks finish in any order; the playlist lists a segment only once every
 segment before it is listed, and ends (``#EXT-X-ENDLIST``) when the job is done.
 
-Video only: chunks carry no sound, and speech is laid out only where the final mix is made
-(the mix task, after every line is voiced), so the preview is silent until the final video
-replaces it.
+Speech only, no beds: the final mix waits for every line, but a chunk is cut only once
+the lines it overlaps are voiced, so each segment carries the speech heard in it (the job
+flow lays it out, pipeline/video_stage.py), encoded as AAC; segments with no line carry
+silence, so every segment has the same two streams. Each segment's AAC starts afresh
+(its encoder's priming), so a word that crosses a segment's edge may click there: the
+final video's sound has no such edges.
 
 ``Playlist`` is the pure part (what is listed, the playlist's text); ``Preview`` writes the
 files, each atomically (write, then rename), so a player never reads half a file.
@@ -31,6 +34,7 @@ from pathlib import Path
 
 from vidgen_ray.errors import VidgenError
 from vidgen_ray.programs import ffmpeg
+from vidgen_ray.timeline import AUDIO_RATE
 
 log = logging.getLogger("vidgen.preview")
 
@@ -117,14 +121,38 @@ def continue_counters(data: bytes, counters: dict[int, int]) -> bytes:
     return bytes(out)
 
 
-def cut_segment(chunk: Path, target: Path, offset_s: float) -> None:
-    """The chunk's video stream as MPEG-TS, copied, its timestamps starting at ``offset_s``
-    (no mux delay, so segment k+1 starts where segment k ends)."""
+AAC_PRIMING = 1024 / AUDIO_RATE  # FFmpeg's AAC encoder's delay: one frame
+
+
+def segment_args(chunk: Path, speech: Path | None, seconds: float, offset_s: float,
+                 target: Path) -> list[str]:
+    """FFmpeg's arguments for one segment (pure): the chunk's video copied, the speech (or
+    silence, so that every segment has the same two streams) as AAC cut to the segment's
+    length, timestamps from ``offset_s`` (no mux delay: segment k+1 starts where k ends),
+    all late by AAC's priming, whose packets come that much before the sound: the first
+    segment's would start before 0, and FFmpeg would then shift that segment alone."""
+    sound = (["-t", f"{seconds:.6f}", "-i", str(speech)] if speech is not None else
+             ["-f", "lavfi", "-t", f"{seconds:.6f}", "-i", f"anullsrc=r={AUDIO_RATE}:cl=mono"])
+    return ["-i", str(chunk), *sound, "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
+            "-c:a", "aac", "-b:a", "96k", "-ar", str(AUDIO_RATE), "-ac", "1",
+            "-muxdelay", "0", "-muxpreload", "0",
+            "-output_ts_offset", f"{offset_s + AAC_PRIMING:.6f}", "-f", "mpegts", str(target)]
+
+
+def cut_segment(chunk: Path, target: Path, seconds: float, offset_s: float,
+                speech: bytes | None) -> None:
+    """Write the segment of ``chunk`` (``seconds`` long, at ``offset_s`` in the video) with
+    its speech (a WAV of that length) to ``target``, whole or not at all."""
     part = target.with_name(target.name + ".part")
-    ffmpeg(["-i", str(chunk), "-map", "0:v:0", "-c", "copy", "-muxdelay", "0",
-            "-muxpreload", "0", "-output_ts_offset", f"{offset_s:.6f}", "-f", "mpegts",
-            str(part)])
-    part.replace(target)
+    wav = target.with_name(target.name + ".wav")
+    try:
+        if speech is not None:
+            wav.write_bytes(speech)
+        ffmpeg(segment_args(chunk, wav if speech is not None else None, seconds, offset_s,
+                            part))
+        part.replace(target)
+    finally:
+        wav.unlink(missing_ok=True)
 
 
 class Preview:
@@ -141,21 +169,24 @@ class Preview:
         shutil.rmtree(self.out_dir / SEGMENTS, ignore_errors=True)
         (self.out_dir / SEGMENTS).mkdir(parents=True, exist_ok=True)
 
-    async def add(self, start: int, end: int, chunk: Path) -> None:
-        """Cut the stored chunk of frames [start, end) into its segment, then list what it
-        allows. The preview only shows the job: a segment that cannot be made is logged (the
-        playlist then stops before it), and the job goes on."""
+    async def add(self, start: int, end: int, chunk: Path, speech: bytes | None = None) -> None:
+        """Cut the stored chunk of frames [start, end) into its segment with ``speech`` (a
+        WAV of the lines heard in it; None: silence), then list what it allows. The preview
+        only shows the job: a segment that cannot be made is logged (the playlist then
+        stops before it), and the job goes on."""
         try:
-            await self._add(start, end, chunk)
+            await self._add(start, end, chunk, speech)
         except (VidgenError, OSError, ValueError) as exc:
             log.warning("%s: no preview segment for frames %d-%d: %s", self.out_dir, start,
                         end, exc)
 
-    async def _add(self, start: int, end: int, chunk: Path) -> None:
+    async def _add(self, start: int, end: int, chunk: Path, speech: bytes | None) -> None:
         if any(a == start for a, _ in self.playlist.listed) or start in self.playlist.waiting:
             return
         target = self.out_dir / segment_name(start, self.chunk_frames)
-        await asyncio.to_thread(cut_segment, chunk, target, start / self.playlist.fps)
+        fps = self.playlist.fps
+        await asyncio.to_thread(cut_segment, chunk, target, (end - start) / fps, start / fps,
+                                speech)
         listed = self.playlist.add(start, end)
         if listed:
             for a, _ in listed:  # in order: each segment's counters go on from the last's

@@ -77,11 +77,14 @@ async def make_soundtrack(executor: Executor, store: LocalStore, lengths: LineLe
     return Soundtrack(wav, loudness, [key, report], sorted(exports), seconds, node)
 
 
-def speech_track(lines: list[bytes], cue_starts: list[float], seconds: float) -> bytes:
-    """One mono WAV, ``seconds`` long, with every line (a WAV; one sample rate) at its cue."""
+def speech_track(lines: list[bytes], cue_starts: list[float], seconds: float,
+                 origin: float = 0.0) -> bytes:
+    """One mono WAV, ``seconds`` long, with every line (a WAV; one sample rate) at its cue;
+    from ``origin`` seconds on (the live preview's sound for one segment)."""
     speeches = [Speech.from_wav(wav) for wav in lines]
     rate = speeches[0].sample_rate
-    track = audio.place_speech(cue_starts, [s.samples for s in speeches], rate, seconds)
+    track = audio.place_speech(cue_starts, [s.samples for s in speeches], rate, seconds,
+                               origin=origin)
     return Speech(track, rate).to_wav()
 
 

@@ -137,3 +137,13 @@ class StageGuard:
         self.record.stage_errors = notes(stage, scene, public_text(stage, failure),
                                          self.finished)
         self.reporter.state(self.record)
+
+
+async def settle(*tasks: asyncio.Future) -> list:
+    """Let every task finish (each stores what it makes), then raise a failure: an own one
+    first, not that of a chunk that stopped because its picture failed."""
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        raise own_first(failures)
+    return results

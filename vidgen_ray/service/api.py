@@ -289,7 +289,7 @@ class JobService:
     async def preview(self, job_id: str,
                       credentials: HTTPAuthorizationCredentials | None = Security(bearer)):
         """HLS, type EVENT: it grows as the job's chunks are encoded (its segments, video
-        only, at preview/NNNNN.ts beside it) and ends when the job is done."""
+        and speech, at preview/NNNNN.ts beside it) and ends when the job is done."""
         return await self._preview(job_id, "preview.m3u8", credentials)
 
     @api.get("/v1/jobs/{job_id}/preview/{segment}", summary="A segment of the live preview",

@@ -515,7 +515,7 @@ function showPreview(id, box) {
     if (gen !== app.gen || !app.live) return;
     if (!Hls.isSupported()) throw new Error("This browser cannot play the live preview (no Media Source Extensions).");
     const video = h("video", { id: "preview", controls: true, muted: true, autoplay: true, playsinline: true });
-    video.muted = true;  // silent anyway (the sound comes with the final mix): autoplay allows it
+    video.muted = true;  // browsers autoplay only muted video; its controls unmute the speech
     const hls = new Hls({ enableWorker: false, startPosition: 0,
       xhrSetup: (xhr) => {
         const key = sessionStorage.getItem(KEY);
@@ -529,7 +529,7 @@ function showPreview(id, box) {
     hls.loadSource(`v1/jobs/${id}/preview.m3u8`);
     hls.attachMedia(video);
     box.replaceChildren(h("h2", {}, "Live preview"),
-      h("p", { class: "hint" }, "The chunks encoded so far, silent: the video with its sound replaces it when the job is done."),
+      h("p", { class: "hint" }, "The chunks encoded so far, with the speech (unmute to hear it): the video with its full sound replaces it when the job is done."),
       video);
     box.hidden = false;
   }).catch((e) => {
