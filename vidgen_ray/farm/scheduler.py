@@ -13,16 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.errors import NotFoundError, RenderError, VidgenError, client_message
+from vidgen_ray.errors import NotFoundError, RenderError, VidgenError
 from vidgen_ray.farm.actors.executor import RayExecutor
 from vidgen_ray.farm.actors.pool import WorkerPool
+from vidgen_ray.farm.farm_job import FarmJob
 from vidgen_ray.farm.home import Recovered, StoredRequest, artifact_names, artifact_path
 from vidgen_ray.farm.jobs import (
     IllegalTransition,
@@ -37,28 +36,13 @@ from vidgen_ray.farm.journal import FolderJournal
 from vidgen_ray.farm.pools import SharedPools
 from vidgen_ray.pipeline import scratch
 from vidgen_ray.pipeline.flow import PART_SUFFIXES, JobRun, RenderResult
-from vidgen_ray.pipeline.stage_errors import UNEXPECTED, headline, word
+from vidgen_ray.pipeline.stage_errors import UNEXPECTED
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Storyboard
 
 __all__ = ["Farm", "RenderResult"]
 
 log = logging.getLogger("vidgen.farm")
-
-
-@dataclass
-class _Job:
-    record: JobRecord
-    storyboard: Storyboard
-    settings: RenderSettings
-    out_dir: Path
-    store: LocalStore
-    task: asyncio.Task | None = None
-    run: JobRun | None = None
-    result: RenderResult | None = None
-    error: VidgenError | None = None
-    version: int = 0  # counts the record's changes (``Farm.watch``)
-    change: asyncio.Event = field(default_factory=asyncio.Event)  # set, then renewed, per change
 
 
 class Farm:
@@ -71,7 +55,7 @@ class Farm:
         self.max_running, self.max_queued, self.retry_after = max_running, max_queued, retry_after
         self.shared = SharedPools(factories)
         self.journal = journal or FolderJournal()
-        self.jobs: dict[str, _Job] = {}
+        self.jobs: dict[str, FarmJob] = {}
         self.queue = JobQueue()
         self._keys: dict[tuple[str | None, str], str] = {}  # (owner, idempotency key) -> id
         self._closing = self._started = False
@@ -98,8 +82,8 @@ class Farm:
 
     def _adopt(self, found: Recovered) -> None:
         request, record = found.request, found.record
-        job = _Job(record, request.storyboard, found.settings, Path(record.out_dir),
-                   LocalStore(self.journal.home.parts, PART_SUFFIXES))
+        job = FarmJob(record, request.storyboard, found.settings, Path(record.out_dir),
+                      LocalStore(self.journal.home.parts, PART_SUFFIXES))
         if record.status in (JobStatus.failed, JobStatus.cancelled):
             job.error = RenderError(record.error or f"job {record.id} was cancelled")
         self.jobs[record.id] = job
@@ -131,7 +115,7 @@ class Farm:
                            owner=owner, title=storyboard.title, created=time.time(),
                            scenes=["queued"] * len(storyboard.scenes))
         store = LocalStore(Path(parts_dir) if parts_dir else out / "parts", PART_SUFFIXES)
-        job = _Job(record, storyboard, settings, out, store)
+        job = FarmJob(record, storyboard, settings, out, store)
         self.journal.save(record, store.root)  # an unwritable folder is refused here
         self.jobs[record.id] = job
         self.queue.push(record.id, priority)
@@ -236,7 +220,7 @@ class Farm:
             job.task.cancel()
             await asyncio.gather(job.task, return_exceptions=True)
             if job.record.status == JobStatus.running:  # cancelled before its first step
-                self._cancelled(job)
+                job.mark_cancelled()
                 self._save(job.record)
                 self._schedule()
         return job.record.model_copy(deep=True)
@@ -314,7 +298,7 @@ class Farm:
             job.task = asyncio.get_running_loop().create_task(self._run(job))
             running += 1
 
-    async def _run(self, job: _Job) -> None:
+    async def _run(self, job: FarmJob) -> None:
         try:
             self._save(job.record)
             pools = await self.shared.for_settings(job.settings, user=job.record.id)
@@ -325,14 +309,14 @@ class Farm:
             await self._publish(job)
             job.record.finish()
         except asyncio.CancelledError:
-            self._cancelled(job)
+            job.mark_cancelled()
         except VidgenError as exc:
-            job.error = self._failure(job, exc)
+            job.error = job.mark_failed(exc, self.journal)
         except Exception as exc:  # a bug, not the user's fault: keep the job record honest
             log.exception("job %s: unexpected error in the %s stage", job.record.id,
                           job.run.stage if job.run else "setup")
-            job.error = self._failure(job, RenderError(
-                f"{type(exc).__name__}: {exc}", public=UNEXPECTED))
+            job.error = job.mark_failed(RenderError(
+                f"{type(exc).__name__}: {exc}", public=UNEXPECTED), self.journal)
         finally:
             # Whatever its tasks on this node left (a killed task cannot clean up itself).
             scratch.remove_job_root(job.record.id)
@@ -341,44 +325,13 @@ class Farm:
                 self._save(job.record)
             self._schedule()
 
-    async def _publish(self, job: _Job) -> None:
+    async def _publish(self, job: FarmJob) -> None:
         """Hand a finished job's files on before it is called done (a home journal's bucket:
         the API then answers downloads with presigned links)."""
         if self.journal.store is not None:
             job.record.outputs = await asyncio.to_thread(self.journal.publish, job.out_dir)
 
-    def _cancelled(self, job: _Job) -> None:
-        job.record.cancel()
-        job.error = RenderError(f"job {job.record.id} was cancelled; its finished parts are "
-                                "kept for a retry", stage="cancelled")
-
-    def _failure(self, job: _Job, exc: VidgenError) -> VidgenError:
-        """Record the failure for clients (no paths, no program output; the scene whose part
-        failed is marked). Returns what ``wait`` raises: the client's message, with the
-        operator's whole story as ``detail`` (a local render prints it; the service logs it)."""
-        if self.journal.home is not None:  # its clients read the record: the story is logged
-            log.warning("job %s failed (parts are kept in %s): %s", job.record.id,
-                        job.store.root, exc)
-        stage = getattr(exc, "stage", None) or (job.run.stage if job.run else "setup")
-        scene = getattr(exc, "scene", None)
-        if scene is None:  # a part failed and marked its scene before the error was raised
-            scene = next((i for i, s in enumerate(job.record.scenes) if s == "failed"), None)
-        message = headline(stage, scene, client_message(exc, self._private(job)))
-        if isinstance(exc, RenderError):  # "pictures: scene 3: ..." (stage_errors.py)
-            failure = RenderError(message, stage=stage, scene=scene)
-            failure.detail = headline(stage, scene, str(exc))  # for a local render's user
-        else:  # typed errors (settings, dependencies) keep their type for the API's status
-            failure = exc
-            failure.public = message
-        job.record.fail(message, scene=scene, stage=word(stage))
-        return failure
-
-    def _private(self, job: _Job) -> list[str]:
-        """Folders a client must not see in a message (the journal's home among them)."""
-        return [str(job.store.root), str(job.out_dir), tempfile.gettempdir(),
-                *self.journal.private()]
-
-    def _job(self, job_id: str) -> _Job:
+    def _job(self, job_id: str) -> FarmJob:
         if job_id not in self.jobs:
             raise NotFoundError(f"no job {job_id!r} on this farm: list jobs to see their ids")
         return self.jobs[job_id]

@@ -14,33 +14,26 @@ VidgenError class names (errors.py).
 import asyncio
 import functools
 import logging
-from pathlib import Path
 
 import ray
 from fastapi import FastAPI, Query, Request, Security
-from fastapi.responses import (
-    FileResponse,
-    HTMLResponse,
-    JSONResponse,
-    PlainTextResponse,
-    RedirectResponse,
-    Response,
-)
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ray import serve
 
 from vidgen_ray.config import ServiceSettings, user_data_dir
-from vidgen_ray.errors import DependencyError, FarmUnavailable, NotFoundError
+from vidgen_ray.errors import FarmUnavailable, NotFoundError
 from vidgen_ray.farm.actors.errors import unwrap
 from vidgen_ray.farm.actors.rate_limiter import farm_limiter
 from vidgen_ray.farm.connect import farm_actor
-from vidgen_ray.farm.home import OUTPUT_FILES, check_job_id
+from vidgen_ray.farm.home import check_job_id
 from vidgen_ray.farm.jobs import JobRecord, JobStatus
 from vidgen_ray.farm.journal import HomeJournal
 from vidgen_ray.programs import check_ffmpeg
+from vidgen_ray.service import downloads
 from vidgen_ray.service import page_data as monitor
 from vidgen_ray.service import requests as service
-from vidgen_ray.service.guard import Guard, docs_page
+from vidgen_ray.service.guard import Guard, body_cap_bytes, docs_page
 from vidgen_ray.service.http_errors import error_responses as _errors
 from vidgen_ray.service.http_errors import install_error_handlers
 from vidgen_ray.service.metrics import metrics_text
@@ -50,17 +43,6 @@ from vidgen_ray.storyboard import Storyboard
 
 log = logging.getLogger("vidgen.api")
 FARM_TIMEOUT_S = 30.0  # a farm that does not answer in this long is restarting or stuck
-MEDIA = {"video": "video/mp4", "subtitles.srt": "application/x-subrip",
-         "subtitles.vtt": "text/vtt", "storyboard": "application/json",
-         "manifest": "application/json"}
-# The web monitor: static files shipped in the package, no build step (README: The web monitor).
-WEB = Path(__file__).parent / "web"
-WEB_ASSETS = {"app.js": "text/javascript", "style.css": "text/css",
-              "hls.min.js": "text/javascript"}
-# hls.js, the live preview's player, fetched from the npm registry by scripts/fetch_player.py
-# (make installs it); without it the page works and says the live preview needs it.
-PLAYER = WEB / "vendor" / "hls.min.js"
-PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 
 
 api = FastAPI(
@@ -81,22 +63,7 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _attachment(data: bytes, media: str, filename: str) -> Response:
-    """A download named as FileResponse names one; above the class, which Serve pickles."""
-    return Response(data, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-@functools.lru_cache(maxsize=1)
-def _body_cap_bytes() -> int:
-    """Far beyond the script limit (JSON escaping may double a script's size, and settings
-    and a storyboard come with it, and base64 media take 4 bytes for every 3), and counted
-    as the body is read (guard.Guard)."""
-    settings = ServiceSettings()
-    return 2 * settings.max_script_bytes + 4 * settings.max_media_bytes // 3 + 1024 * 1024
-
-
-api.add_middleware(Guard, cap=_body_cap_bytes)
+api.add_middleware(Guard, cap=body_cap_bytes)
 install_error_handlers(api)  # before serve.ingress(api), which takes the app as it is then
 
 
@@ -279,13 +246,12 @@ class JobService:
     async def file(self, job_id: str, name: str,
                    credentials: HTTPAuthorizationCredentials | None = Security(bearer)):
         await self._record(job_id, credentials)
-        data = await self._call(self.farm.file.remote(job_id, name))
-        return _attachment(data, monitor.media_type(name), f"{job_id}-{name.replace('/', '-')}")
+        return await downloads.artifact(job_id, name, functools.partial(self._file, job_id))
 
     # Registered before download below, which would take "preview.m3u8".
     @api.get("/v1/jobs/{job_id}/preview.m3u8", summary="The live preview's playlist",
-             response_class=Response, responses={200: {"content": {PLAYLIST_TYPE: {}}},
-                                                 **_errors(403, 404)})
+             response_class=Response, responses={
+                 200: {"content": {downloads.PLAYLIST_TYPE: {}}}, **_errors(403, 404)})
     async def preview(self, job_id: str,
                       credentials: HTTPAuthorizationCredentials | None = Security(bearer)):
         """HLS, type EVENT: it grows as the job's chunks are encoded (its segments, video
@@ -303,19 +269,11 @@ class JobService:
 
     @api.get("/", include_in_schema=False)
     async def page(self) -> FileResponse:
-        return FileResponse(WEB / "index.html", media_type="text/html",
-                            headers={"Cache-Control": "no-cache"})
+        return downloads.web_page()
 
     @api.get("/web/{asset}", include_in_schema=False)
     async def asset(self, asset: str) -> FileResponse:
-        if asset not in WEB_ASSETS:
-            raise NotFoundError(f"no page asset {asset[:80]!r}")
-        path = PLAYER if asset == "hls.min.js" else WEB / asset
-        if not path.is_file():
-            raise NotFoundError("the live preview's player (hls.js) is not installed on this "
-                                "service: run scripts/fetch_player.py (make does)")
-        return FileResponse(path, media_type=WEB_ASSETS[asset],
-                            headers={"Cache-Control": "no-cache"})
+        return downloads.web_asset(asset)
 
     @api.get("/docs", include_in_schema=False)
     async def docs(self) -> HTMLResponse:
@@ -331,37 +289,18 @@ class JobService:
 
     @api.get("/v1/jobs/{job_id}/{output}", summary="Download a result",
              responses={200: {"description": "The file", "content": {
-                 media: {} for media in sorted(set(MEDIA.values()))}},
+                 media: {} for media in sorted(set(downloads.MEDIA.values()))}},
                  307: {"description": "A presigned link to the file in S3"},
                  **_errors(403, 404)})
     async def download(self, job_id: str, output: str,
                        credentials: HTTPAuthorizationCredentials | None = Security(bearer)):
         """``output`` is one of video, subtitles.srt, subtitles.vtt, storyboard, manifest:
         streamed from the local store, or a 307 to a presigned S3 link."""
-        if output not in OUTPUT_FILES:
-            raise NotFoundError(f"no output {output!r}: outputs are "
-                                f"{', '.join(OUTPUT_FILES)}")
+        downloads.check_output(output)  # an unknown name never reaches the farm
         record = await self._record(job_id, credentials)
-        if record.status != JobStatus.done:
-            raise NotFoundError(f"job {job_id} is {record.status.value}: its {output} "
-                                "exists once it is done")
-        filename = f"{job_id}-{OUTPUT_FILES[output]}"
-        if record.outputs:
-            if self.store is None:
-                log.error("job %s has results in S3, but VIDGEN_STORAGE is not an s3:// "
-                          "location on this replica", job_id)
-                raise DependencyError("this job's results are in storage this service cannot "
-                                      "reach now: ask the service's operator")
-            url = await asyncio.to_thread(self.store.presigned_url, record.outputs[output],
-                                          self.settings.presign_seconds, filename)
-            return RedirectResponse(url, status_code=307)
-        try:
-            data = await self._call(self.farm.file.remote(job_id, OUTPUT_FILES[output]))
-        except NotFoundError:
-            log.warning("job %s: its %s is missing (outputs cleaned?)", job_id, output)
-            raise NotFoundError(f"job {job_id} has no {output} any more: its outputs were "
-                                "cleaned; retry the job to make it again") from None
-        return _attachment(data, MEDIA[output], filename)
+        return await downloads.output_file(record, output, self.store,
+                                           self.settings.presign_seconds,
+                                           functools.partial(self._file, job_id))
 
     # ---- health --------------------------------------------------------------------------
 
@@ -408,15 +347,11 @@ class JobService:
         return record
 
     async def _preview(self, job_id: str, name: str, credentials) -> Response:
-        """A file of the job's live preview, never cached: the playlist changes."""
         await self._record(job_id, credentials)
-        try:
-            data = await self._call(self.farm.file.remote(job_id, name))
-        except NotFoundError:
-            raise NotFoundError(f"job {job_id}'s live preview has no {name} (yet): the "
-                                "playlist starts with the video's first chunk") from None
-        return Response(data, media_type=monitor.media_type(name),
-                        headers={"Cache-Control": "no-cache"})
+        return await downloads.preview_file(job_id, name, functools.partial(self._file, job_id))
+
+    async def _file(self, job_id: str, name: str) -> bytes:
+        return await self._call(self.farm.file.remote(job_id, name))
 
     async def _part(self, job_id: str, key: str, media: str) -> Response:
         data = await self._call(self.farm.part.remote(job_id, key))

@@ -7,10 +7,13 @@ Pure ASGI and strings (no Ray): api.py installs these on its FastAPI app.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+
+from vidgen_ray.config import ServiceSettings
 
 log = logging.getLogger("vidgen.api")
 
@@ -41,6 +44,15 @@ def is_page(path: str) -> bool:
 
 def error_json(kind: str, message: str, field: str | None = None) -> bytes:
     return json.dumps({"error": {"type": kind, "message": message, "field": field}}).encode()
+
+
+@functools.lru_cache(maxsize=1)
+def body_cap_bytes() -> int:
+    """Far beyond the script limit (JSON escaping may double a script's size, and settings
+    and a storyboard come with it, and base64 media take 4 bytes for every 3), and counted
+    as the body is read (Guard)."""
+    settings = ServiceSettings()
+    return 2 * settings.max_script_bytes + 4 * settings.max_media_bytes // 3 + 1024 * 1024
 
 
 class Guard:
