@@ -187,6 +187,9 @@ def test_a_failed_scene_shows_its_error_and_the_parts_made_before_it(service):
     assert bad["picture"] is None
     assert [s["error"] for s in scenes if s is not bad] == [None] * FAILING_SCENE
     assert all(s["picture"] for s in scenes[:FAILING_SCENE - 1])  # made before the failure
+    # The job failed: its live preview ends, whatever it had listed.
+    status, _, playlist = call(service, "GET", f"/v1/jobs/{job['id']}/preview.m3u8")
+    assert status == 200 and playlist.decode().splitlines()[-1] == "#EXT-X-ENDLIST"
 
 
 def test_priority_moves_a_queued_job_and_only_a_queued_one(service):
@@ -206,9 +209,17 @@ def test_priority_moves_a_queued_job_and_only_a_queued_one(service):
     assert running["status"] in ("running", "done")
     _, _, waiting = call(service, "GET", f"/v1/jobs/{second['id']}")
     assert waiting["status"] == "queued"  # it came first, but at priority 0
+    # Its live preview is there from submit on: empty, not ended, so a player polls it.
+    status, _, playlist = call(service, "GET", f"/v1/jobs/{second['id']}/preview.m3u8")
+    lines = playlist.decode().splitlines()
+    assert status == 200 and "#EXT-X-PLAYLIST-TYPE:EVENT" in lines, lines
+    assert not any(line.startswith("#EXTINF") or line == "#EXT-X-ENDLIST" for line in lines)
     status, _, body = call(service, "POST", f"/v1/jobs/{third['id']}/priority", {"priority": 0})
     assert status == 409 and body["error"]["type"] == "IllegalTransition"
     cancel_all(service)
+    # Cancelled before it ran: its playlist ends, empty, and players stop asking.
+    _, _, playlist = call(service, "GET", f"/v1/jobs/{second['id']}/preview.m3u8")
+    assert playlist.decode().splitlines()[-1] == "#EXT-X-ENDLIST"
 
 
 def test_farm_shows_workers_nodes_queue_and_recent_throughput(service):

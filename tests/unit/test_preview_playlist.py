@@ -9,6 +9,7 @@ from vidgen_ray.pipeline.preview import (
     Playlist,
     continue_counters,
     segment_name,
+    served_playlist,
     target_duration,
 )
 from vidgen_ray.timeline import Clip, Timeline
@@ -80,3 +81,19 @@ def test_continuity_counters_go_on_from_the_segment_before():
     assert [out[i + 3] & 0xF0 for i in range(0, len(out), 188)] == [0x10, 0x20, 0x10, 0x10, 0x10]
     with pytest.raises(ValueError, match="188-byte"):
         continue_counters(b"\x47" * 100, counters)
+
+
+def test_a_client_is_served_a_playlist_from_submit_on_that_ends_with_the_job():
+    """Before the first segment: an empty EVENT playlist of the job's target duration (not
+    a 404), and once the job has ended, failed or cancelled included, its end."""
+    waiting = served_playlist(None, 24, 2.0, ended=False).splitlines()
+    assert "#EXT-X-PLAYLIST-TYPE:EVENT" in waiting and "#EXT-X-TARGETDURATION:3" in waiting
+    assert not any(line.startswith("#EXTINF") or line == "#EXT-X-ENDLIST" for line in waiting)
+    assert served_playlist(None, 24, 2.0, ended=True).splitlines()[-1] == "#EXT-X-ENDLIST"
+    playlist = Playlist(24, 3)
+    playlist.add(0, 48)
+    cut = playlist.text(_names)
+    assert served_playlist(cut, 24, 2.0, ended=False) == cut  # running: as written
+    failed = served_playlist(cut, 24, 2.0, ended=True)
+    assert failed == cut + "#EXT-X-ENDLIST\n"
+    assert served_playlist(failed, 24, 2.0, ended=True) == failed  # ended once, not twice

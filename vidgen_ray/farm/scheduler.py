@@ -34,7 +34,7 @@ from vidgen_ray.farm.jobs import (
 )
 from vidgen_ray.farm.journal import FolderJournal
 from vidgen_ray.farm.pools import SharedPools
-from vidgen_ray.pipeline import scratch
+from vidgen_ray.pipeline import preview, scratch
 from vidgen_ray.pipeline.flow import PART_SUFFIXES, JobRun, RenderResult
 from vidgen_ray.pipeline.stage_errors import UNEXPECTED
 from vidgen_ray.storage import LocalStore
@@ -287,6 +287,18 @@ class Farm:
         """One file the job wrote, by its name in ``files``; NotFoundError when the name is
         not an artifact's or the file is not there (its outputs were cleaned)."""
         return await asyncio.to_thread(artifact_path(self._job(job_id).out_dir, name).read_bytes)
+
+    async def preview_playlist(self, job_id: str) -> bytes:
+        """The job's live preview playlist as a client is served it (preview.served_playlist):
+        there from submit on, ended once the job is."""
+        job = self._job(job_id)
+        try:
+            text = await self.file(job_id, preview.PLAYLIST)
+        except NotFoundError:
+            text = None
+        return preview.served_playlist(
+            None if text is None else text.decode(), job.settings.fps,
+            job.settings.chunk_seconds, not job.record.unfinished).encode()
 
     # ---- scheduling ------------------------------------------------------------------------
 

@@ -86,6 +86,18 @@ class Playlist:
         return "\n".join(lines) + "\n"
 
 
+def served_playlist(text: str | None, fps: float, chunk_seconds: float, ended: bool) -> str:
+    """The playlist as a client is served it (pure). From submit on, not only from the first
+    segment: before it, an empty EVENT playlist of the job's target duration, which players
+    poll. Once the job has ended (done, failed or cancelled) it ends too, so no player waits
+    for segments of a job that will make none; a failed job's file is left as it was."""
+    if text is None:
+        return Playlist(fps, target_duration(chunk_seconds, fps), ended=ended).text(str)
+    if ended and "#EXT-X-ENDLIST" not in text:
+        return text + "#EXT-X-ENDLIST\n"
+    return text
+
+
 def target_duration(chunk_seconds: float, fps: float) -> int:
     """Whole seconds no chunk exceeds: a chunk is ``size`` frames, but the last one takes in
     a short remainder, so it stays under 1.5 chunks (timeline.Timeline.chunks)."""

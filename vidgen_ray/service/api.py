@@ -255,8 +255,11 @@ class JobService:
     async def preview(self, job_id: str,
                       credentials: HTTPAuthorizationCredentials | None = Security(bearer)):
         """HLS, type EVENT: it grows as the job's chunks are encoded (its segments, video
-        and speech, at preview/NNNNN.ts beside it) and ends when the job is done."""
-        return await self._preview(job_id, "preview.m3u8", credentials)
+        and speech, at preview/NNNNN.ts beside it) and ends when the job does; empty (and
+        polled by players) until the first chunk is encoded."""
+        await self._record(job_id, credentials)
+        data = await self._call(self.farm.preview_playlist.remote(job_id))
+        return Response(data, media_type=downloads.PLAYLIST_TYPE, headers={"Cache-Control": "no-cache"})
 
     @api.get("/v1/jobs/{job_id}/preview/{segment}", summary="A segment of the live preview",
              response_class=Response, responses={200: {"content": {"video/mp2t": {}}},

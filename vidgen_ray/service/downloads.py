@@ -87,8 +87,8 @@ async def preview_file(job_id: str, name: str, read: ReadFile) -> Response:
     try:
         data = await read(name)
     except NotFoundError:
-        raise NotFoundError(f"job {job_id}'s live preview has no {name} (yet): the "
-                            "playlist starts with the video's first chunk") from None
+        raise NotFoundError(f"job {job_id}'s live preview has no {name} (yet): ask for the "
+                            "segments its preview.m3u8 lists") from None
     return Response(data, media_type=media_type(name), headers={"Cache-Control": "no-cache"})
 
 
