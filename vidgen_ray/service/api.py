@@ -259,7 +259,8 @@ class JobService:
         polled by players) until the first chunk is encoded."""
         await self._record(job_id, credentials)
         data = await self._call(self.farm.preview_playlist.remote(job_id))
-        return Response(data, media_type=downloads.PLAYLIST_TYPE, headers={"Cache-Control": "no-cache"})
+        return Response(data, media_type=downloads.PLAYLIST_TYPE,
+                        headers={"Cache-Control": "no-cache"})
 
     @api.get("/v1/jobs/{job_id}/preview/{segment}", summary="A segment of the live preview",
              response_class=Response, responses={200: {"content": {"video/mp2t": {}}},
