@@ -146,6 +146,26 @@ FILTERS = frozenset({
 })
 
 
+# Sizes that change every frame, as the camera moves make them (pipeline/camera.py): crop's
+# size set by sendcmd's [expr] commands, scale's from each frame's time (eval=frame, t). A
+# build with every filter may still lack these options: a tiny trial (3 frames) tells.
+FRAME_SIZING_TRIAL = [
+    "-hide_banner", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "color=s=64x64:r=30:d=0.1",
+    "-vf", "sendcmd=c='0 [expr] crop@trial w 32+2*floor(T*30)',crop@trial=w=64:h=64,"
+    "scale=w=16+2*floor(t*30):h=16:eval=frame,crop=w=16:h=16",
+    "-f", "rawvideo", "-pix_fmt", "gray", "-"]
+FRAME_SIZING_BYTES = 3 * 16 * 16
+
+
+def sizes_each_frame() -> bool:
+    """Whether this FFmpeg runs FRAME_SIZING_TRIAL and makes its three 16x16 frames."""
+    try:
+        out, _ = run_capture("ffmpeg", FRAME_SIZING_TRIAL, timeout=30)
+    except ToolError:
+        return False
+    return len(out) == FRAME_SIZING_BYTES
+
+
 def parse_version(first_line: str) -> tuple[int, ...] | None:
     """(major, minor, ...) from ``ffmpeg -version``'s first line ("ffmpeg version 5.1.6-0+deb12u1
     ...", "ffmpeg version n4.4.2 ..."); None for a git build ("N-113-g...") or anything else,
@@ -164,8 +184,9 @@ def parse_filters(listing: str) -> set[str]:
     return names
 
 
-def ffmpeg_problems(first_line: str, filters: set[str]) -> list[str]:
-    """What makes this FFmpeg unfit for our renders: too old, or without filters we use."""
+def ffmpeg_problems(first_line: str, filters: set[str], sizes_frames: bool = True) -> list[str]:
+    """What makes this FFmpeg unfit for our renders: too old, without filters we use, or
+    (``sizes_frames`` False) unable to size each frame as the camera moves do."""
     problems = []
     version = parse_version(first_line)
     if version is not None and version < MIN_VERSION:
@@ -175,16 +196,20 @@ def ffmpeg_problems(first_line: str, filters: set[str]) -> list[str]:
     if missing:
         problems.append(f"it lacks the filter{'s' if len(missing) > 1 else ''} "
                         f"{', '.join(missing)}")
+    elif not sizes_frames:  # with a filter missing, the trial fails anyway
+        problems.append("its crop and scale cannot change size every frame (sendcmd's "
+                        "[expr] commands, scale's eval=frame with t), as camera moves need")
     return problems
 
 
 @functools.cache
 def check_ffmpeg() -> None:
-    """Refuse, before any work, an FFmpeg older than 4.4 or missing a filter the renders use
-    (DependencyError naming what and the fix). Asked once per process."""
+    """Refuse, before any work, an FFmpeg older than 4.4, missing a filter the renders use or
+    unable to size frames as they do (DependencyError naming what and the fix). Asked once
+    per process."""
     first_line = ffmpeg_version()
     listing = run_tool("ffmpeg", ["-hide_banner", "-filters"]).decode("utf-8", "replace")
-    problems = ffmpeg_problems(first_line, parse_filters(listing))
+    problems = ffmpeg_problems(first_line, parse_filters(listing), sizes_each_frame())
     if problems:
         raise DependencyError(
             f"the ffmpeg on PATH ({find_tool('ffmpeg')}) cannot make our videos: "

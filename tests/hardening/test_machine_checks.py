@@ -17,7 +17,14 @@ from typer.testing import CliRunner
 from vidgen_ray.cli.app import app
 from vidgen_ray.errors import DependencyError
 from vidgen_ray.models.space import check_space, free_bytes
-from vidgen_ray.programs import FILTERS, ffmpeg_problems, parse_filters, parse_version
+from vidgen_ray.programs import (
+    FILTERS,
+    FRAME_SIZING_TRIAL,
+    ffmpeg_problems,
+    parse_filters,
+    parse_version,
+    sizes_each_frame,
+)
 from vidgen_ray.testing.hub import LocalHub, RepoFile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +55,23 @@ def test_an_old_ffmpeg_or_a_missing_filter_is_named():
         ["it is version 4.3.1, older than 4.4"]
     assert ffmpeg_problems("ffmpeg version 4.4", set(FILTERS) - {"sendcmd"}) == \
         ["it lacks the filter sendcmd"]
+    assert ffmpeg_problems("ffmpeg version 4.4", set(FILTERS), sizes_frames=False) == \
+        ["its crop and scale cannot change size every frame (sendcmd's [expr] commands, "
+         "scale's eval=frame with t), as camera moves need"]
+
+
+@pytest.mark.ffmpeg
+def test_this_ffmpeg_sizes_each_frame_as_the_camera_moves_do():
+    """The trial passes here, and its sizes did change every frame: shown after the crop
+    (sendcmd's commands) and after the scale (eval=frame), the widths grow frame by frame."""
+    assert sizes_each_frame()
+    at = FRAME_SIZING_TRIAL.index("-vf")
+    graph = FRAME_SIZING_TRIAL[at + 1].replace("h=64,", "h=64,showinfo,").replace(
+        ",crop=w=16:h=16", ",showinfo")
+    shown = subprocess.run(["ffmpeg", *FRAME_SIZING_TRIAL[:at], "-v", "info", "-vf", graph,
+                            "-f", "null", "-"], capture_output=True, text=True, check=True)
+    sizes = re.findall(r" s:(\d+x\d+) ", shown.stderr)
+    assert sizes == ["32x64", "16x16", "34x64", "18x16", "36x64", "20x16"], shown.stderr[-2000:]
 
 
 @pytest.mark.ffmpeg
@@ -72,9 +96,15 @@ def test_the_filter_list_is_every_filter_the_graphs_use():
     assert used == set(FILTERS), (sorted(used - FILTERS), sorted(FILTERS - used))
 
 
-def _fake_ffmpeg(folder: Path, version: str, drop: set[str]) -> dict[str, str]:
+# What a build whose scale lacks eval=frame answers the trial (and any chunk) with.
+OLD_SCALE = """  *eval=frame*) echo "[scale] Option 'eval' not found" >&2; exit 1;;"""
+
+
+def _fake_ffmpeg(folder: Path, version: str, drop: set[str],
+                 sizes_frames: bool = True) -> dict[str, str]:
     """A folder with an `ffmpeg` that says ``version`` and lists the real filters but
-    ``drop``, running the real one for anything else; the environment to put it first."""
+    ``drop``, refuses scale's eval=frame as a build without it does unless ``sizes_frames``,
+    running the real one for anything else; the environment to put it first."""
     real = subprocess.run(["ffmpeg", "-hide_banner", "-filters"], capture_output=True,
                           text=True, check=True).stdout
     kept = [row for row in real.splitlines()
@@ -86,6 +116,7 @@ def _fake_ffmpeg(folder: Path, version: str, drop: set[str]) -> dict[str, str]:
 case " $* " in
   *" -version "*) echo "ffmpeg version {version} Copyright (c) 2000-2020 the FFmpeg developers";;
   *" -filters "*) cat "{folder / 'filters.txt'}";;
+{"" if sizes_frames else OLD_SCALE}
   *) exec "{subprocess.check_output(['which', 'ffmpeg'], text=True).strip()}" "$@";;
 esac
 """, encoding="utf-8")
@@ -95,13 +126,14 @@ esac
 
 
 @pytest.mark.ffmpeg
-@pytest.mark.parametrize(("version", "drop", "said"), [
-    ("4.3.1", set(), "version 4.3.1, older than 4.4"),
-    ("6.0", {"sendcmd", "sidechaincompress"}, "lacks the filters sendcmd, "
-                                              "sidechaincompress"),
+@pytest.mark.parametrize(("version", "drop", "sizes", "said"), [
+    ("4.3.1", set(), True, "version 4.3.1, older than 4.4"),
+    ("6.0", {"sendcmd", "sidechaincompress"}, True, "lacks the filters sendcmd, "
+                                                    "sidechaincompress"),
+    ("4.4", set(), False, "cannot change size every frame"),
 ])
-def test_a_render_names_an_unfit_ffmpeg_before_any_work(tmp_path, version, drop, said):
-    env = _fake_ffmpeg(tmp_path / "bin", version, drop)
+def test_a_render_names_an_unfit_ffmpeg_before_any_work(tmp_path, version, drop, sizes, said):
+    env = _fake_ffmpeg(tmp_path / "bin", version, drop, sizes)
     script = tmp_path / "story.md"
     script.write_text("# Harbour\n\nThe boats come home.\n", encoding="utf-8")
     out = tmp_path / "out"
