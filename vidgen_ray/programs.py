@@ -133,9 +133,9 @@ def ffmpeg_version() -> str:
 # ---- is this FFmpeg good enough? ------------------------------------------------------------
 
 MIN_VERSION = (4, 4)
-# Every filter the graphs use: chunks (assembly.py, camera.py), the soundtrack (audio/),
-# Bark's speed change (speech/bark.py). tests/hardening/test_machine_checks.py keeps it in
-# step with them.
+# Every filter the graphs use: chunks (assembly.py, camera.py), fitted clips (clip_fit.py),
+# the soundtrack (audio/), Bark's speed change (speech/bark.py).
+# tests/hardening/test_machine_checks.py keeps it in step with them.
 FILTERS = frozenset({
     "ass", "concat", "crop", "fade", "fillborders", "format", "fps", "loop", "overlay", "pad",
     "scale", "sendcmd", "setpts", "setsar", "settb", "split", "trim",
