@@ -20,6 +20,8 @@ Ambience = Literal[
     "none", "room", "rain", "wind", "ocean", "forest", "city", "night", "fire", "crowd"
 ]
 # Transition and Camera: the meanings are in README "Transitions" and "Camera moves".
+# How a scene's picture moves (README "Moving shots"): held, a camera move, or a generated clip.
+Motion = Literal["still", "camera", "clip"]
 Effect = Literal["thunder", "door", "footsteps", "knock", "phone", "explosion", "bell"]
 EFFECTS: tuple[str, ...] = get_args(Effect)
 
@@ -128,6 +130,12 @@ class Scene(_Model):
         None, description="How this scene gives way to the next; empty: the render's default.")
     camera: Camera | None = Field(
         None, description="Camera move on the picture; empty: chosen by the render's seed.")
+    motion: Motion | None = Field(
+        None, description="still: the picture held (no move); camera: a camera move; clip: a "
+        "generated motion clip (until a video model is set: a camera move); empty: camera.")
+    motion_prompt: str = Field(
+        "", description="How the shot moves, for a generated clip, e.g. 'slow dolly in, rain "
+        "streaks the window'.")
     seed: int | None = Field(None, ge=0)
     sfx: list[SoundCue] = Field(default_factory=list, description="One-shot sound effects.")
     media: Media | None = Field(
@@ -143,6 +151,20 @@ class Scene(_Model):
                 raise ValueError(f"sound {cue.name!r} is placed before line {cue.line} but the "
                                  f"scene has {len(self.lines)} lines: use 0 to "
                                  f"{len(self.lines)} or an offset")
+        return self
+
+    @model_validator(mode="after")
+    def _motion_agrees(self) -> Scene:
+        if self.motion == "still" and self.camera not in (None, "static"):
+            raise ValueError(f"motion 'still' holds the picture but camera is {self.camera!r}: "
+                             "set camera to 'static' or leave it out, or set motion to "
+                             "'camera' to keep the move")
+        if self.motion == "clip" and self.media is not None:
+            # Refused rather than ignored: a clip from the user's own picture may come with
+            # the video model, and accepting later is compatible where ignoring is not.
+            raise ValueError(f"motion 'clip' asks for a generated clip but media shows your own "
+                             f"{self.media.kind} {self.media.path!r}: leave motion out (or set "
+                             "it to 'still' or 'camera'), or remove media")
         return self
 
 

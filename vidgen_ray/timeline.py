@@ -172,12 +172,33 @@ def plan_timeline(storyboard: Storyboard, line_seconds: list[list[float]], pacin
         length += black_out / fps
         # A transition needs frames on both sides; never let a scene be shorter than two.
         frames = max(math.ceil(round(length * fps, 6)), 2 * fade + 1)
-        motion = scene.camera or MOTIONS[stable_seed("motion", str(seed), str(index))
-                                         % len(MOTIONS)]
-        clips.append(Clip(index, start, start + frames, fade_in, motion, black_in, black_out,
-                          enter))
+        clips.append(Clip(index, start, start + frames, fade_in,
+                          scene_motion(storyboard, index, seed), black_in, black_out, enter))
         start += frames
     return Timeline(fps, tuple(clips), tuple(cues))
+
+
+def scene_motion(storyboard: Storyboard, index: int, seed: int = 0) -> str:
+    """Scene ``index``'s camera move: ``still`` holds the picture (``static``); ``camera``,
+    empty, and ``clip`` (no video model makes clips yet: ``motion_notes`` says so) take the
+    scene's ``camera``, else the one ``seed`` picks."""
+    scene = storyboard.scenes[index]
+    if scene.motion == "still":
+        return "static"
+    return scene.camera or MOTIONS[stable_seed("motion", str(seed), str(index)) % len(MOTIONS)]
+
+
+def motion_notes(storyboard: Storyboard) -> list[str]:
+    """What the render tells the user about scenes' motion it cannot give as asked: scenes
+    asking for a generated clip get camera moves while no video model is set."""
+    asked = [str(i + 1) for i, scene in enumerate(storyboard.scenes) if scene.motion == "clip"]
+    if not asked:
+        return []
+    if len(asked) == 1:
+        return [f"scene {asked[0]} asks for a generated motion clip; no video model is set "
+                "yet, so it gets a camera move"]
+    return [f"scenes {', '.join(asked)} ask for a generated motion clip; no video model is "
+            "set yet, so they get camera moves"]
 
 
 # A cue before a scene's first line or after its last sits this far from the speech.

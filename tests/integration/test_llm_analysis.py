@@ -87,6 +87,9 @@ def test_a_realistic_answer_becomes_an_enriched_faithful_storyboard(server, tmp_
     assert (mara.gender, mara.age) == ("female", "adult") and "grey wool coat" in mara.description
     assert board.scenes[0].description.startswith("Wide shot, soft evening light")
     assert board.scenes[0].sfx[0].name == "bell" and board.title == "Harbour"
+    # The model's motion comes through: a generated clip where the rain falls, none elsewhere.
+    assert [(s.motion, s.motion_prompt) for s in board.scenes] == [
+        (None, ""), ("clip", "Slow dolly in, rain streaks the window.")]
     assert len(server.requests) == 1
 
 

@@ -67,6 +67,12 @@ def test_render_with_gemini_makes_a_checked_video_from_the_models_storyboard(ser
         manifest["video"]["frames"] / 12, abs=0.1)
     assert manifest["settings"]["llm"] == "gemini"
     assert "render-key" not in (out / "manifest.json").read_text()
+    # The model asked for a generated clip where rain falls; no video model: a camera move,
+    # said in the manifest and by the command.
+    assert storyboard["scenes"][0]["motion"] == "clip"
+    note = ("scene 1 asks for a generated motion clip; no video model is set yet, so it "
+            "gets a camera move")
+    assert manifest["notes"] == [note] and note in " ".join(done.stderr.split())
     # The same script again: analysed from the cache, no request.
     again = _vidgen("analyze", script, "--llm", "gemini", "--llm-base-url", server.url,
                     "--llm-cache-dir", cache, env=env)

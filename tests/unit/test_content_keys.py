@@ -81,3 +81,26 @@ def test_an_early_chunk_burns_the_cut_before_the_next_scene(tmp_path):
     key = chunks.chunk_key(timeline, 0, 30, settings.size, PINNED[True]["images"], board,
                            settings)
     assert key == PINNED[True]["first"]
+
+
+@pytest.mark.parametrize("motion", [{"motion": None}, {"motion": "camera"},
+                                    {"motion": "clip", "motion_prompt": "slow dolly in"}])
+def test_motion_that_renders_as_before_keeps_every_key(motion, tmp_path):
+    """A scene's motion (issue 21) is in no key: empty, ``camera`` and (while no video model
+    is set) ``clip`` render the camera moves of before, so every part is found again."""
+    settings = RenderSettings(chunk_seconds=1.0)
+    board = load_storyboard(SCRIPT, settings)
+    moved = board.model_copy(update={"scenes": [s.model_copy(update=motion)
+                                                for s in board.scenes]})
+    moved = type(board).model_validate(moved.model_dump())  # as a storyboard.json loads
+    assert [s.motion for s in moved.scenes] == [motion["motion"]] * 2
+    _, speech_keys = speech_parts(moved, settings, cast_voices(moved, settings, tmp_path),
+                                  "SPV1")
+    assert speech_keys == SPEECH
+    plan = plan_pictures(moved, settings, "IMV1")
+    assert plan.image_keys == PINNED[False]["images"]
+    timeline = plan_timeline(moved, DURATIONS, chunks.pacing(settings), seed=settings.seed)
+    keys = [chunks.chunk_key(timeline, a, b, settings.size, plan.image_keys, moved, settings)
+            for a, b in timeline.chunks(settings.chunk_seconds)]
+    assert (keys[0], keys[-1]) == (PINNED[False]["first"], PINNED[False]["last"])
+    assert soundtrack_key(moved, settings, timeline, speech_keys) == SOUNDTRACK

@@ -69,6 +69,7 @@ def test_the_job_flow_renders_a_video_without_ray(tmp_path):
     assert sorted(s["codec_type"] for s in streams) == ["audio", "video"]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["job"] == record.id and "video.mp4" in manifest["outputs"]
+    assert manifest["notes"] == []  # nothing was done otherwise than the storyboard asked
     assert record.scenes == [SceneStatus.done, SceneStatus.done]
     assert set(result.placement["chunk"]) == {NODE} and result.placement["mix"] == [NODE]
     assert result.placement["finish"] == [NODE]  # joined, muxed and checked by the executor

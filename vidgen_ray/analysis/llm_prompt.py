@@ -12,7 +12,7 @@ import json
 
 from vidgen_ray.storyboard import EFFECTS, NARRATOR, Character, Scene, Storyboard
 
-PROMPT_VERSION = "2"  # part of the cache key: a new prompt analyses again
+PROMPT_VERSION = "3"  # part of the cache key: a new prompt analyses again
 CHARS_PER_TOKEN = 3.5  # JSON text; a safe average for Gemini and Llama tokenizers
 ANSWER_SHARE = 0.45  # of an answer, the part repeating the parsed scenes; the rest is new
 
@@ -67,6 +67,11 @@ The script, already parsed into scenes and spoken lines, is below as JSON.
   low golden light, painterly: ..."). Set "mood" ({moods}), "ambience" ({ambiences}) and
   "characters" (the names present). Add "sfx" cues ({effects}) where the script implies a
   sound, each with "line" (it sounds just before that 0-based line) or "offset" seconds.
+- Motion: set a scene's "motion" to "clip" only where movement matters to the scene (rain
+  running down glass, a crowd surging, a door swinging open), with "motion_prompt": one
+  sentence of camera and subject motion (e.g. "Slow dolly in, rain streaks the window.");
+  "still" where the picture should hold without a move (then leave "camera" out); leave
+  "motion" out elsewhere (a camera move). Never "clip" for a scene with "media".
 - Characters: for each one give "description", a fixed look reused in every picture (age,
   face, hair, build, clothing), "gender" (female or male: the voice is cast by it; keep the
   parsed script's guess unless the script says otherwise, and leave it out when the script

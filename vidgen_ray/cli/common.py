@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import typer
@@ -45,6 +46,12 @@ class progress:  # noqa: N801 (used as a function: with progress() as bars)
         self.bars.__exit__(*exc)
 
 
+def render_notes(out_dir) -> list[str]:
+    """The notes of the manifest a render wrote (what it did otherwise than asked)."""
+    path = out_dir / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8")).get("notes", []) if path.is_file() else []
+
+
 def print_summary(result) -> None:
     table = Table(title="stages", show_header=True, header_style="bold")
     table.add_column("stage")
@@ -59,5 +66,7 @@ def print_summary(result) -> None:
     if first is not None:
         console.print(f"[green]live preview:[/] {result.out_dir / 'preview.m3u8'}  (first "
                       f"segment {first:.1f} s after the job started)", highlight=False)
+    for note in render_notes(result.out_dir):
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     cli_qc.print_render_report(result.out_dir)
     sys.stdout.write(f"{result.video}\n")

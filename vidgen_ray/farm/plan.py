@@ -27,7 +27,7 @@ from vidgen_ray.farm.placement import (
     worker_options,
 )
 from vidgen_ray.storyboard import Storyboard
-from vidgen_ray.timeline import Pacing, Timeline, plan_timeline
+from vidgen_ray.timeline import Pacing, Timeline, motion_notes, plan_timeline
 
 SPEECH_CHARS_PER_SECOND = 15.0  # a typical narrator at speed 1.0; tts_speed scales it
 ENCODE_CPU_SECONDS = 2.1  # CPU-s per second of 1280x720 video (BENCHMARKS.md)
@@ -103,7 +103,7 @@ def plan_render(storyboard: Storyboard, settings: RenderSettings,
     ffmpeg = _ffmpeg_placement(settings, cluster, workers)
     estimate = _estimate(settings, timeline, graph, ffmpeg)
     notes = [*([gpus.problem] if gpus and gpus.problem else []),
-             *_notes(cluster, workers, ffmpeg)]
+             *_notes(cluster, workers, ffmpeg), *motion_notes(storyboard)]
     return RenderPlan(title=storyboard.title, graph=graph, placement=(*workers, ffmpeg),
                       estimate=estimate, cluster=dict(cluster), notes=tuple(notes), gpus=gpus)
 

@@ -1,5 +1,6 @@
 """manifest.json: what made a video, with what settings and seeds, how long it took, and the
-sha256 of every file, so a render can be checked, compared and reproduced."""
+sha256 of every file, so a render can be checked, compared and reproduced; and its notes:
+what the render did otherwise than the storyboard asked, and why."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def file_digest(path: Path) -> str:
 def build_manifest(*, version: str, storyboard: Storyboard, settings: RenderSettings,
                    backends: dict[str, str], voices: dict[str, str], video: dict,
                    timings: dict[str, float], artifacts: list[Path], parts: dict[str, Path],
-                   loudness: dict) -> dict:
+                   loudness: dict, notes: list[str] | None = None) -> dict:
     return {
         "vidgen_ray": version,
         "python": platform.python_version(),
@@ -42,6 +43,7 @@ def build_manifest(*, version: str, storyboard: Storyboard, settings: RenderSett
         "artifacts": {p.name: {"sha256": file_digest(p), "bytes": p.stat().st_size}
                       for p in artifacts},
         "parts": {key: file_digest(path) for key, path in sorted(parts.items())},
+        "notes": list(notes or []),
     }
 
 

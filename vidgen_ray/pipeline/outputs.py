@@ -13,7 +13,7 @@ from vidgen_ray.pipeline.pictures import PicturePlan
 from vidgen_ray.pipeline.soundtrack import Soundtrack
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Storyboard
-from vidgen_ray.timeline import Timeline
+from vidgen_ray.timeline import Timeline, motion_notes
 
 
 @dataclass
@@ -54,7 +54,8 @@ def write_manifest(out_dir: Path, job_id: str, store: LocalStore, storyboard: St
         settings=shown, backends=made.backends, voices=made.voices, video=info,
         timings=timings,
         artifacts=[made.video, *(out_dir / name for name in made.renditions), *sidecars],
-        parts={k: store.path(k) for k in keys}, loudness=made.soundtrack.loudness)
+        parts={k: store.path(k) for k in keys}, loudness=made.soundtrack.loudness,
+        notes=motion_notes(storyboard))
     data["job"] = job_id
     data["subtitles"] = finishing.subtitle_report(timeline, settings)
     if exports:

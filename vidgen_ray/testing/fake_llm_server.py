@@ -214,7 +214,8 @@ def part_number(prompt: str) -> int:
 
 
 def enrich(parsed: dict, part: int = 1) -> dict:
-    """A realistic answer: the parsed lines untouched, a picture, mood and cast added."""
+    """A realistic answer: the parsed lines untouched, a picture, mood and cast added, and a
+    generated motion clip asked for where rain falls."""
     board = json.loads(json.dumps(parsed))
     for number, character in enumerate(board.get("characters", [])):
         character.setdefault("gender", ("female", "male")[number % 2])  # keeps the parsed one
@@ -230,6 +231,10 @@ def enrich(parsed: dict, part: int = 1) -> dict:
                                       if line.get("speaker", "NARRATOR") != "NARRATOR"})
         if scene.get("lines"):
             scene["sfx"] = [{"name": "bell", "line": 0}]
+        said = " ".join(line.get("text", "") for line in scene.get("lines", []))
+        if "rain" in said.lower() and not scene.get("media"):  # where movement matters
+            scene["motion"] = "clip"
+            scene["motion_prompt"] = "Slow dolly in, rain streaks the window."
     return board
 
 
