@@ -86,6 +86,7 @@ def test_the_same_seed_gives_the_same_clip_and_another_seed_another(backend):
     ({"width": 70}, ["width 70", "multiple of 32", "use 64 or 96"]),
     ({"height": 16}, ["height 16", "use 32 or 64"]),
     ({"prompt": "  "}, ["motion prompt is empty"]),
+    ({"guidance_scale": 0.5}, ["guidance scale 0.5", "outside 1..20"]),
 ])
 def test_a_bad_request_is_refused_before_the_model_runs_naming_the_fix(backend, values, words):
     with pytest.raises(SettingsError) as caught:

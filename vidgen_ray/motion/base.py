@@ -91,6 +91,10 @@ def check_request(request: ClipRequest, *, size_multiple: int = 32, frame_step: 
                             "rate (leave it empty)", field="fps")
     if request.steps is not None and not 1 <= request.steps <= 200:
         raise SettingsError(f"{request.steps} steps is outside 1..200", field="steps")
+    if request.guidance_scale is not None and not 1.0 <= request.guidance_scale <= 20.0:
+        raise SettingsError(f"guidance scale {request.guidance_scale} is outside 1..20: 1 "
+                            "for guidance-distilled checkpoints, ~3-5 otherwise",
+                            field="guidance_scale")
 
 
 def fit_picture(picture: bytes, width: int, height: int) -> Image.Image:

@@ -1,13 +1,15 @@
-# Why LTX-Video for moving shots (issue 21), as its authors and diffusers' docs report it,
-# not measured here (no GPU on the machine this was written on):
+# Why LTX-Video for moving shots (issue 21), as its authors and diffusers' docs report it;
+# none of it measured here (written on a machine without a GPU or the real weights):
 # - speed: a DiT over a VAE that compresses 32x32 pixels x 8 frames into one latent
-#   (1:192), so a 5 s 768x512 clip is a short token sequence; its authors report clips made
-#   faster than real time on an H100, and distilled checkpoints sample in ~8 steps without
-#   classifier-free guidance (half the transformer calls again).
-# - memory: 2B parameters (the 13B 0.9.7+ is optional); diffusers' docs run it in ~10 GB
-#   of VRAM with offloading and layerwise casting; bf16 on our GPU nodes fits with room.
-# - licence: open weights under Lightricks' OpenRail-M-style licence (0.9.x) with use
-#   restrictions, not OSI-open: check the model card of the checkpoint a farm deploys.
+#   (1:192), so a 5 s 768x512 clip is a short token sequence; its authors report 24 fps
+#   768x512 clips made faster than they play, on an H100. Distilled checkpoints (0.9.7+)
+#   sample in ~8 steps with guidance 1 (one transformer call per step instead of two);
+#   diffusers documents those with LTXConditionPipeline and its own timesteps, so the
+#   default here is the 2B base model and its 40 steps until a distilled one is tried.
+# - memory: 2B parameters; diffusers' docs run it in ~10 GB of VRAM with fp8 layerwise
+#   casting and offloading; in bf16 it fits our 24-80 GB cards with room to spare.
+# - licence: open weights, but under Lightricks' own licences (OpenRAIL-M style for 0.9.x,
+#   with use restrictions), not OSI-open: check the model card of the checkpoint deployed.
 # - quality: image-to-video keeps the first frame (the scene's SDXL picture) and animates
 #   from it; its authors show good short camera moves and weather, weaker hands, faces and
 #   long complex action. Our clips are short and fitted to scenes (pipeline/clip_fit.py).
