@@ -21,9 +21,10 @@ MAX_SEED = 2**32 - 1  # torch.Generator.manual_seed takes any 64-bit int; keep s
 
 @dataclass(frozen=True)
 class ClipRequest:
-    """One clip of a scene. ``None`` for fps, steps and guidance: the backend's defaults
-    (for LTX: config/backends/ltx.py). ``picture`` is a PNG or JPEG of any size: it is
-    scaled and cropped, centred, to width x height before it conditions the first frame."""
+    """One clip of a scene. ``None`` for the negative prompt, fps, steps or guidance: the
+    backend's default (for LTX: config/backends/ltx.py); an empty negative prompt: none.
+    ``picture`` is a PNG or JPEG of any size: it is scaled and cropped, centred, to
+    width x height before it conditions the first frame."""
 
     picture: bytes
     prompt: str  # the motion: "slow dolly in, rain streaks the window"
