@@ -1,0 +1,243 @@
+# Why LTX-Video for moving shots (issue 21), as its authors and diffusers' docs report it;
+# none of it measured here (written on a machine without a GPU or the real weights):
+# - speed: a DiT over a VAE that compresses 32x32 pixels x 8 frames into one latent
+#   (1:192), so a 5 s 768x512 clip is a short token sequence; its authors report 24 fps
+#   768x512 clips made faster than they play, on an H100. Distilled checkpoints (0.9.7+)
+#   sample in ~8 steps with guidance 1 (one transformer call per step instead of two);
+#   diffusers documents those with LTXConditionPipeline and its own timesteps, so the
+#   default here is the 2B base model and its 40 steps until a distilled one is tried.
+# - memory: 2B parameters; diffusers' docs run it in ~10 GB of VRAM with fp8 layerwise
+#   casting and offloading; in bf16 it fits our 24-80 GB cards with room to spare.
+# - licence: open weights, but under Lightricks' own licences (OpenRAIL-M style for 0.9.x,
+#   with use restrictions), not OSI-open: check the model card of the checkpoint deployed.
+# - quality: image-to-video keeps the first frame (the scene's SDXL picture) and animates
+#   from it; its authors show good short camera moves and weather, weaker hands, faces and
+#   long complex action. Our clips are short and fitted to scenes (pipeline/clip_fit.py).
+"""Moving shots with diffusers' LTXImageToVideoPipeline, held resident in one worker.
+
+Loads a model id through the Hugging Face cache, or a local folder saved with
+save_pretrained; offline, nothing is fetched. On CUDA: bf16 (or fp16), optional VAE tiling,
+model CPU offload and torch.compile of the transformer. On a CPU: fp32, with a warning.
+``make_clip`` checks the request against the loaded model's latent grid, fits the picture
+to the clip's size (centred), samples with a generator on the model's device seeded from
+the request (the same seed on the same kind of device gives the same clip; a timestep-aware
+VAE draws its decode noise on that device, where a CPU generator would fail on CUDA) and
+encodes the frames to MP4 with FFmpeg (motion/encode.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from vidgen_ray.config.backends.ltx import DEFAULT_MODEL, LtxSettings
+from vidgen_ray.config.environment import hub_offline
+from vidgen_ray.errors import DependencyError, RenderError, SettingsError
+from vidgen_ray.motion.base import ClipRequest, check_request, fit_picture
+from vidgen_ray.motion.encode import encode_mp4
+
+log = logging.getLogger(__name__)
+VERSION = "ltx-1"
+PROMPT_TOKENS = 128  # the pipeline's T5 window (max_sequence_length); longer prompts are cut
+OnStep = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class LtxOptions:
+    """What a worker loads (LtxSettings.LOAD_FIELDS) and each clip's defaults."""
+
+    model: str = DEFAULT_MODEL
+    half_precision: bool | None = None  # None: yes on CUDA
+    half_dtype: str = "bf16"
+    cpu_offload: bool = False
+    attention: str = "sdpa"
+    compile: bool = False
+    vae_tiling: bool = False
+    offline: bool = False
+    steps: int = 40
+    guidance_scale: float = 3.0
+    fps: int = 24
+    decode_timestep: float = 0.05
+    decode_noise_scale: float = 0.025
+    negative_prompt: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: LtxSettings) -> LtxOptions:
+        s = settings
+        return cls(model=s.ltx_model, half_precision=s.half_precision,
+                   half_dtype=s.ltx_half_dtype, cpu_offload=s.cpu_offload,
+                   attention=s.attention, compile=s.compile, vae_tiling=s.ltx_vae_tiling,
+                   offline=s.offline, steps=s.ltx_steps, guidance_scale=s.ltx_guidance_scale,
+                   fps=s.ltx_fps, decode_timestep=s.ltx_decode_timestep,
+                   decode_noise_scale=s.ltx_decode_noise_scale,
+                   negative_prompt=s.ltx_negative_prompt)
+
+
+def plan_device(options: LtxOptions, cuda: bool) -> tuple[str, str]:
+    """(device, dtype name). GPU-only options are refused on a CPU before any loading;
+    eager attention is refused everywhere (LTX's attention processor is SDPA only)."""
+    if options.attention == "eager":
+        raise SettingsError("attention=eager is not available for LTX-Video (its attention "
+                            "runs through PyTorch SDPA): use sdpa or flash", field="attention")
+    if cuda:
+        half = options.half_precision is not False
+        dtype = {"bf16": "bfloat16", "fp16": "float16"}[options.half_dtype] if half else "float32"
+        return "cuda", dtype
+    needs_gpu = [name for name, on in (
+        ("half_precision=true (bf16/fp16 on a CPU is unsupported or very slow)",
+         options.half_precision is True),
+        ("cpu_offload=true (it moves sub-models to a GPU and back)", options.cpu_offload),
+        ("compile=true (compiling the transformer pays off only on a GPU)", options.compile),
+        ("attention=flash (FlashAttention kernels are CUDA only)", options.attention == "flash"),
+    ) if on]
+    if needs_gpu:
+        raise SettingsError(f"no CUDA GPU here, but {needs_gpu[0]} needs one: leave it off or "
+                            "run on a GPU node", field=needs_gpu[0].split("=")[0])
+    log.warning("LTX-Video on a CPU is very slow (many minutes per 5 s clip): use a CUDA GPU")
+    return "cpu", "float32"
+
+
+def _modules():
+    """(torch, diffusers), or a DependencyError that says what to install."""
+    try:
+        import diffusers
+        import torch
+    except ImportError as exc:
+        raise DependencyError(f"LTX-Video needs torch and diffusers ({exc.name} is missing): "
+                              "pip install 'vidgen-ray[models]'") from None
+    return torch, diffusers
+
+
+def _is_local_path(model: str) -> bool:
+    """A folder rather than a Hugging Face id (as images/sdxl_options.is_local_path)."""
+    return (model.startswith(("/", ".", "~")) or model.count("/") > 1 or "\\" in model
+            or Path(model).expanduser().is_dir())
+
+
+def load_pipeline(loader, options: LtxOptions, dtype):
+    """``loader.from_pretrained`` (LTXImageToVideoPipeline) from a folder or the cache, with
+    an error that says how to get a model that is not here."""
+    model = options.model
+    local = _is_local_path(model)
+    if local:
+        folder = Path(model).expanduser()
+        if not folder.is_dir():
+            raise SettingsError(f"ltx_model folder {model!r} does not exist: give a folder "
+                                "saved with save_pretrained (model_index.json) or a Hugging "
+                                "Face model id", field="ltx_model")
+        model = str(folder)
+    try:
+        with hub_offline(options.offline):
+            return loader.from_pretrained(model, local_files_only=options.offline or local,
+                                          dtype=dtype)
+    except (OSError, ValueError) as exc:
+        if local:
+            raise DependencyError(f"LTX-Video folder {model!r} cannot be loaded ({exc}): it "
+                                  "must hold a pipeline saved with save_pretrained") from exc
+        if options.offline:
+            raise DependencyError(
+                f"LTX-Video {model!r} is not in the Hugging Face cache and downloads are off "
+                "(VIDGEN_OFFLINE or HF_HUB_OFFLINE): fetch it on a machine with internet "
+                f"(`hf download {model}`, HF_HOME on shared storage) or give a folder") from exc
+        raise DependencyError(f"LTX-Video {model!r} could not be downloaded ({exc}): check "
+                              "the id and the network, or give a folder") from exc
+
+
+class LtxBackend:
+    name = "ltx"
+
+    def __init__(self, options: LtxOptions, cuda: bool | None = None, pipeline=None):
+        """``pipeline``: an already built LTXImageToVideoPipeline (benchmarks); normally
+        None, and the model named in the options is loaded, once."""
+        torch, diffusers = _modules()
+        self.options = options
+        self.device, dtype_name = plan_device(
+            options, torch.cuda.is_available() if cuda is None else cuda)
+        self.dtype_name = dtype_name
+        self.pipe = pipeline or load_pipeline(diffusers.LTXImageToVideoPipeline, options,
+                                              getattr(torch, dtype_name))
+        self.pipe.set_progress_bar_config(disable=True)
+        if options.vae_tiling:
+            self.pipe.vae.enable_tiling()
+        if self.device == "cuda" and options.cpu_offload:
+            self.pipe.enable_model_cpu_offload()
+        else:
+            self.pipe.to(self.device)
+        if options.compile:
+            self.pipe.transformer = torch.compile(self.pipe.transformer, fullgraph=True)
+
+    # ---- the model's grid ----------------------------------------------------------------
+
+    @property
+    def size_multiple(self) -> int:
+        """Sides are multiples of this: the pipeline's own 32 and one latent patch."""
+        pipe = self.pipe
+        return math.lcm(32, pipe.vae_spatial_compression_ratio
+                        * pipe.transformer_spatial_patch_size)
+
+    @property
+    def frame_step(self) -> int:
+        """Frame counts are frame_step*k+1: the first frame alone, then whole latent frames."""
+        return self.pipe.vae_temporal_compression_ratio * self.pipe.transformer_temporal_patch_size
+
+    def version(self) -> str:
+        import diffusers
+
+        return f"{VERSION} diffusers-{diffusers.__version__} {self.options.model} {self.dtype_name}"
+
+    # ---- making a clip -------------------------------------------------------------------
+
+    def make_clip(self, request: ClipRequest, on_step: OnStep | None = None) -> bytes:
+        """An MP4 of exactly ``request.frames`` frames of width x height at its fps (else
+        the model's native rate); ``on_step(done, total)`` after every denoising step."""
+        check_request(request, size_multiple=self.size_multiple, frame_step=self.frame_step)
+        frames = self._sample(request, on_step)
+        expected = (request.frames, request.height, request.width, 3)
+        if frames.shape != expected:  # a model whose grid this backend misread
+            raise RenderError(f"LTX-Video returned frames {frames.shape}, not {expected}: "
+                              f"check the model {self.options.model!r}", stage="motion")
+        return encode_mp4(frames, request.fps or self.options.fps)
+
+    def _sample(self, request: ClipRequest, on_step: OnStep | None):
+        """The pipeline's frames as uint8 (frames, height, width, 3)."""
+        import numpy as np
+        import torch
+
+        o = self.options
+        steps = request.steps or o.steps
+        guidance = o.guidance_scale if request.guidance_scale is None else request.guidance_scale
+        negative = o.negative_prompt if request.negative_prompt is None else request.negative_prompt
+
+        def callback(pipe, step, timestep, tensors):
+            if on_step is not None:
+                on_step(step + 1, steps)
+            return tensors
+
+        with torch.inference_mode(), self._attention_context():
+            video = self.pipe(
+                image=fit_picture(request.picture, request.width, request.height),
+                prompt=request.prompt, negative_prompt=negative or None,
+                width=request.width, height=request.height, num_frames=request.frames,
+                frame_rate=request.fps or o.fps, num_inference_steps=steps,
+                guidance_scale=guidance, decode_timestep=o.decode_timestep,
+                decode_noise_scale=o.decode_noise_scale,
+                generator=torch.Generator(self.device).manual_seed(request.seed),
+                max_sequence_length=PROMPT_TOKENS, output_type="np",
+                callback_on_step_end=callback).frames[0]
+        return np.clip(np.rint(np.asarray(video, dtype=np.float32) * 255), 0, 255
+                       ).astype(np.uint8)
+
+    def _attention_context(self):
+        if self.options.attention != "flash":
+            return contextlib.nullcontext()
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        return sdpa_kernel(SDPBackend.FLASH_ATTENTION)
+
+
+def create_ltx_backend(settings: LtxSettings | None = None) -> LtxBackend:
+    return LtxBackend(LtxOptions.from_settings(settings or LtxSettings()))
