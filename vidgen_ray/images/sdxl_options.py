@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vidgen_ray.config.backends.loading import is_local_path
 from vidgen_ray.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -79,12 +80,6 @@ def plan_device(options: SdxlOptions, cuda: bool) -> DevicePlan:
     return DevicePlan("cpu", "float32", (
         "SDXL on a CPU is slow (minutes per 1024x1024 picture): use a CUDA GPU for real "
         "renders, or --images cards",))
-
-
-def is_local_path(model: str) -> bool:
-    """A folder rather than a Hugging Face id ('org/name' has one slash and no dots first)."""
-    return (model.startswith(("/", ".", "~")) or model.count("/") > 1 or "\\" in model
-            or Path(model).expanduser().is_dir())
 
 
 def check_local(model: str, field: str) -> str:

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from vidgen_ray.config.backends.loading import is_local_path
 from vidgen_ray.config.backends.ltx import DEFAULT_MODEL, LtxSettings
 from vidgen_ray.config.environment import hub_offline
 from vidgen_ray.errors import DependencyError, RenderError, SettingsError
@@ -112,17 +113,11 @@ def _modules():
     return torch, diffusers
 
 
-def _is_local_path(model: str) -> bool:
-    """A folder rather than a Hugging Face id (as images/sdxl_options.is_local_path)."""
-    return (model.startswith(("/", ".", "~")) or model.count("/") > 1 or "\\" in model
-            or Path(model).expanduser().is_dir())
-
-
 def load_pipeline(loader, options: LtxOptions, dtype):
     """``loader.from_pretrained`` (LTXImageToVideoPipeline) from a folder or the cache, with
     an error that says how to get a model that is not here."""
     model = options.model
-    local = _is_local_path(model)
+    local = is_local_path(model)
     if local:
         folder = Path(model).expanduser()
         if not folder.is_dir():

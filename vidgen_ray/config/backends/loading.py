@@ -3,6 +3,7 @@ know"). A backend's options class inherits the part it reads."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field
@@ -30,3 +31,9 @@ class ModelLoading(OfflineOption):
         "sdpa", description="Attention kernels: sdpa (PyTorch), flash (flash-attn, CUDA), eager.")
     compile: bool = Field(False, description="torch.compile the models (slow first call); "
                           "needs CUDA.")
+
+
+def is_local_path(model: str) -> bool:
+    """A folder rather than a Hugging Face id ('org/name' has one slash and no dots first)."""
+    return (model.startswith(("/", ".", "~")) or model.count("/") > 1 or "\\" in model
+            or Path(model).expanduser().is_dir())
