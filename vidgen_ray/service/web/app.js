@@ -424,7 +424,7 @@ function renderHead(head, job, refresh) {
     h("h2", {}, job.title || job.id, " ", h("span", { class: `state state-${job.status}`, id: "job-state" }, job.status)),
     h("p", { class: "meta" }, [`id ${job.id}`, `owner ${job.owner || "–"}`, `priority ${job.priority}`,
       `created ${fmtTime(job.created)}`, `started ${fmtTime(job.started)}`, `finished ${fmtTime(job.finished)}`].join(" · ")),
-    // clips: only in jobs with generated motion clips (0/0 otherwise: not shown).
+    // clips: only in jobs with generated motion clips (absent from the others' progress).
     h("div", { class: "stages" }, STAGES.filter((stage) => stage !== "clips"
       || (job.progress.clips && job.progress.clips.total)).map((stage) => {
       const p = job.progress[stage] || { done: 0, total: 0 };
