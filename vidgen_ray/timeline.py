@@ -144,9 +144,10 @@ class Timeline:
 
 
 def plan_timeline(storyboard: Storyboard, line_seconds: list[list[float]], pacing: Pacing,
-                  seed: int = 0) -> Timeline:
+                  seed: int = 0, generated: bool = False) -> Timeline:
     """Place every scene and line. ``line_seconds[s][l]`` is the spoken length of line l of
-    scene s."""
+    scene s. ``generated``: a video model makes the clips of scenes with motion ``clip``
+    (they hold still: the clip moves)."""
     if len(line_seconds) != len(storyboard.scenes):
         raise ValueError("line_seconds needs one list per scene")
     fps, fade = pacing.fps, round(pacing.crossfade * pacing.fps)
@@ -173,26 +174,30 @@ def plan_timeline(storyboard: Storyboard, line_seconds: list[list[float]], pacin
         # A transition needs frames on both sides; never let a scene be shorter than two.
         frames = max(math.ceil(round(length * fps, 6)), 2 * fade + 1)
         clips.append(Clip(index, start, start + frames, fade_in,
-                          scene_motion(storyboard, index, seed), black_in, black_out, enter))
+                          scene_motion(storyboard, index, seed, generated), black_in,
+                          black_out, enter))
         start += frames
     return Timeline(fps, tuple(clips), tuple(cues))
 
 
-def scene_motion(storyboard: Storyboard, index: int, seed: int = 0) -> str:
-    """Scene ``index``'s camera move: ``still`` holds the picture (``static``); ``camera``,
-    empty, and ``clip`` (no video model makes clips yet: ``motion_notes`` says so) take the
-    scene's ``camera``, else the one ``seed`` picks."""
+def scene_motion(storyboard: Storyboard, index: int, seed: int = 0,
+                 generated: bool = False) -> str:
+    """Scene ``index``'s camera move: ``still`` holds the picture (``static``), and so does
+    ``clip`` when a video model makes its clip (``generated``: the clip is the motion);
+    ``camera``, empty, and ``clip`` without a video model (``motion_notes`` says so) take
+    the scene's ``camera``, else the one ``seed`` picks."""
     scene = storyboard.scenes[index]
-    if scene.motion == "still":
+    if scene.motion == "still" or (generated and scene.motion == "clip"):
         return "static"
     return scene.camera or MOTIONS[stable_seed("motion", str(seed), str(index)) % len(MOTIONS)]
 
 
-def motion_notes(storyboard: Storyboard) -> list[str]:
+def motion_notes(storyboard: Storyboard, video_model: str = "none") -> list[str]:
     """What the render tells the user about scenes' motion it cannot give as asked: scenes
-    asking for a generated clip get camera moves while no video model is set."""
+    asking for a generated clip get camera moves while no video model is set (none to say
+    once ``video_model`` makes them)."""
     asked = [str(i + 1) for i, scene in enumerate(storyboard.scenes) if scene.motion == "clip"]
-    if not asked:
+    if not asked or video_model != "none":
         return []
     if len(asked) == 1:
         return [f"scene {asked[0]} asks for a generated motion clip; no video model is set "

@@ -29,7 +29,7 @@ ADMIN = Caller("ops", admin=True)
 
 # Pinned on purpose: a new RenderSettings field is the operator's until someone decides here
 # (and in README "What a key may ask for") that a tenant may set it. In RenderSettings' order:
-# its sections, video, sound, speech, image, analysis.
+# its sections, video, sound, speech, image, motion, analysis.
 TENANT_SETTINGS = (
     "resolution", "aspect", "fps", "preview", "crossfade", "transition", "burn_subtitles",
     "subtitle_font", "subtitle_size", "subtitle_outline", "subtitle_position", "subtitle_box",
@@ -37,7 +37,8 @@ TENANT_SETTINGS = (
     "chunk_seconds", "crf", "x264_preset", "encoder", "seed", "loudness", "stems",
     "stems_bit_depth",
     "music", "music_volume", "ambience_volume", "tts_model", "tts_voice", "tts_speed", "voices",
-    "image_model", "rendition_pictures", "card_text", "tts_temperature", "image_resolution",
+    "image_model", "rendition_pictures", "card_text", "video_model", "max_clips_per_scene",
+    "clip_crossfade", "tts_temperature", "image_resolution",
     "image_guidance_scale", "image_inference_steps", "image_preset",
     "image_negative_prompt", "image_style", "refiner_start", "ip_adapter_scale", "llm",
     "llm_model", "llm_temperature", "llm_max_tokens", "llm_rewrite",
@@ -51,6 +52,9 @@ OPERATOR_VALUES = {
     "offline": True, "compile": False, "cpu_offload": False, "half_precision": False,
     "image_half_dtype": "bf16", "attention": "eager", "bark_decoding": "transformers",
     "image_scheduler": "euler",
+    "ltx_clip_side": 512, "ltx_frames": 257, "ltx_steps": 200, "ltx_guidance_scale": 5.0,
+    "ltx_fps": 25, "ltx_decode_timestep": 0.1, "ltx_decode_noise_scale": 0.1,
+    "ltx_negative_prompt": "",
     "subtitle_fonts_dir": "/usr/share/fonts/truetype/dejavu",
 }
 
@@ -65,7 +69,7 @@ def test_a_tenant_may_set_exactly_these_settings():
 
 def test_no_setting_a_worker_loads_is_a_tenants():
     """Each value of a load field is a pool of resident workers (config.load_fields)."""
-    for backend in ("sdxl", "bark", "kokoro"):
+    for backend in ("sdxl", "bark", "kokoro", "ltx"):
         assert not set(load_fields(backend)) & set(TENANT_SETTINGS), backend
 
 

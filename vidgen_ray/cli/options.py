@@ -202,6 +202,17 @@ SPEECH_FLAGS = {
     "bark_decoding": Flag("bark_decoding"),
 }
 FARM_FLAGS = {"address": Flag("ray_address", ("--address",))}
+# Moving shots (README "Moving shots"): the video model and how its clips fill a scene; the
+# other LTX options by VIDGEN_LTX_... (and `vidgen farm start` for what its workers load).
+MOTION_FLAGS = {
+    "video_model": Flag("video_model"),
+    "max_clips_per_scene": Flag("max_clips_per_scene"),
+    "clip_crossfade": Flag("clip_crossfade"),
+    "ltx_model": Flag("ltx_model"),
+    "ltx_steps": Flag("ltx_steps"),
+    "ltx_frames": Flag("ltx_frames"),
+    "ltx_clip_side": Flag("ltx_clip_side"),
+}
 # Picture flags shared by render and portraits.
 IMAGE_FLAGS = {
     "images": Flag("image_model", ("--images",)),
@@ -243,7 +254,7 @@ LLM_FLAGS = {
     "llm_rewrite": Switch("llm_rewrite", "--llm-rewrite", "--rewrite"),
     "llm_cache_dir": Flag("llm_cache_dir"),
 }
-RENDER_FLAGS = {**VIDEO_FLAGS, **SOUND_FLAGS, **SPEECH_FLAGS, **FARM_FLAGS}
+RENDER_FLAGS = {**VIDEO_FLAGS, **SOUND_FLAGS, **SPEECH_FLAGS, **MOTION_FLAGS, **FARM_FLAGS}
 # What plan asks: the frame, and the cluster to plan for (it starts no Ray of its own).
 PLAN_FLAGS = {
     "resolution": VIDEO_FLAGS["resolution"], "aspect": VIDEO_FLAGS["aspect"],

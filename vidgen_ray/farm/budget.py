@@ -58,7 +58,7 @@ def cards_of(nodes: list[dict], settings: RenderSettings) -> list[Card]:
 
 def takes_gpu(settings: RenderSettings) -> bool:
     """Whether a job with these settings runs a model on a GPU (where the cluster has one)."""
-    return any(gpu_model(kind, settings) is not None for kind in ("image", "speech"))
+    return any(gpu_model(kind, settings) is not None for kind in ("image", "speech", "motion"))
 
 
 def never_fits(cards: list[Card], settings: RenderSettings) -> str | None:
@@ -66,6 +66,13 @@ def never_fits(cards: list[Card], settings: RenderSettings) -> str | None:
     pool retired; None when it can (or takes no GPU)."""
     if not takes_gpu(settings) or not cards:
         return None  # nothing on a GPU, or no GPU: model workers run on CPUs
+    motion = gpu_model("motion", settings)
+    largest = max(cards, key=lambda c: c.gb)
+    if motion is not None and motion.need(1).gb > largest.gb:  # it takes a card of its own
+        need = motion.need(1)
+        return (f"{need.model} needs {need.gb:.1f} GB per worker ({need.source}); the "
+                f"largest card here is a {largest.describe()}: use a larger card, or "
+                "video_model none")
     return pack(cards, gpu_model("image", settings), gpu_model("speech", settings)).problem
 
 

@@ -26,6 +26,7 @@ class ModelMemory:
     label: str
     peak_gb: dict[int, float]  # batch size -> measured peak (GiB)
     source: str
+    estimate: bool = False  # from parameter counts, not a measurement: never "measured"
 
 
 MEASURED = {
@@ -35,6 +36,12 @@ MEASURED = {
                         "H100, fast decoding, fp16, 5 s lines, 2026-11-26"),
     "bark-transformers": ModelMemory("Bark", {1: 2.32, 8: 3.45, 16: 4.76},
                                      "H100, transformers' generate, fp16, 2026-11-26"),
+    # An ESTIMATE, NOT MEASURED (no GPU or real weights where it was written): the 2B
+    # transformer and the T5-XXL text encoder in bf16 (~4 + ~9.5 GB of weights), plus a
+    # 768x512x121 clip's activations and VAE decode. Measure it (benchmarks) and replace.
+    "ltx": ModelMemory("LTX-Video", {1: 18.0},
+                       "estimate, not measured: 2B DiT + T5-XXL in bf16, 768x512, 121 frames",
+                       estimate=True),
 }
 WORKER_OVERHEAD_GB = 1.0  # CUDA context (~0.5 GB) and allocator slack: not in the peak
 # Added for what the SDXL benchmark did not load: parameter counts x 2 bytes (fp16).
@@ -42,7 +49,7 @@ SDXL_EXTRAS_GB = {"image_safety_checker": 0.6,  # CLIP ViT-L/14, 304 M parameter
                   "sdxl_refiner": 4.5,  # the refiner's UNet, 2.3 B parameters
                   "ip_adapter": 1.3}  # the ViT-H image encoder, 632 M parameters
 # Largest batch chosen when the setting is not given: the largest measured.
-MAX_BATCH = {"image": 4, "speech": 16}
+MAX_BATCH = {"image": 4, "speech": 16, "motion": 1}  # a video model makes one clip a call
 IMAGE_SHARE = 2 / 3  # of each card for image workers; speech workers get the rest
 
 
@@ -60,7 +67,7 @@ class Card:
 class Model:
     """One kind's GPU model as a job's settings ask for it."""
 
-    kind: str  # "image" or "speech"
+    kind: str  # "image", "speech" or "motion"
     key: str  # a MEASURED key
     extras_gb: float = 0.0
     given_gb: float | None = None  # the user's image_gpu_gb / speech_gpu_gb: taken as is
@@ -76,7 +83,7 @@ class Model:
         table = MEASURED[self.key]
         peak = _interpolate(table.peak_gb, batch)
         return Need(self.label, batch, round(peak + self.extras_gb + WORKER_OVERHEAD_GB, 2),
-                    measured=batch in table.peak_gb,
+                    measured=batch in table.peak_gb and not table.estimate,
                     source=table.source)
 
     def batches(self) -> list[int]:
@@ -135,7 +142,12 @@ class Packing:
 
 def gpu_model(kind: str, settings: RenderSettings) -> Model | None:
     """The model a worker of ``kind`` runs on a GPU; None for backends that take no GPU
-    (cards, espeak, and Kokoro, a small model that runs on CPUs)."""
+    (cards, espeak, and Kokoro, a small model that runs on CPUs; no video model). Motion
+    workers are not packed with the others (``pack``): each takes its own share."""
+    if kind == "motion":
+        if settings.video_model == "none":
+            return None
+        return Model("motion", settings.video_model, 0.0, None, 1)
     if kind == "image":
         if settings.image_model != "sdxl":
             return None

@@ -17,6 +17,9 @@ Rules:
   workers would then leave no CPU for an FFmpeg task (a 2-core laptop with SDXL and Bark):
   then they reserve none and share the cores, rather than the render waiting forever.
   Each kind then gets half the CPUs, 1 to 4 workers.
+- Motion workers (a video model, LTX-Video) are not packed with the others: each asks for
+  its own share (memory.py's table, an estimate for LTX), one per card of the cluster at
+  most on GPUs, one on CPUs (a test or a trial: LTX on a CPU is very slow).
 - Every worker is restarted when it dies and its calls retried; exceptions raised by the
   backend are not retried by Ray, so a bad request fails once instead of looping.
 """
@@ -30,7 +33,7 @@ from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.farm.memory import Card, Packing, gpu_model, pack
 
-Kind = Literal["image", "speech"]
+Kind = Literal["image", "speech", "motion"]
 
 DEFAULT_GPU_GB = 24.0  # a common card (A10G, L4, RTX 4090) when nothing better is known
 MAX_CPU_WORKERS = 4  # per kind without GPUs: more model copies than that only thrash RAM
@@ -114,12 +117,14 @@ def sized(settings: RenderSettings, cluster: dict[str, float]) -> RenderSettings
 def need_gb(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> float:
     """GPU memory one worker of ``kind`` holds: the setting, else the table's peak at the
     batch size (memory.py)."""
-    given = settings.image_gpu_gb if kind == "image" else settings.speech_gpu_gb
+    given = {"image": settings.image_gpu_gb, "speech": settings.speech_gpu_gb}.get(kind)
     if given:
         return given
     model = gpu_model(kind, settings)
     if model is None:
         return 0.0
+    if kind == "motion":
+        return model.need(1).gb
     need = packing(settings, cluster).need(kind)
     batch = settings.image_batch_size if kind == "image" else settings.speech_batch_size
     return need.gb if need else model.need(batch).gb
@@ -128,7 +133,7 @@ def need_gb(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> 
 def worker_options(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> dict:
     """Ray actor options for one worker of ``kind``."""
     options: dict = {"max_restarts": -1, "max_task_retries": -1}
-    if kind == "image":  # threads for K calls plus one, so progress() is answered mid-call
+    if kind in ("image", "motion"):  # threads for K calls plus one: progress() mid-call
         options["max_concurrency"] = settings.max_in_flight + 1
     if on_gpu(kind, settings, cluster):
         share = gpu_fraction(need_gb(kind, settings, cluster), gpu_memory_gb(settings, cluster))
@@ -142,7 +147,8 @@ def worker_options(kind: Kind, settings: RenderSettings, cluster: dict[str, floa
 
 
 def _backend(kind: Kind, settings: RenderSettings) -> str:
-    return settings.image_model if kind == "image" else settings.tts_model
+    return {"image": settings.image_model, "speech": settings.tts_model,
+            "motion": settings.video_model}[kind]
 
 
 def _cpu_held(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> int:
@@ -151,8 +157,8 @@ def _cpu_held(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -
     task needs (FFmpeg would never be scheduled)."""
     if _backend(kind, settings) in LIGHT_BACKENDS:
         return 0
-    models = sum(pool_size(k, settings, cluster) for k in ("image", "speech")
-                 if _backend(k, settings) not in LIGHT_BACKENDS
+    models = sum(pool_size(k, settings, cluster) for k in ("image", "speech", "motion")
+                 if _backend(k, settings) not in (*LIGHT_BACKENDS, "none")
                  and not on_gpu(k, settings, cluster))
     return 1 if cluster.get("CPU", 0) - models >= settings.ffmpeg_threads else 0
 
@@ -160,6 +166,8 @@ def _cpu_held(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -
 def pool_size(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> int:
     """Workers of ``kind``: the setting when given, else as many as the cluster holds:
     on GPUs as ``memory.pack`` packs them, on CPUs half the CPUs, 1 to 4."""
+    if kind == "motion":
+        return max(1, int(cluster.get("GPU", 0))) if on_gpu(kind, settings, cluster) else 1
     given = settings.image_workers if kind == "image" else settings.speech_workers
     if given:
         return given

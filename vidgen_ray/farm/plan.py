@@ -103,7 +103,8 @@ def plan_render(storyboard: Storyboard, settings: RenderSettings,
     ffmpeg = _ffmpeg_placement(settings, cluster, workers)
     estimate = _estimate(settings, timeline, graph, ffmpeg)
     notes = [*([gpus.problem] if gpus and gpus.problem else []),
-             *_notes(cluster, workers, ffmpeg), *motion_notes(storyboard)]
+             *_notes(cluster, workers, ffmpeg),
+             *motion_notes(storyboard, settings.video_model)]
     return RenderPlan(title=storyboard.title, graph=graph, placement=(*workers, ffmpeg),
                       estimate=estimate, cluster=dict(cluster), notes=tuple(notes), gpus=gpus)
 
@@ -123,7 +124,8 @@ def estimate_timeline(storyboard: Storyboard, settings: RenderSettings) -> Timel
     seconds = [[len(line.text) / rate for line in scene.lines] for scene in storyboard.scenes]
     pacing = Pacing(fps=settings.fps, crossfade=settings.crossfade,
                     transition=settings.transition)
-    return plan_timeline(storyboard, seconds, pacing, seed=settings.seed)
+    return plan_timeline(storyboard, seconds, pacing, seed=settings.seed,
+                         generated=settings.video_model != "none")
 
 
 def _graph(storyboard: Storyboard, settings: RenderSettings, timeline: Timeline) -> TaskGraph:

@@ -62,13 +62,16 @@ class SharedPools:
                 raise
             raise SettingsError(exc.public or exc.message, field="settings.encoder") from None
 
-    async def for_settings(self, settings: RenderSettings, user: str = "") -> Pools:
+    async def for_settings(self, settings: RenderSettings, user: str = "",
+                           motion: bool = False) -> Pools:
         """The pools for these backends, started once and shared by every job (the first
-        job's pool settings size them), used by ``user`` (a job id) until it ``leave``s.
+        job's pool settings size them), used by ``user`` (a job id) until it ``leave``s;
+        ``motion``: the job has scenes its video model animates (a motion pool too).
         Shielded: one job's cancel does not stop a start that other jobs wait on."""
         cluster = ray.cluster_resources()
         settings = sized(settings, cluster)  # batch sizes chosen for each share
-        keys = [(kind, *backend_options(settings, kind)) for kind in ("image", "speech")]
+        kinds = ("image", "speech", "motion") if motion else ("image", "speech")
+        keys = [(kind, *backend_options(settings, kind)) for kind in kinds]
         for key in keys:  # in use from now on: never retired to make room for another
             self.holds.setdefault(key, budget.Hold(key)).users.add(user)
         while True:
@@ -79,8 +82,8 @@ class SharedPools:
             await self._wait_for_room()
         for key, size in zip(missing, sizes, strict=True):
             self.starts[key] = asyncio.ensure_future(self._start(key, settings, cluster, size))
-        image, speech = [await asyncio.shield(self.starts[k]) for k in keys]
-        return Pools(image, speech, cluster)
+        image, speech, *more = [await asyncio.shield(self.starts[k]) for k in keys]
+        return Pools(image, speech, cluster, motion=more[0] if more else None)
 
     def leave(self, user: str) -> None:
         """A job is done with its pools: they may be retired once idle."""

@@ -36,6 +36,7 @@ from vidgen_ray.farm.journal import FolderJournal
 from vidgen_ray.farm.pools import SharedPools
 from vidgen_ray.pipeline import preview, scratch
 from vidgen_ray.pipeline.flow import PART_SUFFIXES, JobRun, RenderResult
+from vidgen_ray.pipeline.motion_parts import clip_scenes
 from vidgen_ray.pipeline.stage_errors import UNEXPECTED
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Storyboard
@@ -313,7 +314,9 @@ class Farm:
     async def _run(self, job: FarmJob) -> None:
         try:
             self._save(job.record)
-            pools = await self.shared.for_settings(job.settings, user=job.record.id)
+            pools = await self.shared.for_settings(
+                job.settings, user=job.record.id,
+                motion=bool(clip_scenes(job.storyboard, job.settings)))
             job.run = JobRun(job.record, job.storyboard, job.settings, job.out_dir, job.store,
                              RayExecutor(pools, job.record.id), self._save)
             job.result = await job.run.run()

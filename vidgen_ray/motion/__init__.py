@@ -5,3 +5,25 @@ Not imported by ``import vidgen_ray``: the backends import torch and diffusers w
 (FFmpeg), ``ltx.py`` the LTX-Video backend, ``talking.py`` talking shots (a portrait
 animated from its line's speech, LTX-2).
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vidgen_ray.errors import SettingsError
+
+if TYPE_CHECKING:
+    from vidgen_ray.config import RenderSettings
+    from vidgen_ray.motion.base import MotionBackend
+
+VIDEO_MODELS = ("ltx",)
+
+
+def create_motion_backend(name: str, settings: RenderSettings) -> MotionBackend:
+    """The video model ``name`` (``settings.video_model``), loaded as the settings say."""
+    if name == "ltx":
+        from vidgen_ray.motion.ltx import create_ltx_backend
+
+        return create_ltx_backend(settings)
+    raise SettingsError(f"video_model {name!r} makes no clips: choose one of "
+                        f"{', '.join(VIDEO_MODELS)}", field="video_model")

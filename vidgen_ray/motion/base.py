@@ -1,12 +1,14 @@
 """What a motion backend is: a scene's picture and a motion prompt in, a short MP4 clip out.
 
-Pure: the request, the contract, the checks of a clip's shape (named problems, named fixes)
-and the centred fit of the picture to the clip's size (PIL only).
+Pure: the request, the contract, the checks of a clip's shape (named problems, named fixes),
+the clip size a render asks for (``native_size``) and the centred fit of the picture to the
+clip's size (PIL only).
 """
 
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,6 +19,9 @@ from vidgen_ray.errors import MediaError, SettingsError
 MAX_SIDE = 2048  # larger clips do not fit one GPU's memory with today's video models
 MAX_FRAMES = 257  # LTX-Video's longest trained clip (~10 s at 25 fps)
 MAX_SEED = 2**32 - 1  # torch.Generator.manual_seed takes any 64-bit int; keep seeds portable
+# The shapes LTX-Video is trained at (768x512 landscape, its transpose, and square): a clip
+# keeps the one nearest the video's shape, and the clip fitting crops the rest.
+NATIVE_SHAPES = ((3, 2), (1, 1), (2, 3))
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ class ClipRequest:
     fps: int | None = None
     steps: int | None = None
     guidance_scale: float | None = None
+    decode_timestep: float | None = None
+    decode_noise_scale: float | None = None
 
 
 class MotionBackend(Protocol):
@@ -48,6 +55,20 @@ class MotionBackend(Protocol):
     def version(self) -> str:
         """What was loaded: part of a clip's content key."""
         ...
+
+
+def native_size(video: tuple[int, int], long_side: int, multiple: int = 32
+                ) -> tuple[int, int]:
+    """The clip size for a video of size ``video``: the native shape (NATIVE_SHAPES) nearest
+    its aspect (by ratio, so 16:9 and 9:16 are equally far from square), long side
+    ``long_side``, each side a multiple of ``multiple`` (the model's latent grid) and at
+    least one multiple. 768 gives 768x512 for 16:9, 512x768 for 9:16, 512x512 for 1:1 (the
+    square keeps the 3:2 clip's short side, so its pixels stay near the native count)."""
+    aspect = video[0] / video[1]
+    wide, high = min(NATIVE_SHAPES, key=lambda s: abs(math.log(aspect * s[1] / s[0])))
+    scale = long_side / max(wide, high) if wide != high else long_side * 2 / 3 / wide
+    return tuple(max(multiple, round(side * scale / multiple) * multiple)
+                 for side in (wide, high))
 
 
 def check_clip_shape(width: int, height: int, frames: int, *, size_multiple: int = 32,

@@ -218,8 +218,9 @@ class LtxBackend:
                 prompt=request.prompt, negative_prompt=negative or None,
                 width=request.width, height=request.height, num_frames=request.frames,
                 frame_rate=request.fps or o.fps, num_inference_steps=steps,
-                guidance_scale=guidance, decode_timestep=o.decode_timestep,
-                decode_noise_scale=o.decode_noise_scale,
+                guidance_scale=guidance, decode_timestep=_given(request.decode_timestep,
+                                                                 o.decode_timestep),
+                decode_noise_scale=_given(request.decode_noise_scale, o.decode_noise_scale),
                 generator=torch.Generator(self.device).manual_seed(request.seed),
                 max_sequence_length=PROMPT_TOKENS, output_type="np",
                 callback_on_step_end=callback).frames[0]
@@ -232,6 +233,10 @@ class LtxBackend:
         from torch.nn.attention import SDPBackend, sdpa_kernel
 
         return sdpa_kernel(SDPBackend.FLASH_ATTENTION)
+
+
+def _given(value, default):
+    return default if value is None else value
 
 
 def create_ltx_backend(settings: LtxSettings | None = None) -> LtxBackend:

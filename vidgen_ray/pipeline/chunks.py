@@ -25,8 +25,10 @@ def pacing(settings: RenderSettings) -> Pacing:
 
 
 def chunk_key(timeline: Timeline, start: int, end: int, size: tuple[int, int],
-              image_keys: list[str], storyboard: Storyboard, settings: RenderSettings) -> str:
-    """``image_keys``: the pictures of the shape ``size`` is made from, by scene."""
+              image_keys: list[str], storyboard: Storyboard, settings: RenderSettings,
+              generated: dict[int, str] | None = None) -> str:
+    """``image_keys``: the pictures of the shape ``size`` is made from, by scene;
+    ``generated``: the fitted motion clip's key of each scene a video model animates."""
     scenes = assembly.scenes_in(timeline, start, end)
     return content_key(
         "chunk", assembly=assembly.ASSEMBLY_VERSION, start=start, end=end,
@@ -37,6 +39,9 @@ def chunk_key(timeline: Timeline, start: int, end: int, size: tuple[int, int],
         fonts=settings.subtitle_fonts_dir if settings.burn_subtitles else None,
         # Only when asked for, so the keys of every other chunk stay what they were.
         **({"framing": "subject"} if settings.rendition_pictures == "subject" else {}),
+        # The fitted clips of the scenes shown, only in chunks that show one.
+        **({"motion": [generated.get(s) for s in scenes]}
+           if generated and set(generated) & set(scenes) else {}),
         # The resolved encoder (encoders.py), likewise only when it is not x264.
         **({"video_encoder": settings.encoder} if settings.encoder != "x264" else {}))
 
@@ -63,17 +68,21 @@ def _next_fade(timeline: Timeline, storyboard: Storyboard,
 
 async def encode(executor: Executor, timeline: Timeline, start: int, end: int,
                  size: tuple[int, int], stills: dict[int, str], parts: Parts,
-                 storyboard: Storyboard, settings: RenderSettings) -> tuple[bytes, str]:
+                 storyboard: Storyboard, settings: RenderSettings,
+                 generated: dict[int, str] | None = None) -> tuple[bytes, str]:
     """The chunk's MP4 and the node that encoded it. ``stills``: each scene's picture by its
     part key in ``parts``; a scene that shows the user's own clip is encoded from the clip
-    instead. A failure names the scene it fails for."""
+    instead, and one a video model animates from its fitted clip (``generated``: part keys
+    in ``parts``). A failure names the scene it fails for."""
     shown = {s: storyboard.scenes[s].media for s in stills}
     clips = {s: m.path for s, m in shown.items() if m and m.kind == "video"}
-    stills = {s: key for s, key in stills.items() if s not in clips}
+    generated = {s: key for s, key in (generated or {}).items() if s in stills}
+    stills = {s: key for s, key in stills.items() if s not in clips and s not in generated}
     try:
         return await executor.encode_chunk(
             timeline, start, end, stills, parts, settings, size,
-            burned_script(timeline, start, end, size, storyboard, settings), clips or None)
+            burned_script(timeline, start, end, size, storyboard, settings), clips or None,
+            **({"generated": generated} if generated else {}))
     except MediaError:  # the user's clip is gone since the render started: it says so
         raise
     except VidgenError as exc:

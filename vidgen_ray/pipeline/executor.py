@@ -14,12 +14,14 @@ from collections.abc import AsyncIterator
 from typing import Literal, Protocol
 
 from vidgen_ray.config import RenderSettings
+from vidgen_ray.pipeline.clip_fit import ClipPlan
 from vidgen_ray.pipeline.finishing import Finished, QcInputs
 from vidgen_ray.pipeline.slots import Span
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline
 
-Kind = Literal["image", "speech"]
+# image: PNGs, speech: WAVs, motion: generated clips (MP4) from motion.base.ClipRequest.
+Kind = Literal["image", "speech", "motion"]
 # The normalised soundtrack WAV, its loudness record, the exported mix and stems by relative
 # file name, the seconds the mix took, and the node that mixed it.
 MixResult = tuple[bytes, dict, dict[str, bytes], float, str]
@@ -40,7 +42,7 @@ class Executor(Protocol):
         ...
 
     def map(self, kind: Kind, requests: list) -> AsyncIterator[tuple[int, bytes]]:
-        """Every request made by the workers of ``kind``: (index, PNG or WAV) in completion
+        """Every request made by the workers of ``kind``: (index, PNG, WAV or MP4) in completion
         order. A failed batch does not stop the others; the first failure is raised last."""
         ...
 
@@ -53,10 +55,19 @@ class Executor(Protocol):
     async def encode_chunk(self, timeline: Timeline, start: int, end: int,
                            stills: dict[int, str], parts: Parts, settings: RenderSettings,
                            size: tuple[int, int], ass: str | None,
-                           clips: dict[int, str] | None) -> tuple[bytes, str]:
+                           clips: dict[int, str] | None,
+                           generated: dict[int, str] | None = None) -> tuple[bytes, str]:
         """Frames [start, end) as an MP4 at ``size`` (``stills``: each scene's picture by its
         part key in ``parts``; ``ass`` burned in; ``clips``: the user's video file of each
-        scene that shows one, read with media.read_checked) and the node that encoded it."""
+        scene that shows one, read with media.read_checked; ``generated``: the fitted
+        motion clip of each scene a video model animates, by its part key, shown as a
+        user's clip is) and the node that encoded it."""
+        ...
+
+    async def fit_clip(self, plan: ClipPlan, clips: list[str], parts: Parts, fps: int,
+                       size: tuple[int, int]) -> bytes:
+        """A scene's generated clips (part keys, clip i of ``plan`` first) fitted to its
+        frames (pipeline/motion_parts.py render_fitted): an FFmpeg task, where chunks run."""
         ...
 
     async def mix_soundtrack(self, speech: list[bytes], cue_starts: list[float],

@@ -22,6 +22,7 @@ from vidgen_ray.errors import RenderError, VidgenError, client_message
 from vidgen_ray.pipeline import finishing, outputs, pictures, soundtrack
 from vidgen_ray.pipeline.executor import Executor, Kind
 from vidgen_ray.pipeline.job_record import JobRecord, SceneParts, SceneStatus
+from vidgen_ray.pipeline.motion_stage import MotionStage
 from vidgen_ray.pipeline.progress import Changed, ThrottledReporter
 from vidgen_ray.pipeline.slots import Span
 from vidgen_ray.pipeline.speech_parts import LineLengths, cast_voices, scene_of_line, speech_parts
@@ -32,7 +33,8 @@ from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline
 
 PART_SUFFIXES = {"speech": ".wav", "image": ".png", "portrait": ".png", "chunk": ".mp4",
-                 "soundtrack": ".wav", "loudness": ".json"}
+                 "soundtrack": ".wav", "loudness": ".json", "motion": ".mp4",
+                 "motion-fit": ".mp4"}
 
 
 @dataclass
@@ -67,9 +69,11 @@ class JobRun:
         self.lengths = LineLengths(store)
         self.speech_changed = asyncio.Event()
         self.video: VideoStage | None = None  # its chunks and preview, from the run's start
+        self.motion: MotionStage | None = None  # its generated clips (video_model)
 
     async def run(self) -> RenderResult:
         self.video = VideoStage(self)
+        self.motion = MotionStage(self)
         try:
             return await self._run()
         finally:
@@ -92,6 +96,13 @@ class JobRun:
             beside=True))
         self.pictures_task = pictures_made
         children: list[asyncio.Future] = [pictures_made]
+        if self.motion.scenes:  # clips from each picture, beside everything else
+            versions["motion"] = self.executor.version("motion")
+            self.motion.start(versions["motion"])
+            self.motion.task = asyncio.ensure_future(self._timed(
+                "clips", self.guard.run("clips", self.motion.make()), beside=True))
+            children.append(self.motion.task)
+        clips = [self.motion.task] if self.motion.task else []
         requests, self.speech_keys = speech_parts(self.storyboard, self.settings, voices,
                                                    versions["speech"])
         self._note_parts()
@@ -101,14 +112,14 @@ class JobRun:
             "speech", self.speech_keys, requests, scene_of_line(self.storyboard)))))
         children.append(speech)
         try:  # a failure of pictures stops the job now, not when speech is done
-            await first_failure(speech, pictures_made, wait_for=[speech])
+            await first_failure(speech, pictures_made, *clips, wait_for=[speech])
             early.cancel()  # the full timeline takes over; chunks already started go on
             timeline = self.video.plan(self.storyboard, self.speech_keys)
             mix = asyncio.ensure_future(self.guard.run("audio", self._mix(timeline)))
             video = asyncio.ensure_future(self._timed("video", self.guard.run(
                 "video", self.video.make(timeline))))
             children += [mix, video]
-            chunk_keys, sound, _ = await first_failure(video, mix, pictures_made)
+            chunk_keys, sound, *_ = await first_failure(video, mix, pictures_made, *clips)
         except GeneratorExit:  # the process is going (SIGTERM): nothing may be awaited now,
             raise  # and the job is not failed: its record stays running and resumes
         except BaseException:  # cancelled, or a stage failed: what is in flight stops now
@@ -130,6 +141,7 @@ class JobRun:
             backends={"analysis": "local", **versions, "audio": audio.AUDIO_VERSION,
                       "ffmpeg": finished[main].ffmpeg},
             speech_keys=self.speech_keys, pictures=self.plan_of_pictures,
+            motion_keys=self.motion.keys,
             chunk_keys=chunk_keys, soundtrack=sound, info=finished[main].info,
             renditions={name: finished[name].info for name in renditions})
         self.video.preview.end()  # the playlist is whole: players stop asking for more

@@ -13,7 +13,17 @@ from collections.abc import AsyncIterator, Callable
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, VidgenError
 from vidgen_ray.images import create_image_backend
-from vidgen_ray.pipeline import assembly, encoders, finishing, media, scratch, soundtrack
+from vidgen_ray.motion import create_motion_backend
+from vidgen_ray.pipeline import (
+    assembly,
+    encoders,
+    finishing,
+    media,
+    motion_parts,
+    scratch,
+    soundtrack,
+)
+from vidgen_ray.pipeline.clip_fit import ClipPlan
 from vidgen_ray.pipeline.executor import Kind, MixResult, Parts
 from vidgen_ray.pipeline.slots import SlotGate, Span
 from vidgen_ray.speech import create_speech_backend
@@ -43,6 +53,8 @@ class InProcessExecutor:
                 backend = self.factories[kind]()
             elif kind == "image":
                 backend = create_image_backend(self.settings.image_model, self.settings)
+            elif kind == "motion":
+                backend = create_motion_backend(self.settings.video_model, self.settings)
             else:
                 backend = create_speech_backend(self.settings.tts_model, self.settings)
             load = getattr(backend, "load", None)  # model backends load before their first use
@@ -74,6 +86,8 @@ class InProcessExecutor:
     def _make(self, kind: Kind, request) -> bytes:
         if kind == "image":
             return self._backend(kind).generate([request])[0]
+        if kind == "motion":
+            return self._backend(kind).make_clip(request)
         return self._backend(kind).synthesize([request])[0].to_wav()
 
     async def resolve_encoder(self, asked: str) -> str:
@@ -84,13 +98,22 @@ class InProcessExecutor:
     async def encode_chunk(self, timeline: Timeline, start: int, end: int,
                            stills: dict[int, str], parts: Parts, settings: RenderSettings,
                            size: tuple[int, int], ass: str | None,
-                           clips: dict[int, str] | None) -> tuple[bytes, str]:
+                           clips: dict[int, str] | None,
+                           generated: dict[int, str] | None = None) -> tuple[bytes, str]:
         def encode(work) -> bytes:
             pngs = {scene: parts.get(key) for scene, key in stills.items()}
             videos = {scene: media.read_checked(path) for scene, path in (clips or {}).items()}
+            videos |= {scene: parts.get(key) for scene, key in (generated or {}).items()}
             return assembly.render_chunk(timeline, start, end, pngs, settings, size, ass,
                                          work, videos or None)
         return await self._run("chunk", encode), NODE
+
+    async def fit_clip(self, plan: ClipPlan, clips: list[str], parts: Parts, fps: int,
+                       size: tuple[int, int]) -> bytes:
+        def fit(work) -> bytes:
+            return motion_parts.render_fitted(work, plan, [parts.get(k) for k in clips], fps,
+                                              size)
+        return await self._run("fit", fit)
 
     async def mix_soundtrack(self, speech: list[bytes], cue_starts: list[float],
                              storyboard: Storyboard, timeline: Timeline,

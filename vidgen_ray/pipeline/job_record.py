@@ -19,7 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from vidgen_ray.errors import IllegalTransition
 
 JOB_ID = r"^[a-z0-9][a-z0-9-]{5,63}$"
-STAGES = ("speech", "images", "video", "mux")
+STAGES = ("speech", "images", "clips", "video", "mux")
+# Every job has these from the start; "clips" (generated motion clips, video_model) appears
+# in a job's progress only once it has some to make.
+ALWAYS_STAGES = ("speech", "images", "video", "mux")
 
 
 class JobStatus(str, Enum):
@@ -111,7 +114,7 @@ class SceneParts(BaseModel):
 
 
 def _fresh_progress() -> dict[str, StageProgress]:
-    return {stage: StageProgress() for stage in STAGES}
+    return {stage: StageProgress() for stage in ALWAYS_STAGES}
 
 
 class JobRecord(BaseModel):

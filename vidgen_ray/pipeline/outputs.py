@@ -32,6 +32,7 @@ class Made:
     renditions: dict[str, dict]  # file name -> its check, for each extra size
     preview: dict | None = None  # preview.m3u8: its segments, seconds to the first one
     preview_files: list[str] = field(default_factory=list)  # the playlist and its segments
+    motion_keys: list[str] = field(default_factory=list)  # generated clips, fitted clips
 
 
 def write_manifest(out_dir: Path, job_id: str, store: LocalStore, storyboard: Storyboard,
@@ -47,7 +48,8 @@ def write_manifest(out_dir: Path, job_id: str, store: LocalStore, storyboard: St
         [store.path(k) for k in made.speech_keys], exports)
     keys = [*made.speech_keys, *pictures.portrait_keys.values(),
             *(k for ks in pictures.shape_keys.values() for k in ks),
-            *(k for ks in made.chunk_keys.values() for k in ks), *made.soundtrack.keys]
+            *(k for ks in made.chunk_keys.values() for k in ks), *made.motion_keys,
+            *made.soundtrack.keys]
     info = {**made.info, "scenes": len(timeline.clips), "lines": len(timeline.cues)}
     data = manifest.build_manifest(
         version=finishing.package_version(), storyboard=board,
@@ -55,7 +57,7 @@ def write_manifest(out_dir: Path, job_id: str, store: LocalStore, storyboard: St
         timings=timings,
         artifacts=[made.video, *(out_dir / name for name in made.renditions), *sidecars],
         parts={k: store.path(k) for k in keys}, loudness=made.soundtrack.loudness,
-        notes=motion_notes(storyboard))
+        notes=motion_notes(storyboard, settings.video_model))
     data["job"] = job_id
     data["subtitles"] = finishing.subtitle_report(timeline, settings)
     if exports:

@@ -46,8 +46,11 @@ class VideoStage:
         for scene in board.scenes:
             seconds.append([run.lengths.duration(k) for k in keys[at:at + len(scene.lines)]])
             at += len(scene.lines)
-        return plan_timeline(board, seconds, chunks.pacing(run.settings),
-                             seed=run.settings.seed)
+        timeline = plan_timeline(board, seconds, chunks.pacing(run.settings),
+                                 seed=run.settings.seed,
+                                 generated=run.settings.video_model != "none")
+        run.motion.note(timeline)  # its clip scenes' lengths are final: their clips go on
+        return timeline
 
     def in_flight(self) -> list[asyncio.Future]:
         return [*(t for t in self._tasks.values() if t is not None), *self._previews]
@@ -113,10 +116,13 @@ class VideoStage:
         run = self.run
         scenes = assembly.scenes_in(timeline, a, b)
         for scene in scenes:  # stream: start as soon as this chunk's pictures exist
-            await self._picture(scene, size)
+            await self.picture(scene, size)
+        generated = run.motion.shown(scenes, timeline)
+        for scene in generated:  # and the fitted clips of the scenes a video model animates
+            await run.motion.fitted(scene)
         stills = {s: self._keys_for(size)[s] for s in scenes}
         mp4, node = await chunks.encode(run.executor, timeline, a, b, size, stills,
-                                        run.store, run.storyboard, run.settings)
+                                        run.store, run.storyboard, run.settings, generated)
         run.store.put(key, mp4)
         run.placement["chunk"].append(node)
         self._done += 1
@@ -145,7 +151,7 @@ class VideoStage:
         run = self.run
         return run.plan_of_pictures.shape_keys[run.settings.picture_sizes[size]]
 
-    async def _picture(self, scene: int, size: Size) -> None:
+    async def picture(self, scene: int, size: Size) -> None:
         """Wait for a scene's picture; give up if picture-making ended without it."""
         run = self.run
         shapes = list(run.plan_of_pictures.shape_keys)
@@ -163,5 +169,6 @@ class VideoStage:
 
     def _chunk_key(self, timeline: Timeline, start: int, end: int, size: Size) -> str:
         run = self.run
-        return chunks.chunk_key(timeline, start, end, size, self._keys_for(size),
-                                run.storyboard, run.settings)
+        return chunks.chunk_key(
+            timeline, start, end, size, self._keys_for(size), run.storyboard, run.settings,
+            run.motion.shown(assembly.scenes_in(timeline, start, end), timeline))

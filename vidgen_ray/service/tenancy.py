@@ -5,7 +5,8 @@
   its precision, the SDXL scheduler...) starts a resident pool of workers, so a key varying
   one value would churn the GPUs' models; a folder or a voice-prompt path reads files on the
   server. What a job asks of a loaded model (size, steps, style, temperature) is the
-  tenant's: it travels with each request. Only admin keys
+  tenant's: it travels with each request; LTX-Video's clip options are the exception (each
+  is minutes of GPU time a clip: the operator's). Only admin keys
   (``name:key:admin``) set them per job; for everyone else they are the service's.
 * A priority cap for non-admin keys.
 * Text that is text: a lone UTF-16 surrogate (valid in JSON, ``"\\ud800"``, but not
@@ -29,6 +30,10 @@ OPERATOR_ONLY = (
     # how models load and run: the hardware's and the operator's policy
     "image_safety_checker", "offline", "compile", "cpu_offload", "half_precision",
     "image_half_dtype", "attention", "bark_decoding", "image_scheduler",
+    # LTX-Video's clips: their size, length and steps are GPU minutes of the shared farm's
+    # (a tenant chooses video_model and how clips fill a scene, not what each clip costs)
+    "ltx_clip_side", "ltx_frames", "ltx_steps", "ltx_guidance_scale", "ltx_fps",
+    "ltx_decode_timestep", "ltx_decode_noise_scale", "ltx_negative_prompt",
     # folders on the server
     "subtitle_fonts_dir",
 )

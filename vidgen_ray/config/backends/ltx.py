@@ -1,16 +1,16 @@
-"""LTX-Video's options (moving shots, issue 21): motion/ltx.py turns the LOAD_FIELDS into what
-a worker loads; the others are each clip's defaults (steps, guidance, frame rate, decoding).
+"""LTX-Video's options (moving shots, issue 21, ``--video-model ltx``): motion/ltx.py turns
+the LOAD_FIELDS into what a worker loads; the others are each clip's shape and sampling
+(size, frames, steps, guidance, frame rate, decoding), which travel with each ClipRequest.
 
-Standalone for now: not yet a section of RenderSettings (that would add CLI flags, service
-fields and manifest entries before any farm worker can use them). ``LtxSettings()`` or
-``LtxSettings(ltx_model=...)`` builds one; motion.ltx.LtxOptions.from_settings reads it.
+Part of RenderSettings through config/motion.py; ``LtxSettings()`` alone also builds one
+(motion.ltx.LtxOptions.from_settings reads either).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from vidgen_ray.config.backends.loading import ModelLoading
 from vidgen_ray.config.scope import Scope
@@ -41,6 +41,14 @@ class LtxSettings(ModelLoading):
         "bf16", description="Half precision type on CUDA; bf16 is what LTX-Video's authors use.")
     ltx_vae_tiling: Annotated[bool, FARM_RECORDED] = Field(
         False, description="Decode clips in VAE tiles: less GPU memory for large clips, slower.")
+    ltx_clip_side: int = Field(
+        768, ge=64, le=1280, multiple_of=32,
+        description="A generated clip's long side in pixels (a multiple of 32); its shape is "
+        "LTX-Video's native 3:2, 1:1 or 2:3 nearest the video's (768: 768x512 for 16:9, "
+        "512x768 for 9:16). Clips are scaled to the video when it is assembled.")
+    ltx_frames: int = Field(
+        121, ge=9, le=257, description="Frames per generated clip, 8*k+1 (121: ~5 s at 24 "
+        "fps); a scene longer than a clip chains clips (max_clips_per_scene).")
     ltx_steps: int = Field(
         40, ge=1, le=200, description="Denoising steps per clip (a distilled LTX checkpoint "
         "wants ~8 with guidance 1).")
@@ -59,3 +67,12 @@ class LtxSettings(ModelLoading):
     ltx_negative_prompt: str = Field(
         "worst quality, inconsistent motion, blurry, jittery, distorted", max_length=1000,
         description="What the clip should avoid (used when guidance is above 1).")
+
+    @field_validator("ltx_frames")
+    @classmethod
+    def _whole_latent_frames(cls, frames: int) -> int:
+        # LTX-Video's VAE packs 8 frames into one latent after the first.
+        if (frames - 1) % 8:
+            low = (frames - 1) // 8 * 8 + 1
+            raise ValueError(f"ltx_frames {frames} is not 8*k+1: use {low} or {low + 8}")
+        return frames

@@ -5,7 +5,7 @@ FFmpeg tasks of every job on the farm share one gate (pipeline/slots.py) sized b
 the assembly nodes offer (backpressure.assembly_slots), read again from the live nodes at
 most every SLOTS_REFRESH_SECONDS, so that nodes that join are used. Stills, chunks and the
 soundtrack go into the object store once per job (the user's clips too) and travel by
-reference.
+reference (generated motion clips by their part keys, as stills are).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from vidgen_ray.farm.actors.pool import WorkerPool
 from vidgen_ray.farm.backpressure import assembly_slots
 from vidgen_ray.farm.placement import assembly_options
 from vidgen_ray.pipeline import media
+from vidgen_ray.pipeline.clip_fit import ClipPlan
 from vidgen_ray.pipeline.executor import Kind, MixResult, Parts
 from vidgen_ray.pipeline.finishing import Finished, QcInputs
 from vidgen_ray.pipeline.slots import SlotGate, Span
@@ -42,6 +43,7 @@ class Pools:
     image: WorkerPool
     speech: WorkerPool
     cluster: dict[str, float]
+    motion: WorkerPool | None = None  # only for jobs with scenes a video model animates
 
 
 def live_slots(threads: int) -> int:
@@ -78,7 +80,10 @@ class RayExecutor:
         self._refs: dict[str, ray.ObjectRef] = {}  # part key -> its copy in the object store
 
     def _pool(self, kind: Kind) -> WorkerPool:
-        return self.pools.image if kind == "image" else self.pools.speech
+        pool = getattr(self.pools, kind)
+        if pool is None:
+            raise RenderError(f"this job has no {kind} workers: the farm started none for it")
+        return pool
 
     def version(self, kind: Kind) -> str:
         pool = self._pool(kind)
@@ -115,14 +120,25 @@ class RayExecutor:
     async def encode_chunk(self, timeline: Timeline, start: int, end: int,
                            stills: dict[int, str], parts: Parts, settings: RenderSettings,
                            size: tuple[int, int], ass: str | None,
-                           clips: dict[int, str] | None) -> tuple[bytes, str]:
-        clips = clips or {}
+                           clips: dict[int, str] | None,
+                           generated: dict[int, str] | None = None) -> tuple[bytes, str]:
+        clips, generated = clips or {}, generated or {}
+        # The task sees a generated clip as it sees a user's: a scene's video, by reference.
         refs = [*(self._ref(key, parts) for key in stills.values()),
-                *(self._ref(path, _UserMedia) for path in clips.values())]
+                *(self._ref(path, _UserMedia) for path in clips.values()),
+                *(self._ref(key, parts) for key in generated.values())]
         mp4, node = await self._run(
             "chunk", ffmpeg_tasks._encode_chunk, settings.ffmpeg_threads, self.job_id,
-            timeline, start, end, list(stills), list(clips), settings, size, ass, *refs)
+            timeline, start, end, list(stills), [*clips, *generated], settings, size, ass,
+            *refs)
         return mp4, node
+
+    async def fit_clip(self, plan: ClipPlan, clips: list[str], parts: Parts, fps: int,
+                       size: tuple[int, int]) -> bytes:
+        refs = [self._ref(key, parts) for key in clips]
+        mp4, _ = await self._run("fit", ffmpeg_tasks._fit_clip, 1, self.job_id, plan, fps,
+                                 size, *refs)
+        return mp4
 
     async def mix_soundtrack(self, speech: list[bytes], cue_starts: list[float],
                              storyboard: Storyboard, timeline: Timeline,

@@ -1,5 +1,6 @@
-"""FFmpeg work as Ray tasks on CPU nodes: chunk encodes, the soundtrack mix, and finishing
-(join, mux, check, QC), so the head (and the farm actor on it) runs no FFmpeg.
+"""FFmpeg work as Ray tasks on CPU nodes: chunk encodes, generated motion clips fitted to
+their scenes, the soundtrack mix, and finishing (join, mux, check, QC), so the head (and the
+farm actor on it) runs no FFmpeg.
 
 They ask for the custom resource ``assembly`` when a node offers it (cluster.yaml gives it to
 CPU nodes), else plain CPUs, so FFmpeg never competes with model workers for a GPU node.
@@ -18,7 +19,8 @@ import ray
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.farm.placement import assembly_options
-from vidgen_ray.pipeline import assembly, encoders, finishing, scratch, soundtrack
+from vidgen_ray.pipeline import assembly, encoders, finishing, motion_parts, scratch, soundtrack
+from vidgen_ray.pipeline.clip_fit import ClipPlan
 from vidgen_ray.pipeline.slots import SlotGate, Span
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline
@@ -43,6 +45,15 @@ def _encode_chunk(job_id: str, timeline: Timeline, start: int, end: int, scenes:
     with scratch.task_folder(job_id, "chunk") as work:
         mp4 = assembly.render_chunk(timeline, start, end, stills, settings, size, ass, work,
                                     clips or None)
+    return mp4, _times(started)
+
+
+@ray.remote(max_retries=3)
+def _fit_clip(job_id: str, plan: ClipPlan, fps: int, size: tuple[int, int],
+              *clips: bytes) -> tuple[bytes, Times]:
+    started = time.time()
+    with scratch.task_folder(job_id, "fit") as work:
+        mp4 = motion_parts.render_fitted(work, plan, list(clips), fps, size)
     return mp4, _times(started)
 
 

@@ -8,7 +8,7 @@
 const KEY = "vidgen-api-key";
 const STATES = ["queued", "running", "done", "failed", "cancelled"];
 const FINAL = new Set(["done", "failed", "cancelled"]);
-const STAGES = ["speech", "images", "video", "mux"];
+const STAGES = ["speech", "images", "clips", "video", "mux"];
 const $ = (sel, root = document) => root.querySelector(sel);
 const app = { gen: 0, timer: null, blobs: new Map(), schema: null, keyWaiters: [],
   player: null, live: null };
@@ -424,7 +424,9 @@ function renderHead(head, job, refresh) {
     h("h2", {}, job.title || job.id, " ", h("span", { class: `state state-${job.status}`, id: "job-state" }, job.status)),
     h("p", { class: "meta" }, [`id ${job.id}`, `owner ${job.owner || "–"}`, `priority ${job.priority}`,
       `created ${fmtTime(job.created)}`, `started ${fmtTime(job.started)}`, `finished ${fmtTime(job.finished)}`].join(" · ")),
-    h("div", { class: "stages" }, STAGES.map((stage) => {
+    // clips: only in jobs with generated motion clips (absent from the others' progress).
+    h("div", { class: "stages" }, STAGES.filter((stage) => stage !== "clips"
+      || (job.progress.clips && job.progress.clips.total)).map((stage) => {
       const p = job.progress[stage] || { done: 0, total: 0 };
       return h("label", {}, `${stage} ${p.done}/${p.total}`,
         h("progress", { max: p.total || 1, value: p.done, "data-stage": stage }),
