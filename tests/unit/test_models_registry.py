@@ -5,7 +5,13 @@ import pytest
 
 from vidgen_ray.config import load_settings
 from vidgen_ray.errors import SettingsError
-from vidgen_ray.models.registry import missing_files, models_for, pick, select_files
+from vidgen_ray.models.registry import (
+    missing_files,
+    models_for,
+    models_named,
+    pick,
+    select_files,
+)
 
 SDXL_REPO = [  # stabilityai/stable-diffusion-xl-base-1.0, abridged but with every kind
     "model_index.json", "sd_xl_base_1.0.safetensors",
@@ -92,3 +98,54 @@ def test_groups_names_and_what_a_partial_snapshot_lacks():
     partial = [f for f in select_files(sdxl, SDXL_REPO) if not f.startswith("vae/")]
     assert missing_files(sdxl, partial) == ["vae/config.json", "vae/<weights>"]
     assert missing_files(sdxl, select_files(sdxl, SDXL_REPO)) == []
+
+
+LTX_REPO = [  # Lightricks/LTX-Video, abridged: diffusers' folders beside single-file checkpoints
+    "model_index.json", "ltx-video-2b-v0.9.safetensors", "ltx-video-2b-v0.9.5.safetensors",
+    "ltxv-13b-0.9.7-dev.safetensors", "ltxv-spatial-upscaler-0.9.7.safetensors", "README.md",
+    "scheduler/scheduler_config.json", "text_encoder/config.json",
+    "text_encoder/model-00001-of-00004.safetensors",
+    "text_encoder/model-00002-of-00004.safetensors",
+    "text_encoder/model-00003-of-00004.safetensors",
+    "text_encoder/model-00004-of-00004.safetensors", "text_encoder/model.safetensors.index.json",
+    "tokenizer/added_tokens.json", "tokenizer/special_tokens_map.json",
+    "tokenizer/spiece.model", "tokenizer/tokenizer_config.json", "transformer/config.json",
+    "transformer/diffusion_pytorch_model-00001-of-00002.safetensors",
+    "transformer/diffusion_pytorch_model-00002-of-00002.safetensors",
+    "transformer/diffusion_pytorch_model.safetensors.index.json", "vae/config.json",
+    "vae/diffusion_pytorch_model.safetensors", "media/ltx-video_example_00001.gif"]
+
+
+def test_ltx_takes_every_shard_of_its_folders_and_no_root_checkpoint():
+    assert "ltx" not in specs()  # no video model: not what the settings use
+    ltx = specs(video_model="ltx")["ltx"]
+    chosen = select_files(ltx, LTX_REPO)
+    assert set(chosen) == {f for f in LTX_REPO if "/" in f and not f.startswith("media/")
+                           } | {"model_index.json"}
+    assert not any(f.startswith("ltx") for f in chosen)  # 10-28 GB each, for other tools
+    assert missing_files(ltx, chosen) == []
+    without_vae = [f for f in chosen if not f.startswith("vae/")]
+    assert missing_files(ltx, without_vae) == ["vae/config.json", "vae/<weights>"]
+
+
+def test_models_on_request_are_named_but_never_all():
+    settings = load_settings()
+    assert [s.name for s in models_named(settings, "ltx")] == ["ltx"]
+    assert [s.repo_id for s in models_named(settings, "ltx2")] == [
+        "diffusers/LTX-2.3-Distilled-Diffusers"]
+    assert [s.repo_id for s in models_named(settings, "stable-audio")] == [
+        "stabilityai/stable-audio-open-1.0"]
+    assert {s.name for s in models_named(settings, "all")} == set(specs())
+    mirrored = load_settings(video_model="ltx", ltx_model="me/ltx-mirror")
+    assert [s.repo_id for s in models_named(mirrored, "ltx")] == ["me/ltx-mirror"]
+    assert "ltx" in {s.name for s in models_named(mirrored, "all")}
+    audio, = models_named(settings, "stable-audio")
+    repo = ["model_index.json", "model.safetensors", "model.ckpt", "model_config.json",
+            *(f"{d}/config.json" for d in ("transformer", "vae", "text_encoder",
+                                           "projection_model")),
+            "transformer/diffusion_pytorch_model.safetensors",
+            "vae/diffusion_pytorch_model.safetensors", "text_encoder/model.safetensors",
+            "projection_model/diffusion_pytorch_model.safetensors",
+            "scheduler/scheduler_config.json", "tokenizer/spiece.model"]
+    assert set(select_files(audio, repo)) == set(repo) - {
+        "model.safetensors", "model.ckpt", "model_config.json"}  # stable-audio-tools' files

@@ -167,3 +167,28 @@ def test_rows_are_tables_with_one_set_of_columns_each_and_to_dict_is_json():
     data = json.loads(json.dumps(plan.to_dict()))
     assert data["graph"]["image_requests"] == 12 and data["title"] == "Lighthouse"
     assert "Notes" in plan_render(board(), RenderSettings(), NO_GPU).rows()
+
+
+def test_clip_scenes_cost_clips_by_their_length_and_no_invented_gpu_time():
+    words = "a b c d e f g h i j " * 20  # 400 characters: ~26.7 s at 15 characters/s
+    story = Storyboard(scenes=[
+        Scene(description="sea", motion="clip", lines=[Line(text="Waves roll in.")]),
+        Scene(description="hall", lines=[Line(text="Inside.")]),
+        Scene(description="sky", motion="clip", lines=[Line(text=words)])])
+    settings = RenderSettings(video_model="ltx", max_clips_per_scene=4)
+    plan = plan_render(story, settings, {"CPU": 16.0, "GPU": 1.0,
+                                         "accelerator_type:H100": 1.0})
+    assert plan.motion.scenes == (1, 3)
+    assert plan.motion.clips[0] == 1 and plan.motion.clips[1] == 4  # capped
+    assert plan.motion.gpu_seconds_per_clip is None
+    rows = plan.rows()["Clip scenes"]
+    assert {row["GPU time"] for row in rows} == {"not measured yet"}
+    assert rows[-1]["clips"] == "5"
+    motion = next(p for p in plan.placement if p.kind == "motion")
+    assert motion.count == 1 and motion.gpus_each == pytest.approx(0.24)
+    assert plan.gpus.workers("motion") == 1
+    assert any("GPU time per clip is not measured yet" in note for note in plan.notes)
+    stills = plan_render(Storyboard(scenes=[Scene(description="x", lines=[Line(text="a")])]),
+                         settings, {"CPU": 16.0, "GPU": 1.0})
+    assert stills.motion is None and stills.gpus is None  # no clip scene: no motion pool
+    assert "motion" not in {p.kind for p in stills.placement}

@@ -39,3 +39,41 @@ def test_plan_names_the_cards_it_knows_and_the_backends_that_take_no_gpu():
     assert unknown.exit_code == 2 and "4090" in unknown.output and "H200" in unknown.output
     embedded = runner.invoke(app, ["plan", "--gpu", "H100"], env={"COLUMNS": "200"})
     assert embedded.exit_code == 0 and "no worker takes GPU" in embedded.output
+
+
+def test_plan_with_ltx_on_an_l4_gives_its_motion_worker_a_card_and_says_it_is_an_estimate():
+    alone = runner.invoke(app, ["plan", "--gpu", "L4", "--video-model", "ltx"],
+                          env={"COLUMNS": "250"})
+    assert alone.exit_code == 0, alone.output
+    assert "1 x LTX-Video, batch 1, 19.0 GB each (estimate, not measured)" in alone.output
+    assert "│ 19.0    │ 5.0 " in alone.output  # GB used, GB left
+    said = " ".join(alone.output.split())
+    assert "one 5.0 s clip (121 frames at 24 fps)" in said and "3 at most" in said
+    assert "GPU time per clip is not measured yet" in said
+    crowded = runner.invoke(app, ["plan", "--gpu", "L4", "--images", "sdxl", "--voice",
+                                  "bark", "--video-model", "ltx"], env={"COLUMNS": "250"})
+    assert crowded.exit_code == 2
+    assert ("LTX-Video (19.0 GB per worker, an estimate, not measured) does not fit beside "
+            "the image and speech workers on 1 x L4 (24 GB)") in " ".join(crowded.output.split())
+    two = json.loads(runner.invoke(app, ["plan", "--gpu", "L4", "--gpus", "2", "--images",
+                                         "sdxl", "--voice", "bark", "--video-model", "ltx",
+                                         "--max-clips-per-scene", "2", "--json"]).output)
+    assert two["fits"] and two["gpus"]["motion"]["key"] == "ltx"
+    cards = two["gpus"]["cards"]  # as the farm's first fit puts them: LTX first, largest
+    assert [(c["image_workers"], c["speech_workers"], c["motion_workers"]) for c in cards] == [
+        (0, 0, 1), (1, 1, 0)]
+    assert cards[0]["motion"]["estimate"] and not cards[0]["motion"]["measured"]
+    assert "2 at most" in two["notes"][-1]
+
+
+def test_plan_with_ltx_on_an_h100_packs_all_three_models_on_the_card():
+    done = runner.invoke(app, ["plan", "--gpu", "H100", "--images", "sdxl", "--voice", "bark",
+                               "--video-model", "ltx"], env={"COLUMNS": "250"})
+    assert done.exit_code == 0, done.output
+    assert "2 x SDXL, batch 3, 22.6 GB each" in done.output
+    assert "2 x Bark, batch 16, 6.6 GB each" in done.output
+    assert "1 x LTX-Video, batch 1, 19.0 GB each (estimate, not measured)" in done.output
+    assert "│ 77.5    │ 2.5 " in done.output
+    without = runner.invoke(app, ["plan", "--gpu", "H100", "--images", "sdxl", "--voice",
+                                  "bark"], env={"COLUMNS": "250"})
+    assert "motion workers" not in without.output and "clip" not in without.output

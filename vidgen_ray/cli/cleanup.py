@@ -93,9 +93,9 @@ def cleanup(
 def _cached_models(name: str | None):
     """The cache's repositories of the models ``name`` picks (all: None), to delete."""
     from vidgen_ray.models.hf_cache import plan_removals
-    from vidgen_ray.models.registry import models_for, pick
+    from vidgen_ray.models.registry import models_named
 
-    specs = pick(models_for(load_settings()), name or "all")
+    specs = models_named(load_settings(), name or "all")
     return plan_removals(Path(hf_hub_cache()), [spec.repo_id for spec in specs])
 
 

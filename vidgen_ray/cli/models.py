@@ -1,5 +1,7 @@
 """vidgen models status | download | verify | clear | updates: the Hugging Face cache of the
-models the settings refer to (SDXL and its helpers, Bark and its voices)."""
+models the settings refer to (SDXL and its helpers, Bark and its voices, Kokoro, LTX-Video
+with --video-model ltx), and by name the models renders do not use yet (LTX-2, Stable Audio
+Open)."""
 
 from __future__ import annotations
 
@@ -19,8 +21,11 @@ app = typer.Typer(help="The model cache: what is there, getting it, checking it,
 console = Console(stderr=True)
 NAME_HELP = ("sdxl (SDXL with its refiner, IP-Adapter, upscaler, safety checker and fast-path "
              "LoRA when set), "
-             "bark (Bark and its voice presets), kokoro (Kokoro and its voices), all, or one "
-             "model's name from 'status'")
+             "bark (Bark and its voice presets), kokoro (Kokoro and its voices), ltx "
+             "(LTX-Video, for --video-model ltx), ltx2 (LTX-2, talking shots) and "
+             "stable-audio (Stable Audio Open, beds; gated: set HF_TOKEN), both not used by "
+             "renders yet, all (what the settings use: LTX-Video with --video-model ltx, "
+             "never ltx2 or stable-audio), or one model's name from 'status'")
 
 
 def _fail(exc: VidgenError) -> None:
@@ -29,9 +34,9 @@ def _fail(exc: VidgenError) -> None:
 
 
 def _specs(name: str, **overrides):
-    from vidgen_ray.models.registry import models_for, pick
+    from vidgen_ray.models.registry import models_named
 
-    return pick(models_for(load_settings(**overrides)), name)
+    return models_named(load_settings(**overrides), name)
 
 
 def _cache() -> Path:
@@ -39,13 +44,14 @@ def _cache() -> Path:
 
 
 @app.command()
-def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Each model the settings refer to: in the cache or not, revision, size on disk,
-    complete or partial (and what is missing)."""
+def status(name: str = typer.Argument("all", help=NAME_HELP),
+           as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Each model the settings refer to (or NAME's): in the cache or not, revision, size on
+    disk, complete or partial (and what is missing: a file, a shard, a voice)."""
     from vidgen_ray.models.status import human_bytes, model_status
 
     try:
-        rows = [model_status(_cache(), spec) for spec in _specs("all")]
+        rows = [model_status(_cache(), spec) for spec in _specs(name)]
     except VidgenError as exc:
         _fail(exc)
     if as_json:
@@ -75,7 +81,8 @@ def download(
                                          "on the nodes (default: each node's own HF_HOME)",
                                          show_default=False),
 ) -> None:
-    """Download the files the pipelines load (fp16 variants where they exist) through
+    """Download the files the pipelines load (SDXL's fp16 variants where they exist; LTX-Video,
+    LTX-2 and Stable Audio Open as published, every shard, not their root checkpoints) through
     huggingface_hub into $HF_HOME, from $HF_ENDPOINT when set (a mirror)."""
     try:
         specs = _specs(name, half_precision=False if full_precision else None)

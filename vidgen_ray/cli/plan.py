@@ -1,5 +1,6 @@
 """``vidgen plan [SCRIPT]``: what a render would do and where, without doing it; without a
-script, how the model workers pack onto the cards (``--gpu L4 --images sdxl --voice bark``).
+script, how the model workers pack onto the cards (``--gpu L4 --images sdxl --voice bark``,
+``--video-model ltx`` for a job with clip scenes: its motion workers too).
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from rich.console import Console
 from rich.table import Table
 
 from vidgen_ray.cli.common import SCRIPT_HELP, fail
-from vidgen_ray.cli.options import IMAGE_FLAGS, PLAN_FLAGS, with_flags, with_llm_options
+from vidgen_ray.cli.options import (
+    IMAGE_FLAGS,
+    MOTION_FLAGS,
+    PLAN_FLAGS,
+    with_flags,
+    with_llm_options,
+)
 from vidgen_ray.config import RenderSettings, load_settings
 from vidgen_ray.errors import SettingsError, VidgenError
 
@@ -22,7 +29,8 @@ GPU_HELP = ("Plan for cards of this type instead of the cluster's: L4, A10G, 409
 
 
 @with_llm_options
-@with_flags({**PLAN_FLAGS, "images": IMAGE_FLAGS["images"]}, into="plan_settings")
+@with_flags({**PLAN_FLAGS, "images": IMAGE_FLAGS["images"], **MOTION_FLAGS},
+            into="plan_settings")
 def plan(
     script: Path | None = typer.Argument(None, help=SCRIPT_HELP + " Without one, only the "
                                          "GPU packing.", show_default=False),
@@ -36,7 +44,9 @@ def plan(
 ) -> None:
     """Show, without rendering, the work SCRIPT makes (requests, calls, chunks), where it
     would run (workers per kind, GPU share each, FFmpeg nodes), how the model workers pack
-    onto each card (workers, batch size, GB, what is left) and an estimate of its cost."""
+    onto each card (workers, batch size, GB, what is left; with --video-model ltx the motion
+    workers too, LTX-Video's memory an estimate, not measured) and an estimate of its cost
+    (clips per clip scene; their GPU time is not measured yet)."""
     from vidgen_ray.farm.connect import cluster_resources  # imports ray: only here
     from vidgen_ray.farm.plan import plan_render
     from vidgen_ray.pipeline.source import load_storyboard
@@ -88,13 +98,18 @@ def _packing_only(settings: RenderSettings, cluster: dict[str, float]) -> tuple[
     """The GPU packing alone, as tables and as JSON."""
     from dataclasses import asdict
 
-    from vidgen_ray.farm.plan import packing_rows, plan_gpus
+    from vidgen_ray.farm.plan import clip_cost_note, packing_rows, plan_gpus
 
-    gpus = plan_gpus(settings, cluster)
+    gpus = plan_gpus(settings, cluster)  # a job with clip scenes, when a video model is set
+    clips = [clip_cost_note(settings)] if settings.video_model != "none" else []
     if gpus is None:
         note = ("no worker takes GPU: the embedded backends (cards, espeak) and Kokoro run "
                 "on CPUs" if cluster.get("GPU") else "no GPU in the cluster: name one with "
                 "--gpu (L4, A10G, 4090, A100-80G, H100, H200)")
-        return {"Notes": [{"note": note}]}, {"gpus": None, "notes": [note]}
-    return {"GPU packing": packing_rows(gpus)}, {"gpus": asdict(gpus), "fits": gpus.fits,
-                    "notes": [gpus.problem] if gpus.problem else []}
+        return ({"Notes": [{"note": n} for n in (note, *clips)]},
+                {"gpus": None, "notes": [note, *clips]})
+    notes = [*([gpus.problem] if gpus.problem else []), *clips]
+    tables = {"GPU packing": packing_rows(gpus)}
+    if notes:
+        tables["Notes"] = [{"note": note} for note in notes]
+    return tables, {"gpus": asdict(gpus), "fits": gpus.fits, "notes": notes}

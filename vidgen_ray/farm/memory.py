@@ -27,6 +27,9 @@ class ModelMemory:
     peak_gb: dict[int, float]  # batch size -> measured peak (GiB)
     source: str
     estimate: bool = False  # from parameter counts, not a measurement: never "measured"
+    # GPU seconds of one warm call at batch 1 with the default settings, where measured (a
+    # video model's: one clip); None: not measured, and `vidgen plan` says so.
+    call_seconds: float | None = None
 
 
 MEASURED = {
@@ -38,7 +41,8 @@ MEASURED = {
                                      "H100, transformers' generate, fp16, 2026-11-26"),
     # An ESTIMATE, NOT MEASURED (no GPU or real weights where it was written): the 2B
     # transformer and the T5-XXL text encoder in bf16 (~4 + ~9.5 GB of weights), plus a
-    # 768x512x121 clip's activations and VAE decode. Measure it (benchmarks) and replace.
+    # 768x512x121 clip's activations and VAE decode. Measure it (benchmarks) and replace,
+    # with its seconds per clip (call_seconds) beside it.
     "ltx": ModelMemory("LTX-Video", {1: 18.0},
                        "estimate, not measured: 2B DiT + T5-XXL in bf16, 768x512, 121 frames",
                        estimate=True),
@@ -84,7 +88,7 @@ class Model:
         peak = _interpolate(table.peak_gb, batch)
         return Need(self.label, batch, round(peak + self.extras_gb + WORKER_OVERHEAD_GB, 2),
                     measured=batch in table.peak_gb and not table.estimate,
-                    source=table.source)
+                    source=table.source, estimate=table.estimate)
 
     def batches(self) -> list[int]:
         """The batch sizes to try, largest first: the user's alone when given."""
@@ -98,6 +102,7 @@ class Need:
     gb: float  # one worker, overhead included
     measured: bool  # the peak at this batch was measured (else interpolated or given)
     source: str
+    estimate: bool = False  # the table's figure is an estimate (never measured)
 
 
 @dataclass(frozen=True)
@@ -107,11 +112,14 @@ class CardPlan:
     image: Need | None = None
     speech_workers: int = 0
     speech: Need | None = None
+    motion_workers: int = 0  # a clip job's video model (placed by plan.py as the farm does)
+    motion: Need | None = None
 
     @property
     def used_gb(self) -> float:
         return sum(n * need.gb for n, need in ((self.image_workers, self.image),
-                                               (self.speech_workers, self.speech)) if need)
+                                               (self.speech_workers, self.speech),
+                                               (self.motion_workers, self.motion)) if need)
 
     @property
     def left_gb(self) -> float:
@@ -125,19 +133,19 @@ class Packing:
     speech: Model | None
     problem: str | None = None  # why the models cannot fit; None when they do
     notes: tuple[str, ...] = field(default=())
+    motion: Model | None = None  # set when a clip job's motion workers are placed too
 
     @property
     def fits(self) -> bool:
         return self.problem is None
 
     def workers(self, kind: str) -> int:
-        return sum(c.image_workers if kind == "image" else c.speech_workers for c in self.cards)
+        return sum(getattr(c, f"{kind}_workers") for c in self.cards)
 
     def need(self, kind: str) -> Need | None:
         """The need of one worker of ``kind`` as packed (the batch of its first card)."""
-        needs = [c.image if kind == "image" else c.speech for c in self.cards]
-        return next((n for n, c in zip(needs, self.cards, strict=True)
-                     if n and (c.image_workers if kind == "image" else c.speech_workers)), None)
+        return next((getattr(c, kind) for c in self.cards
+                     if getattr(c, kind) and getattr(c, f"{kind}_workers")), None)
 
 
 def gpu_model(kind: str, settings: RenderSettings) -> Model | None:

@@ -3,7 +3,10 @@
 The task graph (requests, worker calls, chunks), where each kind of work would run on a given
 cluster (``placement`` decides, exactly as the farm will), how the model workers pack onto
 each card by the measured memory table (``memory.pack``: workers, batch size, GB, what is
-left, or why they cannot fit), and an estimate of the work.
+left, or why they cannot fit; with clip scenes the motion workers too, placed as the farm's
+budget places a clip job's pools), and an estimate of the work: encoding, and the clips each
+clip scene takes (their GPU time only where the table has a measured time per clip: none
+yet).
 Speech is not synthesized, so its length is guessed from the text at an assumed speaking
 rate; the timeline is then planned by ``plan_timeline`` as a render would, so the chunk count
 is the one a render of speech that long would use.
@@ -14,18 +17,21 @@ Pure: no Ray, no FFmpeg. ``cluster`` is a dict shaped like ``ray.cluster_resourc
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.farm.memory import Packing
+from vidgen_ray.farm.budget import Ask, fit
+from vidgen_ray.farm.memory import MEASURED, CardPlan, Packing, gpu_model
 from vidgen_ray.farm.placement import (
     assembly_options,
+    cards,
     on_gpu,
     packing,
     pool_size,
     sized,
     worker_options,
 )
+from vidgen_ray.pipeline.motion_parts import clip_scenes, plan_fit, scene_frames
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Pacing, Timeline, motion_notes, plan_timeline
 
@@ -69,6 +75,16 @@ class Estimate:
 
 
 @dataclass(frozen=True)
+class MotionCost:
+    """What a render's clip scenes ask of the motion workers."""
+
+    scenes: tuple[int, ...]  # the clip scenes, numbered from 1
+    seconds: tuple[float, ...]  # each one's time on screen (the estimated timeline)
+    clips: tuple[int, ...]  # clips generated for each (max_clips_per_scene at most)
+    gpu_seconds_per_clip: float | None  # the memory table's, where measured; None: not yet
+
+
+@dataclass(frozen=True)
 class RenderPlan:
     title: str
     graph: TaskGraph
@@ -77,6 +93,7 @@ class RenderPlan:
     cluster: dict[str, float]
     notes: tuple[str, ...]  # things the user should know before rendering
     gpus: Packing | None = None  # the model workers per card; None without GPU models
+    motion: MotionCost | None = None  # None without clip scenes (or without a video model)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -88,6 +105,8 @@ class RenderPlan:
                   "Estimate": _estimate_rows(self.estimate, self.graph)}
         if self.gpus is not None and self.gpus.cards:
             tables["GPU packing"] = packing_rows(self.gpus)
+        if self.motion is not None:
+            tables["Clip scenes"] = _motion_rows(self.motion)
         if self.notes:
             tables["Notes"] = [{"note": note} for note in self.notes]
         return tables
@@ -95,26 +114,95 @@ class RenderPlan:
 
 def plan_render(storyboard: Storyboard, settings: RenderSettings,
                 cluster: dict[str, float]) -> RenderPlan:
-    gpus = plan_gpus(settings, cluster)
+    clips = clip_scenes(storyboard, settings)  # the motion pool starts only for these
+    gpus = plan_gpus(settings, cluster, motion=bool(clips))
     settings = sized(settings, cluster)  # batch sizes as the farm will choose them
     timeline = estimate_timeline(storyboard, settings)
     graph = _graph(storyboard, settings, timeline)
-    workers = tuple(_worker_placement(kind, settings, cluster) for kind in ("image", "speech"))
+    kinds = ("image", "speech", "motion") if clips else ("image", "speech")
+    workers = tuple(_worker_placement(kind, settings, cluster) for kind in kinds)
     ffmpeg = _ffmpeg_placement(settings, cluster, workers)
     estimate = _estimate(settings, timeline, graph, ffmpeg)
     notes = [*([gpus.problem] if gpus and gpus.problem else []),
              *_notes(cluster, workers, ffmpeg),
-             *motion_notes(storyboard, settings.video_model)]
+             *motion_notes(storyboard, settings.video_model),
+             *([clip_cost_note(settings)] if clips else [])]
     return RenderPlan(title=storyboard.title, graph=graph, placement=(*workers, ffmpeg),
-                      estimate=estimate, cluster=dict(cluster), notes=tuple(notes), gpus=gpus)
+                      estimate=estimate, cluster=dict(cluster), notes=tuple(notes), gpus=gpus,
+                      motion=_motion_cost(settings, timeline, clips) if clips else None)
 
 
-def plan_gpus(settings: RenderSettings, cluster: dict[str, float]) -> Packing | None:
+def plan_gpus(settings: RenderSettings, cluster: dict[str, float],
+              motion: bool = True) -> Packing | None:
     """The model workers per card, as the farm sizes its pools; None when no worker takes
-    GPU (the embedded backends, or no GPU in the cluster)."""
-    if not any(on_gpu(kind, settings, cluster) for kind in ("image", "speech")):
+    GPU (the embedded backends, or no GPU in the cluster). ``motion``: the job has clip
+    scenes, so its video model's pool starts too (the plan without a script assumes so)."""
+    kinds = ("image", "speech", "motion") if motion else ("image", "speech")
+    if not any(on_gpu(kind, settings, cluster) for kind in kinds):
         return None
-    return packing(settings, cluster)
+    packed = packing(settings, cluster)
+    if not (motion and on_gpu("motion", settings, cluster)):
+        return packed
+    return _with_motion(packed, settings, cluster)
+
+
+def _with_motion(packed: Packing, settings: RenderSettings,
+                 cluster: dict[str, float]) -> Packing:
+    """The cards as an idle farm fills them for a job with clip scenes (pools.py asks
+    ``budget.fit``: one worker of each pool first, largest GPU share first, then more up to
+    each pool's size), so SDXL and Bark may sit elsewhere than ``pack`` alone puts them;
+    or why the three pools cannot all start."""
+    model = gpu_model("motion", settings)
+    if model is None or not packed.fits:
+        return replace(packed, motion=model)
+    sized_settings = sized(settings, cluster)
+    kinds = [k for k in ("image", "speech", "motion") if on_gpu(k, sized_settings, cluster)]
+    asks = [Ask(worker_options(k, sized_settings, cluster)["num_gpus"],
+                pool_size(k, sized_settings, cluster)) for k in kinds]
+    free = [replace(card, id=str(i)) for i, card in enumerate(cards(settings, cluster))]
+    placed = fit({card.id: 1.0 for card in free}, asks)
+    need = model.need(1)
+    if placed is None:
+        beside = " beside the image and speech workers" if len(kinds) > 1 else ""
+        how = "an estimate, not measured" if need.estimate else "measured"
+        return replace(packed, cards=tuple(CardPlan(card) for card in free), motion=model,
+                       problem=(f"{need.model} ({need.gb:.1f} GB per worker, {how}) does not "
+                                f"fit{beside} on {len(free)} x {free[0].describe()}: a job "
+                                "with clip scenes would be refused; use more or larger "
+                                "cards, cards/espeak for pictures or speech, or video_model "
+                                "none"))
+    where = dict(zip(kinds, placed[1], strict=True))
+    needs = {"image": packed.need("image"), "speech": packed.need("speech"), "motion": need}
+    counts = {kind: [where.get(kind, []).count(card.id) for card in free]
+              for kind in ("image", "speech", "motion")}
+    plans = tuple(CardPlan(card, counts["image"][i], needs["image"], counts["speech"][i],
+                           needs["speech"], counts["motion"][i], needs["motion"])
+                  for i, card in enumerate(free))
+    return replace(packed, cards=plans, motion=model)
+
+
+def clip_cost_note(settings: RenderSettings) -> str:
+    """What one clip scene costs, in clips (from the settings), and in GPU time only where
+    the memory table has a measured time per clip."""
+    seconds = settings.ltx_frames / settings.ltx_fps
+    table = MEASURED[settings.video_model]
+    said = (f"about {table.call_seconds:g} GPU-s per clip ({table.source})"
+            if table.call_seconds is not None else
+            f"GPU time per clip is not measured yet (farm/memory.py has none for "
+            f"{table.label}), so none is given")
+    return (f"a clip scene takes one {seconds:.1f} s clip ({settings.ltx_frames} frames at "
+            f"{settings.ltx_fps} fps) per {seconds - settings.clip_crossfade:.1f} s on screen "
+            f"(clips crossfade {settings.clip_crossfade:g} s), {settings.max_clips_per_scene} "
+            f"at most (max_clips_per_scene; a longer scene shows them again); {said}")
+
+
+def _motion_cost(settings: RenderSettings, timeline: Timeline,
+                 scenes: list[int]) -> MotionCost:
+    frames = scene_frames(timeline)
+    clips = tuple(plan_fit(settings, frames[i]).clips for i in scenes)
+    return MotionCost(scenes=tuple(i + 1 for i in scenes),
+                      seconds=tuple(frames[i] / settings.fps for i in scenes), clips=clips,
+                      gpu_seconds_per_clip=MEASURED[settings.video_model].call_seconds)
 
 
 def estimate_timeline(storyboard: Storyboard, settings: RenderSettings) -> Timeline:
@@ -204,22 +292,40 @@ def _notes(cluster: dict[str, float], workers: tuple[Placement, ...],
 # ---- tables --------------------------------------------------------------------------------
 
 def packing_rows(gpus: Packing) -> list[dict[str, str]]:
-    """One row per card: its workers of each kind (count, model, batch, GB each), the GB
-    they hold and what is left."""
+    """One row per card: its workers of each kind (count, model, batch, GB each; motion
+    workers when a clip job's are placed), the GB they hold and what is left."""
     def workers(count: int, need, model) -> str:
         if model is None:
             return "no GPU (embedded or CPU backend)"
         if not count or need is None:
             return f"no {model.label} worker"
         how = ("your setting" if model.given_gb else
+               "estimate, not measured" if need.estimate else
                "peak measured" if need.measured else "peak interpolated")
         return f"{count} x {need.model}, batch {need.batch}, {need.gb:.1f} GB each ({how})"
 
-    return [{"card": f"{i} {plan.card.describe()}",
-             "image workers": workers(plan.image_workers, plan.image, gpus.image),
-             "speech workers": workers(plan.speech_workers, plan.speech, gpus.speech),
-             "GB used": f"{plan.used_gb:.1f}", "GB left": f"{plan.left_gb:.1f}"}
-            for i, plan in enumerate(gpus.cards)]
+    rows = []
+    for i, plan in enumerate(gpus.cards):
+        row = {"card": f"{i} {plan.card.describe()}",
+               "image workers": workers(plan.image_workers, plan.image, gpus.image),
+               "speech workers": workers(plan.speech_workers, plan.speech, gpus.speech)}
+        if gpus.motion is not None:
+            row["motion workers"] = workers(plan.motion_workers, plan.motion, gpus.motion)
+        rows.append(row | {"GB used": f"{plan.used_gb:.1f}", "GB left": f"{plan.left_gb:.1f}"})
+    return rows
+
+
+def _motion_rows(motion: MotionCost) -> list[dict[str, str]]:
+    per_clip = motion.gpu_seconds_per_clip
+    rows = [{"scene": str(scene), "on screen": f"{seconds:.1f} s", "clips": str(clips),
+             "GPU time": "not measured yet" if per_clip is None else f"{clips * per_clip:.0f} s"}
+            for scene, seconds, clips in zip(motion.scenes, motion.seconds, motion.clips,
+                                             strict=True)]
+    total = sum(motion.clips)
+    rows.append({"scene": "all", "on screen": f"{sum(motion.seconds):.1f} s",
+                 "clips": str(total), "GPU time": "not measured yet" if per_clip is None
+                 else f"{total * per_clip:.0f} s"})
+    return rows
 
 
 def _graph_rows(graph: TaskGraph) -> list[dict[str, str]]:

@@ -2,6 +2,13 @@
 (pure). The file choice follows what the pipelines load: SDXL and the x4 upscaler in fp16
 where the repository has an fp16 variant (``*.fp16.safetensors``, loaded with
 ``variant="fp16"``), safetensors over pickles, and only the sub-folders the pipeline reads.
+
+The video and audio models of issue 21 (LTX-Video, LTX-2, Stable Audio Open) load without a
+variant (motion/ltx.py, motion/talking.py, beds/stable_audio.py): their files as published,
+every shard of a sharded folder (LTX-Video's T5 text encoder), and none of the single-file
+checkpoints some of their repositories also keep at the root (many GB each, for other tools).
+LTX-2 and Stable Audio Open are not used by renders yet: they are named only on request
+(``models_named``), never by ``all``.
 """
 
 from __future__ import annotations
@@ -11,7 +18,9 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from vidgen_ray.config.backends.ltx2 import Ltx2Settings
 from vidgen_ray.config.backends.sdxl import FAST_LORAS
+from vidgen_ray.config.backends.stable_audio import StableAudioSettings
 from vidgen_ray.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -21,7 +30,13 @@ if TYPE_CHECKING:
 CONFIG_PATTERNS = ("*.json", "*.txt", "*.model", "merges.txt", "vocab.*")
 SDXL_FOLDERS = ("text_encoder", "text_encoder_2", "unet", "vae")
 UPSCALER_FOLDERS = ("text_encoder", "unet", "vae")
-GROUPS = ("sdxl", "bark", "kokoro", "all")
+# diffusers' folders with weights (each: config.json and weights) in each pipeline's layout.
+LTX_FOLDERS = ("transformer", "vae", "text_encoder")
+LTX2_FOLDERS = ("transformer", "vae", "audio_vae", "vocoder", "text_encoder", "connectors")
+STABLE_AUDIO_FOLDERS = ("transformer", "vae", "text_encoder", "projection_model")
+DIFFUSERS_EXTRA = ("scheduler/*.json", "tokenizer/*")
+GROUPS = ("sdxl", "bark", "kokoro", "ltx", "ltx2", "stable-audio", "all")
+ON_REQUEST = ("ltx2", "stable-audio")  # downloadable by name; no render loads them yet
 
 
 @dataclass(frozen=True)
@@ -103,7 +118,46 @@ def models_for(settings: RenderSettings) -> list[ModelSpec]:
                            extra=("config.json", "kokoro-v1_0.pth", "voices/*.pt"),
                            required=("config.json", "kokoro-v1_0.pth"), group="kokoro",
                            half=False, only_extra=True))
+    if settings.video_model == "ltx":
+        specs.append(_ltx(settings))
     return [s for s in specs if is_hub_id(s.repo_id)]
+
+
+def _ltx(settings: RenderSettings) -> ModelSpec:
+    return ModelSpec("ltx", settings.ltx_model, "LTX-Video: motion clips (--video-model ltx)",
+                     LTX_FOLDERS, extra=DIFFUSERS_EXTRA, required=("model_index.json",),
+                     group="ltx", half=False)
+
+
+def on_request(settings: RenderSettings) -> list[ModelSpec]:
+    """The models downloadable by name whatever the settings: LTX-Video (also when no
+    video model is set), and LTX-2 and Stable Audio Open, whose settings are not part of
+    RenderSettings yet (their default repositories: config/backends/ltx2.py,
+    stable_audio.py). Stable Audio Open's repository is gated: accept its licence on the
+    hub and set HF_TOKEN first."""
+    specs = [
+        _ltx(settings),
+        ModelSpec("ltx2", Ltx2Settings().ltx2_model,
+                  "LTX-2: talking shots (not used by renders yet)", LTX2_FOLDERS,
+                  extra=DIFFUSERS_EXTRA, required=("model_index.json",), group="ltx2",
+                  half=False),
+        ModelSpec("stable-audio", StableAudioSettings().stable_audio_model,
+                  "Stable Audio Open: music and ambience beds (not used by renders yet; "
+                  "gated: accept its licence, set HF_TOKEN)", STABLE_AUDIO_FOLDERS,
+                  extra=DIFFUSERS_EXTRA, required=("model_index.json",),
+                  group="stable-audio", half=False),
+    ]
+    return [s for s in specs if is_hub_id(s.repo_id)]
+
+
+def models_named(settings: RenderSettings, name: str) -> list[ModelSpec]:
+    """The models a CLI name stands for (``pick``) among those the settings refer to, and,
+    for a name other than all, those downloadable on request (``on_request``)."""
+    specs = models_for(settings)
+    if name != "all":
+        have = {s.name for s in specs}
+        specs += [s for s in on_request(settings) if s.name not in have]
+    return pick(specs, name)
 
 
 def _fast_lora(settings: RenderSettings) -> ModelSpec | None:
@@ -120,10 +174,11 @@ def _fast_lora(settings: RenderSettings) -> ModelSpec | None:
 
 def pick(specs: list[ModelSpec], name: str) -> list[ModelSpec]:
     """The models a CLI name stands for: a group (sdxl: SDXL and its helpers; bark: Bark and
-    its voices; kokoro: Kokoro and its voices; all), or one model's own name."""
+    its voices; kokoro: Kokoro and its voices; ltx, ltx2, stable-audio; all), or one model's
+    own name."""
     if name == "all":
         return list(specs)
-    if name in ("sdxl", "bark", "kokoro"):
+    if name in GROUPS:
         return [s for s in specs if s.group == name]
     chosen = [s for s in specs if s.name == name]
     if not chosen:

@@ -4,6 +4,7 @@ cache): present or not, revision, size on disk, complete or partial and what is 
 from __future__ import annotations
 
 import json
+import posixpath
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,8 @@ def model_status(cache: Path, spec: ModelSpec) -> ModelStatus:
     status.revision, status.files = repo.revision, len(mine)
     status.size_bytes = sum(f.size for f in mine)
     status.downloading = len(repo.incomplete)
-    status.missing = missing_files(spec, repo.paths) + _missing_voices(spec, repo)
+    status.missing = (missing_files(spec, repo.paths) + _missing_voices(spec, repo)
+                      + _missing_shards(repo, chosen))
     status.missing += [f.path for f in repo.files if f.blob is None]  # dangling links
     if not mine:
         status.state = "absent"
@@ -60,6 +62,26 @@ def _missing_voices(spec: ModelSpec, repo: CachedRepo) -> list[str]:
     wanted = {path for name, entry in listing.items() if name.startswith("v2/")
               and isinstance(entry, dict) for path in entry.values() if isinstance(path, str)}
     return sorted(wanted - have)
+
+
+def _missing_shards(repo: CachedRepo, chosen: set[str]) -> list[str]:
+    """Sharded weights (LTX-Video's T5, large transformers): every shard the index of the
+    chosen weights lists must be here, not only the first one downloaded."""
+    missing: list[str] = []
+    for index in repo.files:
+        if index.path not in chosen or not index.path.endswith(".index.json") \
+                or index.blob is None:
+            continue
+        folder = posixpath.dirname(index.path)
+        try:
+            weight_map = json.loads(index.blob.read_text()).get("weight_map", {})
+            shards = {posixpath.join(folder, name) for name in weight_map.values()}
+        except (OSError, ValueError, AttributeError, TypeError):
+            missing.append(f"{index.path} (unreadable)")
+            continue
+        if shards & chosen:  # the index of the weights chosen (not another format's)
+            missing += sorted(shards - chosen)
+    return missing
 
 
 def human_bytes(size: int) -> str:
