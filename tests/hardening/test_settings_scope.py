@@ -29,7 +29,7 @@ ADMIN = Caller("ops", admin=True)
 
 # Pinned on purpose: a new RenderSettings field is the operator's until someone decides here
 # (and in README "What a key may ask for") that a tenant may set it. In RenderSettings' order:
-# its sections, video, sound, speech, image, motion, analysis.
+# its sections, video, sound, speech, image, motion, beds, analysis.
 TENANT_SETTINGS = (
     "resolution", "aspect", "fps", "preview", "crossfade", "transition", "burn_subtitles",
     "subtitle_font", "subtitle_size", "subtitle_outline", "subtitle_position", "subtitle_box",
@@ -38,7 +38,7 @@ TENANT_SETTINGS = (
     "stems_bit_depth",
     "music", "music_volume", "ambience_volume", "tts_model", "tts_voice", "tts_speed", "voices",
     "image_model", "rendition_pictures", "card_text", "video_model", "max_clips_per_scene",
-    "clip_crossfade", "tts_temperature", "image_resolution",
+    "clip_crossfade", "music_model", "ambience_model", "tts_temperature", "image_resolution",
     "image_guidance_scale", "image_inference_steps", "image_preset",
     "image_negative_prompt", "image_style", "refiner_start", "ip_adapter_scale", "llm",
     "llm_model", "llm_temperature", "llm_max_tokens", "llm_rewrite",
@@ -55,6 +55,8 @@ OPERATOR_VALUES = {
     "ltx_clip_side": 512, "ltx_frames": 257, "ltx_steps": 200, "ltx_guidance_scale": 5.0,
     "ltx_fps": 25, "ltx_decode_timestep": 0.1, "ltx_decode_noise_scale": 0.1,
     "ltx_negative_prompt": "",
+    "stable_audio_steps": 200, "stable_audio_guidance_scale": 3.0,
+    "stable_audio_negative_prompt": "",
     "subtitle_fonts_dir": "/usr/share/fonts/truetype/dejavu",
 }
 
@@ -69,7 +71,7 @@ def test_a_tenant_may_set_exactly_these_settings():
 
 def test_no_setting_a_worker_loads_is_a_tenants():
     """Each value of a load field is a pool of resident workers (config.load_fields)."""
-    for backend in ("sdxl", "bark", "kokoro", "ltx"):
+    for backend in ("sdxl", "bark", "kokoro", "ltx", "stable_audio"):
         assert not set(load_fields(backend)) & set(TENANT_SETTINGS), backend
 
 

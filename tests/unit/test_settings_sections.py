@@ -29,13 +29,14 @@ def test_every_field_is_in_exactly_one_section():
         for name in section.model_fields:
             owners.setdefault(name, []).append(section.__name__)
     assert set(owners) == set(RenderSettings.model_fields)
-    shared = set(ModelLoading.model_fields)  # how models load: SDXL, Bark and LTX read it
+    shared = set(ModelLoading.model_fields)  # how models load: SDXL, Bark, LTX, Stable Audio
     assert {n: s for n, s in owners.items() if len(s) > 1 and n not in shared} == {}
 
 
 def test_the_farms_and_the_servers_fields_are_marked():
     assert fields_of(RenderSettings, "farm") == (
         "image_fast_path", "image_fast_lora", "ltx_model", "ltx_half_dtype", "ltx_vae_tiling",
+        "stable_audio_model", "stable_audio_half_dtype",
         "image_workers", "speech_workers", "max_in_flight",
         "image_batch_size", "speech_batch_size", "image_gpu_gb", "speech_gpu_gb", "gpu_memory_gb",
         "pool_idle_timeout_s")
@@ -64,7 +65,7 @@ def test_the_manifest_records_what_shapes_the_video_and_how_the_model_was_called
 
 
 def test_each_backend_declares_what_its_workers_load():
-    assert set(BACKEND_SETTINGS) == {"sdxl", "bark", "kokoro", "ltx"}
+    assert set(BACKEND_SETTINGS) == {"sdxl", "bark", "kokoro", "ltx", "stable_audio"}
     assert load_fields("cards") == load_fields("espeak") == ()
     assert set(load_fields("kokoro")) == {"kokoro_model", "offline"}
     assert "image_batch_size" in load_fields("sdxl")  # its pipeline is built per batch
@@ -79,6 +80,12 @@ def test_each_backend_declares_what_its_workers_load():
         load_settings(video_model="ltx"), "motion")
     assert backend_options(ltx, "motion")[0] == "ltx"
     assert backend_options(load_settings(), "motion") == ("none", ())
+    # One bed pool whichever bed asks for Stable Audio, keyed by what it loads, not by steps.
+    music = load_settings(music_model="stable_audio", stable_audio_steps=8)
+    assert backend_options(music, "beds") == backend_options(
+        load_settings(ambience_model="stable_audio"), "beds")
+    assert backend_options(music, "beds")[0] == "stable_audio"
+    assert backend_options(load_settings(), "beds") == ("procedural", ())
 
 
 @pytest.mark.parametrize("key", ["voices", "cast"])

@@ -33,6 +33,10 @@ _MONO = f"aformat=sample_fmts=fltp:sample_rates={AUDIO_RATE}:channel_layouts=mon
 # A music file of the user's own, mastered near -14 LUFS, is brought to about the level of
 # the music made for a mood, so it sits under the speech the same way (then --music-volume).
 MUSIC_FILE_GAIN_DB = -14.0
+# A generated ambience bed (beds/, a field recording's level) sits under the music, as the
+# procedural ambience does: an ear's choice made on random weights, not measured on real
+# Stable Audio output (a generated music bed takes MUSIC_FILE_GAIN_DB, as a user's file).
+AMBIENCE_FILE_GAIN_DB = -20.0
 NO_MUSIC = "none"
 
 
@@ -40,12 +44,17 @@ NO_MUSIC = "none"
 class Bed:
     """How the music and ambience beds are made: ``music`` is --music (a file, "none", or
     None for music made by mood; a scene's own ``music`` beats it), ``files`` the local
-    path of every music file named, the volumes multiply each bus."""
+    path of every music file named, the volumes multiply each bus. ``scene_music`` and
+    ``scene_ambience``: a generated bed (beds/) of a scene, by its name in ``files``, played
+    in place of the mood's music or the procedural ambience; it enters the mix as a music
+    file does (same ducking, loudness, stems)."""
 
     music: str | None = None
     music_volume: float = 1.0
     ambience_volume: float = 1.0
     files: dict[str, Path] = field(default_factory=dict)
+    scene_music: dict[int, str] = field(default_factory=dict)
+    scene_ambience: dict[int, str] = field(default_factory=dict)
 
     def music_of(self, scene_music: str | None) -> str | None:
         """A scene's music: a file, NO_MUSIC, or None (made for its mood)."""
@@ -85,13 +94,14 @@ def bed_filters(storyboard: Storyboard, timeline: Timeline, seed: int,
     Each mood's music is made once (one pass of its progression) and looped for every scene
     in that mood: aevalsrc is the costly part of the mix. A music file (input 1, 2... in
     the order of ``bed.files``, looped endlessly by -stream_loop) starts from its beginning
-    in every scene that plays it, as a mood's music does."""
+    in every scene that plays it, as a mood's music does. A generated bed (``bed.scene_music``,
+    ``bed.scene_ambience``) is such a file, one input per scene, as long as the scene."""
     bed = bed or Bed()
     fps = timeline.fps
     by_source: dict[str, list[int]] = {}  # "mood:<mood>" or "file:<path>" -> scenes
     for clip in timeline.clips:
         scene = storyboard.scenes[clip.scene]
-        own = bed.music_of(scene.music)
+        own = bed.scene_music.get(clip.scene) or bed.music_of(scene.music)
         if own != NO_MUSIC:
             key = f"file:{own}" if own else f"mood:{scene.mood}"
             by_source.setdefault(key, []).append(clip.scene)
@@ -121,8 +131,12 @@ def bed_filters(storyboard: Storyboard, timeline: Timeline, seed: int,
             music.append((f"[pass{clip.scene}]{loop}"
                           f"atrim=end_sample={round(seconds * rate)},{place},"
                           f"volume={bed.music_volume:.4f}", f"m{clip.scene}"))
-        noise = ambience_source(scene.ambience, seconds,
-                                stable_seed("bed", str(seed), str(clip.scene)))
+        made = bed.scene_ambience.get(clip.scene)
+        noise = (f"[{inputs[made]}:a]aresample={AUDIO_RATE},aformat=channel_layouts=mono,"
+                 f"volume={AMBIENCE_FILE_GAIN_DB}dB,atrim=end_sample="
+                 f"{round(seconds * AUDIO_RATE)}" if made else
+                 ambience_source(scene.ambience, seconds,
+                                 stable_seed("bed", str(seed), str(clip.scene))))
         if noise:
             ambience.append((f"{noise},{place},volume={bed.ambience_volume:.4f}",
                              f"a{clip.scene}"))

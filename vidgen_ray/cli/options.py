@@ -254,7 +254,16 @@ LLM_FLAGS = {
     "llm_rewrite": Switch("llm_rewrite", "--llm-rewrite", "--rewrite"),
     "llm_cache_dir": Flag("llm_cache_dir"),
 }
-RENDER_FLAGS = {**VIDEO_FLAGS, **SOUND_FLAGS, **SPEECH_FLAGS, **MOTION_FLAGS, **FARM_FLAGS}
+# Generated beds (README "Music and ambience made for the scene"): who makes each bed; the
+# other Stable Audio options by VIDGEN_STABLE_AUDIO_... (and `vidgen farm start`).
+BEDS_FLAGS = {
+    "music_model": Flag("music_model"),
+    "ambience_model": Flag("ambience_model"),
+    "stable_audio_model": Flag("stable_audio_model"),
+    "stable_audio_steps": Flag("stable_audio_steps"),
+}
+RENDER_FLAGS = {**VIDEO_FLAGS, **SOUND_FLAGS, **SPEECH_FLAGS, **MOTION_FLAGS, **BEDS_FLAGS,
+                **FARM_FLAGS}
 # What plan asks: the frame, and the cluster to plan for (it starts no Ray of its own).
 PLAN_FLAGS = {
     "resolution": VIDEO_FLAGS["resolution"], "aspect": VIDEO_FLAGS["aspect"],

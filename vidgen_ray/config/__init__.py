@@ -2,10 +2,10 @@
 
 Every render setting can be set by the CLI flag of the same name or by ``VIDGEN_<NAME>``;
 the Ray address also by Ray's own ``RAY_ADDRESS``. RenderSettings is made of sections, one
-module each (video, sound, speech, image, analysis, farm); the model backends declare their
-own options in config/backends/. Each field says who owns it (scope.py): the job, the farm,
-or the server. FarmSettings, ServiceSettings and ClientSettings configure the farm, the job
-service and its client.
+module each (video, sound, speech, image, motion, beds, analysis, farm); the model backends
+declare their own options in config/backends/. Each field says who owns it (scope.py): the
+job, the farm, or the server. FarmSettings, ServiceSettings and ClientSettings configure the
+farm, the job service and its client.
 """
 
 from vidgen_ray.config.environment import (

@@ -1,5 +1,5 @@
 """RenderSettings: what a render is made with, composed of the sections (video, sound,
-speech, image, motion, analysis, farm), and load_settings, the one way to read them.
+speech, image, motion, beds, analysis, farm), and load_settings, the one way to read them.
 
 The sections are mixins, so every setting stays a flat attribute (``settings.fps``) with a
 flat name in JSON, flags and the environment (``VIDGEN_FPS``). Which fields a job may
@@ -16,6 +16,8 @@ from vidgen_ray.config.backends.bark import BarkSettings
 from vidgen_ray.config.backends.kokoro import KokoroSettings
 from vidgen_ray.config.backends.ltx import LtxSettings
 from vidgen_ray.config.backends.sdxl import SdxlSettings
+from vidgen_ray.config.backends.stable_audio import StableAudioSettings
+from vidgen_ray.config.beds import BedsSection
 from vidgen_ray.config.farm import FarmSection
 from vidgen_ray.config.image import ImageSection
 from vidgen_ray.config.motion import MotionSection
@@ -26,13 +28,13 @@ from vidgen_ray.config.video import MAX_SIDE, PREVIEW, VideoSection
 from vidgen_ray.errors import SettingsError
 
 # Sections in reverse: pydantic lists the fields of the last base first, so a dump, the
-# OpenAPI schema and the flags read video, sound, speech, image, motion, analysis, farm.
+# OpenAPI schema and the flags read video, sound, speech, image, motion, beds, analysis, farm.
 SECTIONS = (VideoSection, SoundSection, SpeechSection, ImageSection, MotionSection,
-            AnalysisSection, FarmSection)
+            BedsSection, AnalysisSection, FarmSection)
 
 
-class RenderSettings(FarmSection, AnalysisSection, MotionSection, ImageSection, SpeechSection,
-                     SoundSection, VideoSection, BaseSettings):
+class RenderSettings(FarmSection, AnalysisSection, BedsSection, MotionSection, ImageSection,
+                     SpeechSection, SoundSection, VideoSection, BaseSettings):
     """What a render is made with. The defaults need no GPU, no key and no download."""
 
     model_config = SettingsConfigDict(env_prefix="VIDGEN_", extra="forbid", populate_by_name=True,
@@ -95,7 +97,7 @@ class RenderSettings(FarmSection, AnalysisSection, MotionSection, ImageSection, 
 # The backends with options of their own (config/backends/); the others read none.
 BACKEND_SETTINGS: dict[str, type[BaseModel]] = {
     options.BACKEND: options for options in (KokoroSettings, BarkSettings, SdxlSettings,
-                                             LtxSettings)}
+                                             LtxSettings, StableAudioSettings)}
 
 
 def load_fields(name: str) -> tuple[str, ...]:
@@ -106,12 +108,12 @@ def load_fields(name: str) -> tuple[str, ...]:
 
 
 def backend_options(settings: RenderSettings, kind: str) -> tuple[str, tuple]:
-    """A pool's key: the backend a pool of this kind ("image", "speech" or "motion") runs
-    and the values of the settings that decide what its workers load (load_fields). Jobs
+    """A pool's key: the backend a pool of this kind ("image", "speech", "motion" or "beds")
+    runs and the values of the settings that decide what its workers load (load_fields). Jobs
     share a pool when these agree; what they ask of it (size, steps, style, temperature) travels
     with each request."""
     name = {"image": settings.image_model, "speech": settings.tts_model,
-            "motion": settings.video_model}[kind]
+            "motion": settings.video_model, "beds": settings.bed_model}[kind]
     return name, tuple((field, repr(getattr(settings, field))) for field in load_fields(name))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.farm.memory import Card, pack
-from vidgen_ray.farm.placement import DEFAULT_GPU_GB, GPU_MEMORY_GB, gpu_model
+from vidgen_ray.farm.placement import DEFAULT_GPU_GB, GPU_MEMORY_GB, bed_gb, gpu_model
 
 _EPSILON = 1e-6
 
@@ -58,7 +58,8 @@ def cards_of(nodes: list[dict], settings: RenderSettings) -> list[Card]:
 
 def takes_gpu(settings: RenderSettings) -> bool:
     """Whether a job with these settings runs a model on a GPU (where the cluster has one)."""
-    return any(gpu_model(kind, settings) is not None for kind in ("image", "speech", "motion"))
+    return (any(gpu_model(kind, settings) is not None for kind in ("image", "speech", "motion"))
+            or bed_gb(settings) > 0)
 
 
 def never_fits(cards: list[Card], settings: RenderSettings) -> str | None:
@@ -73,6 +74,10 @@ def never_fits(cards: list[Card], settings: RenderSettings) -> str | None:
         return (f"{need.model} needs {need.gb:.1f} GB per worker ({need.source}); the "
                 f"largest card here is a {largest.describe()}: use a larger card, or "
                 "video_model none")
+    if bed_gb(settings) > largest.gb:  # the bed model takes a share of its own too
+        return (f"the bed model needs {bed_gb(settings):.1f} GB per worker; the largest "
+                f"card here is a {largest.describe()}: use a larger card, or music_model "
+                "and ambience_model procedural")
     return pack(cards, gpu_model("image", settings), gpu_model("speech", settings)).problem
 
 

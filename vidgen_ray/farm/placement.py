@@ -20,6 +20,9 @@ Rules:
 - Motion workers (a video model, LTX-Video) are not packed with the others: each asks for
   its own share (memory.py's table, an estimate for LTX), one per card of the cluster at
   most on GPUs, one on CPUs (a test or a trial: LTX on a CPU is very slow).
+- Bed workers (Stable Audio Open, generated music and ambience) are not packed either:
+  each asks for its own share, memory.py's "stable_audio" entry when it has one, else
+  STABLE_AUDIO_GB (an estimate), one per card at most on GPUs, one on CPUs.
 - Every worker is restarted when it dies and its calls retried; exceptions raised by the
   backend are not retried by Ray, so a bad request fails once instead of looping.
 """
@@ -31,14 +34,20 @@ from typing import Literal
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import SettingsError
-from vidgen_ray.farm.memory import Card, Packing, gpu_model, pack
+from vidgen_ray.farm.memory import MEASURED, WORKER_OVERHEAD_GB, Card, Model, Packing, pack
+from vidgen_ray.farm.memory import gpu_model as _packed_model
 
-Kind = Literal["image", "speech", "motion"]
+Kind = Literal["image", "speech", "motion", "beds"]
 
 DEFAULT_GPU_GB = 24.0  # a common card (A10G, L4, RTX 4090) when nothing better is known
 MAX_CPU_WORKERS = 4  # per kind without GPUs: more model copies than that only thrash RAM
 _RAY_PRECISION = 10_000  # Ray keeps resource amounts to 1e-4
 LIGHT_BACKENDS = ("cards", "espeak")  # milliseconds a request: no GPU, no CPU held
+NO_WORKERS = ("none", "procedural")  # a kind's backend when the job needs no such workers
+# Stable Audio Open's peak while memory.py has no "stable_audio" entry: an estimate, not
+# measured; farm/memory.py gets the entry. ~1.2 B parameters in fp16 (~2.4 GB: DiT 1.06 B,
+# T5-base, the Oobleck VAE) plus a 47 s piece's latents and its VAE decode.
+STABLE_AUDIO_GB = 5.0
 
 # Memory of the cards Ray names in "accelerator_type:<name>" (ray.util.accelerators); a
 # plain "A100" may be the 40 GB one, so it counts as that and workers never overfill it.
@@ -89,6 +98,24 @@ def cards(settings: RenderSettings, cluster: dict[str, float]) -> list[Card]:
     return [Card(gpu_memory_gb(settings, cluster), name)] * int(cluster.get("GPU", 0))
 
 
+def gpu_model(kind: str, settings: RenderSettings) -> Model | None:
+    """memory.gpu_model, and the bed model (read from memory.py's table by its name when it
+    has an entry; else None here: ``need_gb`` uses STABLE_AUDIO_GB)."""
+    if kind != "beds":
+        return _packed_model(kind, settings)
+    if settings.bed_model == "procedural" or settings.bed_model not in MEASURED:
+        return None
+    return Model("beds", settings.bed_model, 0.0, None, 1)
+
+
+def bed_gb(settings: RenderSettings) -> float:
+    """GPU memory one bed worker holds, overhead included (0 for procedural beds)."""
+    if settings.bed_model == "procedural":
+        return 0.0
+    model = gpu_model("beds", settings)
+    return model.need(1).gb if model else STABLE_AUDIO_GB + WORKER_OVERHEAD_GB
+
+
 def packing(settings: RenderSettings, cluster: dict[str, float]) -> Packing:
     """How this job's model workers pack onto the cluster's cards (memory.py)."""
     return pack(cards(settings, cluster), gpu_model("image", settings),
@@ -97,6 +124,8 @@ def packing(settings: RenderSettings, cluster: dict[str, float]) -> Packing:
 
 def on_gpu(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> bool:
     """Whether workers of ``kind`` take GPU: a model backend on a cluster with GPUs."""
+    if kind == "beds":
+        return cluster.get("GPU", 0) > 0 and bed_gb(settings) > 0
     return cluster.get("GPU", 0) > 0 and gpu_model(kind, settings) is not None
 
 
@@ -120,6 +149,8 @@ def need_gb(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> 
     given = {"image": settings.image_gpu_gb, "speech": settings.speech_gpu_gb}.get(kind)
     if given:
         return given
+    if kind == "beds":
+        return bed_gb(settings)
     model = gpu_model(kind, settings)
     if model is None:
         return 0.0
@@ -133,7 +164,7 @@ def need_gb(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> 
 def worker_options(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> dict:
     """Ray actor options for one worker of ``kind``."""
     options: dict = {"max_restarts": -1, "max_task_retries": -1}
-    if kind in ("image", "motion"):  # threads for K calls plus one: progress() mid-call
+    if kind in ("image", "motion", "beds"):  # threads for K calls plus one: progress()
         options["max_concurrency"] = settings.max_in_flight + 1
     if on_gpu(kind, settings, cluster):
         share = gpu_fraction(need_gb(kind, settings, cluster), gpu_memory_gb(settings, cluster))
@@ -148,7 +179,7 @@ def worker_options(kind: Kind, settings: RenderSettings, cluster: dict[str, floa
 
 def _backend(kind: Kind, settings: RenderSettings) -> str:
     return {"image": settings.image_model, "speech": settings.tts_model,
-            "motion": settings.video_model}[kind]
+            "motion": settings.video_model, "beds": settings.bed_model}[kind]
 
 
 def _cpu_held(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> int:
@@ -157,8 +188,8 @@ def _cpu_held(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -
     task needs (FFmpeg would never be scheduled)."""
     if _backend(kind, settings) in LIGHT_BACKENDS:
         return 0
-    models = sum(pool_size(k, settings, cluster) for k in ("image", "speech", "motion")
-                 if _backend(k, settings) not in (*LIGHT_BACKENDS, "none")
+    models = sum(pool_size(k, settings, cluster) for k in ("image", "speech", "motion", "beds")
+                 if _backend(k, settings) not in (*LIGHT_BACKENDS, *NO_WORKERS)
                  and not on_gpu(k, settings, cluster))
     return 1 if cluster.get("CPU", 0) - models >= settings.ffmpeg_threads else 0
 
@@ -166,7 +197,7 @@ def _cpu_held(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -
 def pool_size(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> int:
     """Workers of ``kind``: the setting when given, else as many as the cluster holds:
     on GPUs as ``memory.pack`` packs them, on CPUs half the CPUs, 1 to 4."""
-    if kind == "motion":
+    if kind in ("motion", "beds"):
         return max(1, int(cluster.get("GPU", 0))) if on_gpu(kind, settings, cluster) else 1
     given = settings.image_workers if kind == "image" else settings.speech_workers
     if given:

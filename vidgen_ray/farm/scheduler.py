@@ -35,6 +35,7 @@ from vidgen_ray.farm.jobs import (
 from vidgen_ray.farm.journal import FolderJournal
 from vidgen_ray.farm.pools import SharedPools
 from vidgen_ray.pipeline import preview, scratch
+from vidgen_ray.pipeline.bed_parts import uses_beds
 from vidgen_ray.pipeline.flow import PART_SUFFIXES, JobRun, RenderResult
 from vidgen_ray.pipeline.motion_parts import clip_scenes
 from vidgen_ray.pipeline.stage_errors import UNEXPECTED
@@ -316,7 +317,8 @@ class Farm:
             self._save(job.record)
             pools = await self.shared.for_settings(
                 job.settings, user=job.record.id,
-                motion=bool(clip_scenes(job.storyboard, job.settings)))
+                motion=bool(clip_scenes(job.storyboard, job.settings)),
+                beds=uses_beds(job.storyboard, job.settings))
             job.run = JobRun(job.record, job.storyboard, job.settings, job.out_dir, job.store,
                              RayExecutor(pools, job.record.id), self._save)
             job.result = await job.run.run()

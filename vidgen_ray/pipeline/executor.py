@@ -20,8 +20,9 @@ from vidgen_ray.pipeline.slots import Span
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline
 
-# image: PNGs, speech: WAVs, motion: generated clips (MP4) from motion.base.ClipRequest.
-Kind = Literal["image", "speech", "motion"]
+# image: PNGs, speech: WAVs, motion: generated clips (MP4) from motion.base.ClipRequest,
+# beds: generated music and ambience beds (WAV) from beds.base.BedRequest.
+Kind = Literal["image", "speech", "motion", "beds"]
 # The normalised soundtrack WAV, its loudness record, the exported mix and stems by relative
 # file name, the seconds the mix took, and the node that mixed it.
 MixResult = tuple[bytes, dict, dict[str, bytes], float, str]
@@ -72,9 +73,11 @@ class Executor(Protocol):
 
     async def mix_soundtrack(self, speech: list[bytes], cue_starts: list[float],
                              storyboard: Storyboard, timeline: Timeline,
-                             settings: RenderSettings, music: dict[str, bytes]) -> MixResult:
+                             settings: RenderSettings, music: dict[str, bytes],
+                             beds: dict[str, dict[int, str]] | None = None) -> MixResult:
         """Each line's WAV laid at its cue start, mixed with the bed and normalised
-        (pipeline/soundtrack.py mix_in); ``music``: each music file by the name it has."""
+        (pipeline/soundtrack.py mix_in); ``music``: each music file by the name it has, and
+        each generated bed by the name ``beds`` gives it ({"music": {scene: name}, ...})."""
         ...
 
     async def finish(self, chunks: list[tuple[str, float]], parts: Parts, soundtrack: str,

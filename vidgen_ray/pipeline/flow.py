@@ -19,7 +19,7 @@ from pathlib import Path
 from vidgen_ray import audio
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, VidgenError, client_message
-from vidgen_ray.pipeline import finishing, outputs, pictures, soundtrack
+from vidgen_ray.pipeline import bed_parts, finishing, outputs, pictures, soundtrack
 from vidgen_ray.pipeline.executor import Executor, Kind
 from vidgen_ray.pipeline.job_record import JobRecord, SceneParts, SceneStatus
 from vidgen_ray.pipeline.motion_stage import MotionStage
@@ -34,7 +34,7 @@ from vidgen_ray.timeline import Timeline
 
 PART_SUFFIXES = {"speech": ".wav", "image": ".png", "portrait": ".png", "chunk": ".mp4",
                  "soundtrack": ".wav", "loudness": ".json", "motion": ".mp4",
-                 "motion-fit": ".mp4"}
+                 "motion-fit": ".mp4", bed_parts.BED_KIND: ".wav"}
 
 
 @dataclass
@@ -70,6 +70,7 @@ class JobRun:
         self.speech_changed = asyncio.Event()
         self.video: VideoStage | None = None  # its chunks and preview, from the run's start
         self.motion: MotionStage | None = None  # its generated clips (video_model)
+        self.beds = bed_parts.BedPlan()  # its generated beds, once the timeline is final
 
     async def run(self) -> RenderResult:
         self.video = VideoStage(self)
@@ -103,6 +104,8 @@ class JobRun:
                 "clips", self.guard.run("clips", self.motion.make()), beside=True))
             children.append(self.motion.task)
         clips = [self.motion.task] if self.motion.task else []
+        if bed_parts.uses_beds(self.storyboard, self.settings):  # its workers' version now:
+            versions["beds"] = self.executor.version("beds")  # a missing model fails early
         requests, self.speech_keys = speech_parts(self.storyboard, self.settings, voices,
                                                    versions["speech"])
         self._note_parts()
@@ -115,11 +118,16 @@ class JobRun:
             await first_failure(speech, pictures_made, *clips, wait_for=[speech])
             early.cancel()  # the full timeline takes over; chunks already started go on
             timeline = self.video.plan(self.storyboard, self.speech_keys)
-            mix = asyncio.ensure_future(self.guard.run("audio", self._mix(timeline)))
+            beds = [asyncio.ensure_future(self._timed("beds", self.guard.run(
+                "beds", self._make_beds(timeline, versions["beds"])), beside=True))
+                    ] if "beds" in versions else []
+            children += beds
+            mix = asyncio.ensure_future(self.guard.run("audio", self._mix(timeline, *beds)))
             video = asyncio.ensure_future(self._timed("video", self.guard.run(
                 "video", self.video.make(timeline))))
             children += [mix, video]
-            chunk_keys, sound, *_ = await first_failure(video, mix, pictures_made, *clips)
+            chunk_keys, sound, *_ = await first_failure(video, mix, pictures_made, *clips,
+                                                        *beds)
         except GeneratorExit:  # the process is going (SIGTERM): nothing may be awaited now,
             raise  # and the job is not failed: its record stays running and resumes
         except BaseException:  # cancelled, or a stage failed: what is in flight stops now
@@ -141,7 +149,7 @@ class JobRun:
             backends={"analysis": "local", **versions, "audio": audio.AUDIO_VERSION,
                       "ffmpeg": finished[main].ffmpeg},
             speech_keys=self.speech_keys, pictures=self.plan_of_pictures,
-            motion_keys=self.motion.keys,
+            motion_keys=self.motion.keys, bed_keys=self.beds.keys,
             chunk_keys=chunk_keys, soundtrack=sound, info=finished[main].info,
             renditions={name: finished[name].info for name in renditions})
         self.video.preview.end()  # the playlist is whole: players stop asking for more
@@ -234,10 +242,22 @@ class JobRun:
         self.report(stage, done + 1, len(keys))
         return done + 1
 
-    async def _mix(self, timeline: Timeline) -> soundtrack.Soundtrack:
+    async def _make_beds(self, timeline: Timeline, version: str) -> None:
+        """The scenes' generated beds (bed_parts.py), as long as the timeline says."""
+        self.beds = bed_parts.plan_beds(self.storyboard, self.settings, timeline, version)
+        await bed_parts.make_beds(self.executor, self.store, self.beds,
+                                  lambda done, total: self.report("beds", done, total))
+
+    async def _mix(self, timeline: Timeline, beds: asyncio.Future | None = None
+                   ) -> soundtrack.Soundtrack:
+        if beds is not None:  # the generated beds first: the mix plays them
+            try:
+                await beds
+            except BaseException:  # the beds stage's own failure is the job's error
+                raise self.guard.stopped("audio") from None
         sound = await soundtrack.make_soundtrack(
             self.executor, self.store, self.lengths, self.speech_keys, self.storyboard,
-            self.settings, timeline, self.out_dir)
+            self.settings, timeline, self.out_dir, self.beds.by_scene() or None)
         self.timings["audio"] = sound.seconds  # it ran beside the video, not after it
         if sound.node is not None:
             self.placement["mix"].append(sound.node)

@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable
 
+from vidgen_ray.beds import create_bed_backend
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, VidgenError
 from vidgen_ray.images import create_image_backend
@@ -55,6 +56,8 @@ class InProcessExecutor:
                 backend = create_image_backend(self.settings.image_model, self.settings)
             elif kind == "motion":
                 backend = create_motion_backend(self.settings.video_model, self.settings)
+            elif kind == "beds":
+                backend = create_bed_backend(self.settings.bed_model, self.settings)
             else:
                 backend = create_speech_backend(self.settings.tts_model, self.settings)
             load = getattr(backend, "load", None)  # model backends load before their first use
@@ -88,6 +91,8 @@ class InProcessExecutor:
             return self._backend(kind).generate([request])[0]
         if kind == "motion":
             return self._backend(kind).make_clip(request)
+        if kind == "beds":
+            return self._backend(kind).make_bed(request)
         return self._backend(kind).synthesize([request])[0].to_wav()
 
     async def resolve_encoder(self, asked: str) -> str:
@@ -117,10 +122,11 @@ class InProcessExecutor:
 
     async def mix_soundtrack(self, speech: list[bytes], cue_starts: list[float],
                              storyboard: Storyboard, timeline: Timeline,
-                             settings: RenderSettings, music: dict[str, bytes]) -> MixResult:
+                             settings: RenderSettings, music: dict[str, bytes],
+                             beds: dict[str, dict[int, str]] | None = None) -> MixResult:
         def mix(work) -> tuple[bytes, dict, dict[str, bytes], float]:
             return soundtrack.mix_in(work, speech, cue_starts, storyboard, timeline,
-                                     settings, music)
+                                     settings, music, beds)
         return (*await self._run("mix", mix), NODE)
 
     async def finish(self, chunks: list[tuple[str, float]], parts: Parts, soundtrack: str,

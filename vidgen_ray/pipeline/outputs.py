@@ -33,6 +33,7 @@ class Made:
     preview: dict | None = None  # preview.m3u8: its segments, seconds to the first one
     preview_files: list[str] = field(default_factory=list)  # the playlist and its segments
     motion_keys: list[str] = field(default_factory=list)  # generated clips, fitted clips
+    bed_keys: list[str] = field(default_factory=list)  # generated music and ambience beds
 
 
 def write_manifest(out_dir: Path, job_id: str, store: LocalStore, storyboard: Storyboard,
@@ -48,7 +49,7 @@ def write_manifest(out_dir: Path, job_id: str, store: LocalStore, storyboard: St
         [store.path(k) for k in made.speech_keys], exports)
     keys = [*made.speech_keys, *pictures.portrait_keys.values(),
             *(k for ks in pictures.shape_keys.values() for k in ks),
-            *(k for ks in made.chunk_keys.values() for k in ks), *made.motion_keys,
+            *(k for ks in made.chunk_keys.values() for k in ks), *made.motion_keys, *made.bed_keys,
             *made.soundtrack.keys]
     info = {**made.info, "scenes": len(timeline.clips), "lines": len(timeline.cues)}
     data = manifest.build_manifest(

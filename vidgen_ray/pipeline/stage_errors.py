@@ -18,9 +18,10 @@ from vidgen_ray.pipeline.progress import ThrottledReporter
 
 # The flow's stage -> the word a client reads; check and qc are part of finishing.
 WORDS = {"speech": "speech", "images": "pictures", "clips": "clips", "video": "video",
-         "audio": "soundtrack", "mux": "finishing", "check": "finishing", "qc": "finishing"}
-# What a job goes through; clips (only in jobs with generated motion clips) are left out, so
-# a job without them records no "stopped" for a stage it never had.
+         "beds": "beds", "audio": "soundtrack", "mux": "finishing", "check": "finishing",
+         "qc": "finishing"}
+# What a job goes through; clips and beds (only in jobs with generated motion clips or
+# beds) are left out, so a job without them records no "stopped" for a stage it never had.
 ORDER = ("speech", "pictures", "video", "soundtrack", "finishing")
 UNEXPECTED = "an unexpected error stopped it (the farm's log has the details)"
 

@@ -5,9 +5,9 @@
   its precision, the SDXL scheduler...) starts a resident pool of workers, so a key varying
   one value would churn the GPUs' models; a folder or a voice-prompt path reads files on the
   server. What a job asks of a loaded model (size, steps, style, temperature) is the
-  tenant's: it travels with each request; LTX-Video's clip options are the exception (each
-  is minutes of GPU time a clip: the operator's). Only admin keys
-  (``name:key:admin``) set them per job; for everyone else they are the service's.
+  tenant's: it travels with each request; LTX-Video's clip options and Stable Audio Open's
+  bed options are the exception (each is GPU minutes of the shared farm's: the operator's).
+  Only admin keys (``name:key:admin``) set them per job; for everyone else they are the service's.
 * A priority cap for non-admin keys.
 * Text that is text: a lone UTF-16 surrogate (valid in JSON, ``"\\ud800"``, but not
   Unicode text) cannot be encoded to UTF-8 and would fail when the request is saved, so it
@@ -34,6 +34,9 @@ OPERATOR_ONLY = (
     # (a tenant chooses video_model and how clips fill a scene, not what each clip costs)
     "ltx_clip_side", "ltx_frames", "ltx_steps", "ltx_guidance_scale", "ltx_fps",
     "ltx_decode_timestep", "ltx_decode_noise_scale", "ltx_negative_prompt",
+    # Stable Audio Open's beds: steps and guidance are its cost (a tenant chooses
+    # music_model / ambience_model, not what each bed costs); the negative prompt with them
+    "stable_audio_steps", "stable_audio_guidance_scale", "stable_audio_negative_prompt",
     # folders on the server
     "subtitle_fonts_dir",
 )

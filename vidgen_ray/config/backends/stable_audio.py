@@ -2,10 +2,9 @@
 the LOAD_FIELDS into what a worker loads; the others are each bed's defaults (steps,
 guidance, negative prompt).
 
-Standalone for now: not yet a section of RenderSettings (that would add CLI flags, service
-fields and manifest entries before any farm worker can use them). ``StableAudioSettings()``
-or ``StableAudioSettings(stable_audio_model=...)`` builds one;
-beds.stable_audio.StableAudioOptions.from_settings reads it.
+Part of RenderSettings through config/beds.py (``music_model`` / ``ambience_model``
+stable_audio); ``StableAudioSettings()`` alone also builds one
+(beds.stable_audio.StableAudioOptions.from_settings reads either).
 """
 
 from __future__ import annotations

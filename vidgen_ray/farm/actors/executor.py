@@ -44,6 +44,7 @@ class Pools:
     speech: WorkerPool
     cluster: dict[str, float]
     motion: WorkerPool | None = None  # only for jobs with scenes a video model animates
+    beds: WorkerPool | None = None  # only for jobs with beds a bed model makes
 
 
 def live_slots(threads: int) -> int:
@@ -142,9 +143,11 @@ class RayExecutor:
 
     async def mix_soundtrack(self, speech: list[bytes], cue_starts: list[float],
                              storyboard: Storyboard, timeline: Timeline,
-                             settings: RenderSettings, music: dict[str, bytes]) -> MixResult:
+                             settings: RenderSettings, music: dict[str, bytes],
+                             beds: dict[str, dict[int, str]] | None = None) -> MixResult:
+        # Generated beds travel with the music files (a scene's WAV each, 96 kB a second).
         return tuple(await self._run("mix", ffmpeg_tasks._mix, 1, self.job_id, speech,
-                                     cue_starts, storyboard, timeline, settings, music))
+                                     cue_starts, storyboard, timeline, settings, music, beds))
 
     async def finish(self, chunks: list[tuple[str, float]], parts: Parts, soundtrack: str,
                      title: str, settings: RenderSettings, frames: int,

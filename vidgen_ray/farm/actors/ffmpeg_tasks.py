@@ -74,12 +74,13 @@ async def resolve_encoder(cluster: dict[str, float], asked: str) -> str:
 
 @ray.remote(max_retries=3)
 def _mix(job_id: str, speech: list[bytes], cue_starts: list[float], storyboard: Storyboard,
-         timeline: Timeline, settings: RenderSettings, music: dict[str, bytes] | None = None
+         timeline: Timeline, settings: RenderSettings, music: dict[str, bytes] | None = None,
+         beds: dict[str, dict[int, str]] | None = None
          ) -> tuple[bytes, dict, dict[str, bytes], float, Times]:
     started = time.time()
     with scratch.task_folder(job_id, "mix") as work:
         wav, record, exports, seconds = soundtrack.mix_in(
-            work, speech, cue_starts, storyboard, timeline, settings, music or {})
+            work, speech, cue_starts, storyboard, timeline, settings, music or {}, beds)
     return wav, record, exports, seconds, _times(started)
 
 

@@ -8,7 +8,8 @@
 const KEY = "vidgen-api-key";
 const STATES = ["queued", "running", "done", "failed", "cancelled"];
 const FINAL = new Set(["done", "failed", "cancelled"]);
-const STAGES = ["speech", "images", "clips", "video", "mux"];
+const STAGES = ["speech", "images", "clips", "video", "beds", "mux"];
+const SOMETIMES = new Set(["clips", "beds"]);  // only in jobs that make some
 const $ = (sel, root = document) => root.querySelector(sel);
 const app = { gen: 0, timer: null, blobs: new Map(), schema: null, keyWaiters: [],
   player: null, live: null };
@@ -424,9 +425,9 @@ function renderHead(head, job, refresh) {
     h("h2", {}, job.title || job.id, " ", h("span", { class: `state state-${job.status}`, id: "job-state" }, job.status)),
     h("p", { class: "meta" }, [`id ${job.id}`, `owner ${job.owner || "–"}`, `priority ${job.priority}`,
       `created ${fmtTime(job.created)}`, `started ${fmtTime(job.started)}`, `finished ${fmtTime(job.finished)}`].join(" · ")),
-    // clips: only in jobs with generated motion clips (absent from the others' progress).
-    h("div", { class: "stages" }, STAGES.filter((stage) => stage !== "clips"
-      || (job.progress.clips && job.progress.clips.total)).map((stage) => {
+    // clips, beds: only in jobs with generated motion clips or beds (absent from the others').
+    h("div", { class: "stages" }, STAGES.filter((stage) => !SOMETIMES.has(stage)
+      || (job.progress[stage] && job.progress[stage].total)).map((stage) => {
       const p = job.progress[stage] || { done: 0, total: 0 };
       return h("label", {}, `${stage} ${p.done}/${p.total}`,
         h("progress", { max: p.total || 1, value: p.done, "data-stage": stage }),
