@@ -1,7 +1,7 @@
 """Generated beds on the farm (issue 21): a render with ambience_model stable_audio through
 the Farm, on a local Ray with one logical GPU: the bed pool (a tiny random-weight Stable
 Audio Open through the real loader) is started for it and placed on a share of the GPU (its
-estimate, placement.STABLE_AUDIO_GB, while memory.py has no entry); the pictures (cards) and
+estimate in memory.py's table); the pictures (cards) and
 speech (espeak) take none. Ray and FFmpeg are real; the model runs on the CPU (there is no
 card), one thread."""
 

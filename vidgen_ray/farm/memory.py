@@ -46,6 +46,11 @@ MEASURED = {
     "ltx": ModelMemory("LTX-Video", {1: 18.0},
                        "estimate, not measured: 2B DiT + T5-XXL in bf16, 768x512, 121 frames",
                        estimate=True),
+    # An ESTIMATE, NOT MEASURED, likewise: Stable Audio Open, ~1.2 B parameters in fp16
+    # (~2.4 GB: DiT 1.06 B, T5-base, the Oobleck VAE) plus a 47 s piece's latents and decode.
+    "stable_audio": ModelMemory("Stable Audio Open", {1: 5.0},
+                                "estimate, not measured: DiT + T5-base + VAE in fp16, 47 s",
+                                estimate=True),
 }
 WORKER_OVERHEAD_GB = 1.0  # CUDA context (~0.5 GB) and allocator slack: not in the peak
 # Added for what the SDXL benchmark did not load: parameter counts x 2 bytes (fp16).

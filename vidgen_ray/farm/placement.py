@@ -21,8 +21,8 @@ Rules:
   its own share (memory.py's table, an estimate for LTX), one per card of the cluster at
   most on GPUs, one on CPUs (a test or a trial: LTX on a CPU is very slow).
 - Bed workers (Stable Audio Open, generated music and ambience) are not packed either:
-  each asks for its own share, memory.py's "stable_audio" entry when it has one, else
-  STABLE_AUDIO_GB (an estimate), one per card at most on GPUs, one on CPUs.
+  each asks for its own share (memory.py's table, an estimate too), one per card at most on
+  GPUs, one on CPUs.
 - Every worker is restarted when it dies and its calls retried; exceptions raised by the
   backend are not retried by Ray, so a bad request fails once instead of looping.
 """
@@ -34,7 +34,7 @@ from typing import Literal
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import SettingsError
-from vidgen_ray.farm.memory import MEASURED, WORKER_OVERHEAD_GB, Card, Model, Packing, pack
+from vidgen_ray.farm.memory import Card, Model, Packing, pack
 from vidgen_ray.farm.memory import gpu_model as _packed_model
 
 Kind = Literal["image", "speech", "motion", "beds"]
@@ -44,10 +44,6 @@ MAX_CPU_WORKERS = 4  # per kind without GPUs: more model copies than that only t
 _RAY_PRECISION = 10_000  # Ray keeps resource amounts to 1e-4
 LIGHT_BACKENDS = ("cards", "espeak")  # milliseconds a request: no GPU, no CPU held
 NO_WORKERS = ("none", "procedural")  # a kind's backend when the job needs no such workers
-# Stable Audio Open's peak while memory.py has no "stable_audio" entry: an estimate, not
-# measured; farm/memory.py gets the entry. ~1.2 B parameters in fp16 (~2.4 GB: DiT 1.06 B,
-# T5-base, the Oobleck VAE) plus a 47 s piece's latents and its VAE decode.
-STABLE_AUDIO_GB = 5.0
 
 # Memory of the cards Ray names in "accelerator_type:<name>" (ray.util.accelerators); a
 # plain "A100" may be the 40 GB one, so it counts as that and workers never overfill it.
@@ -99,11 +95,11 @@ def cards(settings: RenderSettings, cluster: dict[str, float]) -> list[Card]:
 
 
 def gpu_model(kind: str, settings: RenderSettings) -> Model | None:
-    """memory.gpu_model, and the bed model (read from memory.py's table by its name when it
-    has an entry; else None here: ``need_gb`` uses STABLE_AUDIO_GB)."""
+    """memory.gpu_model, and the bed model, read from memory.py's table by its own name
+    (memory.gpu_model would take any other kind for the speech model)."""
     if kind != "beds":
         return _packed_model(kind, settings)
-    if settings.bed_model == "procedural" or settings.bed_model not in MEASURED:
+    if settings.bed_model == "procedural":
         return None
     return Model("beds", settings.bed_model, 0.0, None, 1)
 
@@ -112,8 +108,7 @@ def bed_gb(settings: RenderSettings) -> float:
     """GPU memory one bed worker holds, overhead included (0 for procedural beds)."""
     if settings.bed_model == "procedural":
         return 0.0
-    model = gpu_model("beds", settings)
-    return model.need(1).gb if model else STABLE_AUDIO_GB + WORKER_OVERHEAD_GB
+    return gpu_model("beds", settings).need(1).gb
 
 
 def packing(settings: RenderSettings, cluster: dict[str, float]) -> Packing:
