@@ -30,13 +30,11 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from vidgen_ray.beds.base import NEGATIVE, BedRequest, check_request
 from vidgen_ray.beds.fit import fit_bed
-from vidgen_ray.config.backends.loading import is_local_path
+from vidgen_ray.config.backends.loading import diffusion_modules, load_pretrained_pipeline
 from vidgen_ray.config.backends.stable_audio import DEFAULT_MODEL, StableAudioSettings
-from vidgen_ray.config.environment import hub_offline
 from vidgen_ray.errors import DependencyError, RenderError, SettingsError
 
 log = logging.getLogger(__name__)
@@ -99,55 +97,27 @@ def plan_device(options: StableAudioOptions, cuda: bool) -> tuple[str, str]:
 
 
 def _modules():
-    """(torch, diffusers), or a DependencyError that says what to install."""
-    try:
-        import diffusers
-        import torch
-    except ImportError as exc:
-        raise DependencyError(f"Stable Audio Open needs torch and diffusers ({exc.name} is "
-                              "missing): pip install 'vidgen-ray[models]'") from None
-    return torch, diffusers
+    return diffusion_modules("Stable Audio Open")
 
 
 def load_pipeline(loader, options: StableAudioOptions, dtype):
-    """``loader.from_pretrained`` (StableAudioPipeline) from a folder or the cache, with an
-    error that says how to get a model that is not here, or the library its sampler needs."""
-    model = options.model
-    local = is_local_path(model)
-    if local:
-        folder = Path(model).expanduser()
-        if not folder.is_dir():
-            raise SettingsError(f"stable_audio_model folder {model!r} does not exist: give a "
-                                "folder saved with save_pretrained (model_index.json) or a "
-                                "Hugging Face model id", field="stable_audio_model")
-        model = str(folder)
+    """``loader.from_pretrained`` (StableAudioPipeline), from a folder or the cache, or an
+    error naming the library its sampler needs."""
     try:
-        with hub_offline(options.offline):
-            return loader.from_pretrained(model, local_files_only=options.offline or local,
-                                          dtype=dtype)
+        return load_pretrained_pipeline(
+            loader, options.model, offline=options.offline, dtype=dtype,
+            what="Stable Audio Open", field="stable_audio_model",
+            fetch_hint="its licence must be accepted on Hugging Face (a gated repository: "
+                       "HF_TOKEN)")
     except ImportError as exc:  # diffusers' stand-in for a scheduler whose library is absent
         if "torchsde" in str(exc):
             raise DependencyError(
                 "Stable Audio Open's sampler (CosineDPMSolverMultistepScheduler) needs "
                 "torchsde, which is not installed: pip install 'vidgen-ray[models]' (or pip "
                 "install torchsde)") from exc
-        raise DependencyError(f"Stable Audio Open {model!r} needs a library that is not "
-                              f"installed ({' '.join(str(exc).split())}): pip install "
+        raise DependencyError(f"Stable Audio Open {options.model!r} needs a library that is "
+                              f"not installed ({' '.join(str(exc).split())}): pip install "
                               "'vidgen-ray[models]'") from exc
-    except (OSError, ValueError) as exc:
-        if local:
-            raise DependencyError(f"Stable Audio folder {model!r} cannot be loaded ({exc}): it "
-                                  "must hold a pipeline saved with save_pretrained") from exc
-        if options.offline:
-            raise DependencyError(
-                f"Stable Audio Open {model!r} is not in the Hugging Face cache and downloads "
-                "are off (VIDGEN_OFFLINE or HF_HUB_OFFLINE): accept its licence on Hugging "
-                f"Face and fetch it on a machine with internet (`hf download {model}`, HF_HOME "
-                "on shared storage) or give a folder") from exc
-        raise DependencyError(f"Stable Audio Open {model!r} could not be downloaded ({exc}): "
-                              "check the id, the network and that its licence is accepted "
-                              "(a gated repository: HF_TOKEN), or give a folder") from exc
-
 
 class StableAudioBackend:
     name = "stable_audio"

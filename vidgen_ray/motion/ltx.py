@@ -32,12 +32,10 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from vidgen_ray.config.backends.loading import is_local_path
+from vidgen_ray.config.backends.loading import diffusion_modules, load_pretrained_pipeline
 from vidgen_ray.config.backends.ltx import DEFAULT_MODEL, LtxSettings
-from vidgen_ray.config.environment import hub_offline
-from vidgen_ray.errors import DependencyError, RenderError, SettingsError
+from vidgen_ray.errors import RenderError, SettingsError
 from vidgen_ray.motion.base import ClipRequest, check_request, fit_picture
 from vidgen_ray.motion.encode import encode_mp4
 
@@ -103,43 +101,13 @@ def plan_device(options: LtxOptions, cuda: bool) -> tuple[str, str]:
 
 
 def _modules():
-    """(torch, diffusers), or a DependencyError that says what to install."""
-    try:
-        import diffusers
-        import torch
-    except ImportError as exc:
-        raise DependencyError(f"LTX-Video needs torch and diffusers ({exc.name} is missing): "
-                              "pip install 'vidgen-ray[models]'") from None
-    return torch, diffusers
+    return diffusion_modules("LTX-Video")
 
 
 def load_pipeline(loader, options: LtxOptions, dtype):
-    """``loader.from_pretrained`` (LTXImageToVideoPipeline) from a folder or the cache, with
-    an error that says how to get a model that is not here."""
-    model = options.model
-    local = is_local_path(model)
-    if local:
-        folder = Path(model).expanduser()
-        if not folder.is_dir():
-            raise SettingsError(f"ltx_model folder {model!r} does not exist: give a folder "
-                                "saved with save_pretrained (model_index.json) or a Hugging "
-                                "Face model id", field="ltx_model")
-        model = str(folder)
-    try:
-        with hub_offline(options.offline):
-            return loader.from_pretrained(model, local_files_only=options.offline or local,
-                                          dtype=dtype)
-    except (OSError, ValueError) as exc:
-        if local:
-            raise DependencyError(f"LTX-Video folder {model!r} cannot be loaded ({exc}): it "
-                                  "must hold a pipeline saved with save_pretrained") from exc
-        if options.offline:
-            raise DependencyError(
-                f"LTX-Video {model!r} is not in the Hugging Face cache and downloads are off "
-                "(VIDGEN_OFFLINE or HF_HUB_OFFLINE): fetch it on a machine with internet "
-                f"(`hf download {model}`, HF_HOME on shared storage) or give a folder") from exc
-        raise DependencyError(f"LTX-Video {model!r} could not be downloaded ({exc}): check "
-                              "the id and the network, or give a folder") from exc
+    """``loader.from_pretrained`` (LTXImageToVideoPipeline), from a folder or the cache."""
+    return load_pretrained_pipeline(loader, options.model, offline=options.offline,
+                                    dtype=dtype, what="LTX-Video", field="ltx_model")
 
 
 class LtxBackend:

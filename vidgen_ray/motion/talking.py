@@ -37,13 +37,11 @@ import math
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from vidgen_ray.config.backends.loading import is_local_path
+from vidgen_ray.config.backends.loading import diffusion_modules, load_pretrained_pipeline
 from vidgen_ray.config.backends.ltx2 import DEFAULT_MODEL, MAX_SECONDS, Ltx2Settings
-from vidgen_ray.config.environment import hub_offline
 from vidgen_ray.errors import DependencyError, MediaError, RenderError, SettingsError
 from vidgen_ray.motion.base import MAX_SEED, check_clip_shape, fit_picture
 from vidgen_ray.motion.encode import encode_mp4
@@ -218,28 +216,11 @@ def log_mel(torch, stereo, rate: int, mel_bins: int, hop: int):
 
 
 def load_pipeline(options: TalkingOptions, dtype):
-    """LTX2DFRPipeline.from_pretrained from a folder or the cache, with an error that says
-    how to get a model that is not here."""
-    try:
-        import diffusers
-    except ImportError:
-        raise DependencyError("talking shots need torch and diffusers: pip install "
-                              "'vidgen-ray[models]'") from None
-    model, local = options.model, is_local_path(options.model)
-    if local and not (folder := Path(model).expanduser()).is_dir():
-        raise SettingsError(f"ltx2_model folder {model!r} does not exist: give a folder saved "
-                            "with save_pretrained (model_index.json) or a Hugging Face model "
-                            "id", field="ltx2_model")
-    try:
-        with hub_offline(options.offline):
-            return diffusers.LTX2DFRPipeline.from_pretrained(
-                str(folder) if local else model, local_files_only=options.offline or local,
-                dtype=dtype)
-    except (OSError, ValueError) as exc:
-        where = ("it must hold an LTX-2 pipeline saved with save_pretrained" if local else
-                 f"fetch it where there is internet (`hf download {model}`) or give a folder")
-        raise DependencyError(f"LTX-2 {model!r} cannot be loaded ({exc}): {where}") from exc
-
+    """LTX2DFRPipeline.from_pretrained, from a folder or the cache."""
+    _, diffusers = diffusion_modules("Talking shots (LTX-2)")
+    return load_pretrained_pipeline(diffusers.LTX2DFRPipeline, options.model,
+                                    offline=options.offline, dtype=dtype, what="LTX-2",
+                                    field="ltx2_model")
 
 class TalkingBackend:
     name = "ltx2-talking"

@@ -1,5 +1,6 @@
 """How models load: settings every model backend shares (DESIGN.md "Settings users already
-know"). A backend's options class inherits the part it reads."""
+know"). A backend's options class inherits the part it reads. Also the loading every
+diffusers pipeline of the video and bed backends shares (they may not import each other)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Literal
 
 from pydantic import AliasChoices, Field
 
+from vidgen_ray.config.environment import hub_offline
 from vidgen_ray.config.scope import Section
+from vidgen_ray.errors import DependencyError, SettingsError
 
 
 class OfflineOption(Section):
@@ -37,3 +40,46 @@ def is_local_path(model: str) -> bool:
     """A folder rather than a Hugging Face id ('org/name' has one slash and no dots first)."""
     return (model.startswith(("/", ".", "~")) or model.count("/") > 1 or "\\" in model
             or Path(model).expanduser().is_dir())
+
+
+def diffusion_modules(what: str):
+    """(torch, diffusers), or a DependencyError naming ``what`` needs them."""
+    try:
+        import diffusers
+        import torch
+    except ImportError as exc:
+        raise DependencyError(f"{what} needs torch and diffusers ({exc.name} is missing): "
+                              "pip install 'vidgen-ray[models]'") from None
+    return torch, diffusers
+
+
+def load_pretrained_pipeline(loader, model: str, *, offline: bool, dtype, what: str,
+                             field: str, fetch_hint: str = ""):
+    """``loader.from_pretrained`` (a diffusers pipeline of the video and bed backends) from a
+    folder or the Hugging Face cache, never fetched offline, with an error that says how to
+    get a model that is not here. ``fetch_hint``: what else fetching it takes (a licence),
+    added to those errors."""
+    also = f"; {fetch_hint}" if fetch_hint else ""
+    local = is_local_path(model)
+    if local:
+        folder = Path(model).expanduser()
+        if not folder.is_dir():
+            raise SettingsError(f"{field} folder {model!r} does not exist: give a folder saved "
+                                "with save_pretrained (model_index.json) or a Hugging Face "
+                                "model id", field=field)
+        model = str(folder)
+    try:
+        with hub_offline(offline):
+            return loader.from_pretrained(model, local_files_only=offline or local, dtype=dtype)
+    except (OSError, ValueError) as exc:
+        if local:
+            raise DependencyError(f"{what} folder {model!r} cannot be loaded ({exc}): it must "
+                                  "hold a pipeline saved with save_pretrained") from exc
+        if offline:
+            raise DependencyError(
+                f"{what} {model!r} is not in the Hugging Face cache and downloads are off "
+                "(VIDGEN_OFFLINE or HF_HUB_OFFLINE): fetch it on a machine with internet "
+                f"(`hf download {model}`, HF_HOME on shared storage) or give a folder{also}"
+            ) from exc
+        raise DependencyError(f"{what} {model!r} could not be downloaded ({exc}): check the "
+                              f"id and the network, or give a folder{also}") from exc
