@@ -129,7 +129,6 @@ def test_the_options_come_from_the_settings():
         ltx2_model="/models/ltx2", ltx2_fps=25, ltx2_sigmas=[1.0, 0.5], ltx2_image_crf=0))
     assert (options.model, options.fps, options.sigmas, options.image_crf) == (
         "/models/ltx2", 25, (1.0, 0.5), 0)
-    assert options.loading().model == "/models/ltx2"
     assert set(Ltx2Settings.LOAD_FIELDS) <= set(Ltx2Settings.model_fields)
 
 

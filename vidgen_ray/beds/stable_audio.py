@@ -27,17 +27,19 @@ samples at 48 kHz mono: resampled by FFmpeg, looped with crossfades (beds/fit.py
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from vidgen_ray.beds.base import NEGATIVE, BedRequest, check_request
 from vidgen_ray.beds.fit import fit_bed
-from vidgen_ray.config.backends.loading import diffusion_modules, load_pretrained_pipeline
+from vidgen_ray.config.backends.loading import (
+    diffusion_modules,
+    load_pretrained_pipeline,
+    plan_diffusion_device,
+)
 from vidgen_ray.config.backends.stable_audio import DEFAULT_MODEL, StableAudioSettings
-from vidgen_ray.errors import DependencyError, RenderError, SettingsError
+from vidgen_ray.errors import DependencyError, RenderError
 
-log = logging.getLogger(__name__)
 VERSION = "stable-audio-1"
 # Asked beyond the bed's length, so the piece resampled to 48 kHz still covers every sample
 # (the pipeline cuts at int(seconds * 44100)); the extra is trimmed.
@@ -71,29 +73,8 @@ class StableAudioOptions:
 
 
 def plan_device(options: StableAudioOptions, cuda: bool) -> tuple[str, str]:
-    """(device, dtype name). GPU-only options are refused on a CPU before any loading;
-    eager attention is refused everywhere (Stable Audio's attention runs through SDPA)."""
-    if options.attention == "eager":
-        raise SettingsError("attention=eager is not available for Stable Audio Open (its "
-                            "attention runs through PyTorch SDPA): use sdpa or flash",
-                            field="attention")
-    if cuda:
-        half = options.half_precision is not False
-        dtype = {"bf16": "bfloat16", "fp16": "float16"}[options.half_dtype] if half else "float32"
-        return "cuda", dtype
-    needs_gpu = [name for name, on in (
-        ("half_precision=true (fp16/bf16 on a CPU is unsupported or very slow)",
-         options.half_precision is True),
-        ("cpu_offload=true (it moves sub-models to a GPU and back)", options.cpu_offload),
-        ("compile=true (compiling the DiT pays off only on a GPU)", options.compile),
-        ("attention=flash (FlashAttention kernels are CUDA only)", options.attention == "flash"),
-    ) if on]
-    if needs_gpu:
-        raise SettingsError(f"no CUDA GPU here, but {needs_gpu[0]} needs one: leave it off or "
-                            "run on a GPU node", field=needs_gpu[0].split("=")[0])
-    log.warning("Stable Audio Open on a CPU is very slow (minutes per bed): use a CUDA GPU, "
-                "or keep the procedural beds")
-    return "cpu", "float32"
+    return plan_diffusion_device(options, cuda, "Stable Audio Open",
+                                 "minutes per bed; or keep the procedural beds")
 
 
 def _modules():

@@ -28,18 +28,20 @@ encodes the frames to MP4 with FFmpeg (motion/encode.py).
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from vidgen_ray.config.backends.loading import diffusion_modules, load_pretrained_pipeline
+from vidgen_ray.config.backends.loading import (
+    diffusion_modules,
+    load_pretrained_pipeline,
+    plan_diffusion_device,
+)
 from vidgen_ray.config.backends.ltx import DEFAULT_MODEL, LtxSettings
-from vidgen_ray.errors import RenderError, SettingsError
+from vidgen_ray.errors import RenderError
 from vidgen_ray.motion.base import ClipRequest, check_request, fit_picture
 from vidgen_ray.motion.encode import encode_mp4
 
-log = logging.getLogger(__name__)
 VERSION = "ltx-1"
 PROMPT_TOKENS = 128  # the pipeline's T5 window (max_sequence_length); longer prompts are cut
 OnStep = Callable[[int, int], None]
@@ -77,27 +79,7 @@ class LtxOptions:
 
 
 def plan_device(options: LtxOptions, cuda: bool) -> tuple[str, str]:
-    """(device, dtype name). GPU-only options are refused on a CPU before any loading;
-    eager attention is refused everywhere (LTX's attention processor is SDPA only)."""
-    if options.attention == "eager":
-        raise SettingsError("attention=eager is not available for LTX-Video (its attention "
-                            "runs through PyTorch SDPA): use sdpa or flash", field="attention")
-    if cuda:
-        half = options.half_precision is not False
-        dtype = {"bf16": "bfloat16", "fp16": "float16"}[options.half_dtype] if half else "float32"
-        return "cuda", dtype
-    needs_gpu = [name for name, on in (
-        ("half_precision=true (bf16/fp16 on a CPU is unsupported or very slow)",
-         options.half_precision is True),
-        ("cpu_offload=true (it moves sub-models to a GPU and back)", options.cpu_offload),
-        ("compile=true (compiling the transformer pays off only on a GPU)", options.compile),
-        ("attention=flash (FlashAttention kernels are CUDA only)", options.attention == "flash"),
-    ) if on]
-    if needs_gpu:
-        raise SettingsError(f"no CUDA GPU here, but {needs_gpu[0]} needs one: leave it off or "
-                            "run on a GPU node", field=needs_gpu[0].split("=")[0])
-    log.warning("LTX-Video on a CPU is very slow (many minutes per 5 s clip): use a CUDA GPU")
-    return "cpu", "float32"
+    return plan_diffusion_device(options, cuda, "LTX-Video", "many minutes per 5 s clip")
 
 
 def _modules():

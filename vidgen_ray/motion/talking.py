@@ -32,7 +32,6 @@ video heard is the same line, not the vocoder's rebuild of it).
 from __future__ import annotations
 
 import io
-import logging
 import math
 import wave
 from collections.abc import Callable
@@ -40,15 +39,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidgen_ray.config.backends.loading import diffusion_modules, load_pretrained_pipeline
+from vidgen_ray.config.backends.loading import (
+    diffusion_modules,
+    load_pretrained_pipeline,
+    plan_diffusion_device,
+)
 from vidgen_ray.config.backends.ltx2 import DEFAULT_MODEL, MAX_SECONDS, Ltx2Settings
 from vidgen_ray.errors import DependencyError, MediaError, RenderError, SettingsError
 from vidgen_ray.motion.base import MAX_SEED, check_clip_shape, fit_picture
 from vidgen_ray.motion.encode import encode_mp4
-from vidgen_ray.motion.ltx import LtxOptions, plan_device
 from vidgen_ray.programs import run_tool
 
-log = logging.getLogger(__name__)
 VERSION = "ltx2-talk-1"
 PROMPT_TOKENS = 256  # the Gemma prompt window (max_sequence_length); longer prompts are cut
 N_FFT = 1024  # the STFT LTX-2's audio VAE was trained on (ltx-core's AudioProcessor)
@@ -98,13 +99,6 @@ class TalkingOptions:
                    cross_timestep=s.ltx2_cross_timestep, offline=s.offline, fps=s.ltx2_fps,
                    sigmas=s.ltx2_sigmas, image_crf=s.ltx2_image_crf,
                    max_seconds=s.ltx2_max_seconds)
-
-    def loading(self) -> LtxOptions:
-        """The loading half, in the shape motion/ltx.py's device plan and loader read."""
-        return LtxOptions(model=self.model, half_precision=self.half_precision,
-                          half_dtype=self.half_dtype, cpu_offload=self.cpu_offload,
-                          attention=self.attention, compile=self.compile,
-                          vae_tiling=self.vae_tiling, offline=self.offline)
 
 
 # ---- pure: the speech and the clip's length ------------------------------------------------
@@ -234,8 +228,9 @@ class TalkingBackend:
             raise DependencyError("talking shots need torch and diffusers: pip install "
                                   "'vidgen-ray[models]'") from None
         self.options = options
-        self.device, self.dtype_name = plan_device(
-            options.loading(), torch.cuda.is_available() if cuda is None else cuda)
+        self.device, self.dtype_name = plan_diffusion_device(
+            options, torch.cuda.is_available() if cuda is None else cuda, "LTX-2",
+            "many minutes per line")
         self.pipe = pipeline or load_pipeline(options, getattr(torch, self.dtype_name))
         self.pipe.set_progress_bar_config(disable=True)
         if options.vae_tiling:

@@ -4,6 +4,7 @@ diffusers pipeline of the video and bed backends shares (they may not import eac
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Literal
 
@@ -12,6 +13,8 @@ from pydantic import AliasChoices, Field
 from vidgen_ray.config.environment import hub_offline
 from vidgen_ray.config.scope import Section
 from vidgen_ray.errors import DependencyError, SettingsError
+
+log = logging.getLogger("vidgen.models")
 
 
 class OfflineOption(Section):
@@ -83,3 +86,29 @@ def load_pretrained_pipeline(loader, model: str, *, offline: bool, dtype, what: 
             ) from exc
         raise DependencyError(f"{what} {model!r} could not be downloaded ({exc}): check the "
                               f"id and the network, or give a folder{also}") from exc
+
+
+def plan_diffusion_device(options, cuda: bool, what: str, slow: str) -> tuple[str, str]:
+    """(device, dtype name) for a video or bed pipeline (``options``: its half_precision,
+    half_dtype, cpu_offload, compile and attention). GPU-only options are refused on a CPU
+    before any loading; eager attention everywhere (their attention runs through SDPA).
+    ``slow``: how slow ``what`` is on a CPU, for the warning."""
+    if options.attention == "eager":
+        raise SettingsError(f"attention=eager is not available for {what} (its attention "
+                            "runs through PyTorch SDPA): use sdpa or flash", field="attention")
+    if cuda:
+        half = options.half_precision is not False
+        dtype = {"bf16": "bfloat16", "fp16": "float16"}[options.half_dtype] if half else "float32"
+        return "cuda", dtype
+    needs_gpu = [name for name, on in (
+        ("half_precision=true (bf16/fp16 on a CPU is unsupported or very slow)",
+         options.half_precision is True),
+        ("cpu_offload=true (it moves sub-models to a GPU and back)", options.cpu_offload),
+        ("compile=true (compiling the transformer pays off only on a GPU)", options.compile),
+        ("attention=flash (FlashAttention kernels are CUDA only)", options.attention == "flash"),
+    ) if on]
+    if needs_gpu:
+        raise SettingsError(f"no CUDA GPU here, but {needs_gpu[0]} needs one: leave it off or "
+                            "run on a GPU node", field=needs_gpu[0].split("=")[0])
+    log.warning("%s on a CPU is very slow (%s): use a CUDA GPU", what, slow)
+    return "cpu", "float32"
