@@ -105,6 +105,41 @@ class Resident:
         return self.backend
 
 
+class SteppedResident(Resident):
+    """A resident diffusion model: progress() reports the denoising steps of the call in
+    progress and is answered mid-call (the actor is threaded: placement's max_concurrency);
+    the lock keeps the calls themselves one at a time on the model."""
+
+    STEPPED: tuple[str, ...] = ()  # the backends (by name) whose calls take on_step
+
+    def __init__(self, build: Callable[[], object]):
+        super().__init__(build)
+        self.steps = {"done": 0, "total": 0}
+        self._calling = threading.Lock()
+
+    def _each(self, method: str, requests: list) -> list:
+        """``backend.method(request)`` for each request, in order, as one timed call."""
+        backend = self._loaded()
+        call = getattr(backend, method)
+        stepped = getattr(backend, "name", None) in self.STEPPED
+        with self._calling, self._timed_call(len(requests)):
+            self.steps = {"done": 0, "total": 0}
+            made = [call(request, on_step=self._on_step) if stepped else call(request)
+                    for request in requests]
+            self.served += 1
+        return made
+
+    def _on_step(self, done: int, total: int) -> None:
+        self.steps = {"done": done, "total": total}
+
+    def progress(self) -> dict:
+        """Denoising steps done / total of the call in progress (or the last one)."""
+        return dict(self.steps)
+
+    def health(self) -> dict:
+        return {**super().health(), "steps": self.progress()}
+
+
 def _rss_bytes() -> int | None:
     try:
         with open("/proc/self/statm") as statm:
