@@ -36,6 +36,7 @@ from vidgen_ray.config.backends.loading import (
     diffusion_modules,
     load_pretrained_pipeline,
     plan_diffusion_device,
+    ready_pipeline,
 )
 from vidgen_ray.config.backends.stable_audio import DEFAULT_MODEL, StableAudioSettings
 from vidgen_ray.errors import DependencyError, RenderError
@@ -113,13 +114,7 @@ class StableAudioBackend:
         self.dtype_name = dtype_name
         self.pipe = pipeline or load_pipeline(diffusers.StableAudioPipeline, options,
                                               getattr(torch, dtype_name))
-        self.pipe.set_progress_bar_config(disable=True)
-        if self.device == "cuda" and options.cpu_offload:
-            self.pipe.enable_model_cpu_offload()
-        else:
-            self.pipe.to(self.device)
-        if options.compile:
-            self.pipe.transformer = torch.compile(self.pipe.transformer, fullgraph=True)
+        ready_pipeline(self.pipe, self.device, options)
 
     @property
     def rate(self) -> int:

@@ -130,3 +130,12 @@ def fit_picture(picture: bytes, width: int, height: int) -> Image.Image:
                          "bytes", public="the clip's picture cannot be read") from None
     return ImageOps.fit(image.convert("RGB"), (width, height), Image.LANCZOS,
                         centering=(0.5, 0.5))
+
+
+def latent_grid(pipe) -> tuple[int, int]:
+    """(size multiple, frame step) of an LTX-family pipeline: sides are multiples of its
+    own 32 and one latent patch; frame counts are step*k+1 (the first frame alone, then
+    whole latent frames)."""
+    return (math.lcm(32, pipe.vae_spatial_compression_ratio
+                     * pipe.transformer_spatial_patch_size),
+            pipe.vae_temporal_compression_ratio * pipe.transformer_temporal_patch_size)

@@ -28,7 +28,6 @@ encodes the frames to MP4 with FFmpeg (motion/encode.py).
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,10 +35,11 @@ from vidgen_ray.config.backends.loading import (
     diffusion_modules,
     load_pretrained_pipeline,
     plan_diffusion_device,
+    ready_pipeline,
 )
 from vidgen_ray.config.backends.ltx import DEFAULT_MODEL, LtxSettings
 from vidgen_ray.errors import RenderError
-from vidgen_ray.motion.base import ClipRequest, check_request, fit_picture
+from vidgen_ray.motion.base import ClipRequest, check_request, fit_picture, latent_grid
 from vidgen_ray.motion.encode import encode_mp4
 
 VERSION = "ltx-1"
@@ -105,29 +105,17 @@ class LtxBackend:
         self.dtype_name = dtype_name
         self.pipe = pipeline or load_pipeline(diffusers.LTXImageToVideoPipeline, options,
                                               getattr(torch, dtype_name))
-        self.pipe.set_progress_bar_config(disable=True)
-        if options.vae_tiling:
-            self.pipe.vae.enable_tiling()
-        if self.device == "cuda" and options.cpu_offload:
-            self.pipe.enable_model_cpu_offload()
-        else:
-            self.pipe.to(self.device)
-        if options.compile:
-            self.pipe.transformer = torch.compile(self.pipe.transformer, fullgraph=True)
+        ready_pipeline(self.pipe, self.device, options, vae_tiling=options.vae_tiling)
 
     # ---- the model's grid ----------------------------------------------------------------
 
     @property
     def size_multiple(self) -> int:
-        """Sides are multiples of this: the pipeline's own 32 and one latent patch."""
-        pipe = self.pipe
-        return math.lcm(32, pipe.vae_spatial_compression_ratio
-                        * pipe.transformer_spatial_patch_size)
+        return latent_grid(self.pipe)[0]
 
     @property
     def frame_step(self) -> int:
-        """Frame counts are frame_step*k+1: the first frame alone, then whole latent frames."""
-        return self.pipe.vae_temporal_compression_ratio * self.pipe.transformer_temporal_patch_size
+        return latent_grid(self.pipe)[1]
 
     def version(self) -> str:
         import diffusers

@@ -43,10 +43,11 @@ from vidgen_ray.config.backends.loading import (
     diffusion_modules,
     load_pretrained_pipeline,
     plan_diffusion_device,
+    ready_pipeline,
 )
 from vidgen_ray.config.backends.ltx2 import DEFAULT_MODEL, MAX_SECONDS, Ltx2Settings
 from vidgen_ray.errors import DependencyError, MediaError, RenderError, SettingsError
-from vidgen_ray.motion.base import MAX_SEED, check_clip_shape, fit_picture
+from vidgen_ray.motion.base import MAX_SEED, check_clip_shape, fit_picture, latent_grid
 from vidgen_ray.motion.encode import encode_mp4
 from vidgen_ray.programs import run_tool
 
@@ -232,25 +233,15 @@ class TalkingBackend:
             options, torch.cuda.is_available() if cuda is None else cuda, "LTX-2",
             "many minutes per line")
         self.pipe = pipeline or load_pipeline(options, getattr(torch, self.dtype_name))
-        self.pipe.set_progress_bar_config(disable=True)
-        if options.vae_tiling:
-            self.pipe.vae.enable_tiling()
-        if self.device == "cuda" and options.cpu_offload:
-            self.pipe.enable_model_cpu_offload()
-        else:
-            self.pipe.to(self.device)
-        if options.compile:
-            self.pipe.transformer = torch.compile(self.pipe.transformer, fullgraph=True)
+        ready_pipeline(self.pipe, self.device, options, vae_tiling=options.vae_tiling)
 
     @property
     def size_multiple(self) -> int:
-        pipe = self.pipe
-        return math.lcm(32, pipe.vae_spatial_compression_ratio
-                        * pipe.transformer_spatial_patch_size)
+        return latent_grid(self.pipe)[0]
 
     @property
     def frame_step(self) -> int:
-        return self.pipe.vae_temporal_compression_ratio * self.pipe.transformer_temporal_patch_size
+        return latent_grid(self.pipe)[1]
 
     def version(self) -> str:
         import diffusers

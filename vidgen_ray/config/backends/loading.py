@@ -112,3 +112,21 @@ def plan_diffusion_device(options, cuda: bool, what: str, slow: str) -> tuple[st
                             "run on a GPU node", field=needs_gpu[0].split("=")[0])
     log.warning("%s on a CPU is very slow (%s): use a CUDA GPU", what, slow)
     return "cpu", "float32"
+
+
+def ready_pipeline(pipe, device: str, options, vae_tiling: bool = False):
+    """A loaded pipeline made ready to serve as ``options`` say: no progress bars, the VAE
+    tiled if asked, on ``device`` (or offloaded there, CUDA only), its transformer
+    compiled if asked."""
+    pipe.set_progress_bar_config(disable=True)
+    if vae_tiling:
+        pipe.vae.enable_tiling()
+    if device == "cuda" and options.cpu_offload:
+        pipe.enable_model_cpu_offload()
+    else:
+        pipe.to(device)
+    if options.compile:
+        import torch
+
+        pipe.transformer = torch.compile(pipe.transformer, fullgraph=True)
+    return pipe
