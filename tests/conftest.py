@@ -32,3 +32,19 @@ def ray_local():
     connect(None)
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def one_gpu():
+    """A local Ray with one logical GPU (no card behind it), for a module: the model
+    workers take GPU shares and no CPU; torch on one thread in every worker."""
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+    ray.init(address="local", num_cpus=2, num_gpus=1, include_dashboard=False,
+             _node_ip_address="127.0.0.1", logging_level="WARNING", log_to_driver=False,
+             object_store_memory=256 * 1024**2,
+             runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
+    yield ray
+    ray.shutdown()

@@ -12,7 +12,6 @@ import json
 import shutil
 
 import pytest
-import ray
 
 from vidgen_ray.config import load_settings
 from vidgen_ray.farm.placement import bed_gb, gpu_fraction
@@ -30,18 +29,6 @@ BOARD = Storyboard(scenes=[
           lines=[Line(text="The boats.")]),
     Scene(title="Room", description="a quiet room", ambience="none",
           lines=[Line(text="It is quiet.")])])
-
-
-@pytest.fixture(scope="module")
-def one_gpu():
-    """A local Ray with one logical GPU (no card behind it)."""
-    if ray.is_initialized():
-        ray.shutdown()
-    ray.init(address="local", num_cpus=2, num_gpus=1, include_dashboard=False,
-             _node_ip_address="127.0.0.1", logging_level="WARNING", log_to_driver=False,
-             object_store_memory=256 * 1024**2, runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
-    yield ray
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")

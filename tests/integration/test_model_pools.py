@@ -9,7 +9,6 @@ import asyncio
 import io
 
 import pytest
-import ray
 from PIL import Image
 
 from vidgen_ray.config import load_settings
@@ -24,18 +23,6 @@ pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
 BOARD = Storyboard(scenes=[
     Scene(title="Harbour", description="boats at dawn", lines=[Line(text="The boats.")]),
     Scene(title="Lamp", description="a lamp in the tower", lines=[Line(text="Light it.")])])
-
-
-@pytest.fixture(scope="module")
-def one_gpu():
-    """A local Ray with one logical GPU: the model workers take GPU shares and no CPU."""
-    if ray.is_initialized():
-        ray.shutdown()
-    ray.init(address="local", num_cpus=2, num_gpus=1, include_dashboard=False,
-             _node_ip_address="127.0.0.1", logging_level="WARNING", log_to_driver=False,
-             object_store_memory=256 * 1024**2)
-    yield ray
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")

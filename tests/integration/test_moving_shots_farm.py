@@ -11,7 +11,6 @@ import json
 import shutil
 
 import pytest
-import ray
 
 from vidgen_ray.config import load_settings
 from vidgen_ray.farm.scheduler import Farm
@@ -27,18 +26,6 @@ BOARD = Storyboard(scenes=[
     Scene(title="Harbour", description="boats at dawn", lines=[Line(text="The boats.")]),
     Scene(title="Window", description="a window in the storm", motion="clip",
           motion_prompt="rain streaks the window", lines=[Line(text="It rains.")])])
-
-
-@pytest.fixture(scope="module")
-def one_gpu():
-    """A local Ray with one logical GPU (no card behind it)."""
-    if ray.is_initialized():
-        ray.shutdown()
-    ray.init(address="local", num_cpus=2, num_gpus=1, include_dashboard=False,
-             _node_ip_address="127.0.0.1", logging_level="WARNING", log_to_driver=False,
-             object_store_memory=256 * 1024**2)
-    yield ray
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")
