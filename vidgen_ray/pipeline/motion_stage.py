@@ -37,6 +37,7 @@ class MotionStage:
         self._timed = {s: asyncio.Event() for s in self.scenes}  # set with _frames[s]
         self._fitted: dict[int, asyncio.Event] = {s: asyncio.Event() for s in self.scenes}
         self._first: dict[int, str] = {}  # scene -> its first clip's key, once its picture is
+        self._stored: set[str] = set()  # clips known to be in the store (no store call each report)
 
     @property
     def keys(self) -> list[str]:
@@ -117,8 +118,11 @@ class MotionStage:
     async def _make(self, scene: int, picture_key: str, keys: list[str]) -> None:
         """The scene's clips ``keys`` (clip i is keys[i]) the store lacks, made and stored."""
         run = self.run
-        missing = [i for i, key in enumerate(keys) if not run.store.has(key)]
+        missing = [i for i, key in enumerate(keys) if key not in self._stored
+                   and not run.store.has(key)]
+        self._stored.update(key for i, key in enumerate(keys) if i not in missing)
         if not missing:
+            self._report()
             return
         picture = run.store.get(picture_key)
         requests = [motion_parts.clip_request(run.storyboard, run.settings, scene, i, picture)
@@ -126,17 +130,17 @@ class MotionStage:
         try:
             async for n, mp4 in run.executor.map("motion", requests):
                 run.store.put(keys[missing[n]], mp4)
+                self._stored.add(keys[missing[n]])
                 self._report()
         except VidgenError as exc:
             raise _failed(scene, "its motion clip", exc) from exc
 
     def _report(self) -> None:
         """Clips stored of those planned (one per scene until its length is known)."""
-        store = self.run.store
         planned = {s: self.made[s].clip_keys if s in self.made else
                    tuple(k for k in [self._first.get(s)] if k) for s in self.scenes}
         total = sum(len(keys) or 1 for keys in planned.values())
-        done = sum(store.has(k) for keys in planned.values() for k in keys)
+        done = sum(k in self._stored for keys in planned.values() for k in keys)
         self.run.report("clips", done, total)
 
 
