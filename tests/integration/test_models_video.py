@@ -89,7 +89,7 @@ def test_ltx_downloads_by_name_loads_offline_and_verify_finds_a_damaged_shard(tm
     assert (row["state"], row["missing"]) == ("partial", [SHARD])
 
 
-def test_ltx2_and_stable_audio_download_by_name_and_all_leaves_them_out(tmp_path, tiny):
+def test_ltx2_and_stable_audio_download_by_name_and_all_takes_only_what_settings_use(tmp_path, tiny):
     hf = tmp_path / "hf"
     with LocalHub(tiny) as hub:
         for name in ("ltx2", "stable-audio"):
@@ -99,8 +99,10 @@ def test_ltx2_and_stable_audio_download_by_name_and_all_leaves_them_out(tmp_path
         row = statuses(hf, name)[name]
         assert (row["state"], row["repo_id"], row["files"]) == ("complete", repo,
                                                                  len(tiny[repo]))
-        assert "not used by renders yet" in row["role"]
         assert run(hf, "verify", name).exit_code == 0
+    assert "not used by renders yet" in statuses(hf, "ltx2")["ltx2"]["role"]
     assert not {"ltx2", "stable-audio"} & set(statuses(hf))
+    # Stable Audio Open is one of all's once a render setting uses it.
+    assert "stable-audio" in statuses(hf, VIDGEN_AMBIENCE_MODEL="stable_audio")
     unknown = run(hf, "status", "ltx3")
     assert unknown.exit_code == 2 and "ltx2, stable-audio" in unknown.output

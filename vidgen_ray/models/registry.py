@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 from vidgen_ray.config.backends.ltx2 import Ltx2Settings
 from vidgen_ray.config.backends.sdxl import FAST_LORAS
-from vidgen_ray.config.backends.stable_audio import StableAudioSettings
 from vidgen_ray.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -120,7 +119,17 @@ def models_for(settings: RenderSettings) -> list[ModelSpec]:
                            half=False, only_extra=True))
     if settings.video_model == "ltx":
         specs.append(_ltx(settings))
+    if settings.bed_model == "stable_audio":
+        specs.append(_stable_audio(settings))
     return [s for s in specs if is_hub_id(s.repo_id)]
+
+
+def _stable_audio(settings: RenderSettings) -> ModelSpec:
+    return ModelSpec("stable-audio", settings.stable_audio_model,
+                     "Stable Audio Open: music and ambience beds (--music-model or "
+                     "--ambience-model stable_audio; gated: accept its licence, set HF_TOKEN)",
+                     STABLE_AUDIO_FOLDERS, extra=DIFFUSERS_EXTRA, required=("model_index.json",),
+                     group="stable-audio", half=False)
 
 
 def _ltx(settings: RenderSettings) -> ModelSpec:
@@ -130,22 +139,17 @@ def _ltx(settings: RenderSettings) -> ModelSpec:
 
 
 def on_request(settings: RenderSettings) -> list[ModelSpec]:
-    """The models downloadable by name whatever the settings: LTX-Video (also when no
-    video model is set), and LTX-2 and Stable Audio Open, whose settings are not part of
-    RenderSettings yet (their default repositories: config/backends/ltx2.py,
-    stable_audio.py). Stable Audio Open's repository is gated: accept its licence on the
-    hub and set HF_TOKEN first."""
+    """The models downloadable by name whatever the settings: LTX-Video and Stable Audio
+    Open (also when no render setting asks for them), and LTX-2, whose settings are not part
+    of RenderSettings yet (its default repository: config/backends/ltx2.py). Stable Audio
+    Open's repository is gated: accept its licence on the hub and set HF_TOKEN first."""
     specs = [
         _ltx(settings),
         ModelSpec("ltx2", Ltx2Settings().ltx2_model,
                   "LTX-2: talking shots (not used by renders yet)", LTX2_FOLDERS,
                   extra=DIFFUSERS_EXTRA, required=("model_index.json",), group="ltx2",
                   half=False),
-        ModelSpec("stable-audio", StableAudioSettings().stable_audio_model,
-                  "Stable Audio Open: music and ambience beds (not used by renders yet; "
-                  "gated: accept its licence, set HF_TOKEN)", STABLE_AUDIO_FOLDERS,
-                  extra=DIFFUSERS_EXTRA, required=("model_index.json",),
-                  group="stable-audio", half=False),
+        _stable_audio(settings),
     ]
     return [s for s in specs if is_hub_id(s.repo_id)]
 
