@@ -89,7 +89,8 @@ def test_ltx_downloads_by_name_loads_offline_and_verify_finds_a_damaged_shard(tm
     assert (row["state"], row["missing"]) == ("partial", [SHARD])
 
 
-def test_ltx2_and_stable_audio_download_by_name_and_all_takes_only_what_settings_use(tmp_path, tiny):
+def test_ltx2_and_stable_audio_download_by_name_and_all_takes_only_what_settings_use(
+        tmp_path, tiny):
     hf = tmp_path / "hf"
     with LocalHub(tiny) as hub:
         for name in ("ltx2", "stable-audio"):
