@@ -166,3 +166,21 @@ def test_a_root_is_private_never_a_link_and_a_job_id_cannot_point_it_elsewhere(
             scratch.task_folder("job-aaaaaaaaaaaa", "mix"):
         pass
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_root_removed_between_its_mkdir_and_its_check_is_made_again(tmp_path, monkeypatch):
+    """The last task of a job out removes the root; a task starting just then sees it gone
+    after its own mkdir. It makes the root again instead of failing the job (a CI run once
+    failed a render on this)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    real, removed = scratch.Path.lstat, []
+
+    def lstat_after_a_removal(path):
+        if path.name.startswith("vidgen-job-") and not removed:
+            removed.append(path)
+            path.rmdir()  # as the task ending beside it does
+        return real(path)
+
+    monkeypatch.setattr(scratch.Path, "lstat", lstat_after_a_removal)
+    with scratch.task_folder("job-race0000001", "chunk") as folder:
+        assert folder.is_dir() and removed and folder.parent == removed[0]

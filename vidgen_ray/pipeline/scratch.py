@@ -54,6 +54,8 @@ def _own_root(job_id: str) -> Path:
     try:
         root.mkdir(mode=0o700, exist_ok=True)
         info = root.lstat()
+    except FileNotFoundError:
+        raise  # another task of the job removed the root just now: task_folder tries again
     except OSError as exc:
         raise OutputError(f"cannot make the job's scratch folder in the temp folder: "
                           f"{exc.strerror}: free space there or point TMPDIR elsewhere") from exc
