@@ -8,12 +8,16 @@ them + ``tail`` (plus a fade to black out of it). Scenes joined by an overlappin
 (dissolve, fade, wipe, slide) share the crossfade's length of frames; ``fade_black`` shares
 none: the scene fades out over its last frames, the next fades in over its first. Speech
 starts after the picture has settled, so two scenes' voices never collide.
+
+A talking shot shows a line's talking clip full frame in place of the scene's picture: its
+line starts on a whole frame (the clip's frame 0), and it stays clear of the transitions
+and fades at the scene's ends, so it is only ever cut around, never blended.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from vidgen_ray.errors import ScriptError
 from vidgen_ray.storyboard import Storyboard, stable_seed
@@ -77,6 +81,21 @@ class Clip:
 
 
 @dataclass(frozen=True)
+class Shot:
+    """A talking shot: line ``line`` of scene ``scene`` shown by its talking clip over
+    frames [start, end), the clip's frame 0 at ``start`` (where the line's speech starts)."""
+
+    scene: int
+    line: int
+    start: int
+    end: int
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
 class Segment:
     """A run of frames showing one clip, or going from clip ``a`` to clip ``b``."""
 
@@ -87,6 +106,9 @@ class Segment:
     fade_start: int = 0  # first frame of the whole transition
     fade_frames: int = 0
     kind: str = "dissolve"  # which overlapping transition (OVERLAPPING)
+    # The index in Timeline.shots of the talking shot shown instead of scene a's picture.
+    # Out of repr: chunk keys hash str(segment), and those of renders without shots stay.
+    shot: int | None = field(default=None, repr=False)
 
     def alpha(self, frame: int) -> float:
         """Progress of the transition at an absolute frame; never exactly 0 or 1 inside it."""
@@ -98,6 +120,7 @@ class Timeline:
     fps: int
     clips: tuple[Clip, ...]
     cues: tuple[Cue, ...]
+    shots: tuple[Shot, ...] = ()  # in time order
 
     @property
     def total_frames(self) -> int:
@@ -131,28 +154,52 @@ class Timeline:
 
     def _all_segments(self) -> list[Segment]:
         segments = []
+        shots: dict[int, list[int]] = {}
+        for i, shot in enumerate(self.shots):
+            shots.setdefault(shot.scene, []).append(i)
         for i, clip in enumerate(self.clips):
             nxt = self.clips[i + 1] if i + 1 < len(self.clips) else None
             solo_start = clip.start + clip.fade_in
             solo_end = nxt.start if nxt else clip.end
-            if solo_start < solo_end:
-                segments.append(Segment(solo_start, solo_end, clip.scene))
+            segments += self._solo(clip.scene, solo_start, solo_end, shots.get(clip.scene, []))
             if nxt and nxt.fade_in:
                 segments.append(Segment(nxt.start, clip.end, clip.scene, nxt.scene,
                                         nxt.start, nxt.fade_in, nxt.enter))
         return segments
 
+    def _solo(self, scene: int, start: int, end: int, shots: list[int]) -> list[Segment]:
+        """Frames [start, end) of ``scene`` alone: its picture, cut around its talking shots
+        (``shots``: their indices) there. A shot is cut to what no earlier one covers, so
+        the segments tile the frames even if two shots ever overlapped."""
+        segments, at = [], start
+        for i in shots:
+            lo, hi = max(self.shots[i].start, at), min(self.shots[i].end, end)
+            if lo >= hi:
+                continue
+            if at < lo:
+                segments.append(Segment(at, lo, scene))
+            segments.append(Segment(lo, hi, scene, shot=i))
+            at = hi
+        if at < end:
+            segments.append(Segment(at, end, scene))
+        return segments
+
 
 def plan_timeline(storyboard: Storyboard, line_seconds: list[list[float]], pacing: Pacing,
-                  seed: int = 0, generated: bool = False) -> Timeline:
+                  seed: int = 0, generated: bool = False,
+                  talking: frozenset[tuple[int, int]] = frozenset()) -> Timeline:
     """Place every scene and line. ``line_seconds[s][l]`` is the spoken length of line l of
     scene s. ``generated``: a video model makes the clips of scenes with motion ``clip``
-    (they hold still: the clip moves)."""
+    (they hold still: the clip moves). ``talking``: the (scene, line) pairs (0-based) shown
+    by a talking shot; pairs past the storyboard's last scene are for a longer board (a
+    timeline planned while later scenes are voiced) and wait for it."""
     if len(line_seconds) != len(storyboard.scenes):
         raise ValueError("line_seconds needs one list per scene")
+    _check_talking(storyboard, talking)
     fps, fade = pacing.fps, round(pacing.crossfade * pacing.fps)
     clips: list[Clip] = []
     cues: list[Cue] = []
+    shots: list[Shot] = []
     start = 0
     for index, scene in enumerate(storyboard.scenes):
         enter = transition_after(storyboard, index - 1, pacing) if index else "cut"
@@ -162,8 +209,15 @@ def plan_timeline(storyboard: Storyboard, line_seconds: list[list[float]], pacin
         black_out = fade if transition_after(storyboard, index, pacing) == "fade_black" else 0
         start -= fade_in
         offset = (start + fade_in + black_in) / fps + pacing.lead_in
+        planned: list[Shot] = []
         for number, (line, seconds) in enumerate(zip(scene.lines, line_seconds[index],
                                                      strict=True)):
+            if (index, number) in talking:
+                # The talking clip's frame 0 is where the speech starts: on a whole frame.
+                first = math.ceil(round(offset * fps, 6))
+                offset = first / fps
+                planned.append(Shot(index, number, first,
+                                    first + math.ceil(round(seconds * fps, 6))))
             cues.append(Cue(index, number, offset, offset + seconds, line.speaker, line.text))
             offset += seconds + pacing.line_gap
         if scene.lines:
@@ -176,8 +230,33 @@ def plan_timeline(storyboard: Storyboard, line_seconds: list[list[float]], pacin
         clips.append(Clip(index, start, start + frames, fade_in,
                           scene_motion(storyboard, index, seed, generated), black_in,
                           black_out, enter))
+        # Asked even of the board's last scene: a timeline planned on the first scenes only
+        # gives the shots the whole board's does (its early chunks are final).
+        overlap_after = fade if transition_after(storyboard, index, pacing) in OVERLAPPING else 0
+        shots += _fit_shots(planned, clips[-1], overlap_after)
         start += frames
-    return Timeline(fps, tuple(clips), tuple(cues))
+    return Timeline(fps, tuple(clips), tuple(cues), tuple(shots))
+
+
+def _fit_shots(shots: list[Shot], clip: Clip, overlap_after: int) -> list[Shot]:
+    """``shots`` of ``clip``'s scene kept clear of the frames it shares: after its fade in
+    (from the previous clip or from black), before its fade to black and before the
+    ``overlap_after`` frames the next clip dissolves in over; a shot left empty is dropped."""
+    first = clip.start + clip.fade_in + clip.black_in
+    last = clip.end - max(overlap_after, clip.black_out)
+    fitted = [replace(shot, start=max(shot.start, first), end=min(shot.end, last))
+              for shot in shots]
+    return [shot for shot in fitted if shot.start < shot.end]
+
+
+def _check_talking(storyboard: Storyboard, talking: frozenset[tuple[int, int]]) -> None:
+    """Refuse a talking pair naming a line its scene does not have (a scene past the board's
+    end is allowed: see plan_timeline)."""
+    for scene, line in sorted(talking):
+        if scene < 0 or (scene < len(storyboard.scenes)
+                         and not 0 <= line < len(storyboard.scenes[scene].lines)):
+            raise ValueError(f"talking shot ({scene}, {line}) names no line of the storyboard: "
+                             "give 0-based (scene, line) pairs of spoken lines")
 
 
 def scene_motion(storyboard: Storyboard, index: int, seed: int = 0,
