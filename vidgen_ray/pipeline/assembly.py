@@ -2,7 +2,9 @@
 
 Every chunk is encoded with identical settings and starts on a keyframe, so the concat
 demuxer can join them with ``-c copy``. Camera moves and dissolves are written in absolute
-frame numbers: a chunk renders the same pixels as the same frames of a full render.
+frame numbers: a chunk renders the same pixels as the same frames of a full render. A
+talking shot (timeline.Shot) is its clip's frames by their offset from the shot's start, in
+place of the scene's picture: a chunk starting inside one picks up where the last one stopped.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from vidgen_ray.images import focus
 from vidgen_ray.pipeline import camera, encoders
 from vidgen_ray.pipeline.filtergraph import path_value
 from vidgen_ray.programs import decode_errors, ffmpeg, probe
-from vidgen_ray.timeline import Clip, Segment, Timeline
+from vidgen_ray.timeline import Clip, Segment, Shot, Timeline
 
 ASSEMBLY_VERSION = "assembly-7"  # bump when the pixels a chunk renders change
 AAC_BITRATE = "192k"
@@ -47,24 +49,26 @@ def _video_frames(clip: Clip, first: int, last: int, fps: int) -> str:
 
 def chunk_graph(timeline: Timeline, start: int, end: int, scene_inputs: dict[int, int],
                 size: tuple[int, int], burn: str = "", videos: frozenset[int] = frozenset(),
-                crops: dict[int, tuple[float, float]] | None = None) -> str:
+                crops: dict[int, tuple[float, float]] | None = None,
+                shot_inputs: dict[int, int] | None = None) -> str:
     """The filter graph for frames [start, end); input k is the still of scene_inputs' key,
     or, for a scene in ``videos``, its video clip (looped by the input's -stream_loop).
     ``burn``: filters that draw on the joined frames, timed by absolute frame (subtitles).
-    ``crops``: where to crop a scene's still to the frame (images/focus.py), else the centre."""
+    ``crops``: where to crop a scene's still to the frame (images/focus.py), else the centre.
+    ``shot_inputs``: input k is the talking clip of shot shot_inputs' key (timeline.shots)."""
     width, height = size
     segments = timeline.segments(start, end)
-    uses: dict[int, int] = {}
-    spans: dict[int, tuple[int, int]] = {}  # a scene's first and last+1 frame in this chunk
-    for seg in segments:
-        for scene in (seg.a, seg.b):
-            if scene is not None:
-                uses[scene] = uses.get(scene, 0) + 1
-                lo, hi = spans.get(scene, (seg.start, seg.end))
-                spans[scene] = (min(lo, seg.start), max(hi, seg.end))
+    shot_inputs = shot_inputs or {}
+    missing = [i for i in shots_in(timeline, start, end) if i not in shot_inputs]
+    if missing:
+        raise ValueError(f"frames {start}-{end} show talking shots {missing}: give their "
+                         "clips' inputs (shot_inputs)")
+    uses, spans = _scene_uses(segments)
     clips = {clip.scene: clip for clip in timeline.clips}
     chains = []
     for scene, index in scene_inputs.items():
+        if scene not in uses:  # seen here only through talking shots: its still is not drawn
+            continue
         frames = (_video_frames(clips[scene], *spans[scene], timeline.fps)
                   if scene in videos else "")
         # The camera's source (more than the frame: camera.zoom_source), scaled up to
@@ -82,9 +86,14 @@ def chunk_graph(timeline: Timeline, start: int, end: int, scene_inputs: dict[int
         taken[scene] += 1
         return f"[s{scene}u{taken[scene] - 1}]"
 
+    # A video's frames run on through a talking shot (from the chunk's first frame of the
+    # scene), so the segments after the shot take the frames their absolute numbers name.
     starts = {scene: spans[scene][0] for scene in videos if scene in spans}
     for n, seg in enumerate(segments):
-        chains.append(_segment(seg, n, clips, still, timeline.fps, size, starts))
+        chains.append(
+            _segment(seg, n, clips, still, timeline.fps, size, starts) if seg.shot is None
+            else _shot_frames(seg, n, timeline.shots[seg.shot], shot_inputs[seg.shot],
+                              timeline.fps, size))
     # concat guesses segment boundaries from timestamps; renumbering keeps every frame.
     # Burned-in text sees absolute times, so a chunk draws what the whole render draws.
     drawn = f"setpts=N+{start},{burn},setpts=PTS-{start}," if burn else "setpts=N,"
@@ -92,6 +101,38 @@ def chunk_graph(timeline: Timeline, start: int, end: int, scene_inputs: dict[int
                   + f"concat=n={len(segments)}:v=1:a=0,settb=1/{timeline.fps},{drawn}"
                   "format=yuv420p[v]")
     return ";".join(chains)
+
+
+def _scene_uses(segments: list[Segment]) -> tuple[dict[int, int], dict[int, tuple[int, int]]]:
+    """How many segments draw each scene's picture, and the first and last+1 frame of those
+    (a talking shot shows its clip instead: a scene seen before and after one is used twice)."""
+    uses: dict[int, int] = {}
+    spans: dict[int, tuple[int, int]] = {}
+    for seg in segments:
+        if seg.shot is not None:
+            continue
+        for scene in (seg.a, seg.b):
+            if scene is not None:
+                uses[scene] = uses.get(scene, 0) + 1
+                lo, hi = spans.get(scene, (seg.start, seg.end))
+                spans[scene] = (min(lo, seg.start), max(hi, seg.end))
+    return uses, spans
+
+
+def _shot_frames(seg: Segment, n: int, shot: Shot, index: int, fps: int,
+                 size: tuple[int, int]) -> str:
+    """A segment showing a talking shot: the clip of input ``index`` from its own frame
+    seg.start - shot.start (frame 0 where the line starts), scaled to cover the frame and
+    cropped at the centre as a scene's video is; no camera move, no fade."""
+    width, height = size
+    # The clip's frame count is the line's length rounded up; cloning its last frames lets
+    # a clip a frame or two short (a model's grid) still fill the shot.
+    return (f"[{index}:v]tpad=stop=2:stop_mode=clone,"
+            f"trim=start_frame={seg.start - shot.start}:end_frame={seg.end - shot.start},"
+            f"setpts=N,scale={width}:{height}:force_original_aspect_ratio=increase"
+            ":flags=lanczos:out_color_matrix=bt709:out_range=tv,"
+            f"crop={width}:{height},setsar=1,format=yuv420p,"
+            f"settb=1/{fps},setpts=N+{seg.start}[g{n}]")
 
 
 def _crop_at(offset: tuple[float, float] | None) -> str:
@@ -172,40 +213,52 @@ def burn_filter(ass_file: Path, settings: RenderSettings) -> str:
 def chunk_args(timeline: Timeline, start: int, end: int, stills: dict[int, Path],
                settings: RenderSettings, out: Path, size: tuple[int, int] | None = None,
                ass_file: Path | None = None, videos: frozenset[int] = frozenset(),
-               crops: dict[int, tuple[float, float]] | None = None) -> list[str]:
+               crops: dict[int, tuple[float, float]] | None = None,
+               talking: dict[int, Path] | None = None) -> list[str]:
     """ffmpeg arguments that encode frames [start, end) to ``out`` at ``size`` (default:
     the settings'), with the subtitles of ``ass_file`` burned in if given; ``stills`` of the
-    scenes in ``videos`` are video clips, looped endlessly; ``crops``: see chunk_graph (pure)."""
-    scenes = sorted(stills)
+    scenes in ``videos`` are video clips, looped endlessly; ``crops``: see chunk_graph;
+    ``talking``: the talking clip of each shot shown (timeline.shots index) (pure)."""
+    scenes, shots = sorted(stills), sorted(talking or {})
     loop = {scene: ["-stream_loop", "-1"] if scene in videos else [] for scene in scenes}
     inputs = [arg for scene in scenes for arg in (*loop[scene], "-i", str(stills[scene]))]
+    inputs += [arg for shot in shots for arg in ("-i", str(talking[shot]))]
     burn = burn_filter(ass_file, settings) if ass_file else ""
     graph = chunk_graph(timeline, start, end, {s: k for k, s in enumerate(scenes)},
-                        size or settings.size, burn, frozenset(videos) & set(scenes), crops)
+                        size or settings.size, burn, frozenset(videos) & set(scenes), crops,
+                        {shot: len(scenes) + k for k, shot in enumerate(shots)})
     return ["-filter_complex_threads", str(settings.ffmpeg_threads), *inputs,
             "-filter_complex", graph, "-map", "[v]", *encoders.encoder_args(settings),
             "-frames:v", str(end - start), str(out)]
 
 
 def scenes_in(timeline: Timeline, start: int, end: int) -> list[int]:
-    """Scenes whose pictures frames [start, end) need."""
-    return sorted({s for seg in timeline.segments(start, end) for s in (seg.a, seg.b)
-                   if s is not None})
+    """Scenes whose pictures frames [start, end) need (not those shown there only through
+    talking shots: their clips stand in for the picture)."""
+    return sorted({s for seg in timeline.segments(start, end) if seg.shot is None
+                   for s in (seg.a, seg.b) if s is not None})
+
+
+def shots_in(timeline: Timeline, start: int, end: int) -> list[int]:
+    """The talking shots (timeline.shots indices) frames [start, end) show."""
+    return sorted({seg.shot for seg in timeline.segments(start, end) if seg.shot is not None})
 
 
 def render_chunk(timeline: Timeline, start: int, end: int, stills: dict[int, bytes],
                  settings: RenderSettings, size: tuple[int, int] | None = None,
                  ass: str | None = None, work: Path | None = None,
-                 clips: dict[int, bytes] | None = None) -> bytes:
+                 clips: dict[int, bytes] | None = None,
+                 talking: dict[int, bytes] | None = None) -> bytes:
     """Encode frames [start, end) from the scenes' PNG stills (or, for scenes in ``clips``,
-    their video clips), at ``size`` (default: the settings'), burning in the ASS subtitle
-    script ``ass`` if given; return the MP4's bytes. ``work``: an empty scratch folder the
-    caller removes (a job's: scratch.task_folder); without one, a temporary folder of its own."""
-    clips = clips or {}
+    their video clips, and for the talking shots shown, their clips in ``talking`` by shot
+    index), at ``size`` (default: the settings'), burning in the ASS subtitle script ``ass``
+    if given; return the MP4's bytes. ``work``: an empty scratch folder the caller removes (a
+    job's: scratch.task_folder); without one, a temporary folder of its own."""
+    clips, talking = clips or {}, talking or {}
     if work is None:
         with tempfile.TemporaryDirectory(prefix="vidgen-chunk-") as tmp:
             return render_chunk(timeline, start, end, stills, settings, size, ass, Path(tmp),
-                                clips)
+                                clips, talking)
     paths = {}
     for scene, png in stills.items():
         paths[scene] = work / f"scene{scene}.png"
@@ -213,6 +266,10 @@ def render_chunk(timeline: Timeline, start: int, end: int, stills: dict[int, byt
     for scene, video in clips.items():  # ffmpeg reads the clip's container by its bytes
         paths[scene] = work / f"scene{scene}.clip"
         paths[scene].write_bytes(video)
+    shots = {}
+    for shot, video in talking.items():
+        shots[shot] = work / f"shot{shot}.mp4"
+        shots[shot].write_bytes(video)
     ass_file = None
     if ass is not None:
         ass_file = work / "subtitles.ass"
@@ -220,7 +277,8 @@ def render_chunk(timeline: Timeline, start: int, end: int, stills: dict[int, byt
     out = work / "chunk.mp4"
     encoders.require(settings.encoder)  # this node encodes with the job's encoder, or refuses
     ffmpeg(chunk_args(timeline, start, end, paths, settings, out, size, ass_file,
-                      frozenset(clips), subject_crops(stills, size or settings.size, settings)))
+                      frozenset(clips), subject_crops(stills, size or settings.size, settings),
+                      shots))
     return out.read_bytes()
 
 
