@@ -1,10 +1,12 @@
 """Talking shots in chunks: a shot's clip shows its frame 0 where the line starts, any chunking
-gives the same frames (a chunk may start inside a shot, or lie wholly in one).
+gives the same frames (a chunk may start inside a shot, or lie wholly in one), and chunks
+that show no shot keep their keys.
 
 Frames are compared before encoding, as in test_chunking.py. Each frame of a talking clip is
 one flat colour whose green channel counts the frames, so a frame's colour tells which of
 the clip's frames it shows."""
 
+import asyncio
 import hashlib
 import subprocess
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 from PIL import Image
 
 from vidgen_ray.config import RenderSettings
-from vidgen_ray.pipeline import assembly
+from vidgen_ray.pipeline import assembly, chunks
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.timeline import Pacing, plan_timeline
 
@@ -163,6 +165,27 @@ def test_a_clip_a_frame_short_still_fills_its_shot(render, tmp_path):
     assert np.abs(means[-3] - last).max() < 3 and np.abs(means[-4] - last).max() < 3
 
 
+def test_chunks_without_shots_keep_their_keys(render):
+    board, timeline, _, _ = render
+    plain = plan_timeline(board, SECONDS, Pacing(fps=SETTINGS.fps), seed=3)
+    images = [f"image/{s}" for s in range(3)]
+    keys = {0: "talking/a", 1: "talking/b"}
+    first = timeline.shots[0]
+
+    def key(timeline, start, end, talking=None):
+        return chunks.chunk_key(timeline, start, end, SIZE, images, board, SETTINGS,
+                                talking=talking)
+
+    # Before the first talking line the timeline is today's: so are the keys.
+    assert key(timeline, 0, first.start, keys) == key(plain, 0, first.start)
+    assert key(timeline, 0, first.start, keys) == key(timeline, 0, first.start)
+    # A chunk showing a shot names its clip; without the clip's key it cannot be made.
+    shown = key(timeline, first.start - 4, first.start + 4, keys)
+    assert shown != key(timeline, first.start - 4, first.start + 4, {**keys, 0: "talking/c"})
+    with pytest.raises(ValueError, match="scene 1 line 2"):
+        key(timeline, first.start - 4, first.start + 4)
+
+
 def test_a_scene_seen_around_a_shot_draws_its_picture_twice(render):
     _, timeline, _, _ = render
     first = timeline.shots[0]
@@ -173,3 +196,25 @@ def test_a_scene_seen_around_a_shot_draws_its_picture_twice(render):
     assert "split=2[s0u0][s0u1]" in graph and graph.count("[1:v]tpad") == 1
     with pytest.raises(ValueError, match=r"talking shots \[0\]"):
         assembly.chunk_graph(timeline, start, end, {0: 0}, SIZE)
+
+
+class Recorder:
+    """An executor that only notes what a chunk's encode is given."""
+
+    def __init__(self):
+        self.asked: list[dict] = []
+
+    async def encode_chunk(self, *args, **options):
+        self.asked.append(options)
+        return b"mp4", "here"
+
+
+def test_an_encode_gets_the_talking_clips_of_its_shots_only(render):
+    board, timeline, _, _ = render
+    first = timeline.shots[0]
+    executor, keys = Recorder(), {0: "talking/a", 1: "talking/b"}
+    for start, end in ((0, first.start), (first.start - 4, first.start + 4)):
+        stills = {s: f"image/{s}" for s in assembly.scenes_in(timeline, start, end)}
+        asyncio.run(chunks.encode(executor, timeline, start, end, SIZE, stills, {}, board,
+                                  SETTINGS, talking=keys))
+    assert executor.asked == [{}, {"talking": {0: "talking/a"}}]
