@@ -14,7 +14,7 @@ import pytest
 
 from vidgen_ray.config import load_settings
 from vidgen_ray.farm.scheduler import Farm
-from vidgen_ray.storyboard import Line, Scene, Storyboard
+from vidgen_ray.storyboard import Character, Line, Scene, Storyboard
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
@@ -62,3 +62,41 @@ def test_a_clip_scene_renders_on_the_farm_with_its_motion_pool_on_a_gpu_share(
     assert result.video.stat().st_size > 0
     fits = [span for span in result.spans if span.kind == "fit"]
     assert len(fits) == 1  # fitted by an FFmpeg task, where chunks run
+
+
+TALKING_BOARD = Storyboard(
+    characters=[Character(name="MARA", description="a keeper with grey hair")],
+    scenes=[Scene(title="Tower", description="a tower", characters=["MARA"],
+                  lines=[Line(text="Night falls."), Line(speaker="MARA", text="Light it.")])])
+
+
+def test_talking_shots_render_on_the_farm_with_their_pool_on_a_gpu_share(one_gpu, tmp_path):
+    """The talking pool (a tiny LTX-2 through the real loader) starts for a job with a
+    character's line, on its own share of the card (80 GB named: LTX-2's estimate is 70);
+    the chunk that cuts to the close-up gets the clip by reference, in an FFmpeg task."""
+    from vidgen_ray.testing.tiny_ltx2 import build_ltx2
+
+    ltx2 = str(build_ltx2(tmp_path / "ltx2"))
+    settings = load_settings(
+        resolution="360p", fps=15, x264_preset="ultrafast", chunk_seconds=1.0, offline=True,
+        shots="talking", ltx2_model=ltx2, ltx2_sigmas=(1.0, 0.5), ltx2_clip_side=64,
+        gpu_memory_gb=80.0)
+
+    async def scenario():
+        farm = Farm()
+        try:
+            result = await farm.wait(await farm.submit(TALKING_BOARD, str(tmp_path / "out"),
+                                                       settings))
+            return result, sorted(k[:2] for k in farm.pools), await farm.workers()
+        finally:
+            await farm.shutdown()
+
+    result, pools, workers = asyncio.run(asyncio.wait_for(scenario(), 600))
+    assert ("talking", "ltx2") in pools
+    shares = {row["kind"]: (row["gpu_share"], row["gpu_ids"]) for row in workers}
+    share, gpus = shares["talking"]
+    assert 0.8 < share < 1 and gpus == ["0"]  # 71 GB of 80, from the memory table
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert sum(key.startswith("talking/") for key in manifest["parts"]) == 1
+    assert manifest["backends"]["talking"].startswith("ltx2-talk-1 ")
+    assert result.video.stat().st_size > 0 and manifest["settings"]["shots"] == "talking"

@@ -36,6 +36,7 @@ def test_every_field_is_in_exactly_one_section():
 def test_the_farms_and_the_servers_fields_are_marked():
     assert fields_of(RenderSettings, "farm") == (
         "image_fast_path", "image_fast_lora", "ltx_model", "ltx_half_dtype", "ltx_vae_tiling",
+        "ltx2_model", "ltx2_half_dtype", "ltx2_vae_tiling", "ltx2_cross_timestep",
         "stable_audio_model", "stable_audio_half_dtype",
         "image_workers", "speech_workers", "max_in_flight",
         "image_batch_size", "speech_batch_size", "image_gpu_gb", "speech_gpu_gb", "gpu_memory_gb",
@@ -65,7 +66,7 @@ def test_the_manifest_records_what_shapes_the_video_and_how_the_model_was_called
 
 
 def test_each_backend_declares_what_its_workers_load():
-    assert set(BACKEND_SETTINGS) == {"sdxl", "bark", "kokoro", "ltx", "stable_audio"}
+    assert set(BACKEND_SETTINGS) == {"sdxl", "bark", "kokoro", "ltx", "ltx2", "stable_audio"}
     assert load_fields("cards") == load_fields("espeak") == ()
     assert set(load_fields("kokoro")) == {"kokoro_model", "offline"}
     assert "image_batch_size" in load_fields("sdxl")  # its pipeline is built per batch

@@ -204,6 +204,8 @@ SPEECH_FLAGS = {
 FARM_FLAGS = {"address": Flag("ray_address", ("--address",))}
 # Moving shots (README "Moving shots"): the video model and how its clips fill a scene; the
 # other LTX options by VIDGEN_LTX_... (and `vidgen farm start` for what its workers load).
+# Talking shots (README "Talking shots"): --shots talking, and LTX-2's weights; its other
+# options by VIDGEN_LTX2_...
 MOTION_FLAGS = {
     "video_model": Flag("video_model"),
     "max_clips_per_scene": Flag("max_clips_per_scene"),
@@ -212,6 +214,8 @@ MOTION_FLAGS = {
     "ltx_steps": Flag("ltx_steps"),
     "ltx_frames": Flag("ltx_frames"),
     "ltx_clip_side": Flag("ltx_clip_side"),
+    "shots": Flag("shots"),
+    "ltx2_model": Flag("ltx2_model"),
 }
 # Picture flags shared by render and portraits.
 IMAGE_FLAGS = {

@@ -1,6 +1,7 @@
 """The motion section: which video model makes the scenes that ask for a generated clip
-(``motion: clip``), how a scene longer than a clip is filled, and LTX-Video's options
-(config/backends/ltx.py)."""
+(``motion: clip``), how a scene longer than a clip is filled, whether characters' lines cut
+to talking shots, and the options of LTX-Video (config/backends/ltx.py) and LTX-2
+(config/backends/ltx2.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from vidgen_ray.config.backends.ltx import LtxSettings
+from vidgen_ray.config.backends.ltx2 import Ltx2Settings
 from vidgen_ray.config.scope import Section
 
 
@@ -25,7 +27,17 @@ class MotionChoice(Section):
     clip_crossfade: float = Field(
         0.5, ge=0.0, le=2.0, description="Seconds one generated clip fades into the next "
         "within a scene (under half a clip).")
+    shots: Literal["scene", "talking"] = Field(
+        "scene", description="scene: every line plays over its scene's picture; talking: each "
+        "character's line cuts to a close-up of the character's cast portrait whose lips "
+        "LTX-2 moves with the line's own speech (a GPU in practice); the narrator's lines "
+        "stay on the scene.")
+
+    @property
+    def talking_model(self) -> str:
+        """The model the talking workers load: ltx2 with talking shots, else none."""
+        return "ltx2" if self.shots == "talking" else "none"
 
 
-class MotionSection(LtxSettings, MotionChoice):
-    """The motion settings: the choices first, then LTX-Video's options."""
+class MotionSection(Ltx2Settings, LtxSettings, MotionChoice):
+    """The motion settings: the choices first, then LTX-Video's and LTX-2's options."""

@@ -15,6 +15,7 @@ from vidgen_ray.config.analysis import AnalysisSection
 from vidgen_ray.config.backends.bark import BarkSettings
 from vidgen_ray.config.backends.kokoro import KokoroSettings
 from vidgen_ray.config.backends.ltx import LtxSettings
+from vidgen_ray.config.backends.ltx2 import Ltx2Settings
 from vidgen_ray.config.backends.sdxl import SdxlSettings
 from vidgen_ray.config.backends.stable_audio import StableAudioSettings
 from vidgen_ray.config.beds import BedsSection
@@ -97,7 +98,7 @@ class RenderSettings(FarmSection, AnalysisSection, BedsSection, MotionSection, I
 # The backends with options of their own (config/backends/); the others read none.
 BACKEND_SETTINGS: dict[str, type[BaseModel]] = {
     options.BACKEND: options for options in (KokoroSettings, BarkSettings, SdxlSettings,
-                                             LtxSettings, StableAudioSettings)}
+                                             LtxSettings, Ltx2Settings, StableAudioSettings)}
 
 
 def load_fields(name: str) -> tuple[str, ...]:
@@ -108,12 +109,13 @@ def load_fields(name: str) -> tuple[str, ...]:
 
 
 def backend_options(settings: RenderSettings, kind: str) -> tuple[str, tuple]:
-    """A pool's key: the backend a pool of this kind ("image", "speech", "motion" or "beds")
-    runs and the values of the settings that decide what its workers load (load_fields). Jobs
-    share a pool when these agree; what they ask of it (size, steps, style, temperature) travels
-    with each request."""
+    """A pool's key: the backend a pool of this kind ("image", "speech", "motion", "talking"
+    or "beds") runs and the values of the settings that decide what its workers load
+    (load_fields). Jobs share a pool when these agree; what they ask of it (size, steps,
+    style, temperature) travels with each request."""
     name = {"image": settings.image_model, "speech": settings.tts_model,
-            "motion": settings.video_model, "beds": settings.bed_model}[kind]
+            "motion": settings.video_model, "talking": settings.talking_model,
+            "beds": settings.bed_model}[kind]
     return name, tuple((field, repr(getattr(settings, field))) for field in load_fields(name))
 
 

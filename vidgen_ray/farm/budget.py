@@ -58,8 +58,8 @@ def cards_of(nodes: list[dict], settings: RenderSettings) -> list[Card]:
 
 def takes_gpu(settings: RenderSettings) -> bool:
     """Whether a job with these settings runs a model on a GPU (where the cluster has one)."""
-    return (any(gpu_model(kind, settings) is not None for kind in ("image", "speech", "motion"))
-            or bed_gb(settings) > 0)
+    return (any(gpu_model(kind, settings) is not None
+                for kind in ("image", "speech", "motion", "talking")) or bed_gb(settings) > 0)
 
 
 def never_fits(cards: list[Card], settings: RenderSettings) -> str | None:
@@ -74,6 +74,12 @@ def never_fits(cards: list[Card], settings: RenderSettings) -> str | None:
         return (f"{need.model} needs {need.gb:.1f} GB per worker ({need.source}); the "
                 f"largest card here is a {largest.describe()}: use a larger card, or "
                 "video_model none")
+    talking = gpu_model("talking", settings)
+    if talking is not None and talking.need(1).gb > largest.gb:  # a share of its own too
+        need = talking.need(1)
+        return (f"{need.model} needs {need.gb:.1f} GB per worker ({need.source}); the "
+                f"largest card here is a {largest.describe()}: use a larger card, or "
+                "shots scene")
     if bed_gb(settings) > largest.gb:  # the bed model takes a share of its own too
         return (f"the bed model needs {bed_gb(settings):.1f} GB per worker; the largest "
                 f"card here is a {largest.describe()}: use a larger card, or music_model "

@@ -46,6 +46,12 @@ MEASURED = {
     "ltx": ModelMemory("LTX-Video", {1: 18.0},
                        "estimate, not measured: 2B DiT + T5-XXL in bf16, 768x512, 121 frames",
                        estimate=True),
+    # An ESTIMATE, NOT MEASURED, likewise: LTX-2 for talking shots, ~19 B parameters of
+    # video and audio DiT in bf16 (~38 GB), the Gemma 3 12B text encoder (~24 GB), the
+    # VAEs and vocoder, plus a 768x512 clip of a few seconds' activations and decode.
+    "ltx2": ModelMemory("LTX-2", {1: 70.0},
+                        "estimate, not measured: 19B DiT + Gemma 3 12B in bf16, 768x512, 5 s",
+                        estimate=True),
     # An ESTIMATE, NOT MEASURED, likewise: Stable Audio Open, ~1.2 B parameters in fp16
     # (~2.4 GB: DiT 1.06 B, T5-base, the Oobleck VAE) plus a 47 s piece's latents and decode.
     "stable_audio": ModelMemory("Stable Audio Open", {1: 5.0},
@@ -58,7 +64,7 @@ SDXL_EXTRAS_GB = {"image_safety_checker": 0.6,  # CLIP ViT-L/14, 304 M parameter
                   "sdxl_refiner": 4.5,  # the refiner's UNet, 2.3 B parameters
                   "ip_adapter": 1.3}  # the ViT-H image encoder, 632 M parameters
 # Largest batch chosen when the setting is not given: the largest measured.
-MAX_BATCH = {"image": 4, "speech": 16, "motion": 1}  # a video model makes one clip a call
+MAX_BATCH = {"image": 4, "speech": 16, "motion": 1, "talking": 1}  # one clip a call
 IMAGE_SHARE = 2 / 3  # of each card for image workers; speech workers get the rest
 
 
@@ -76,7 +82,7 @@ class Card:
 class Model:
     """One kind's GPU model as a job's settings ask for it."""
 
-    kind: str  # "image", "speech" or "motion"
+    kind: str  # "image", "speech", "motion" or "talking"
     key: str  # a MEASURED key
     extras_gb: float = 0.0
     given_gb: float | None = None  # the user's image_gpu_gb / speech_gpu_gb: taken as is
@@ -155,12 +161,12 @@ class Packing:
 
 def gpu_model(kind: str, settings: RenderSettings) -> Model | None:
     """The model a worker of ``kind`` runs on a GPU; None for backends that take no GPU
-    (cards, espeak, and Kokoro, a small model that runs on CPUs; no video model). Motion
-    workers are not packed with the others (``pack``): each takes its own share."""
-    if kind == "motion":
-        if settings.video_model == "none":
-            return None
-        return Model("motion", settings.video_model, 0.0, None, 1)
+    (cards, espeak, and Kokoro, a small model that runs on CPUs; no video or talking model).
+    Motion and talking workers are not packed with the others (``pack``): each takes its
+    own share."""
+    if kind in ("motion", "talking"):
+        name = settings.video_model if kind == "motion" else settings.talking_model
+        return None if name == "none" else Model(kind, name, 0.0, None, 1)
     if kind == "image":
         if settings.image_model != "sdxl":
             return None

@@ -20,6 +20,8 @@ Rules:
 - Motion workers (a video model, LTX-Video) are not packed with the others: each asks for
   its own share (memory.py's table, an estimate for LTX), one per card of the cluster at
   most on GPUs, one on CPUs (a test or a trial: LTX on a CPU is very slow).
+- Talking workers (LTX-2, talking shots) are not packed either: each asks for its own
+  share (an estimate too), one per card at most on GPUs, one on CPUs.
 - Bed workers (Stable Audio Open, generated music and ambience) are not packed either:
   each asks for its own share (memory.py's table, an estimate too), one per card at most on
   GPUs, one on CPUs.
@@ -32,12 +34,14 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from vidgen_ray.config import RenderSettings
+from vidgen_ray.config import RenderSettings, backend_options
 from vidgen_ray.errors import SettingsError
 from vidgen_ray.farm.memory import Card, Model, Packing, pack
 from vidgen_ray.farm.memory import gpu_model as _packed_model
 
-Kind = Literal["image", "speech", "motion", "beds"]
+Kind = Literal["image", "speech", "motion", "talking", "beds"]
+KINDS: tuple[Kind, ...] = ("image", "speech", "motion", "talking", "beds")
+OWN_SHARE = ("motion", "talking", "beds")  # not packed: a worker per card, each its share
 
 DEFAULT_GPU_GB = 24.0  # a common card (A10G, L4, RTX 4090) when nothing better is known
 MAX_CPU_WORKERS = 4  # per kind without GPUs: more model copies than that only thrash RAM
@@ -149,7 +153,7 @@ def need_gb(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> 
     model = gpu_model(kind, settings)
     if model is None:
         return 0.0
-    if kind == "motion":
+    if kind in OWN_SHARE:
         return model.need(1).gb
     need = packing(settings, cluster).need(kind)
     batch = settings.image_batch_size if kind == "image" else settings.speech_batch_size
@@ -159,7 +163,7 @@ def need_gb(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> 
 def worker_options(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> dict:
     """Ray actor options for one worker of ``kind``."""
     options: dict = {"max_restarts": -1, "max_task_retries": -1}
-    if kind in ("image", "motion", "beds"):  # threads for K calls plus one: progress()
+    if kind in ("image", *OWN_SHARE):  # threads for K calls plus one: progress()
         options["max_concurrency"] = settings.max_in_flight + 1
     if on_gpu(kind, settings, cluster):
         share = gpu_fraction(need_gb(kind, settings, cluster), gpu_memory_gb(settings, cluster))
@@ -173,8 +177,7 @@ def worker_options(kind: Kind, settings: RenderSettings, cluster: dict[str, floa
 
 
 def _backend(kind: Kind, settings: RenderSettings) -> str:
-    return {"image": settings.image_model, "speech": settings.tts_model,
-            "motion": settings.video_model, "beds": settings.bed_model}[kind]
+    return backend_options(settings, kind)[0]
 
 
 def _cpu_held(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> int:
@@ -183,7 +186,7 @@ def _cpu_held(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -
     task needs (FFmpeg would never be scheduled)."""
     if _backend(kind, settings) in LIGHT_BACKENDS:
         return 0
-    models = sum(pool_size(k, settings, cluster) for k in ("image", "speech", "motion", "beds")
+    models = sum(pool_size(k, settings, cluster) for k in KINDS
                  if _backend(k, settings) not in (*LIGHT_BACKENDS, *NO_WORKERS)
                  and not on_gpu(k, settings, cluster))
     return 1 if cluster.get("CPU", 0) - models >= settings.ffmpeg_threads else 0
@@ -192,7 +195,7 @@ def _cpu_held(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -
 def pool_size(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> int:
     """Workers of ``kind``: the setting when given, else as many as the cluster holds:
     on GPUs as ``memory.pack`` packs them, on CPUs half the CPUs, 1 to 4."""
-    if kind in ("motion", "beds"):
+    if kind in OWN_SHARE:
         return max(1, int(cluster.get("GPU", 0))) if on_gpu(kind, settings, cluster) else 1
     given = settings.image_workers if kind == "image" else settings.speech_workers
     if given:

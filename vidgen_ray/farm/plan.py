@@ -31,7 +31,9 @@ from vidgen_ray.farm.placement import (
     sized,
     worker_options,
 )
+from vidgen_ray.farm.plan_talking import TalkingCost, talking_cost, talking_rows
 from vidgen_ray.pipeline.motion_parts import clip_scenes, plan_fit, scene_frames
+from vidgen_ray.pipeline.talking_parts import talking_lines
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Pacing, Timeline, motion_notes, plan_timeline
 
@@ -94,6 +96,7 @@ class RenderPlan:
     notes: tuple[str, ...]  # things the user should know before rendering
     gpus: Packing | None = None  # the model workers per card; None without GPU models
     motion: MotionCost | None = None  # None without clip scenes (or without a video model)
+    talking: TalkingCost | None = None  # None without talking shots
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -107,6 +110,8 @@ class RenderPlan:
             tables["GPU packing"] = packing_rows(self.gpus)
         if self.motion is not None:
             tables["Clip scenes"] = _motion_rows(self.motion)
+        if self.talking is not None:
+            tables["Talking shots"] = talking_rows(self.talking)
         if self.notes:
             tables["Notes"] = [{"note": note} for note in self.notes]
         return tables
@@ -119,7 +124,9 @@ def plan_render(storyboard: Storyboard, settings: RenderSettings,
     settings = sized(settings, cluster)  # batch sizes as the farm will choose them
     timeline = estimate_timeline(storyboard, settings)
     graph = _graph(storyboard, settings, timeline)
-    kinds = ("image", "speech", "motion") if clips else ("image", "speech")
+    talking = talking_cost(timeline, settings.talking_model)
+    kinds = ("image", "speech", *(("motion",) if clips else ()),
+             *(("talking",) if talking else ()))
     workers = tuple(_worker_placement(kind, settings, cluster) for kind in kinds)
     ffmpeg = _ffmpeg_placement(settings, cluster, workers)
     estimate = _estimate(settings, timeline, graph, ffmpeg)
@@ -129,7 +136,8 @@ def plan_render(storyboard: Storyboard, settings: RenderSettings,
              *([clip_cost_note(settings)] if clips else [])]
     return RenderPlan(title=storyboard.title, graph=graph, placement=(*workers, ffmpeg),
                       estimate=estimate, cluster=dict(cluster), notes=tuple(notes), gpus=gpus,
-                      motion=_motion_cost(settings, timeline, clips) if clips else None)
+                      motion=_motion_cost(settings, timeline, clips) if clips else None,
+                      talking=talking)
 
 
 def plan_gpus(settings: RenderSettings, cluster: dict[str, float],
@@ -213,7 +221,8 @@ def estimate_timeline(storyboard: Storyboard, settings: RenderSettings) -> Timel
     pacing = Pacing(fps=settings.fps, crossfade=settings.crossfade,
                     transition=settings.transition)
     return plan_timeline(storyboard, seconds, pacing, seed=settings.seed,
-                         generated=settings.video_model != "none")
+                         generated=settings.video_model != "none",
+                         talking=talking_lines(storyboard, settings))
 
 
 def _graph(storyboard: Storyboard, settings: RenderSettings, timeline: Timeline) -> TaskGraph:

@@ -63,16 +63,18 @@ class SharedPools:
             raise SettingsError(exc.public or exc.message, field="settings.encoder") from None
 
     async def for_settings(self, settings: RenderSettings, user: str = "",
-                           motion: bool = False, beds: bool = False) -> Pools:
+                           motion: bool = False, beds: bool = False,
+                           talking: bool = False) -> Pools:
         """The pools for these backends, started once and shared by every job (the first
         job's pool settings size them), used by ``user`` (a job id) until it ``leave``s;
         ``motion``: the job has scenes its video model animates (a motion pool too);
-        ``beds``: the job has beds a bed model makes (a bed pool too).
+        ``beds``: the job has beds a bed model makes (a bed pool too); ``talking``: the
+        job has lines that cut to talking shots (a talking pool too).
         Shielded: one job's cancel does not stop a start that other jobs wait on."""
         cluster = ray.cluster_resources()
         settings = sized(settings, cluster)  # batch sizes chosen for each share
         kinds = ("image", "speech", *(("motion",) if motion else ()),
-                 *(("beds",) if beds else ()))
+                 *(("talking",) if talking else ()), *(("beds",) if beds else ()))
         keys = [(kind, *backend_options(settings, kind)) for kind in kinds]
         for key in keys:  # in use from now on: never retired to make room for another
             self.holds.setdefault(key, budget.Hold(key)).users.add(user)
@@ -87,7 +89,8 @@ class SharedPools:
         started = dict(zip(kinds, [await asyncio.shield(self.starts[k]) for k in keys],
                            strict=True))
         return Pools(started["image"], started["speech"], cluster,
-                     motion=started.get("motion"), beds=started.get("beds"))
+                     motion=started.get("motion"), beds=started.get("beds"),
+                     talking=started.get("talking"))
 
     def leave(self, user: str) -> None:
         """A job is done with its pools: they may be retired once idle."""

@@ -39,6 +39,7 @@ from vidgen_ray.pipeline.bed_parts import uses_beds
 from vidgen_ray.pipeline.flow import PART_SUFFIXES, JobRun, RenderResult
 from vidgen_ray.pipeline.motion_parts import clip_scenes
 from vidgen_ray.pipeline.stage_errors import UNEXPECTED
+from vidgen_ray.pipeline.talking_parts import talking_lines
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Storyboard
 
@@ -318,7 +319,8 @@ class Farm:
             pools = await self.shared.for_settings(
                 job.settings, user=job.record.id,
                 motion=bool(clip_scenes(job.storyboard, job.settings)),
-                beds=uses_beds(job.storyboard, job.settings))
+                beds=uses_beds(job.storyboard, job.settings),
+                talking=bool(talking_lines(job.storyboard, job.settings)))
             job.run = JobRun(job.record, job.storyboard, job.settings, job.out_dir, job.store,
                              RayExecutor(pools, job.record.id), self._save)
             job.result = await job.run.run()

@@ -15,8 +15,10 @@ from vidgen_ray.errors import SettingsError
 if TYPE_CHECKING:
     from vidgen_ray.config import RenderSettings
     from vidgen_ray.motion.base import MotionBackend
+    from vidgen_ray.motion.talking import TalkingBackend
 
 VIDEO_MODELS = ("ltx",)
+TALKING_MODELS = ("ltx2",)
 
 
 def create_motion_backend(name: str, settings: RenderSettings) -> MotionBackend:
@@ -27,3 +29,13 @@ def create_motion_backend(name: str, settings: RenderSettings) -> MotionBackend:
         return create_ltx_backend(settings)
     raise SettingsError(f"video_model {name!r} makes no clips: choose one of "
                         f"{', '.join(VIDEO_MODELS)}", field="video_model")
+
+
+def create_talking_backend(name: str, settings: RenderSettings) -> TalkingBackend:
+    """The talking model ``name`` (``settings.talking_model``), loaded as the settings say."""
+    if name == "ltx2":
+        from vidgen_ray.motion.talking import TalkingBackend, TalkingOptions
+
+        return TalkingBackend(TalkingOptions.from_settings(settings))
+    raise SettingsError(f"talking model {name!r} makes no talking shots: set shots to "
+                        "talking (it loads ltx2)", field="shots")

@@ -21,8 +21,9 @@ from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline
 
 # image: PNGs, speech: WAVs, motion: generated clips (MP4) from motion.base.ClipRequest,
-# beds: generated music and ambience beds (WAV) from beds.base.BedRequest.
-Kind = Literal["image", "speech", "motion", "beds"]
+# talking: talking shots (MP4) from motion.talking.TalkingRequest, beds: generated music
+# and ambience beds (WAV) from beds.base.BedRequest.
+Kind = Literal["image", "speech", "motion", "talking", "beds"]
 # The normalised soundtrack WAV, its loudness record, the exported mix and stems by relative
 # file name, the seconds the mix took, and the node that mixed it.
 MixResult = tuple[bytes, dict, dict[str, bytes], float, str]
@@ -57,12 +58,14 @@ class Executor(Protocol):
                            stills: dict[int, str], parts: Parts, settings: RenderSettings,
                            size: tuple[int, int], ass: str | None,
                            clips: dict[int, str] | None,
-                           generated: dict[int, str] | None = None) -> tuple[bytes, str]:
+                           generated: dict[int, str] | None = None,
+                           talking: dict[int, str] | None = None) -> tuple[bytes, str]:
         """Frames [start, end) as an MP4 at ``size`` (``stills``: each scene's picture by its
         part key in ``parts``; ``ass`` burned in; ``clips``: the user's video file of each
         scene that shows one, read with media.read_checked; ``generated``: the fitted
         motion clip of each scene a video model animates, by its part key, shown as a
-        user's clip is) and the node that encoded it."""
+        user's clip is; ``talking``: the talking clip of each shot in range, by shot index
+        into ``timeline.shots``, by its part key) and the node that encoded it."""
         ...
 
     async def fit_clip(self, plan: ClipPlan, clips: list[str], parts: Parts, fps: int,

@@ -19,7 +19,7 @@ from pathlib import Path
 from vidgen_ray import audio
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, VidgenError, client_message
-from vidgen_ray.pipeline import bed_parts, finishing, outputs, pictures, soundtrack
+from vidgen_ray.pipeline import bed_parts, finishing, outputs, pictures, soundtrack, talking_parts
 from vidgen_ray.pipeline.executor import Executor, Kind
 from vidgen_ray.pipeline.job_record import JobRecord, SceneParts, SceneStatus
 from vidgen_ray.pipeline.motion_stage import MotionStage
@@ -27,6 +27,7 @@ from vidgen_ray.pipeline.progress import Changed, ThrottledReporter
 from vidgen_ray.pipeline.slots import Span
 from vidgen_ray.pipeline.speech_parts import LineLengths, cast_voices, scene_of_line, speech_parts
 from vidgen_ray.pipeline.stage_errors import StageGuard, first_failure
+from vidgen_ray.pipeline.talking_stage import TalkingStage
 from vidgen_ray.pipeline.video_stage import VideoStage
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Storyboard
@@ -34,7 +35,8 @@ from vidgen_ray.timeline import Timeline
 
 PART_SUFFIXES = {"speech": ".wav", "image": ".png", "portrait": ".png", "chunk": ".mp4",
                  "soundtrack": ".wav", "loudness": ".json", "motion": ".mp4",
-                 "motion-fit": ".mp4", bed_parts.BED_KIND: ".wav"}
+                 "motion-fit": ".mp4", talking_parts.TALKING_KIND: ".mp4",
+                 bed_parts.BED_KIND: ".wav"}
 
 
 @dataclass
@@ -70,11 +72,15 @@ class JobRun:
         self.speech_changed = asyncio.Event()
         self.video: VideoStage | None = None  # its chunks and preview, from the run's start
         self.motion: MotionStage | None = None  # its generated clips (video_model)
+        self.talking: TalkingStage | None = None  # its talking shots (shots talking)
+        self.portraits_ready = asyncio.Event()  # the cast's portraits are stored (or none)
+        self.lines_ready: dict[int, asyncio.Event] = {}  # line (script order) -> stored
         self.beds = bed_parts.BedPlan()  # its generated beds, once the timeline is final
 
     async def run(self) -> RenderResult:
         self.video = VideoStage(self)
         self.motion = MotionStage(self)
+        self.talking = TalkingStage(self)
         try:
             return await self._run()
         finally:
@@ -103,16 +109,24 @@ class JobRun:
             self.motion.task = asyncio.ensure_future(self._timed(
                 "clips", self.guard.run("clips", self.motion.make()), beside=True))
             children.append(self.motion.task)
-        clips = [self.motion.task] if self.motion.task else []
+        if self.talking.lines:  # close-ups from each line's speech, beside everything else
+            versions["talking"] = self.executor.version("talking")
+            self.talking.start(versions["talking"])
+            self.talking.task = asyncio.ensure_future(self._timed(
+                "talking", self.guard.run("talking", self.talking.make()), beside=True))
+            children.append(self.talking.task)
+        clips = [t for t in (self.motion.task, self.talking.task) if t]
         if bed_parts.uses_beds(self.storyboard, self.settings):  # its workers' version now:
             versions["beds"] = self.executor.version("beds")  # a missing model fails early
         requests, self.speech_keys = speech_parts(self.storyboard, self.settings, voices,
                                                    versions["speech"])
+        self.lines_ready = {i: asyncio.Event() for i in range(len(self.speech_keys))}
         self._note_parts()
         early = asyncio.ensure_future(self.video.stream_early())
         children.append(early)
         speech = asyncio.ensure_future(self._timed("speech", self.guard.run("speech", self._make(
-            "speech", self.speech_keys, requests, scene_of_line(self.storyboard)))))
+            "speech", self.speech_keys, requests, scene_of_line(self.storyboard),
+            self.lines_ready))))
         children.append(speech)
         try:  # a failure of pictures stops the job now, not when speech is done
             await first_failure(speech, pictures_made, *clips, wait_for=[speech])
@@ -149,7 +163,7 @@ class JobRun:
             backends={"analysis": "local", **versions, "audio": audio.AUDIO_VERSION,
                       "ffmpeg": finished[main].ffmpeg},
             speech_keys=self.speech_keys, pictures=self.plan_of_pictures,
-            motion_keys=self.motion.keys, bed_keys=self.beds.keys,
+            motion_keys=self.motion.keys + self.talking.keys, bed_keys=self.beds.keys,
             chunk_keys=chunk_keys, soundtrack=sound, info=finished[main].info,
             renditions={name: finished[name].info for name in renditions})
         self.video.preview.end()  # the playlist is whole: players stop asking for more
@@ -196,6 +210,7 @@ class JobRun:
                                   f"portraits: {client_message(exc)}") from exc
             if self.settings.ip_adapter:
                 requests = pictures.drawn_from(requests, drawn)
+        self.portraits_ready.set()
         count = len(self.storyboard.scenes)
         await self._make("images", plan.keys, requests,
                          [i % count for i in range(len(requests))], self.pictures)

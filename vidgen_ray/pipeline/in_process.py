@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
+from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 
 from vidgen_ray.beds import create_bed_backend
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.errors import RenderError, VidgenError
 from vidgen_ray.images import create_image_backend
-from vidgen_ray.motion import create_motion_backend
+from vidgen_ray.motion import create_motion_backend, create_talking_backend
 from vidgen_ray.pipeline import (
     assembly,
     encoders,
@@ -45,6 +47,10 @@ class InProcessExecutor:
         self.settings, self.job_id = settings, job_id
         self.factories = factories or {}
         self._backends: dict[Kind, object] = {}
+        # One call at a time per backend: a pipeline's scheduler keeps its step in itself,
+        # and stages ask concurrently (two talking lines, two clip scenes), as the farm's
+        # workers serialise their calls (farm/actors/resident.py).
+        self._locks: dict[Kind, threading.Lock] = defaultdict(threading.Lock)
         self.gate = SlotGate(slots or (os.cpu_count() or 1) // settings.ffmpeg_threads)
         self.spans: list[Span] = []
 
@@ -56,6 +62,8 @@ class InProcessExecutor:
                 backend = create_image_backend(self.settings.image_model, self.settings)
             elif kind == "motion":
                 backend = create_motion_backend(self.settings.video_model, self.settings)
+            elif kind == "talking":
+                backend = create_talking_backend(self.settings.talking_model, self.settings)
             elif kind == "beds":
                 backend = create_bed_backend(self.settings.bed_model, self.settings)
             else:
@@ -87,9 +95,13 @@ class InProcessExecutor:
             raise failure
 
     def _make(self, kind: Kind, request) -> bytes:
+        with self._locks[kind]:
+            return self._call(kind, request)
+
+    def _call(self, kind: Kind, request) -> bytes:
         if kind == "image":
             return self._backend(kind).generate([request])[0]
-        if kind == "motion":
+        if kind in ("motion", "talking"):
             return self._backend(kind).make_clip(request)
         if kind == "beds":
             return self._backend(kind).make_bed(request)
@@ -104,13 +116,15 @@ class InProcessExecutor:
                            stills: dict[int, str], parts: Parts, settings: RenderSettings,
                            size: tuple[int, int], ass: str | None,
                            clips: dict[int, str] | None,
-                           generated: dict[int, str] | None = None) -> tuple[bytes, str]:
+                           generated: dict[int, str] | None = None,
+                           talking: dict[int, str] | None = None) -> tuple[bytes, str]:
         def encode(work) -> bytes:
             pngs = {scene: parts.get(key) for scene, key in stills.items()}
             videos = {scene: media.read_checked(path) for scene, path in (clips or {}).items()}
             videos |= {scene: parts.get(key) for scene, key in (generated or {}).items()}
+            shots = {shot: parts.get(key) for shot, key in (talking or {}).items()}
             return assembly.render_chunk(timeline, start, end, pngs, settings, size, ass,
-                                         work, videos or None)
+                                         work, videos or None, talking=shots or None)
         return await self._run("chunk", encode), NODE
 
     async def fit_clip(self, plan: ClipPlan, clips: list[str], parts: Parts, fps: int,

@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from vidgen_ray.errors import IllegalTransition
 
 JOB_ID = r"^[a-z0-9][a-z0-9-]{5,63}$"
-STAGES = ("speech", "images", "clips", "video", "beds", "mux")
-# Every job has these from the start; "clips" (generated motion clips, video_model) and
-# "beds" (generated music and ambience, music_model / ambience_model) appear in a job's
-# progress only once it has some to make.
+STAGES = ("speech", "images", "clips", "talking", "video", "beds", "mux")
+# Every job has these from the start; "clips" (generated motion clips, video_model),
+# "talking" (talking shots, shots talking) and "beds" (generated music and ambience,
+# music_model / ambience_model) appear in a job's progress only once it has some to make.
 ALWAYS_STAGES = ("speech", "images", "video", "mux")
 
 

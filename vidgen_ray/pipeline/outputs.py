@@ -32,7 +32,7 @@ class Made:
     renditions: dict[str, dict]  # file name -> its check, for each extra size
     preview: dict | None = None  # preview.m3u8: its segments, seconds to the first one
     preview_files: list[str] = field(default_factory=list)  # the playlist and its segments
-    motion_keys: list[str] = field(default_factory=list)  # generated clips, fitted clips
+    motion_keys: list[str] = field(default_factory=list)  # generated, fitted, talking clips
     bed_keys: list[str] = field(default_factory=list)  # generated music and ambience beds
 
 

@@ -45,11 +45,15 @@ def plan_pictures(storyboard: Storyboard, settings: RenderSettings,
     options (images.key_version)."""
     version = key_version(settings, version)
     shapes = list(dict.fromkeys(settings.picture_sizes.values()))
-    looks = portraits.character_looks(storyboard) if wants_portraits(settings) else {}
+    # Scenes are drawn from the looks with SDXL; talking shots need the portraits whatever
+    # draws the scenes (cards then draw each character's card).
+    drawn = portraits.character_looks(storyboard) if wants_portraits(settings) else {}
+    looks = drawn or (portraits.character_looks(storyboard)
+                      if settings.shots == "talking" else {})
     side = portraits.portrait_side(settings.image_resolution)
     portrait_keys = {name: content_key("portrait", **portraits.portrait_key_fields(
         settings.image_model, version, look, side)) for name, look in looks.items()}
-    requests = [_request(storyboard, settings, i, looks, width, height)
+    requests = [_request(storyboard, settings, i, drawn, width, height)
                 for width, height in shapes for i in range(len(storyboard.scenes))]
     references = portrait_keys if settings.ip_adapter else {}  # portraits count by their keys
     keys = [content_key("image", backend=settings.image_model, version=version,

@@ -17,6 +17,7 @@ from vidgen_ray.errors import RenderError
 from vidgen_ray.pipeline import assembly, chunks, soundtrack
 from vidgen_ray.pipeline.preview import Preview
 from vidgen_ray.pipeline.stage_errors import settle
+from vidgen_ray.pipeline.talking_parts import talking_lines
 from vidgen_ray.storyboard import Storyboard
 from vidgen_ray.timeline import Timeline, plan_timeline
 
@@ -48,7 +49,8 @@ class VideoStage:
             at += len(scene.lines)
         timeline = plan_timeline(board, seconds, chunks.pacing(run.settings),
                                  seed=run.settings.seed,
-                                 generated=run.settings.video_model != "none")
+                                 generated=run.settings.video_model != "none",
+                                 talking=talking_lines(board, run.settings))
         run.motion.note(timeline)  # its clip scenes' lengths are final: their clips go on
         return timeline
 
@@ -120,9 +122,13 @@ class VideoStage:
         generated = run.motion.shown(scenes, timeline)
         for scene in generated:  # and the fitted clips of the scenes a video model animates
             await run.motion.fitted(scene)
+        talking = run.talking.shown(timeline, assembly.shots_in(timeline, a, b))
+        for shot in talking:  # and the talking clips of the shots it cuts to
+            await run.talking.clip(timeline, shot)
         stills = {s: self._keys_for(size)[s] for s in scenes}
         mp4, node = await chunks.encode(run.executor, timeline, a, b, size, stills,
-                                        run.store, run.storyboard, run.settings, generated)
+                                        run.store, run.storyboard, run.settings, generated,
+                                        talking)
         run.store.put(key, mp4)
         run.placement["chunk"].append(node)
         self._done += 1
@@ -171,4 +177,5 @@ class VideoStage:
         run = self.run
         return chunks.chunk_key(
             timeline, start, end, size, self._keys_for(size), run.storyboard, run.settings,
-            run.motion.shown(assembly.scenes_in(timeline, start, end), timeline))
+            run.motion.shown(assembly.scenes_in(timeline, start, end), timeline),
+            run.talking.shown(timeline, assembly.shots_in(timeline, start, end)))

@@ -34,6 +34,8 @@ OPERATOR_ONLY = (
     # (a tenant chooses video_model and how clips fill a scene, not what each clip costs)
     "ltx_clip_side", "ltx_frames", "ltx_steps", "ltx_guidance_scale", "ltx_fps",
     "ltx_decode_timestep", "ltx_decode_noise_scale", "ltx_negative_prompt",
+    # LTX-2's talking clips, likewise (a tenant chooses shots, not what each clip costs)
+    "ltx2_clip_side", "ltx2_fps", "ltx2_sigmas", "ltx2_image_crf", "ltx2_max_seconds",
     # Stable Audio Open's beds: steps and guidance are its cost (a tenant chooses
     # music_model / ambience_model, not what each bed costs); the negative prompt with them
     "stable_audio_steps", "stable_audio_guidance_scale", "stable_audio_negative_prompt",

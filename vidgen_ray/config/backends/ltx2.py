@@ -2,9 +2,8 @@
 what a worker loads; the others are each talking clip's defaults (frame rate, schedule,
 the portrait's conditioning compression).
 
-Standalone for now, like config/backends/ltx.py: not yet a section of RenderSettings.
-``Ltx2Settings()`` or ``Ltx2Settings(ltx2_model=...)`` builds one;
-motion.talking.TalkingOptions.from_settings reads it.
+Part of RenderSettings through config/motion.py (``--shots talking``); ``Ltx2Settings()``
+alone also builds one; motion.talking.TalkingOptions.from_settings reads either.
 """
 
 from __future__ import annotations
@@ -44,9 +43,13 @@ class Ltx2Settings(ModelLoading):
     ltx2_cross_timestep: Annotated[bool, FARM_RECORDED] = Field(
         True, description="Modulate cross-modal attention by the other stream's noise level: "
         "on for LTX-2.3 and later, off for LTX-2.0 (diffusers' use_cross_timestep).")
+    ltx2_clip_side: int = Field(
+        768, ge=64, le=1536, description="Long side of a talking clip in pixels (the short "
+        "side follows the video's shape, on the model's 32-pixel grid); the chunks scale it "
+        "to the frame.")
     ltx2_fps: int = Field(
-        24, ge=1, le=60, description="The talking clip's frame rate; the frame count follows "
-        "the line's speech at this rate.")
+        24, ge=1, le=60, description="A talking clip's frame rate when its request names "
+        "none; renders ask for the video's own rate, so each clip frame is one video frame.")
     ltx2_sigmas: tuple[float, ...] | None = Field(
         None, min_length=1, max_length=50, description="The noise schedule, without the final "
         "0; empty: diffusers' distilled LTX-2 schedule (8 steps).")

@@ -45,6 +45,7 @@ class Pools:
     cluster: dict[str, float]
     motion: WorkerPool | None = None  # only for jobs with scenes a video model animates
     beds: WorkerPool | None = None  # only for jobs with beds a bed model makes
+    talking: WorkerPool | None = None  # only for jobs with lines that cut to talking shots
 
 
 def live_slots(threads: int) -> int:
@@ -122,16 +123,18 @@ class RayExecutor:
                            stills: dict[int, str], parts: Parts, settings: RenderSettings,
                            size: tuple[int, int], ass: str | None,
                            clips: dict[int, str] | None,
-                           generated: dict[int, str] | None = None) -> tuple[bytes, str]:
-        clips, generated = clips or {}, generated or {}
+                           generated: dict[int, str] | None = None,
+                           talking: dict[int, str] | None = None) -> tuple[bytes, str]:
+        clips, generated, talking = clips or {}, generated or {}, talking or {}
         # The task sees a generated clip as it sees a user's: a scene's video, by reference.
         refs = [*(self._ref(key, parts) for key in stills.values()),
                 *(self._ref(path, _UserMedia) for path in clips.values()),
-                *(self._ref(key, parts) for key in generated.values())]
+                *(self._ref(key, parts) for key in generated.values()),
+                *(self._ref(key, parts) for key in talking.values())]
         mp4, node = await self._run(
             "chunk", ffmpeg_tasks._encode_chunk, settings.ffmpeg_threads, self.job_id,
             timeline, start, end, list(stills), [*clips, *generated], settings, size, ass,
-            *refs)
+            list(talking), *refs)
         return mp4, node
 
     async def fit_clip(self, plan: ClipPlan, clips: list[str], parts: Parts, fps: int,

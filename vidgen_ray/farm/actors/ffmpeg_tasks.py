@@ -35,16 +35,19 @@ Times = tuple[str, float, float]  # node id, started, ended
 @ray.remote(max_retries=3)
 def _encode_chunk(job_id: str, timeline: Timeline, start: int, end: int, scenes: list[int],
                   clip_scenes: list[int], settings: RenderSettings,
-                  size: tuple[int, int] | None, ass: str | None,
+                  size: tuple[int, int] | None, ass: str | None, shots: list[int],
                   *inputs: bytes) -> tuple[bytes, Times]:
-    # ``inputs``: the stills of ``scenes``, then the clips of ``clip_scenes``; they came as
-    # top-level ObjectRefs, so Ray fetched them to this node before the call.
+    # ``inputs``: the stills of ``scenes``, the clips of ``clip_scenes``, then the talking
+    # clips of ``shots``; they came as top-level ObjectRefs, so Ray fetched them to this
+    # node before the call.
     started = time.time()
+    videos = len(scenes) + len(clip_scenes)
     stills = dict(zip(scenes, inputs[:len(scenes)], strict=True))
-    clips = dict(zip(clip_scenes, inputs[len(scenes):], strict=True))
+    clips = dict(zip(clip_scenes, inputs[len(scenes):videos], strict=True))
+    talking = dict(zip(shots, inputs[videos:], strict=True))
     with scratch.task_folder(job_id, "chunk") as work:
         mp4 = assembly.render_chunk(timeline, start, end, stills, settings, size, ass, work,
-                                    clips or None)
+                                    clips or None, talking=talking or None)
     return mp4, _times(started)
 
 

@@ -28,19 +28,21 @@ from collections.abc import AsyncIterator, Callable
 
 import ray
 
-from vidgen_ray.config import RenderSettings
+from vidgen_ray.config import RenderSettings, backend_options
 from vidgen_ray.errors import RenderError
 from vidgen_ray.farm.actors.bed_worker import BedWorker
 from vidgen_ray.farm.actors.errors import unwrap
 from vidgen_ray.farm.actors.image_worker import ImageWorker
 from vidgen_ray.farm.actors.motion_worker import MotionWorker
 from vidgen_ray.farm.actors.speech_worker import SpeechWorker
+from vidgen_ray.farm.actors.talking_worker import TalkingWorker
 from vidgen_ray.farm.backpressure import Backpressure
 from vidgen_ray.farm.placement import Kind, pool_size, worker_options
 
 log = logging.getLogger("vidgen.farm")
 _WORKERS = {"image": (ImageWorker, "generate"), "speech": (SpeechWorker, "synthesize"),
-            "motion": (MotionWorker, "make_clips"), "beds": (BedWorker, "make_beds")}
+            "motion": (MotionWorker, "make_clips"), "talking": (TalkingWorker, "make_clips"),
+            "beds": (BedWorker, "make_beds")}
 DEATHS_PER_CALL = 3  # a call's worker dying this often under it: the call kills it
 
 
@@ -50,14 +52,14 @@ class WorkerPool:
                  factory: Callable[[], object] | None = None, *,
                  ready_timeout_s: float = 600.0, call_timeout_s: float = 600.0):
         if kind not in _WORKERS:
-            raise ValueError(f"unknown worker kind {kind!r}: choose 'image', 'speech', "
-                             "'motion' or 'beds'")
+            raise ValueError(f"unknown worker kind {kind!r}: choose one of "
+                             f"{', '.join(_WORKERS)}")
         self.kind = kind
         self.settings = settings
         self.cluster = cluster if cluster is not None else ray.cluster_resources()
         self.size = size or pool_size(kind, settings, self.cluster)
         batch = {"image": settings.image_batch_size, "speech": settings.speech_batch_size,
-                 "motion": 1, "beds": 1}[kind]  # a clip or a bed a call
+                 "motion": 1, "talking": 1, "beds": 1}[kind]  # a clip or a bed a call
         self.policy = Backpressure(settings.max_in_flight, batch)
         self.options = worker_options(kind, settings, self.cluster)
         self.factory = factory
@@ -87,9 +89,7 @@ class WorkerPool:
         """Place the workers and wait until every one has loaded its backend; returns each
         worker's ``ready()`` (node, GPU ids, pid, backend version)."""
         cls, _ = _WORKERS[self.kind]
-        backend = {"image": self.settings.image_model, "speech": self.settings.tts_model,
-                   "motion": self.settings.video_model,
-                   "beds": self.settings.bed_model}[self.kind]
+        backend, _ = backend_options(self.settings, self.kind)
         actor = ray.remote(cls).options(**self.options)
         self._workers = [actor.remote(backend, self.settings, self.factory)
                          for _ in range(self.size)]

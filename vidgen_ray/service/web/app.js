@@ -8,8 +8,8 @@
 const KEY = "vidgen-api-key";
 const STATES = ["queued", "running", "done", "failed", "cancelled"];
 const FINAL = new Set(["done", "failed", "cancelled"]);
-const STAGES = ["speech", "images", "clips", "video", "beds", "mux"];
-const SOMETIMES = new Set(["clips", "beds"]);  // only in jobs that make some
+const STAGES = ["speech", "images", "clips", "talking", "video", "beds", "mux"];
+const SOMETIMES = new Set(["clips", "talking", "beds"]);  // only in jobs that make some
 const $ = (sel, root = document) => root.querySelector(sel);
 const app = { gen: 0, timer: null, blobs: new Map(), schema: null, keyWaiters: [],
   player: null, live: null };
