@@ -32,11 +32,15 @@ BACKEND_MODULES: dict[str, tuple[str, ...]] = {
     "bark": ("torch", "transformers"),
     "sdxl": ("torch", "diffusers", "transformers"),
     "kokoro": ("torch", "transformers", "kokoro", "loguru"),
+    "ltx": ("torch", "diffusers", "transformers"),
+    "ltx2": ("torch", "diffusers", "transformers"),
+    "stable_audio": ("torch", "diffusers", "transformers", "torchsde"),  # its SDE sampler
 }
 # Model settings that may name a local folder, and the backend that reads each.
 MODEL_PATHS = {"bark_model": "bark", "sdxl_model": "sdxl", "sdxl_refiner": "sdxl",
                "ip_adapter": "sdxl", "safety_checker_model": "sdxl", "upscaler": "sdxl",
-               "kokoro_model": "kokoro"}
+               "kokoro_model": "kokoro", "ltx_model": "ltx", "ltx2_model": "ltx2",
+               "stable_audio_model": "stable_audio"}
 
 
 def check_job(storyboard: Storyboard, settings: RenderSettings, *, source: str = "storyboard",
@@ -53,18 +57,26 @@ def missing_modules(backend: str) -> list[str]:
             if importlib.util.find_spec(name) is None]
 
 
+def backends_used(settings: RenderSettings) -> dict[str, str]:
+    """The setting that chooses each backend a job loads -> that backend."""
+    return {"tts_model": settings.tts_model, "image_model": settings.image_model,
+            "video_model": settings.video_model, "shots": settings.talking_model,
+            ("music_model" if settings.music_model != "procedural" else "ambience_model"):
+                settings.bed_model}
+
+
 def check_backends(settings: RenderSettings, *, for_client: bool = True) -> None:
-    for field, backend in (("tts_model", settings.tts_model),
-                           ("image_model", settings.image_model)):
+    for field, backend in backends_used(settings).items():
         missing = missing_modules(backend)
         if not missing:
             continue
-        operator = (f"{field} {backend!r} needs {', '.join(missing)}, not installed in this "
+        asked = getattr(settings, field)
+        operator = (f"{field} {asked!r} needs {', '.join(missing)}, not installed in this "
                     f"Python: {INSTALL_HINT}")
         if not for_client:
             raise DependencyError(operator)
         log.warning("refused a job: %s", operator)
-        raise SettingsError(f"this service cannot run {field} {backend!r} (its model "
+        raise SettingsError(f"this service cannot run {field} {asked!r} (its model "
                             "packages are not installed): choose another one, or ask the "
                             "service's operator", field=f"settings.{field}")
 
@@ -72,7 +84,7 @@ def check_backends(settings: RenderSettings, *, for_client: bool = True) -> None
 def check_paths(settings: RenderSettings) -> None:
     """Folders the settings name exist. Model settings that look like paths (not hub ids)
     must exist, for the backend the job uses."""
-    used = {settings.tts_model, settings.image_model}
+    used = set(backends_used(settings).values())
     for field, backend in MODEL_PATHS.items():
         value = getattr(settings, field)
         if backend in used and value and _looks_like_path(value) \
