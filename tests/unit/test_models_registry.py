@@ -139,6 +139,10 @@ def test_models_on_request_are_named_but_never_all():
     mirrored = load_settings(video_model="ltx", ltx_model="me/ltx-mirror")
     assert [s.repo_id for s in models_named(mirrored, "ltx")] == ["me/ltx-mirror"]
     assert "ltx" in {s.name for s in models_named(mirrored, "all")}
+    talking = load_settings(shots="talking", ltx2_model="me/ltx2-mirror")
+    assert "ltx2" not in {s.name for s in models_named(settings, "all")}
+    assert [s.repo_id for s in models_named(talking, "all") if s.name == "ltx2"] == [
+        "me/ltx2-mirror"]
     audio, = models_named(settings, "stable-audio")
     repo = ["model_index.json", "model.safetensors", "model.ckpt", "model_config.json",
             *(f"{d}/config.json" for d in ("transformer", "vae", "text_encoder",

@@ -1,7 +1,6 @@
 """vidgen models status | download | verify | clear | updates: the Hugging Face cache of the
-models the settings refer to (SDXL and its helpers, Bark and its voices, Kokoro, LTX-Video
-with --video-model ltx), and by name the models renders do not use yet (LTX-2, Stable Audio
-Open)."""
+models the settings refer to (SDXL and its helpers, Bark and its voices, Kokoro; LTX-Video,
+LTX-2 and Stable Audio Open when a setting asks for them), and any of those three by name."""
 
 from __future__ import annotations
 
@@ -22,10 +21,11 @@ console = Console(stderr=True)
 NAME_HELP = ("sdxl (SDXL with its refiner, IP-Adapter, upscaler, safety checker and fast-path "
              "LoRA when set), "
              "bark (Bark and its voice presets), kokoro (Kokoro and its voices), ltx "
-             "(LTX-Video, for --video-model ltx), ltx2 (LTX-2, talking shots) and "
-             "stable-audio (Stable Audio Open, beds; gated: set HF_TOKEN), both not used by "
-             "renders yet, all (what the settings use: LTX-Video with --video-model ltx, "
-             "never ltx2 or stable-audio), or one model's name from 'status'")
+             "(LTX-Video, for --video-model ltx), ltx2 (LTX-2, for --shots talking), "
+             "stable-audio (Stable Audio Open, for --music-model or --ambience-model "
+             "stable_audio; gated: set HF_TOKEN), all (what the settings use: each of the "
+             "last three only when its setting asks for it), or one model's name from "
+             "'status'")
 
 
 def _fail(exc: VidgenError) -> None:

@@ -7,8 +7,8 @@ The video and audio models of issue 21 (LTX-Video, LTX-2, Stable Audio Open) loa
 variant (motion/ltx.py, motion/talking.py, beds/stable_audio.py): their files as published,
 every shard of a sharded folder (LTX-Video's T5 text encoder), and none of the single-file
 checkpoints some of their repositories also keep at the root (many GB each, for other tools).
-LTX-2 and Stable Audio Open are not used by renders yet: they are named only on request
-(``models_named``), never by ``all``.
+Each is in ``all`` once a render's settings use it (``--video-model ltx``, ``--shots
+talking``, a bed model); otherwise it is named only on request (``models_named``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from vidgen_ray.config.backends.ltx2 import Ltx2Settings
 from vidgen_ray.config.backends.sdxl import FAST_LORAS
 from vidgen_ray.errors import SettingsError
 
@@ -35,7 +34,6 @@ LTX2_FOLDERS = ("transformer", "vae", "audio_vae", "vocoder", "text_encoder", "c
 STABLE_AUDIO_FOLDERS = ("transformer", "vae", "text_encoder", "projection_model")
 DIFFUSERS_EXTRA = ("scheduler/*.json", "tokenizer/*")
 GROUPS = ("sdxl", "bark", "kokoro", "ltx", "ltx2", "stable-audio", "all")
-ON_REQUEST = ("ltx2", "stable-audio")  # downloadable by name; no render loads them yet
 
 
 @dataclass(frozen=True)
@@ -119,6 +117,8 @@ def models_for(settings: RenderSettings) -> list[ModelSpec]:
                            half=False, only_extra=True))
     if settings.video_model == "ltx":
         specs.append(_ltx(settings))
+    if settings.shots == "talking":
+        specs.append(_ltx2(settings))
     if settings.bed_model == "stable_audio":
         specs.append(_stable_audio(settings))
     return [s for s in specs if is_hub_id(s.repo_id)]
@@ -138,19 +138,17 @@ def _ltx(settings: RenderSettings) -> ModelSpec:
                      group="ltx", half=False)
 
 
+def _ltx2(settings: RenderSettings) -> ModelSpec:
+    return ModelSpec("ltx2", settings.ltx2_model, "LTX-2: talking shots (--shots talking)",
+                     LTX2_FOLDERS, extra=DIFFUSERS_EXTRA, required=("model_index.json",),
+                     group="ltx2", half=False)
+
+
 def on_request(settings: RenderSettings) -> list[ModelSpec]:
-    """The models downloadable by name whatever the settings: LTX-Video and Stable Audio
-    Open (also when no render setting asks for them), and LTX-2, whose settings are not part
-    of RenderSettings yet (its default repository: config/backends/ltx2.py). Stable Audio
-    Open's repository is gated: accept its licence on the hub and set HF_TOKEN first."""
-    specs = [
-        _ltx(settings),
-        ModelSpec("ltx2", Ltx2Settings().ltx2_model,
-                  "LTX-2: talking shots (not used by renders yet)", LTX2_FOLDERS,
-                  extra=DIFFUSERS_EXTRA, required=("model_index.json",), group="ltx2",
-                  half=False),
-        _stable_audio(settings),
-    ]
+    """The models downloadable by name whatever the settings: LTX-Video, LTX-2 and Stable
+    Audio Open (also when no render setting asks for them). Stable Audio Open's repository
+    is gated: accept its licence on the hub and set HF_TOKEN first."""
+    specs = [_ltx(settings), _ltx2(settings), _stable_audio(settings)]
     return [s for s in specs if is_hub_id(s.repo_id)]
 
 
