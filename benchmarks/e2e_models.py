@@ -92,6 +92,25 @@ def projection(folder: Path, source: Path | None, steps: int) -> Models:
          "speech": partial(MeasuredSpeechBackend, **latency["speech"])}, latency)
 
 
+def motion_settings(mode: str, folder: Path) -> tuple[dict, str]:
+    """``--motion clip``'s settings and what they are: the tiny LTX-Video for ``tiny``
+    (clips of 9 frames at 8 fps, two steps, one per scene at most), else LTX-Video from the
+    Hugging Face cache (offline, its default clips); a full-size random-weight LTX-Video is
+    not built yet, so a GPU run without the real weights fails at its loader, naming it."""
+    if mode == "tiny":
+        from vidgen_ray.testing.tiny_ltx import build_ltx
+
+        if not (folder / "ltx" / "model_index.json").exists():
+            build_ltx(folder / "ltx")
+        return ({"video_model": "ltx", "ltx_model": str(folder / "ltx"), "ltx_steps": 2,
+                 "ltx_frames": 9, "ltx_fps": 8, "ltx_clip_side": 96, "clip_crossfade": 0.25,
+                 "max_clips_per_scene": 1},
+                "every scene a clip of the tiny random-weight LTX-Video")
+    if mode == "gpu":
+        return {"video_model": "ltx"}, "every scene a clip of LTX-Video (cached weights)"
+    raise ValueError("--motion clip runs with --tiny or on a GPU, not as a projection")
+
+
 def _per_step(measured: dict, steps: int) -> dict:
     scale = steps / measured["steps"]
     return {"fixed_s": round(measured["fixed_s"] * scale, 3),

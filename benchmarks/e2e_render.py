@@ -6,6 +6,7 @@ pools of resident SDXL and Bark workers on Ray, FFmpeg tasks for chunks and the 
     .venv/bin/python benchmarks/e2e_render.py --tiny          # the same path on the CPU
     .venv/bin/python benchmarks/e2e_render.py --projection [E2E_JSON]   # 8 logical GPUs
     .venv/bin/python benchmarks/e2e_render.py --paths quality,fast      # both picture paths
+    .venv/bin/python benchmarks/e2e_render.py --tiny --motion clip      # every scene a clip
 
 Warm: the first render on a farm starts its pools (loads the models) and is not reported;
 the second, on the same farm, uses other scene seeds and a fresh parts folder, so nothing
@@ -16,6 +17,10 @@ Bark share it through fractional GPUs as on a card). ``--projection``: fakes tha
 per-call latencies measured on a GPU (an earlier e2e JSON, else BENCHMARKS.md's numbers) on
 8 logical GPUs, labelled PROJECTION, each image worker standing for one card and Bark sharing
 the first (e2e_report.as_cards); FFmpeg stays real on this machine's CPUs.
+
+``--motion clip`` makes every scene a generated clip (``motion: clip``, its description as
+the motion prompt) with LTX-Video's motion workers beside SDXL and Bark (e2e_models.
+motion_settings): the tiny LTX-Video with ``--tiny``, the cached weights on a GPU.
 
 ``--fast`` (or ``--paths fast``) sets ``image_fast_path=lightning``, the few-step SDXL path of
 issue 17; a build without that setting says so and stops.
@@ -74,6 +79,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--speech-workers", type=int, default=1)
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder for the JSON")
     parser.add_argument("--keep", type=Path, help="keep the rendered videos in this folder")
+    parser.add_argument("--motion", choices=("camera", "clip"), default="camera",
+                        help="clip: every scene a generated clip (LTX-Video's workers too)")
     args = parser.parse_args(argv)
     args.paths = ["fast"] if args.fast else [p.strip() for p in args.paths.split(",")]
     unknown = sorted(set(args.paths) - set(PATHS))
@@ -82,18 +89,25 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if not 1 <= args.scenes <= 12:
         parser.error("--scenes takes 1 to 12 (the script has 12)")
     args.mode = "tiny" if args.tiny else "projection" if args.projection is not None else "gpu"
+    if args.motion == "clip" and args.mode == "projection":
+        parser.error("--motion clip runs with --tiny or on a GPU (no measured LTX latency to "
+                     "project yet)")
     args.gpus = args.gpus or (PROJECTED_GPUS if args.mode == "projection" else 1)
     return args
 
 
-def script(scenes: int, seed_base: int | None = None) -> Storyboard:
+def script(scenes: int, seed_base: int | None = None, motion: str = "camera") -> Storyboard:
     """The benchmark script's first ``scenes`` scenes; ``seed_base`` gives every scene its
-    own seed (the measured render draws new pictures)."""
+    own seed (the measured render draws new pictures); ``motion`` clip: every scene a
+    generated clip, moving as its description says."""
     board = load_storyboard(SCRIPT).model_dump()
     board["scenes"] = board["scenes"][:scenes]
-    if seed_base is not None:
-        for index, scene in enumerate(board["scenes"]):
+    for index, scene in enumerate(board["scenes"]):
+        if seed_base is not None:
             scene["seed"] = seed_base + index
+        if motion == "clip":
+            scene.update(motion="clip", camera=None,
+                         motion_prompt=f"slow camera drift: {scene['description']}")
     return Storyboard.model_validate(board)
 
 
@@ -173,11 +187,12 @@ async def run_path(args, path: str, models: e2e_models.Models, base: dict, work:
     farm = Farm(max_running=1, factories=models.factories or None)
     try:
         started = time.perf_counter()
-        await render(farm, script(args.scenes), settings, work / f"{path}-first")
+        await render(farm, script(args.scenes, motion=args.motion), settings,
+                     work / f"{path}-first")
         warm_up = time.perf_counter() - started
         warm_settings = settings.model_copy(update={"seed": 1})
-        measured = await render(farm, script(args.scenes, seed_base=1000), warm_settings,
-                                work / f"{path}-warm")
+        measured = await render(farm, script(args.scenes, seed_base=1000, motion=args.motion),
+                                warm_settings, work / f"{path}-warm")
     finally:
         await farm.shutdown()
     size = f"{settings.size[0]}x{settings.size[1]}@{settings.fps}"
@@ -196,12 +211,17 @@ async def run_all(args: argparse.Namespace, work: Path) -> dict:
                                            if args.projection else None, steps)
         else:
             chosen = e2e_models.choose(args.mode, work / "models", base)
+        if args.motion == "clip":
+            motion, said = e2e_models.motion_settings(args.mode, work / "models")
+            chosen.settings, chosen.note = {**chosen.settings, **motion}, f"{chosen.note}; {said}"
         label = (f"PROJECTION for {args.gpus} cards, {path}" if args.mode == "projection"
                  else f"tiny models on the CPU, 1 logical GPU, {path}" if args.mode == "tiny"
                  else f"{chosen.kind} models, {args.gpus} GPU(s), {path}")
+        label += ", every scene a clip" if args.motion == "clip" else ""
         runs.append(await run_path(args, path, chosen, base, work, label))
     return {"machine": machine(), "device": name, "gpus": args.gpus, "models": chosen.kind,
             "note": chosen.note, "projection": args.mode == "projection",
+            "motion": args.motion,
             "latency": chosen.latency, "script": SCRIPT.name, "runs": runs,
             "targets": TARGETS if chosen.kind in ("real", "random") else None,
             "date": time.strftime("%Y-%m-%d")}
@@ -242,7 +262,8 @@ def main(argv: list[str] | None = None) -> None:
                             ignore=shutil.ignore_patterns("models"))
         shutil.rmtree(work, ignore_errors=True)
     report(result)
-    target = write_results(f"e2e_render_{result['models']}", result, args.results)
+    clips = "_clip" if result["motion"] == "clip" else ""
+    target = write_results(f"e2e_render_{result['models']}{clips}", result, args.results)
     print(f"wrote {target}")
 
 

@@ -67,13 +67,20 @@ def test_the_table_names_the_models_and_the_machine(tiny_run):
     assert "machine: " in stdout and "critical path: " in stdout
 
 
-def test_the_fast_path_runs_through_the_same_farm(tmp_path):
-    done = _run(str(BENCHMARKS / "e2e_render.py"), "--tiny", "--fast", "--scenes", "1",
-                "--results", str(tmp_path), timeout=400)
+def test_the_fast_path_and_moving_shots_run_through_the_same_farm(tmp_path):
+    """--fast and --motion clip in one run (one scene): the few-step SDXL path, and the
+    scene a clip of the tiny LTX-Video made by a motion worker on the same logical GPU."""
+    done = _run(str(BENCHMARKS / "e2e_render.py"), "--tiny", "--fast", "--motion", "clip",
+                "--scenes", "1", "--results", str(tmp_path), timeout=400)
     assert done.returncode == 0, done.stderr[-2000:]
-    report = json.loads(next(tmp_path.glob("e2e_render_*.json")).read_text())
-    runs = report["runs"]
-    assert [run["settings"]["image_fast_path"] for run in runs] == ["lightning"]
+    report = json.loads((tmp_path / "e2e_render_tiny_clip.json").read_text())
+    (run,) = report["runs"]
+    assert run["settings"]["image_fast_path"] == "lightning"
+    assert report["motion"] == "clip" and run["settings"]["video_model"] == "ltx"
+    assert run["label"].endswith("every scene a clip") and "LTX-Video" in report["note"]
+    motion = [w for w in run["workers"] if w["kind"] == "motion"]
+    assert len(motion) == 1 and motion[0]["gpu_ids"] == ["0"] and motion[0]["calls"]
+    assert run["stage_seconds"]["clips"] > 0
 
 
 def test_budgeted_bark_gives_each_line_the_share_its_text_earns(tmp_path):
