@@ -192,3 +192,36 @@ def test_clip_scenes_cost_clips_by_their_length_and_no_invented_gpu_time():
                          settings, {"CPU": 16.0, "GPU": 1.0})
     assert stills.motion is None and stills.gpus is None  # no clip scene: no motion pool
     assert "motion" not in {p.kind for p in stills.placement}
+
+
+def test_talking_shots_and_generated_beds_are_planned_without_invented_gpu_time():
+    from vidgen_ray.storyboard import Character
+
+    story = Storyboard(
+        characters=[Character(name="MARA")],
+        scenes=[Scene(description="tower", characters=["MARA"], ambience="wind",
+                      lines=[Line(text="Night falls."), Line(speaker="MARA", text="Light it.")]),
+                Scene(description="sea", lines=[Line(text="Waves.")])])
+    settings = RenderSettings(shots="talking", music_model="stable_audio",
+                              ambience_model="stable_audio", gpu_memory_gb=80.0)
+    plan = plan_render(story, settings, {"CPU": 16.0, "GPU": 1.0,
+                                         "accelerator_type:H100": 1.0})
+    # One close-up: MARA's line, lasting it on screen (frames of the estimated timeline).
+    assert plan.talking.lines == ((1, 2),)
+    shot = estimate_timeline(story, settings).shots[0]
+    assert plan.talking.seconds == (shot.frames / settings.fps,)
+    talking = plan.rows()["Talking shots"]
+    assert [r["line"] for r in talking] == ["2", "1"] and {r["GPU time"] for r in talking} == {
+        "not measured yet"}
+    # Beds: music for both scenes, ambience only where the scene has some.
+    beds = plan.rows()["Generated beds"]
+    assert [(r["scene"], r["music"] != "-", r["ambience"] != "-") for r in beds[:-1]] == [
+        ("1", True, True), ("2", True, False)]
+    assert beds[-1] == {"scene": "all", "music": "2", "ambience": "1",
+                        "GPU time": "not measured yet"}
+    kinds = {p.kind: p for p in plan.placement}
+    assert kinds["talking"].gpus_each == pytest.approx(0.89)  # 71 GB of 80, an estimate
+    assert kinds["beds"].count == 1 and kinds["beds"].gpus_each > 0
+    plain = plan_render(story, RenderSettings(), {"CPU": 16.0})
+    assert plain.talking is None and plain.beds is None
+    assert {"talking", "beds"}.isdisjoint(p.kind for p in plain.placement)

@@ -1,6 +1,7 @@
 """``vidgen plan`` through the command line: the GPU packing for a named card."""
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -77,3 +78,18 @@ def test_plan_with_ltx_on_an_h100_packs_all_three_models_on_the_card():
     without = runner.invoke(app, ["plan", "--gpu", "H100", "--images", "sdxl", "--voice",
                                   "bark"], env={"COLUMNS": "250"})
     assert "motion workers" not in without.output and "clip" not in without.output
+
+
+def test_plan_of_a_script_with_talking_shots_and_generated_beds_lists_their_costs():
+    script = str(Path(__file__).resolve().parents[2] / "examples" / "lighthouse.md")
+    done = runner.invoke(app, ["plan", script, "--gpu", "H200", "--shots", "talking",
+                               "--music-model", "stable_audio", "--json"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.output)
+    assert data["talking"]["lines"] and all(s > 0 for s in data["talking"]["seconds"])
+    assert data["talking"]["gpu_seconds_per_second"] is None  # not measured: no number
+    assert data["beds"]["music"] and data["beds"]["gpu_seconds_per_bed"] is None
+    assert {"talking", "beds"} <= {p["kind"] for p in data["placement"]}
+    shown = runner.invoke(app, ["plan", script, "--gpu", "H200", "--shots", "talking",
+                                "--music-model", "stable_audio"], env={"COLUMNS": "200"})
+    assert "Talking shots" in shown.output and "Generated beds" in shown.output

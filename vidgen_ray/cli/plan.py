@@ -15,6 +15,7 @@ from rich.table import Table
 
 from vidgen_ray.cli.common import SCRIPT_HELP, fail
 from vidgen_ray.cli.options import (
+    BEDS_FLAGS,
     IMAGE_FLAGS,
     MOTION_FLAGS,
     PLAN_FLAGS,
@@ -29,7 +30,9 @@ GPU_HELP = ("Plan for cards of this type instead of the cluster's: L4, A10G, 409
 
 
 @with_llm_options
-@with_flags({**PLAN_FLAGS, "images": IMAGE_FLAGS["images"], **MOTION_FLAGS},
+@with_flags({**PLAN_FLAGS, "images": IMAGE_FLAGS["images"], **MOTION_FLAGS,
+             "music_model": BEDS_FLAGS["music_model"],
+             "ambience_model": BEDS_FLAGS["ambience_model"]},
             into="plan_settings")
 def plan(
     script: Path | None = typer.Argument(None, help=SCRIPT_HELP + " Without one, only the "

@@ -31,7 +31,14 @@ from vidgen_ray.farm.placement import (
     sized,
     worker_options,
 )
-from vidgen_ray.farm.plan_talking import TalkingCost, talking_cost, talking_rows
+from vidgen_ray.farm.plan_generated import (
+    BedCost,
+    TalkingCost,
+    bed_cost,
+    bed_rows,
+    talking_cost,
+    talking_rows,
+)
 from vidgen_ray.pipeline.motion_parts import clip_scenes, plan_fit, scene_frames
 from vidgen_ray.pipeline.talking_parts import talking_lines
 from vidgen_ray.storyboard import Storyboard
@@ -97,6 +104,7 @@ class RenderPlan:
     gpus: Packing | None = None  # the model workers per card; None without GPU models
     motion: MotionCost | None = None  # None without clip scenes (or without a video model)
     talking: TalkingCost | None = None  # None without talking shots
+    beds: BedCost | None = None  # None without generated beds
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -112,6 +120,8 @@ class RenderPlan:
             tables["Clip scenes"] = _motion_rows(self.motion)
         if self.talking is not None:
             tables["Talking shots"] = talking_rows(self.talking)
+        if self.beds is not None:
+            tables["Generated beds"] = bed_rows(self.beds)
         if self.notes:
             tables["Notes"] = [{"note": note} for note in self.notes]
         return tables
@@ -125,8 +135,9 @@ def plan_render(storyboard: Storyboard, settings: RenderSettings,
     timeline = estimate_timeline(storyboard, settings)
     graph = _graph(storyboard, settings, timeline)
     talking = talking_cost(timeline, settings.talking_model)
+    beds = bed_cost(storyboard, settings, timeline)
     kinds = ("image", "speech", *(("motion",) if clips else ()),
-             *(("talking",) if talking else ()))
+             *(("talking",) if talking else ()), *(("beds",) if beds else ()))
     workers = tuple(_worker_placement(kind, settings, cluster) for kind in kinds)
     ffmpeg = _ffmpeg_placement(settings, cluster, workers)
     estimate = _estimate(settings, timeline, graph, ffmpeg)
@@ -137,7 +148,7 @@ def plan_render(storyboard: Storyboard, settings: RenderSettings,
     return RenderPlan(title=storyboard.title, graph=graph, placement=(*workers, ffmpeg),
                       estimate=estimate, cluster=dict(cluster), notes=tuple(notes), gpus=gpus,
                       motion=_motion_cost(settings, timeline, clips) if clips else None,
-                      talking=talking)
+                      talking=talking, beds=beds)
 
 
 def plan_gpus(settings: RenderSettings, cluster: dict[str, float],
