@@ -77,17 +77,8 @@ class MotionStage:
 
     async def fitted(self, scene: int) -> None:
         """Wait for the scene's fitted clip; give up if the clips stage ended without it."""
-        ready = self._fitted[scene]
-        if ready.is_set():
-            return
-        waiter = asyncio.ensure_future(ready.wait())
-        await asyncio.wait([waiter, self.task], return_when=asyncio.FIRST_COMPLETED)
-        if not ready.is_set():
-            waiter.cancel()
-            if self.run.guard.failure is not None:  # a stage failed: its error is the job's
-                raise self.run.guard.stopped("video")
-            raise RenderError(f"scene {scene + 1} has no motion clip", stage="video",
-                              scene=scene)
+        await self.run.guard.ready(self._fitted[scene], self.task,
+                                   f"scene {scene + 1} has no motion clip", scene)
 
     # ---- one scene -----------------------------------------------------------------------
 

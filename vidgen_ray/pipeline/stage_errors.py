@@ -132,6 +132,21 @@ class StageGuard:
         return StageStopped(stopped_by(self.stage, getattr(self.failure, "scene", None)),
                        stage=stage)
 
+    async def ready(self, ready: asyncio.Event, maker: asyncio.Future, missing: str,
+                    scene: int | None = None) -> None:
+        """Wait for ``ready`` (a part the video stage needs); if ``maker`` (the stage
+        making it) ends without it: the failed stage's error, else a RenderError saying
+        ``missing``."""
+        if ready.is_set():
+            return
+        waiter = asyncio.ensure_future(ready.wait())
+        await asyncio.wait([waiter, maker], return_when=asyncio.FIRST_COMPLETED)
+        if not ready.is_set():
+            waiter.cancel()
+            if self.failure is not None:  # a stage failed: its error is the job's
+                raise self.stopped("video")
+            raise RenderError(missing, stage="video", scene=scene)
+
     def _note(self, stage: str, failure: BaseException) -> None:
         self.failure, self.stage = failure, stage
         scene = getattr(failure, "scene", None)

@@ -67,17 +67,9 @@ class TalkingStage:
     async def clip(self, timeline: Timeline, shot: int) -> None:
         """Wait for a shot's clip; give up if the talking stage ended without it."""
         found = timeline.shots[shot]
-        ready = self._ready[(found.scene, found.line)]
-        if ready.is_set():
-            return
-        waiter = asyncio.ensure_future(ready.wait())
-        await asyncio.wait([waiter, self.task], return_when=asyncio.FIRST_COMPLETED)
-        if not ready.is_set():
-            waiter.cancel()
-            if self.run.guard.failure is not None:  # a stage failed: its error is the job's
-                raise self.run.guard.stopped("video")
-            raise RenderError(f"scene {found.scene + 1}, line {found.line + 1} has no talking "
-                              "clip", stage="video", scene=found.scene)
+        await self.run.guard.ready(
+            self._ready[(found.scene, found.line)], self.task,
+            f"scene {found.scene + 1}, line {found.line + 1} has no talking clip", found.scene)
 
     # ---- one line --------------------------------------------------------------------------
 

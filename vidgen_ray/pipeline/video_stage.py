@@ -13,7 +13,6 @@ import functools
 import time
 from typing import TYPE_CHECKING
 
-from vidgen_ray.errors import RenderError
 from vidgen_ray.pipeline import assembly, chunks, soundtrack
 from vidgen_ray.pipeline.preview import Preview
 from vidgen_ray.pipeline.stage_errors import settle
@@ -162,16 +161,8 @@ class VideoStage:
         run = self.run
         shapes = list(run.plan_of_pictures.shape_keys)
         shape = shapes.index(run.settings.picture_sizes[size])
-        ready = run.pictures[shape * len(run.storyboard.scenes) + scene]
-        if ready.is_set():
-            return
-        waiter = asyncio.ensure_future(ready.wait())
-        await asyncio.wait([waiter, run.pictures_task], return_when=asyncio.FIRST_COMPLETED)
-        if not ready.is_set():
-            waiter.cancel()
-            if run.guard.failure is not None:  # a stage failed: its error is the job's
-                raise run.guard.stopped("video")
-            raise RenderError(f"scene {scene + 1} has no picture", stage="video", scene=scene)
+        await run.guard.ready(run.pictures[shape * len(run.storyboard.scenes) + scene],
+                              run.pictures_task, f"scene {scene + 1} has no picture", scene)
 
     def _chunk_key(self, timeline: Timeline, start: int, end: int, size: Size) -> str:
         run = self.run
