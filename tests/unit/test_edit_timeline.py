@@ -145,3 +145,28 @@ def test_one_still_and_one_speech_file_each_or_a_clear_error(made):
     board, timeline, files = made
     with pytest.raises(ValueError, match="one still per scene"):
         build_timeline(board, timeline, stills=files["stills"][:1], speech=files["speech"])
+
+
+def test_talking_shots_are_a_video_track_over_the_pictures_where_they_cut_in(made, tmp_path):
+    board, _, files = made
+    seconds = [[1.0 + 0.3 * n for n, _ in enumerate(s.lines)] for s in board.scenes]
+    talking = frozenset((s, n) for s, scene in enumerate(board.scenes)
+                        for n, line in enumerate(scene.lines) if line.speaker != "NARRATOR")
+    timeline = plan_timeline(board, seconds, Pacing(), talking=talking)
+    assert len(timeline.shots) == 2
+    shots = [f"parts/talking/{i}.mp4" for i in range(len(timeline.shots))]
+    edit = build_timeline(board, timeline, **files, shots=shots)
+    assert [t.name for t in edit.tracks][:3] == ["Pictures", "Talking shots", "Speech"]
+    track = edit.tracks[1]
+    placed = [(_placed(c, timeline.fps), c.media_reference.target_url) for c in _clips(track)]
+    assert placed == [((s.start, s.frames), path) for s, path in zip(timeline.shots, shots)]
+    assert track.duration().value == timeline.total_frames
+    # FCPXML keeps both video tracks; the EDL (one video track) the pictures alone.
+    write(tmp_path, board, timeline, list(FORMATS), **files, shots=shots)
+    fcp = otio.adapters.read_from_file(str(tmp_path / "timeline.fcpxml"))
+    urls = {c.media_reference.target_url for c in fcp.find_clips()
+            if not c.media_reference.is_missing_reference}
+    assert set(shots) <= urls
+    assert "parts/talking/" not in (tmp_path / "timeline.edl").read_text()
+    with pytest.raises(ValueError, match="one clip per talking shot"):
+        build_timeline(board, timeline, **files)

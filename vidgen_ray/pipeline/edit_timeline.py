@@ -7,6 +7,8 @@ referencing the files the render wrote by paths relative to the output folder:
 * Pictures (video): one clip per scene, its still (parts/image/....png), between the
   transition midpoints; overlapping transitions as OTIO transitions centred on the cut, the
   camera move, the transition in and fades to black as metadata ("vidgen" key).
+* Talking shots (video, above the pictures, only with ``shots: talking``): each close-up's
+  clip (parts/talking/....mp4) where it cuts in, gaps between; scene and line as metadata.
 * Speech (audio): one clip per spoken line, its speech file (parts/speech/....wav), where
   the line sounds; the speaker, scene, line and text as metadata.
 * Music, Ambience (audio): one clip per scene, cut from stems/music.<ext> and
@@ -16,7 +18,8 @@ referencing the files the render wrote by paths relative to the output folder:
 
 Stems are written only with ``--stems``; without them the music, ambience and effects clips
 hold a MissingReference that names the file and how to get it. FCPXML carries every track
-(timed in frames); the EDL the picture track (the CMX 3600 writer writes no sound).
+(timed in frames); the EDL the picture track (the CMX 3600 writer writes no sound and one
+video track: talking shots are not in it).
 """
 
 from __future__ import annotations
@@ -59,14 +62,18 @@ def cut_frames(timeline: Timeline) -> list[int]:
 
 def build_timeline(storyboard: Storyboard, timeline: Timeline, *, stills: Sequence[str],
                    speech: Sequence[str], stems: dict[str, str] | None = None,
-                   sound_rate: int = AUDIO_RATE) -> otio.schema.Timeline:
-    """The editable timeline. ``stills[s]`` is scene s's picture and ``speech[n]`` the
-    speech file of cue n (timeline order), as paths relative to the output folder;
+                   sound_rate: int = AUDIO_RATE, shots: Sequence[str] = ()
+                   ) -> otio.schema.Timeline:
+    """The editable timeline. ``stills[s]`` is scene s's picture, ``speech[n]`` the
+    speech file of cue n (timeline order) and ``shots[i]`` the clip of talking shot i, as
+    paths relative to the output folder;
     ``stems`` maps a bus (music, ambience, effects) to its stem file, if written. Sound
     clips are timed in samples (``sound_rate``), since speech starts between frames; FCPXML
     and EDL know only frames, so they are built with ``sound_rate`` = the frame rate."""
-    if len(stills) != len(timeline.clips) or len(speech) != len(timeline.cues):
-        raise ValueError("build_timeline needs one still per scene and one speech file per line")
+    if len(stills) != len(timeline.clips) or len(speech) != len(timeline.cues) \
+            or len(shots) != len(timeline.shots):
+        raise ValueError("build_timeline needs one still per scene, one speech file per line "
+                         "and one clip per talking shot")
     stems = stems or {}
     out = otio.schema.Timeline(name=storyboard.title)
     out.global_start_time = _frames(0, timeline.fps)
@@ -74,6 +81,7 @@ def build_timeline(storyboard: Storyboard, timeline: Timeline, *, stills: Sequen
                          "scenes": len(timeline.clips), "lines": len(timeline.cues)}
     out.tracks.extend([
         _pictures(storyboard, timeline, stills),
+        *([_talking(timeline, shots)] if timeline.shots else []),
         _speech(timeline, speech, sound_rate),
         _scene_bed("Music", "music", timeline, stems, sound_rate,
                    lambda s: {"mood": storyboard.scenes[s].mood}),
@@ -109,6 +117,28 @@ def _pictures(storyboard: Storyboard, timeline: Timeline, stills: Sequence[str]
                             "clip_start": clip.start, "clip_end": clip.end,
                             "fade_in": clip.fade_in, "black_in": clip.black_in,
                             "black_out": clip.black_out}}))
+    return track
+
+
+def _talking(timeline: Timeline, shots: Sequence[str]) -> otio.schema.Track:
+    """The close-ups over the pictures: each talking clip from its first frame, in frames."""
+    fps = timeline.fps
+    track = otio.schema.Track(name="Talking shots", kind=otio.schema.TrackKind.Video)
+    at = 0
+    for shot, path in zip(timeline.shots, shots, strict=True):
+        if shot.start > at:
+            track.append(otio.schema.Gap(source_range=_range(_frames(0, fps),
+                                                             _frames(shot.start - at, fps))))
+        reference = otio.schema.ExternalReference(
+            target_url=path, available_range=_range(_frames(0, fps), _frames(shot.frames, fps)))
+        track.append(otio.schema.Clip(
+            name=f"Scene {shot.scene + 1}, line {shot.line + 1}", media_reference=reference,
+            source_range=_range(_frames(0, fps), _frames(shot.frames, fps)),
+            metadata={KEY: {"scene": shot.scene, "line": shot.line}}))
+        at = shot.end
+    if timeline.total_frames > at:
+        track.append(otio.schema.Gap(source_range=_range(
+            _frames(0, fps), _frames(timeline.total_frames - at, fps))))
     return track
 
 
@@ -205,8 +235,8 @@ def write(out_dir: Path, storyboard: Storyboard, timeline: Timeline, formats: It
         rate = AUDIO_RATE if name == "otio" else timeline.fps
         edit = build_timeline(storyboard, timeline, sound_rate=rate, **files)
         if name == "edl":
-            # OpenTimelineIO's CMX 3600 writer writes the picture track alone.
-            for track in [t for t in edit.tracks if t.kind != otio.schema.TrackKind.Video]:
+            # OpenTimelineIO's CMX 3600 writer writes one video track: the pictures alone.
+            for track in list(edit.tracks)[1:]:
                 edit.tracks.remove(track)
         target = out_dir / file_name
         try:

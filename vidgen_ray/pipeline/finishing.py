@@ -192,9 +192,10 @@ def keep_qc(out_dir: Path, finished: Finished, settings: RenderSettings) -> dict
 
 def write_edit_timelines(out_dir: Path, storyboard: Storyboard, timeline: Timeline,
                          settings: RenderSettings, stills: list[Path], speech: list[Path],
-                         exports: list[str]) -> list[Path]:
+                         exports: list[str], shots: list[Path] = ()) -> list[Path]:
     """timeline.otio (and .fcpxml, .edl) beside the video, as settings.timeline_formats asks,
-    referencing the stills, speech files and stems (``exports``) from the output folder."""
+    referencing the stills, speech files, talking clips and stems (``exports``) from the
+    output folder."""
     if not settings.timeline_formats:
         return []
     from vidgen_ray.pipeline import edit_timeline  # OpenTimelineIO: loaded only to write one
@@ -203,7 +204,8 @@ def write_edit_timelines(out_dir: Path, storyboard: Storyboard, timeline: Timeli
     return edit_timeline.write(
         out_dir, storyboard, timeline, settings.timeline_formats,
         stills=[edit_timeline.relative(p, out_dir) for p in stills],
-        speech=[edit_timeline.relative(p, out_dir) for p in speech], stems=stems)
+        speech=[edit_timeline.relative(p, out_dir) for p in speech], stems=stems,
+        shots=[edit_timeline.relative(p, out_dir) for p in shots])
 
 
 def subtitle_report(timeline: Timeline, settings: RenderSettings) -> dict:

@@ -164,6 +164,7 @@ class JobRun:
                       "ffmpeg": finished[main].ffmpeg},
             speech_keys=self.speech_keys, pictures=self.plan_of_pictures,
             motion_keys=self.motion.keys + self.talking.keys, bed_keys=self.beds.keys,
+            shot_keys=list(self.talking.shown(timeline, range(len(timeline.shots))).values()),
             chunk_keys=chunk_keys, soundtrack=sound, info=finished[main].info,
             renditions={name: finished[name].info for name in renditions})
         self.video.preview.end()  # the playlist is whole: players stop asking for more

@@ -34,6 +34,7 @@ class Made:
     preview_files: list[str] = field(default_factory=list)  # the playlist and its segments
     motion_keys: list[str] = field(default_factory=list)  # generated, fitted, talking clips
     bed_keys: list[str] = field(default_factory=list)  # generated music and ambience beds
+    shot_keys: list[str] = field(default_factory=list)  # the talking clip of each shot
 
 
 def write_manifest(out_dir: Path, job_id: str, store: LocalStore, storyboard: Storyboard,
@@ -46,7 +47,8 @@ def write_manifest(out_dir: Path, job_id: str, store: LocalStore, storyboard: St
     sidecars += finishing.write_edit_timelines(
         out_dir, storyboard, timeline, settings,
         [store.path(k) for k in pictures.image_keys],
-        [store.path(k) for k in made.speech_keys], exports)
+        [store.path(k) for k in made.speech_keys], exports,
+        [store.path(k) for k in made.shot_keys])
     keys = [*made.speech_keys, *pictures.portrait_keys.values(),
             *(k for ks in pictures.shape_keys.values() for k in ks),
             *(k for ks in made.chunk_keys.values() for k in ks), *made.motion_keys, *made.bed_keys,
