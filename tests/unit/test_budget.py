@@ -62,6 +62,20 @@ def test_a_job_that_fits_no_card_is_named_and_one_without_models_always_fits():
     assert never_fits([], RenderSettings(image_model="sdxl")) is None  # runs on CPUs
 
 
+def test_a_job_whose_gpu_pools_fit_alone_but_not_together_is_named_with_the_fix():
+    from vidgen_ray.farm.memory import Card
+
+    talking = RenderSettings(image_model="sdxl", tts_model="bark", shots="talking")
+    said = never_fits([Card(80.0, "H100")], talking)
+    assert said.startswith("one worker of each of its GPU pools (image ")
+    assert "talking 71.0 GB) does not fit on 1 x 80 GB at once: use more or larger cards" in said
+    assert never_fits([Card(80.0, "H100")] * 2, talking) is None  # LTX-2 takes a card alone
+    clips = RenderSettings(image_model="sdxl", tts_model="bark", video_model="ltx")
+    assert "motion 19.0 GB" in never_fits([Card(24.0, "L4")], clips)
+    assert never_fits([Card(24.0, "L4")] * 2, clips) is None
+    assert never_fits([Card(80.0, "H100")], clips) is None  # all three on one card
+
+
 def test_pools_idle_past_their_timeout_expire():
     holds = [hold("a", 0.5, ["n:0"], last_used=10.0, timeout=5.0),
              hold("b", 0.5, ["n:0"], last_used=10.0, timeout=None),

@@ -14,7 +14,17 @@ from dataclasses import dataclass, field
 
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.farm.memory import Card, pack
-from vidgen_ray.farm.placement import DEFAULT_GPU_GB, GPU_MEMORY_GB, bed_gb, gpu_model
+from vidgen_ray.farm.placement import (
+    DEFAULT_GPU_GB,
+    GPU_MEMORY_GB,
+    KINDS,
+    bed_gb,
+    gpu_model,
+    need_gb,
+    on_gpu,
+    sized,
+    worker_options,
+)
 
 _EPSILON = 1e-6
 
@@ -84,7 +94,24 @@ def never_fits(cards: list[Card], settings: RenderSettings) -> str | None:
         return (f"the bed model needs {bed_gb(settings):.1f} GB per worker; the largest "
                 f"card here is a {largest.describe()}: use a larger card, or music_model "
                 "and ambience_model procedural")
-    return pack(cards, gpu_model("image", settings), gpu_model("speech", settings)).problem
+    problem = pack(cards, gpu_model("image", settings), gpu_model("speech", settings)).problem
+    return problem or _not_together(cards, settings)
+
+
+def _not_together(cards: list[Card], settings: RenderSettings) -> str | None:
+    """Why one worker of each of the job's GPU pools does not fit on the cards at once
+    (each fits alone: checked above), every card counted as large as the smallest."""
+    smallest = min(card.gb for card in cards)
+    cluster = {"GPU": float(len(cards))}
+    sized_settings = sized(settings.model_copy(update={"gpu_memory_gb": smallest}), cluster)
+    kinds = [kind for kind in KINDS if on_gpu(kind, sized_settings, cluster)]
+    asks = [Ask(worker_options(kind, sized_settings, cluster)["num_gpus"], 1) for kind in kinds]
+    if fit({str(i): 1.0 for i in range(len(cards))}, asks) is not None:
+        return None
+    needs = ", ".join(f"{kind} {need_gb(kind, sized_settings, cluster):.1f} GB"
+                      for kind in kinds)
+    return (f"one worker of each of its GPU pools ({needs}) does not fit on {len(cards)} x "
+            f"{smallest:g} GB at once: use more or larger cards, or fewer GPU models")
 
 
 def free_shares(cards: list[Card], holds: list[Hold]) -> dict[str, float]:
