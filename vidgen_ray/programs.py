@@ -138,7 +138,7 @@ MIN_VERSION = (4, 4)
 # tests/hardening/test_machine_checks.py keeps it in step with them.
 FILTERS = frozenset({
     "ass", "concat", "crop", "fade", "fillborders", "format", "fps", "loop", "overlay", "pad",
-    "scale", "sendcmd", "setpts", "setsar", "settb", "split", "trim",
+    "scale", "sendcmd", "setpts", "setsar", "settb", "split", "tpad", "trim",
     "acompressor", "adelay", "aecho", "aevalsrc", "afade", "aformat", "alimiter", "aloop",
     "amix", "anoisesrc", "anullsrc", "apad", "aresample", "asetnsamples", "asplit", "atempo",
     "atrim", "bandpass", "compand", "highpass", "loudnorm", "lowpass", "sidechaincompress",
