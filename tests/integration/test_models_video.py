@@ -101,9 +101,10 @@ def test_ltx2_and_stable_audio_download_by_name_and_all_takes_only_what_settings
         assert (row["state"], row["repo_id"], row["files"]) == ("complete", repo,
                                                                  len(tiny[repo]))
         assert run(hf, "verify", name).exit_code == 0
-    assert "not used by renders yet" in statuses(hf, "ltx2")["ltx2"]["role"]
+    assert "--shots talking" in statuses(hf, "ltx2")["ltx2"]["role"]
     assert not {"ltx2", "stable-audio"} & set(statuses(hf))
-    # Stable Audio Open is one of all's once a render setting uses it.
+    # Each is one of all's once a render setting uses it.
     assert "stable-audio" in statuses(hf, VIDGEN_AMBIENCE_MODEL="stable_audio")
+    assert "ltx2" in statuses(hf, VIDGEN_SHOTS="talking")
     unknown = run(hf, "status", "ltx3")
     assert unknown.exit_code == 2 and "ltx2, stable-audio" in unknown.output
