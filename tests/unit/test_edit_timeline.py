@@ -159,7 +159,8 @@ def test_talking_shots_are_a_video_track_over_the_pictures_where_they_cut_in(mad
     assert [t.name for t in edit.tracks][:3] == ["Pictures", "Talking shots", "Speech"]
     track = edit.tracks[1]
     placed = [(_placed(c, timeline.fps), c.media_reference.target_url) for c in _clips(track)]
-    assert placed == [((s.start, s.frames), path) for s, path in zip(timeline.shots, shots)]
+    assert placed == [((s.start, s.frames), path)
+                      for s, path in zip(timeline.shots, shots, strict=True)]
     assert track.duration().value == timeline.total_frames
     # FCPXML keeps both video tracks; the EDL (one video track) the pictures alone.
     write(tmp_path, board, timeline, list(FORMATS), **files, shots=shots)
