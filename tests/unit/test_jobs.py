@@ -26,7 +26,10 @@ from vidgen_ray.farm.jobs import (
 )
 
 TABLES = [(JobStatus, JOB_TRANSITIONS), (SceneStatus, SCENE_TRANSITIONS)]
-LEGAL = [(a, b) for _, table in TABLES for a, targets in table.items() for b in targets]
+# Sorted: the tables hold sets, whose order differs between processes (pytest-xdist's
+# workers must collect the same tests in the same order).
+LEGAL = [(a, b) for _, table in TABLES for a, targets in table.items()
+         for b in sorted(targets, key=lambda state: state.value)]
 ILLEGAL = [(a, b) for kind, table in TABLES for a in kind for b in kind
            if b not in table[a]]
 
