@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from vidgen_ray.cli import jobs as cli_jobs
+from vidgen_ray.testing.signals import heed_ctrl_c
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "lighthouse.md"
@@ -82,7 +83,8 @@ def test_ctrl_c_during_a_render_is_one_line_exit_130_and_the_same_command_resume
                "--preview", "--rendition", "1080x1920", "--stems", "wav"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     running = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env, start_new_session=True)
+                               text=True, env=env, start_new_session=True,
+                               preexec_fn=heed_ctrl_c)
     parts = out / "parts"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and running.poll() is None:

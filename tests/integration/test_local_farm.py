@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from vidgen_ray.testing.signals import heed_ctrl_c
+
 pytestmark = [pytest.mark.ray, pytest.mark.ffmpeg, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -107,7 +109,7 @@ def test_ctrl_c_cancels_the_job_and_leaves_the_farm_up(farm_env, tmp_path):
     before = workers(farm_env)
     proc = subprocess.Popen([sys.executable, "-m", "vidgen_ray", "render", str(DEMO), "-o",
                              str(tmp_path / "stopped")], env=farm_env, cwd=REPO,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=heed_ctrl_c)
     seen = ""
     while "models warm" not in seen:  # the render found the farm; its job is under way
         line = proc.stderr.readline()
