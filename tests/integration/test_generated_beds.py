@@ -6,7 +6,6 @@ nothing again and gives the same sound."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import subprocess
@@ -15,10 +14,9 @@ import pytest
 
 from vidgen_ray.config import PREVIEW, RenderSettings
 from vidgen_ray.pipeline import bed_parts, flow
-from vidgen_ray.pipeline.in_process import InProcessExecutor
-from vidgen_ray.pipeline.job_record import JobRecord
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Line, Scene, Storyboard
+from vidgen_ray.testing.jobs import run_job
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
@@ -68,13 +66,8 @@ class Counted:
 
 
 def render(out, store, settings, board=BOARD):
-    record = JobRecord(out_dir=str(out), scenes=["queued"] * len(board.scenes))
-    record.start()
-    run = flow.JobRun(record, board, settings, out, store,
-                      InProcessExecutor(settings, record.id,
-                                        factories={"beds": lambda: Counted(settings)}),
-                      lambda r, state: None)
-    return run, asyncio.run(run.run()), record
+    return run_job(board, settings, out, store,
+                   {"beds": lambda: Counted(settings)})
 
 
 def streams(video) -> dict:

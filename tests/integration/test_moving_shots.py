@@ -5,7 +5,6 @@ chunked render and a one-chunk render of the same frames agree."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import subprocess
@@ -14,10 +13,11 @@ import pytest
 
 from vidgen_ray.config import PREVIEW, RenderSettings
 from vidgen_ray.pipeline import flow
-from vidgen_ray.pipeline.in_process import NODE, InProcessExecutor
-from vidgen_ray.pipeline.job_record import JobRecord, SceneStatus
+from vidgen_ray.pipeline.in_process import NODE
+from vidgen_ray.pipeline.job_record import SceneStatus
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Line, Scene, Storyboard
+from vidgen_ray.testing.jobs import run_job
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
@@ -70,13 +70,8 @@ class Counted:
 
 
 def render(out, store, settings):
-    record = JobRecord(out_dir=str(out), scenes=["queued"] * len(BOARD.scenes))
-    record.start()
-    run = flow.JobRun(record, BOARD, settings, out, store,
-                      InProcessExecutor(settings, record.id,
-                                        factories={"motion": lambda: Counted(settings)}),
-                      lambda r, state: None)
-    return run, asyncio.run(run.run()), record
+    return run_job(BOARD, settings, out, store,
+                   {"motion": lambda: Counted(settings)})
 
 
 def frame_hashes(video, first: int, last: int, fps: int) -> list[str]:

@@ -7,7 +7,6 @@ a second run makes nothing again; chunks cut inside a shot join exactly."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import subprocess
@@ -16,10 +15,10 @@ import pytest
 
 from vidgen_ray.config import PREVIEW, RenderSettings
 from vidgen_ray.pipeline import assembly, flow
-from vidgen_ray.pipeline.in_process import NODE, InProcessExecutor
-from vidgen_ray.pipeline.job_record import JobRecord
+from vidgen_ray.pipeline.in_process import NODE
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Character, Line, Scene, Storyboard
+from vidgen_ray.testing.jobs import run_job
 from vidgen_ray.timeline import AUDIO_RATE
 
 torch = pytest.importorskip("torch")
@@ -79,13 +78,8 @@ class Counted:
 
 
 def render(out, store, settings):
-    record = JobRecord(out_dir=str(out), scenes=["queued"] * len(BOARD.scenes))
-    record.start()
-    run = flow.JobRun(record, BOARD, settings, out, store,
-                      InProcessExecutor(settings, record.id,
-                                        factories={"talking": lambda: Counted(settings)}),
-                      lambda r, state: None)
-    return run, asyncio.run(run.run()), record
+    return run_job(BOARD, settings, out, store,
+                   {"talking": lambda: Counted(settings)})
 
 
 def probe(video, *args: str) -> dict:
