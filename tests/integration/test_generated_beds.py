@@ -16,7 +16,7 @@ from vidgen_ray.config import PREVIEW, RenderSettings
 from vidgen_ray.pipeline import bed_parts, flow
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Line, Scene, Storyboard
-from vidgen_ray.testing.jobs import run_job
+from vidgen_ray.testing.jobs import Counter, run_job
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
@@ -46,28 +46,16 @@ def settings_for(model: str | None, **more) -> RenderSettings:
     return RenderSettings(**{**PREVIEW, "stems": "wav", **beds, **more})
 
 
-class Counted:
-    """The real Stable Audio backend, counting the beds it makes."""
-
-    made = 0
-
-    def __init__(self, settings):
-        from vidgen_ray.beds.stable_audio import create_stable_audio_backend
-
-        self.backend = create_stable_audio_backend(settings)
-        self.name = "stable_audio"
-
-    def make_bed(self, request):
-        Counted.made += 1
-        return self.backend.make_bed(request)
-
-    def version(self):
-        return self.backend.version()
+Counted = Counter()  # the requests the real backend was asked to make
 
 
 def render(out, store, settings, board=BOARD):
+    def build():  # the model packages only once a test runs (importorskip)
+        from vidgen_ray.beds.stable_audio import create_stable_audio_backend
+
+        return create_stable_audio_backend(settings)
     return run_job(board, settings, out, store,
-                   {"beds": lambda: Counted(settings)})
+                   {"beds": Counted.factory(build, "make_bed")})
 
 
 def streams(video) -> dict:

@@ -17,7 +17,7 @@ from vidgen_ray.pipeline.in_process import NODE
 from vidgen_ray.pipeline.job_record import SceneStatus
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Line, Scene, Storyboard
-from vidgen_ray.testing.jobs import run_job
+from vidgen_ray.testing.jobs import Counter, run_job
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
@@ -50,28 +50,16 @@ def settings_for(ltx: str, **more) -> RenderSettings:
                              "clip_crossfade": 0.25, "max_clips_per_scene": 2, **more})
 
 
-class Counted:
-    """The real LTX backend, counting the clips it makes."""
-
-    made = 0
-
-    def __init__(self, settings):
-        from vidgen_ray.motion.ltx import create_ltx_backend
-
-        self.backend = create_ltx_backend(settings)
-        self.name = "ltx"
-
-    def make_clip(self, request):
-        Counted.made += 1
-        return self.backend.make_clip(request)
-
-    def version(self):
-        return self.backend.version()
+Counted = Counter()  # the requests the real backend was asked to make
 
 
 def render(out, store, settings):
+    def build():  # the model packages only once a test runs (importorskip)
+        from vidgen_ray.motion.ltx import create_ltx_backend
+
+        return create_ltx_backend(settings)
     return run_job(BOARD, settings, out, store,
-                   {"motion": lambda: Counted(settings)})
+                   {"motion": Counted.factory(build, "make_clip")})
 
 
 def frame_hashes(video, first: int, last: int, fps: int) -> list[str]:

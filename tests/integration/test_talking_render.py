@@ -18,7 +18,7 @@ from vidgen_ray.pipeline import assembly, flow
 from vidgen_ray.pipeline.in_process import NODE
 from vidgen_ray.storage import LocalStore
 from vidgen_ray.storyboard import Character, Line, Scene, Storyboard
-from vidgen_ray.testing.jobs import run_job
+from vidgen_ray.testing.jobs import Counter, run_job
 from vidgen_ray.timeline import AUDIO_RATE
 
 torch = pytest.importorskip("torch")
@@ -58,28 +58,16 @@ def settings_for(models, **more) -> RenderSettings:
                              "ltx2_clip_side": 64, **more})
 
 
-class Counted:
-    """The real LTX-2 talking backend, counting the clips it makes."""
-
-    made = 0
-
-    def __init__(self, settings):
-        from vidgen_ray.motion import create_talking_backend
-
-        self.backend = create_talking_backend("ltx2", settings)
-        self.name = self.backend.name
-
-    def make_clip(self, request):
-        Counted.made += 1
-        return self.backend.make_clip(request)
-
-    def version(self):
-        return self.backend.version()
+Counted = Counter()  # the requests the real backend was asked to make
 
 
 def render(out, store, settings):
+    def build():  # the model packages only once a test runs (importorskip)
+        from vidgen_ray.motion import create_talking_backend
+
+        return create_talking_backend("ltx2", settings)
     return run_job(BOARD, settings, out, store,
-                   {"talking": lambda: Counted(settings)})
+                   {"talking": Counted.factory(build, "make_clip")})
 
 
 def probe(video, *args: str) -> dict:

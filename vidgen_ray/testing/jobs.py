@@ -25,3 +25,24 @@ def run_job(board: Storyboard, settings: RenderSettings, out: Path, store: Local
                       InProcessExecutor(settings, record.id, factories=factories),
                       lambda r, state: None)
     return run, asyncio.run(run.run()), record
+
+
+class Counter:
+    """How many requests the backends a ``factory`` builds were asked to make (``made``;
+    a test sets it to 0 before a run)."""
+
+    def __init__(self):
+        self.made = 0
+
+    def factory(self, build: Callable[[], object], method: str) -> Callable[[], object]:
+        """A run_job factory: ``build()``'s backend, each ``method`` call counted."""
+        def make():
+            backend = build()
+            call = getattr(backend, method)
+
+            def counted(request, *args, **kwargs):
+                self.made += 1
+                return call(request, *args, **kwargs)
+            setattr(backend, method, counted)
+            return backend
+        return make
