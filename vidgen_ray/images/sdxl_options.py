@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vidgen_ray.config.backends.loading import is_local_path
+from vidgen_ray.config.backends.loading import cuda_dtype, is_local_path, refuse_gpu_only
 from vidgen_ray.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -62,21 +62,9 @@ def plan_device(options: SdxlOptions, cuda: bool) -> DevicePlan:
     """Where and in what precision SDXL runs. On a CPU: fp32 and a warning that it is slow;
     options that need a GPU are refused here, before minutes of loading, not later."""
     if cuda:
-        half = options.half_precision is not False
-        dtype = ("bfloat16" if options.half_dtype == "bf16" else "float16") if half else "float32"
-        return DevicePlan("cuda", dtype)
-    needs_gpu = [name for name, on in (
-        ("half_precision=true (fp16/bf16 on a CPU is unsupported or very slow)",
-         options.half_precision is True),
-        ("cpu_offload=true (it moves sub-models to a GPU and back)", options.cpu_offload),
-        ("compile=true (compiling the UNet pays off only on a GPU)", options.compile),
-        ("attention=flash (FlashAttention kernels are CUDA only)", options.attention == "flash"),
-    ) if on]
-    if needs_gpu:
-        raise SettingsError(
-            f"no CUDA GPU here, but {needs_gpu[0]} needs one: leave it off "
-            "(VIDGEN_HALF_PRECISION, --cpu-offload, --compile, --attention sdpa) or run on a "
-            "GPU node", field=needs_gpu[0].split("=")[0])
+        return DevicePlan("cuda", cuda_dtype(options))
+    refuse_gpu_only(options, "the UNet", "VIDGEN_HALF_PRECISION, --cpu-offload, --compile, "
+                    "--attention sdpa")
     return DevicePlan("cpu", "float32", (
         "SDXL on a CPU is slow (minutes per 1024x1024 picture): use a CUDA GPU for real "
         "renders, or --images cards",))

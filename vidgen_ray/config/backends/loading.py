@@ -97,21 +97,35 @@ def plan_diffusion_device(options, cuda: bool, what: str, slow: str) -> tuple[st
         raise SettingsError(f"attention=eager is not available for {what} (its attention "
                             "runs through PyTorch SDPA): use sdpa or flash", field="attention")
     if cuda:
-        half = options.half_precision is not False
-        dtype = {"bf16": "bfloat16", "fp16": "float16"}[options.half_dtype] if half else "float32"
-        return "cuda", dtype
+        return "cuda", cuda_dtype(options)
+    refuse_gpu_only(options, "the transformer")
+    log.warning("%s on a CPU is very slow (%s): use a CUDA GPU", what, slow)
+    return "cpu", "float32"
+
+
+def cuda_dtype(options) -> str:
+    """The dtype a model runs in on CUDA: half (``half_dtype``) unless half_precision is
+    False."""
+    if options.half_precision is False:
+        return "float32"
+    return {"bf16": "bfloat16", "fp16": "float16"}[options.half_dtype]
+
+
+def refuse_gpu_only(options, compiled: str, how: str = "") -> None:
+    """On a machine without CUDA: a SettingsError naming the first option that needs a GPU
+    (half precision, offload, compile, flash attention), before any loading. ``compiled``:
+    what compile would compile; ``how``: where to turn the options off, for the message."""
     needs_gpu = [name for name, on in (
-        ("half_precision=true (bf16/fp16 on a CPU is unsupported or very slow)",
+        ("half_precision=true (fp16/bf16 on a CPU is unsupported or very slow)",
          options.half_precision is True),
         ("cpu_offload=true (it moves sub-models to a GPU and back)", options.cpu_offload),
-        ("compile=true (compiling the transformer pays off only on a GPU)", options.compile),
+        (f"compile=true (compiling {compiled} pays off only on a GPU)", options.compile),
         ("attention=flash (FlashAttention kernels are CUDA only)", options.attention == "flash"),
     ) if on]
     if needs_gpu:
-        raise SettingsError(f"no CUDA GPU here, but {needs_gpu[0]} needs one: leave it off or "
-                            "run on a GPU node", field=needs_gpu[0].split("=")[0])
-    log.warning("%s on a CPU is very slow (%s): use a CUDA GPU", what, slow)
-    return "cpu", "float32"
+        raise SettingsError(f"no CUDA GPU here, but {needs_gpu[0]} needs one: leave it off"
+                            f"{f' ({how})' if how else ''} or run on a GPU node",
+                            field=needs_gpu[0].split("=")[0])
 
 
 def ready_pipeline(pipe, device: str, options, vae_tiling: bool = False):
