@@ -239,13 +239,13 @@ def plan_timeline(storyboard: Storyboard, line_seconds: list[list[float]], pacin
 
 
 def _fit_shots(shots: list[Shot], clip: Clip, overlap_after: int) -> list[Shot]:
-    """``shots`` of ``clip``'s scene kept clear of the frames it shares: after its fade in
-    (from the previous clip or from black), before its fade to black and before the
-    ``overlap_after`` frames the next clip dissolves in over; a shot left empty is dropped."""
+    """``shots`` of ``clip``'s scene kept clear of the frames it shares: ended before its
+    fade to black and before the ``overlap_after`` frames the next clip dissolves in over.
+    A shot starting inside the fade in is dropped, not moved (its clip's frame 0 must stay on
+    its speech's start; with lead_in >= 0 none does), and so is one left empty."""
     first = clip.start + clip.fade_in + clip.black_in
     last = clip.end - max(overlap_after, clip.black_out)
-    fitted = [replace(shot, start=max(shot.start, first), end=min(shot.end, last))
-              for shot in shots]
+    fitted = [replace(shot, end=min(shot.end, last)) for shot in shots if shot.start >= first]
     return [shot for shot in fitted if shot.start < shot.end]
 
 

@@ -134,3 +134,13 @@ def test_a_talking_pair_naming_no_line_is_refused():
 
 def test_shot_frames():
     assert Shot(0, 0, 10, 31).frames == 21
+
+
+def test_a_shot_starting_inside_the_fade_in_is_dropped_not_moved_off_its_speech():
+    pacing = Pacing(fps=30, crossfade=0.5, lead_in=-0.3)  # speech before the dissolve ends
+    timeline = plan_timeline(board(1, 2), [[1.0], [1.0, 1.0]], pacing,
+                             talking=frozenset({(1, 0), (1, 1)}))
+    second = timeline.clips[1]
+    assert round(timeline.cues[1].start * 30) < second.start + second.fade_in
+    assert [(s.scene, s.line) for s in timeline.shots] == [(1, 1)]  # the first would desync
+    assert timeline.shots[0].start == round(timeline.cues[2].start * 30)
