@@ -31,7 +31,7 @@ from machine import machine
 from vidgen_ray.config import RenderSettings
 from vidgen_ray.images.base import ImageRequest
 from vidgen_ray.images.cards import CardsBackend
-from vidgen_ray.pipeline import assembly
+from vidgen_ray.pipeline import assembly, encoders
 from vidgen_ray.programs import ffmpeg_version
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.timeline import Pacing, plan_timeline
@@ -105,12 +105,18 @@ def floor_commands(timeline, stills, settings, folder: Path) -> list[list[str]]:
     commands = []
     for n, command in enumerate(chunk_commands(timeline, stills, settings, folder)):
         raw = folder / f"chunk{n}.yuv"
-        subprocess.run([*command[: command.index("-map") + 2], "-f", "rawvideo",
-                        "-pix_fmt", "yuv420p", str(raw)], check=True)
+        wanted = int(command[command.index("-frames:v") + 1])
+        # The output's rate as the chunk's: without -r, the raw muxer took the stills' 25 fps
+        # and dropped every sixth frame (the floor then encoded 254 of 303 frames).
+        subprocess.run([*command[: command.index("-map") + 2], "-r", str(settings.fps),
+                        "-frames:v", str(wanted), "-f", "rawvideo", "-pix_fmt", "yuv420p",
+                        str(raw)], check=True)
         frames = raw.stat().st_size // (width * height * 3 // 2)
+        if frames != wanted:
+            raise SystemExit(f"the floor's raw frames of chunk {n}: {frames}, not {wanted}")
         commands.append(ffmpeg_cmd([
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
-            "-r", str(settings.fps), "-i", str(raw), *assembly.encoder_args(settings),
+            "-r", str(settings.fps), "-i", str(raw), *encoders.encoder_args(settings),
             "-frames:v", str(frames), str(folder / f"floor{n}.mp4")]))
     return commands
 
