@@ -32,8 +32,6 @@ class SdxlOptions:
     upscaler: str = "lanczos"
     offline: bool = False
     batch_size: int = 4
-    fast_path: str = "off"  # a few-step LoRA fused at load (images/sdxl_fast.py)
-    fast_lora: str | None = None
     fast_path: str = "off"  # lightning, lcm, hyper: a few-step LoRA (images/sdxl_fast.py)
     fast_lora: str | None = None  # its id or folder; None: the path's own repository
 
