@@ -45,6 +45,12 @@ def test_embedded_backends_and_kokoro_have_no_gpu_model():
     assert gpu_model("image", RenderSettings()) is None
     assert gpu_model("speech", RenderSettings()) is None
     assert gpu_model("speech", RenderSettings(tts_model="kokoro")) is None
+    assert gpu_model("beds", RenderSettings()) is None
+
+
+def test_a_kind_without_a_model_is_refused_not_taken_for_speech():
+    with pytest.raises(ValueError, match="'assembly'"):
+        gpu_model("assembly", MODELS)
 
 
 def test_a_24_gb_card_holds_one_sdxl_and_one_bark_with_room_left():

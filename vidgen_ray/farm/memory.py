@@ -161,17 +161,22 @@ class Packing:
 
 def gpu_model(kind: str, settings: RenderSettings) -> Model | None:
     """The model a worker of ``kind`` runs on a GPU; None for backends that take no GPU
-    (cards, espeak, and Kokoro, a small model that runs on CPUs; no video or talking model).
-    Motion and talking workers are not packed with the others (``pack``): each takes its
-    own share."""
+    (cards, espeak, and Kokoro, a small model that runs on CPUs; no video, talking or bed
+    model). Motion, talking and bed workers are not packed with the others (``pack``): each
+    takes its own share."""
     if kind in ("motion", "talking"):
         name = settings.video_model if kind == "motion" else settings.talking_model
         return None if name == "none" else Model(kind, name, 0.0, None, 1)
+    if kind == "beds":
+        name = settings.bed_model
+        return None if name == "procedural" else Model("beds", name, 0.0, None, 1)
     if kind == "image":
         if settings.image_model != "sdxl":
             return None
         extras = sum(gb for name, gb in SDXL_EXTRAS_GB.items() if getattr(settings, name))
         return Model("image", "sdxl", extras, settings.image_gpu_gb, _given_batch(kind, settings))
+    if kind != "speech":
+        raise ValueError(f"no GPU model for workers of kind {kind!r}")
     if settings.tts_model != "bark":
         return None
     transformers = settings.bark_decoding == "transformers" or settings.cpu_offload

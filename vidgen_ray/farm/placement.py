@@ -36,8 +36,7 @@ from typing import Literal
 
 from vidgen_ray.config import RenderSettings, backend_options
 from vidgen_ray.errors import SettingsError
-from vidgen_ray.farm.memory import Card, Model, Packing, pack
-from vidgen_ray.farm.memory import gpu_model as _packed_model
+from vidgen_ray.farm.memory import Card, Packing, gpu_model, pack
 
 Kind = Literal["image", "speech", "motion", "talking", "beds"]
 KINDS: tuple[Kind, ...] = ("image", "speech", "motion", "talking", "beds")
@@ -98,21 +97,10 @@ def cards(settings: RenderSettings, cluster: dict[str, float]) -> list[Card]:
     return [Card(gpu_memory_gb(settings, cluster), name)] * int(cluster.get("GPU", 0))
 
 
-def gpu_model(kind: str, settings: RenderSettings) -> Model | None:
-    """memory.gpu_model, and the bed model, read from memory.py's table by its own name
-    (memory.gpu_model would take any other kind for the speech model)."""
-    if kind != "beds":
-        return _packed_model(kind, settings)
-    if settings.bed_model == "procedural":
-        return None
-    return Model("beds", settings.bed_model, 0.0, None, 1)
-
-
 def bed_gb(settings: RenderSettings) -> float:
     """GPU memory one bed worker holds, overhead included (0 for procedural beds)."""
-    if settings.bed_model == "procedural":
-        return 0.0
-    return gpu_model("beds", settings).need(1).gb
+    model = gpu_model("beds", settings)
+    return model.need(1).gb if model else 0.0
 
 
 def packing(settings: RenderSettings, cluster: dict[str, float]) -> Packing:
@@ -123,8 +111,6 @@ def packing(settings: RenderSettings, cluster: dict[str, float]) -> Packing:
 
 def on_gpu(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> bool:
     """Whether workers of ``kind`` take GPU: a model backend on a cluster with GPUs."""
-    if kind == "beds":
-        return cluster.get("GPU", 0) > 0 and bed_gb(settings) > 0
     return cluster.get("GPU", 0) > 0 and gpu_model(kind, settings) is not None
 
 
@@ -148,8 +134,6 @@ def need_gb(kind: Kind, settings: RenderSettings, cluster: dict[str, float]) -> 
     given = {"image": settings.image_gpu_gb, "speech": settings.speech_gpu_gb}.get(kind)
     if given:
         return given
-    if kind == "beds":
-        return bed_gb(settings)
     model = gpu_model(kind, settings)
     if model is None:
         return 0.0
