@@ -7,9 +7,12 @@ alternate, runs repeated; medians with min and max. CPU time is the children's r
 with the camera moves and then the dissolves' blending replaced by ``null``.
 
     .venv/bin/python benchmarks/assembly_cost.py [--runs 3] [--seconds 10]
-        [--resolutions 720p,1080p]
+        [--resolutions 720p,1080p] [--held]
 
-Prints a table and writes benchmarks/results/assembly_cost.json.
+``--held``: every scene ``motion: still`` (the picture held, no camera move), as MoviePy's
+side of benchmarks/assembly_vs_moviepy.py shows it.
+
+Prints a table and writes benchmarks/results/assembly_cost.json (assembly_cost_held.json).
 """
 
 from __future__ import annotations
@@ -46,11 +49,14 @@ MOVE_FILTERS = re.compile(r"perspective=[^,;\[]*|(?:sendcmd@zc|crop@zw|scale@zs)
 BLEND_FILTERS = re.compile(r",format=yuva420p,fade=t=in:[^,;\[]*:alpha=1")
 
 
-def build(folder: Path, seconds: float, scenes: int, settings: RenderSettings):
-    """A timeline of ``scenes`` moving cards over about ``seconds``, and their stills."""
-    board = Storyboard(scenes=[Scene(title=f"Scene {i + 1}", lines=[Line(text="x")],
-                                     mood=MOODS[i % len(MOODS)], camera=MOVES[i % len(MOVES)])
-                               for i in range(scenes)])
+def build(folder: Path, seconds: float, scenes: int, settings: RenderSettings,
+          held: bool = False):
+    """A timeline of ``scenes`` moving (or ``held``) cards over about ``seconds``, and their
+    stills."""
+    board = Storyboard(scenes=[
+        Scene(title=f"Scene {i + 1}", lines=[Line(text="x")], mood=MOODS[i % len(MOODS)],
+              **({"motion": "still"} if held else {"camera": MOVES[i % len(MOVES)]}))
+        for i in range(scenes)])
     pacing = Pacing(fps=settings.fps)
     line = (seconds + (scenes - 1) * pacing.crossfade) / scenes - pacing.lead_in - pacing.tail
     timeline = plan_timeline(board, [[line - pacing.crossfade if i else line]
@@ -129,7 +135,7 @@ def summary(values: list[float], video_s: float) -> dict:
 
 def measure(resolution: str, args, folder: Path) -> dict:
     settings = RenderSettings(resolution=resolution)
-    timeline, stills = build(folder, args.seconds, args.scenes, settings)
+    timeline, stills = build(folder, args.seconds, args.scenes, settings, args.held)
     video_s, fps = timeline.duration, settings.fps
     ours = chunk_commands(timeline, stills, settings, folder)
     floor = floor_commands(timeline, stills, settings, folder)
@@ -180,6 +186,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="video length")
     parser.add_argument("--scenes", type=int, default=4)
     parser.add_argument("--resolutions", default="720p,1080p")
+    parser.add_argument("--held", action="store_true",
+                        help="hold every picture (motion: still) instead of moving it")
     args = parser.parse_args()
     command = shlex.join([Path(sys.executable).name, *sys.argv])
     load_before = os.getloadavg()
@@ -193,13 +201,14 @@ def main() -> None:
     print(f"$ {command}")
     print(f"machine: {machine()}; {ffmpeg_version()}; load average before "
           f"{load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
-    print(f"{args.scenes} scenes, {rows[0]['video_s']} s, {rows[0]['fps']} fps, moves "
-          f"{', '.join(MOVES[:args.scenes])}, dissolves; x264 {rows[0]['preset']} "
+    shown = "held stills" if args.held else f"moves {', '.join(MOVES[:args.scenes])}"
+    print(f"{args.scenes} scenes, {rows[0]['video_s']} s, {rows[0]['fps']} fps, {shown}, "
+          f"dissolves; x264 {rows[0]['preset']} "
           f"crf {rows[0]['crf']}, 1 thread; medians of {args.runs} runs")
     print_table(rows)
-    target = write_results("assembly_cost", {
+    target = write_results("assembly_cost_held" if args.held else "assembly_cost", {
         "machine": machine(), "ffmpeg": ffmpeg_version(), "command": command,
-        "assembly_version": assembly.ASSEMBLY_VERSION, "runs": args.runs,
+        "assembly_version": assembly.ASSEMBLY_VERSION, "runs": args.runs, "held": args.held,
         "load_average_before": load_before, "load_average_after": load_after, "rows": rows})
     print(f"written {target}")
 
