@@ -39,9 +39,11 @@ SCENES, SECONDS = 12, 60.0
 MOODS = ("calm", "tense", "joyful", "sad", "mysterious", "epic")
 
 
-def build(folder: Path):
+def build(folder: Path, motion: str | None = None):
+    """The timeline and its stills; ``motion="still"`` holds every picture (no camera move)."""
     board = Storyboard(scenes=[Scene(title=f"Scene {i + 1}", lines=[Line(text="x")],
-                                     mood=MOODS[i % len(MOODS)]) for i in range(SCENES)])
+                                     mood=MOODS[i % len(MOODS)], motion=motion)
+                               for i in range(SCENES)])
     pacing = Pacing()
     # Line lengths chosen so the whole video lasts 60 s with its padding and dissolves.
     line = (SECONDS + (SCENES - 1) * pacing.crossfade) / SCENES - pacing.lead_in - pacing.tail
