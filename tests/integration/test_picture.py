@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from vidgen_ray.config import Camera, RenderSettings, Transition
-from vidgen_ray.pipeline import assembly, subtitles
+from vidgen_ray.pipeline import assembly, camera, subtitles
 from vidgen_ray.programs import decode_errors, probe
 from vidgen_ray.storyboard import Line, Scene, Storyboard
 from vidgen_ray.timeline import Pacing, plan_timeline
@@ -115,6 +115,30 @@ def test_every_camera_move_renders_chunk_exact_moves_and_decodes(stills, tmp_pat
                                           {s: stills[s].read_bytes() for s in range(len(moves))},
                                           SETTINGS, SMALL))
     assert decode_errors(mp4) == ""
+
+
+def test_a_held_still_framed_once_has_the_pixels_of_one_framed_on_every_frame(stills):
+    """A static clip is cut and scaled once, then repeated (cheaper): the frames must be
+    those of the same cut and scale done on every repeated frame, as before."""
+    story = Storyboard(scenes=[Scene(lines=[Line(text="x")], motion="still")])
+    timeline = plan_timeline(story, [[1.0]], Pacing(fps=FPS))
+    clip, total = timeline.clips[0], timeline.total_frames
+    args = assembly.chunk_args(timeline, 0, total, {0: stills[0]}, SETTINGS, Path("-"), SMALL)
+    graph = args[: args.index("-map") + 2]
+    at = graph.index("-filter_complex") + 1
+    move = camera.pan_filters(clip, FPS, SMALL, "g0")
+    once = f"[s0u0]{move},loop=loop={total - 1}:size=1:start=0,settb=1/{FPS},setpts=N+0"
+    every = f"[s0u0]loop=loop={total - 1}:size=1:start=0,settb=1/{FPS},setpts=N+0,{move}"
+    assert once in graph[at]
+    framed = {}
+    for name, chain in (("once", once), ("every", every)):
+        command = [*graph[:at], graph[at].replace(once, chain), *graph[at + 1:]]
+        framed[name] = subprocess.run(
+            ["ffmpeg", "-v", "error", *command, "-r", str(FPS), "-f", "rawvideo", "-pix_fmt",
+             "yuv420p", "-"], capture_output=True, check=True).stdout
+    width, height = SMALL
+    assert len(framed["once"]) == total * width * height * 3 // 2
+    assert framed["once"] == framed["every"]
 
 
 def test_a_zoom_moves_smoothly_without_jitter(tmp_path):

@@ -34,14 +34,14 @@ def _moving_still(input_label: str, clip: Clip, start: int, end: int, fps: int,
     moves = camera.zoom_filters if clip.motion in camera.ZOOMS else camera.pan_filters
     move = moves(clip, fps, size, out_label.strip("[]"))
     # An image input ticks in 1/25 s; a 1/fps time base keeps every frame's time exact.
-    if video_from is not None:
-        frames = f"trim=start_frame={start - video_from}:end_frame={end - video_from}"
-    elif clip.motion == "static":  # a held still: framed once, then repeated (same pixels)
-        frames, move = f"{move},loop=loop={end - start - 1}:size=1:start=0", ""
-    else:
-        frames = f"loop=loop={end - start - 1}:size=1:start=0"
-    then = f",{move}{then}" if move else then
-    return f"{input_label}{frames},settb=1/{fps},setpts=N+{start}{then}{out_label}"
+    repeat = f"loop=loop={end - start - 1}:size=1:start=0"
+    if video_from is None and clip.motion == "static":  # framed once, repeated: same pixels
+        first, moved = f"{move},{repeat}", ""
+    else:  # the still repeated, or the video's own frames; moved on each frame
+        first = repeat if video_from is None else (
+            f"trim=start_frame={start - video_from}:end_frame={end - video_from}")
+        moved = f",{move}"
+    return f"{input_label}{first},settb=1/{fps},setpts=N+{start}{moved}{then}{out_label}"
 
 
 def _video_frames(clip: Clip, first: int, last: int, fps: int) -> str:
