@@ -68,8 +68,7 @@ def cards_of(nodes: list[dict], settings: RenderSettings) -> list[Card]:
 
 def takes_gpu(settings: RenderSettings) -> bool:
     """Whether a job with these settings runs a model on a GPU (where the cluster has one)."""
-    return (any(gpu_model(kind, settings) is not None
-                for kind in ("image", "speech", "motion", "talking")) or bed_gb(settings) > 0)
+    return any(gpu_model(kind, settings) is not None for kind in KINDS)
 
 
 def never_fits(cards: list[Card], settings: RenderSettings) -> str | None:

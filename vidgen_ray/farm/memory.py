@@ -159,17 +159,21 @@ class Packing:
                      if getattr(c, kind) and getattr(c, f"{kind}_workers")), None)
 
 
+# The kinds whose worker takes a GPU share of its own: the setting naming the model, and
+# its value when there is none.
+OWN_SHARE_MODELS = {"motion": ("video_model", "none"), "talking": ("talking_model", "none"),
+                    "beds": ("bed_model", "procedural")}
+
+
 def gpu_model(kind: str, settings: RenderSettings) -> Model | None:
     """The model a worker of ``kind`` runs on a GPU; None for backends that take no GPU
     (cards, espeak, and Kokoro, a small model that runs on CPUs; no video, talking or bed
     model). Motion, talking and bed workers are not packed with the others (``pack``): each
     takes its own share."""
-    if kind in ("motion", "talking"):
-        name = settings.video_model if kind == "motion" else settings.talking_model
-        return None if name == "none" else Model(kind, name, 0.0, None, 1)
-    if kind == "beds":
-        name = settings.bed_model
-        return None if name == "procedural" else Model("beds", name, 0.0, None, 1)
+    if kind in OWN_SHARE_MODELS:
+        setting, off = OWN_SHARE_MODELS[kind]
+        name = getattr(settings, setting)
+        return None if name == off else Model(kind, name, 0.0, None, 1)
     if kind == "image":
         if settings.image_model != "sdxl":
             return None

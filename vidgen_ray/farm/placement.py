@@ -36,11 +36,11 @@ from typing import Literal
 
 from vidgen_ray.config import RenderSettings, backend_options
 from vidgen_ray.errors import SettingsError
-from vidgen_ray.farm.memory import Card, Packing, gpu_model, pack
+from vidgen_ray.farm.memory import OWN_SHARE_MODELS, Card, Packing, gpu_model, pack
 
 Kind = Literal["image", "speech", "motion", "talking", "beds"]
 KINDS: tuple[Kind, ...] = ("image", "speech", "motion", "talking", "beds")
-OWN_SHARE = ("motion", "talking", "beds")  # not packed: a worker per card, each its share
+OWN_SHARE = tuple(OWN_SHARE_MODELS)  # not packed: a worker per card, each its share
 
 DEFAULT_GPU_GB = 24.0  # a common card (A10G, L4, RTX 4090) when nothing better is known
 MAX_CPU_WORKERS = 4  # per kind without GPUs: more model copies than that only thrash RAM
