@@ -166,11 +166,9 @@ def main() -> None:
     medians = {name: {unit: spread([r[unit] for r in runs[name]])
                       for unit in ("wall_s", "cpu_s", "own_cpu_s", "children_cpu_s")}
                for name in sides}
-    ratios = {unit: round(medians["moviepy"][f"{unit}_s"]["median"]
-                          / medians["ours"][f"{unit}_s"]["median"], 2) for unit in TARGETS}
-    ratios_moves = {unit: round(medians["moviepy"][f"{unit}_s"]["median"]
-                                / medians["ours_moves"][f"{unit}_s"]["median"], 2)
-                    for unit in TARGETS}
+    ratios, ratios_moves = ({unit: round(medians["moviepy"][f"{unit}_s"]["median"]
+                                         / medians[side][f"{unit}_s"]["median"], 2)
+                             for unit in TARGETS} for side in ("ours", "ours_moves"))
     loads = [r[k] for side in runs.values() for r in side for k in ("load_start", "load_end")]
     result = {"command": command(), "machine": machine(), "ffmpeg": ffmpeg_version(),
               "moviepy": version("moviepy"), "moviepy_ffmpeg": moviepy_ffmpeg,
